@@ -1,0 +1,99 @@
+/**
+ * A command is declared once: name, aliases, arguments (with their zod schemas), help, examples
+ * and the handler. Parsing, help text, error replies and card forms are all derived from this.
+ */
+import type { Logger } from 'pino';
+import type { BotEvent } from './event.js';
+import type { Reply } from './reply.js';
+import type { ArgDef } from './args.js';
+import type { LocalDate } from './time.js';
+import type { Db } from '../storage/db.js';
+import type { Cadre, Unit } from '../storage/types.js';
+import type { Config } from './config.js';
+
+export type ArgDefs = Record<string, ArgDef<any>>;
+export type InputOf<A extends ArgDefs> = { [K in keyof A]: A[K] extends ArgDef<infer T> ? T : never };
+
+/** What a handler may use; built once by the composition root. */
+export interface Deps {
+  db: Db;
+  config: Config;
+  log: Logger;
+  registry: Registry;
+}
+
+export interface Ctx {
+  event: BotEvent;
+  deps: Deps;
+  db: Db;
+  now: Date;
+  today: LocalDate;
+  tz: string;
+  /** The cadre bound to the sender; commands with `anyone` may see none. */
+  cadre: Cadre;
+  isAdmin: boolean;
+  /** The unit this group chat is mapped to (/单位), if any. */
+  chatUnit?: Unit;
+  log: Logger;
+}
+
+export type HandlerResult = Reply | Reply[] | string;
+
+export interface CommandDef<A extends ArgDefs = ArgDefs> {
+  name: string;
+  aliases: string[];
+  summary: string;
+  args: A;
+  examples: string[];
+  /** Extra lines for /帮助 <command>. */
+  notes?: string[];
+  /** Help groups: 'record' | 'issue' | 'query' | 'admin'. */
+  group: 'record' | 'issue' | 'query' | 'admin';
+  adminOnly?: boolean;
+  /** Unbound users may run it (/帮助, /绑定). */
+  anyone?: boolean;
+  /** The card form that submits this command, if it has one. */
+  form?: string;
+  /**
+   * 'write' handlers run synchronously inside one transaction; 'read' handlers may be async
+   * (file exports) and must not write.
+   */
+  mode: 'write' | 'read';
+  handle(ctx: Ctx, input: InputOf<A>): HandlerResult | Promise<HandlerResult>;
+}
+
+export function defineCommand<A extends ArgDefs>(def: CommandDef<A>): CommandDef<A> {
+  if (def.name.startsWith('/')) throw new Error(`command ${def.name}: register the name without '/'`);
+  return def;
+}
+
+/** All commands, looked up by any of their names. */
+export class Registry {
+  readonly commands: CommandDef[] = [];
+  private byName = new Map<string, CommandDef>();
+
+  constructor(commands: CommandDef<any>[], normalize: (s: string) => string) {
+    for (const c of commands) {
+      this.commands.push(c);
+      for (const n of [c.name, ...c.aliases]) {
+        const key = normalize(n);
+        if (this.byName.has(key)) throw new Error(`command name ${n} is declared twice`);
+        this.byName.set(key, c);
+      }
+    }
+  }
+
+  get(normalizedName: string): CommandDef | undefined {
+    return this.byName.get(normalizedName);
+  }
+
+  get names(): string[] {
+    return [...this.byName.keys()];
+  }
+}
+
+/** `/走访 [日期] 地点 [类型] 时长 [内容]` — derived from the argument declarations. */
+export function usageOf(c: CommandDef): string {
+  const parts = Object.values(c.args).map((a) => (a.optional ? `[${a.label}]` : a.label));
+  return ['/' + c.name, ...parts].join(' ');
+}

@@ -1,0 +1,167 @@
+/**
+ * The core loop: one BotEvent in, the replies out. Dedupes redelivered messages, finds the
+ * command, checks who may run it, validates arguments and runs the handler — a write command in
+ * one transaction together with the claim of its message id, so a message is recorded once or
+ * not at all.
+ */
+import type { BotEvent } from './event.js';
+import { maskPhones, type Reply } from './reply.js';
+import { isUserError, UserError } from './errors.js';
+import { collectArgs, findCommand, splitCommand, validateArgs } from './parse.js';
+import type { CommandDef, Ctx, Deps, HandlerResult } from './command.js';
+import { T } from './texts.js';
+import { localDate } from './time.js';
+import { normalize } from './normalize.js';
+import { inTransaction } from '../storage/db.js';
+import { accountsOf, cadreByAccount, unitOfChat } from '../storage/identity.js';
+import { claimMessage, recordedReplies, setRecordedReplies } from '../storage/inbound.js';
+import type { Cadre } from '../storage/types.js';
+
+/** Handles one inbound event. Never throws: every failure becomes a reply or a logged refusal. */
+export async function handleEvent(event: BotEvent, deps: Deps): Promise<Reply[]> {
+  const { db } = deps;
+  const id = event.messageId;
+  try {
+    if (id) {
+      const prev = recordedReplies(db, event.platform, id);
+      if (prev !== undefined) {
+        event.log.info('redelivered message: answering with the recorded replies');
+        return JSON.parse(prev) as Reply[];
+      }
+    }
+    const plan = prepare(event, deps);
+    if (!plan) return remember(event, deps, []);
+    const { command, ctx, input } = plan;
+    if (command.mode === 'read') {
+      return remember(event, deps, finalize(event, deps, await command.handle(ctx, input as never)));
+    }
+    return inTransaction(db, () => {
+      if (id && !claimMessage(db, event.platform, id, event.at.getTime(), '[]')) {
+        return JSON.parse(recordedReplies(db, event.platform, id) ?? '[]') as Reply[];
+      }
+      const result = command.handle(ctx, input as never);
+      if (result instanceof Promise) throw new Error(`write command /${command.name} returned a promise`);
+      const out = finalize(event, deps, result);
+      if (id) setRecordedReplies(db, event.platform, id, JSON.stringify(out));
+      return out;
+    });
+  } catch (e) {
+    if (isUserError(e)) return safeRemember(event, deps, finalize(event, deps, e.message));
+    // A fault is not remembered: the platform's redelivery of this message may then succeed.
+    event.log.error({ err: e }, 'command failed');
+    return finalize(event, deps, T.fault);
+  }
+}
+
+interface Plan { command: CommandDef; ctx: Ctx; input: Record<string, unknown> }
+
+/** Everything before the handler runs; null when the message is not for the bot. */
+function prepare(event: BotEvent, deps: Deps): Plan | null {
+  const { config } = deps;
+  const addressed = event.direct || event.mentionsBot;
+  let command: CommandDef;
+  let raw: Record<string, unknown>;
+  if (event.card) {
+    const c = deps.registry.commands.find((x) => x.form === event.card!.form);
+    if (!c) throw new UserError(T.badCard(String(event.card.form)));
+    command = c;
+    raw = cardArgs(c, event.card.values);
+  } else {
+    const text = event.text ?? '';
+    if (text.length > config.MINQING_MAX_TEXT) throw new UserError(T.tooLong(config.MINQING_MAX_TEXT, text.length));
+    if (!text.trim()) {
+      if (addressed && event.attachments.length === 0) throw new UserError(T.empty);
+      return null;
+    }
+    const split = splitCommand(text, event.mentionsBot, deps.registry);
+    if (!split) {
+      if (addressed) throw new UserError(T.notCommandDirect);
+      return null;
+    }
+    command = findCommand(deps.registry, split.word);
+    raw = collectArgs(command, split.body);
+  }
+  const ctx = makeCtx(event, deps);
+  if (!ctx.cadreOrNone && !command.anyone && !(command.adminOnly && ctx.isAdmin)) {
+    throw new UserError(T.notBound(event.platform, event.senderId));
+  }
+  if (command.adminOnly && !ctx.isAdmin) throw new UserError(T.notAdmin(command.name));
+  const input = validateArgs(command, raw, ctx.now, ctx.tz);
+  return { command, ctx, input };
+}
+
+/** Card values keyed by argument key or label become the same raw strings a command would give. */
+function cardArgs(c: CommandDef, values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const byName = new Map<string, string>();
+  for (const [k, a] of Object.entries(c.args)) for (const n of [k, a.label, ...a.keys]) byName.set(normalize(n), k);
+  if (values === null || typeof values !== 'object') return out;
+  for (const [name, v] of Object.entries(values)) {
+    const key = byName.get(normalize(name));
+    if (!key || v === null || v === undefined || v === '') continue;
+    out[key] = Array.isArray(v) ? v.map(String).join(' ') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  }
+  return out;
+}
+
+type CtxWithCadre = Ctx & { cadreOrNone?: Cadre };
+
+function makeCtx(event: BotEvent, deps: Deps): CtxWithCadre {
+  const { db, config } = deps;
+  const cadre = cadreByAccount(db, event.platform, event.senderId);
+  const isAdmin = !!cadre?.isAdmin || config.MINQING_ADMINS.includes(`${event.platform}:${event.senderId}`);
+  return {
+    event,
+    deps,
+    db,
+    now: event.at,
+    today: localDate(event.at, config.MINQING_TZ),
+    tz: config.MINQING_TZ,
+    cadreOrNone: cadre,
+    get cadre(): Cadre {
+      if (!cadre) throw new UserError(T.notBound(event.platform, event.senderId));
+      return cadre;
+    },
+    isAdmin,
+    chatUnit: event.direct ? undefined : unitOfChat(db, event.platform, event.chatId),
+    log: event.log,
+  };
+}
+
+/** Fills in targets, reaches cadres through their accounts, masks phone numbers in groups. */
+function finalize(event: BotEvent, deps: Deps, result: HandlerResult): Reply[] {
+  const list = typeof result === 'string' ? [{ to: 'chat' as const, text: result }] : Array.isArray(result) ? result : [result];
+  const out: Reply[] = [];
+  for (const r of list) {
+    if (r.to === 'chat') {
+      const target = r.target ?? event.chatId;
+      const inGroup = r.target ? true : !event.direct;
+      out.push({ ...r, target, platform: r.platform ?? event.platform, text: inGroup ? maskPhones(r.text) : r.text });
+    } else if (r.cadreId !== undefined) {
+      const accs = accountsOf(deps.db, r.cadreId);
+      const acc = accs.find((a) => a.platform === event.platform) ?? accs[0];
+      if (!acc) { event.log.warn({ cadreId: r.cadreId }, 'cadre has no chat account: message not delivered'); continue; }
+      const { cadreId: _, ...rest } = r;
+      out.push({ ...rest, target: acc.accountId, platform: acc.platform });
+    } else {
+      out.push({ ...r, target: r.target ?? event.senderId, platform: r.platform ?? event.platform });
+    }
+  }
+  return out;
+}
+
+function remember(event: BotEvent, deps: Deps, replies: Reply[]): Reply[] {
+  if (!event.messageId) return replies;
+  const json = JSON.stringify(replies);
+  if (claimMessage(deps.db, event.platform, event.messageId, event.at.getTime(), json)) return replies;
+  return JSON.parse(recordedReplies(deps.db, event.platform, event.messageId) ?? json) as Reply[];
+}
+
+function safeRemember(event: BotEvent, deps: Deps, replies: Reply[]): Reply[] {
+  try {
+    return remember(event, deps, replies);
+  } catch (e) {
+    event.log.error({ err: e }, 'could not record the reply of a failed message');
+    return replies;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Who may do what. A lead is a cadre of rank `leader`; their authority covers their own unit
+ * and every unit below it in the tree. Administrators may act everywhere.
+ */
+import type { Ctx } from '../bot/command.js';
+import { UserError } from '../bot/errors.js';
+import { unitById, unitByName, isWithin } from '../storage/units.js';
+import type { Cadre, Unit } from '../storage/types.js';
+
+export function unitOf(ctx: Ctx, cadre: Cadre = ctx.cadre): Unit {
+  const u = unitById(ctx.db, cadre.unitId);
+  if (!u) throw new Error(`cadre ${cadre.id} has no unit ${cadre.unitId}`);
+  return u;
+}
+
+/** True when the sender leads `unit` (or a unit above it), or is an administrator. */
+export function leads(ctx: Ctx, unit: Unit): boolean {
+  if (ctx.isAdmin) return true;
+  const c = ctx.cadre;
+  return c.rank === 'leader' && isWithin(unit, unitOf(ctx, c));
+}
+
+/** The unit a query is about: named explicitly, else the group's unit, else the sender's. */
+export function resolveUnit(ctx: Ctx, name?: string): Unit {
+  if (name) {
+    const u = unitByName(ctx.db, name.trim());
+    if (!u) throw new UserError(`没有名为「${name}」的单位。请写名册中的单位全称，例如 /统计 本月 ${unitOf(ctx).name}`);
+    return u;
+  }
+  return ctx.chatUnit ?? unitOf(ctx);
+}
+
+/** Anyone may see their own unit's numbers; leads also the units below; admins everything. */
+export function mayView(ctx: Ctx, unit: Unit): boolean {
+  if (ctx.isAdmin) return true;
+  const own = unitOf(ctx);
+  return unit.id === own.id || (ctx.cadre.rank === 'leader' && isWithin(unit, own));
+}
+
+export function requireView(ctx: Ctx, unit: Unit): void {
+  if (!mayView(ctx, unit)) throw new UserError(`您没有查看「${unit.name}」数据的权限：一般干部可查看本单位，领导可查看本单位及所辖下级单位。`);
+}

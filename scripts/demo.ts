@@ -1,0 +1,23 @@
+/**
+ * The demo roster of the README's quick start: a county, two sub-units, a leader (also admin)
+ * and two staff, bound to console users u1–u3, with the preset quotas switched on.
+ */
+import type { Db } from '../storage/db.js';
+import { importRoster } from '../storage/roster.js';
+import { cadreByPhone } from '../storage/identity.js';
+import { cadres } from '../storage/schema.js';
+import { eq } from 'drizzle-orm';
+import { installPresets } from '../storage/quotas.js';
+
+export const DEMO_ROSTER = [
+  { 姓名: '王强', 手机: '13800000001', 单位: '示范县', 上级单位: '', 职级: '领导', 驻村: '', 账号: 'console:u1' },
+  { 姓名: '张三', 手机: '13800000002', 单位: '石门镇', 上级单位: '示范县', 职级: '一般', 驻村: '是', 账号: 'console:u2' },
+  { 姓名: '李四', 手机: '13800000003', 单位: '东关社区', 上级单位: '示范县', 职级: '一般', 驻村: '', 账号: 'console:u3' },
+];
+
+export function seedDemo(db: Db, at = Date.now()): void {
+  importRoster(db, DEMO_ROSTER, at);
+  const lead = cadreByPhone(db, DEMO_ROSTER[0].手机)!;
+  db.update(cadres).set({ isAdmin: true }).where(eq(cadres.id, lead.id)).run();
+  installPresets(db, at);
+}

@@ -1,0 +1,187 @@
+/**
+ * The database of Minqing. Dates of records are local calendar dates ('YYYY-MM-DD' in the
+ * deployment timezone) because quotas count calendar days; instants are epoch milliseconds.
+ * Nothing is ever deleted: records are voided (`voidedAt`), issues change state through
+ * `issue_events`, an append-only audit trail.
+ */
+import { sqliteTable, text, integer, real, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/** An organisation node; `path` ('/1/4/9/') makes "this unit and everything below it" one LIKE. */
+export const units = sqliteTable('units', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull(),
+  parentId: integer('parent_id'),
+  path: text('path').notNull().default(''),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [uniqueIndex('units_name').on(t.name), index('units_path').on(t.path)]);
+
+export const cadres = sqliteTable('cadres', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull(),
+  phone: text('phone').notNull(),
+  unitId: integer('unit_id').notNull(),
+  rank: text('rank', { enum: ['leader', 'staff'] }).notNull().default('staff'),
+  residentWorker: integer('resident_worker', { mode: 'boolean' }).notNull().default(false),
+  isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
+  /** Quota nudges pause until the end of this local date (inclusive). */
+  mutedUntil: text('muted_until'),
+  active: integer('active', { mode: 'boolean' }).notNull().default(true),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [uniqueIndex('cadres_phone').on(t.phone), index('cadres_unit').on(t.unitId), index('cadres_name').on(t.name)]);
+
+/** A chat account (platform + the platform's user id) bound to a cadre. */
+export const accounts = sqliteTable('accounts', {
+  platform: text('platform').notNull(),
+  accountId: text('account_id').notNull(),
+  cadreId: integer('cadre_id').notNull(),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.platform, t.accountId] }), index('accounts_cadre').on(t.cadreId)]);
+
+/** A group chat mapped to a unit; `committee` marks the group that receives digests. */
+export const chatGroups = sqliteTable('chat_groups', {
+  platform: text('platform').notNull(),
+  chatId: text('chat_id').notNull(),
+  unitId: integer('unit_id').notNull(),
+  committee: integer('committee', { mode: 'boolean' }).notNull().default(false),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.platform, t.chatId] }), index('chat_groups_unit').on(t.unitId)]);
+
+export const contactPoints = sqliteTable('contact_points', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  unitId: integer('unit_id').notNull(),
+  name: text('name').notNull(),
+  kind: text('kind').notNull().default('village'),
+  cadreId: integer('cadre_id'),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [uniqueIndex('contact_points_name').on(t.unitId, t.name)]);
+
+/** A citizen household of the 民情记录表 (seed 004). Personal data: masked outside direct chats. */
+export const households = sqliteTable('households', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  unitId: integer('unit_id').notNull(),
+  contactPointId: integer('contact_point_id'),
+  cadreId: integer('cadre_id'),
+  headName: text('head_name').notNull(),
+  phone: text('phone'),
+  size: integer('size'),
+  incomeSource: text('income_source'),
+  difficulties: text('difficulties'),
+  opinions: text('opinions'),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** Shared columns of every reported record: origin (for idempotency), verification, voiding. */
+const recordColumns = () => ({
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  cadreId: integer('cadre_id').notNull(),
+  unitId: integer('unit_id').notNull(),
+  date: text('date').notNull(),
+  hours: real('hours').notNull(),
+  place: text('place').notNull(),
+  /** ok: counts · pending: backdated, waits for /核查 · verified: counts · returned: does not count */
+  status: text('status', { enum: ['ok', 'pending', 'verified', 'returned'] }).notNull().default('ok'),
+  backdated: integer('backdated', { mode: 'boolean' }).notNull().default(false),
+  verifiedBy: integer('verified_by'),
+  verifyNote: text('verify_note'),
+  voidedAt: integer('voided_at'),
+  platform: text('platform').notNull(),
+  chatId: text('chat_id'),
+  messageId: text('message_id'),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const visits = sqliteTable('visits', {
+  ...recordColumns(),
+  kind: text('kind').notNull(),
+  households: integer('households').notNull().default(0),
+  content: text('content').notNull().default(''),
+  contactPointId: integer('contact_point_id'),
+  evidence: text('evidence'),
+}, (t) => [
+  index('visits_date').on(t.date, t.unitId, t.cadreId, t.kind, t.hours, t.status),
+  index('visits_cadre').on(t.cadreId, t.date),
+]);
+
+export const volunteers = sqliteTable('volunteers', {
+  ...recordColumns(),
+  activity: text('activity').notNull().default(''),
+}, (t) => [index('volunteers_date').on(t.date, t.unitId), index('volunteers_cadre').on(t.cadreId, t.date)]);
+
+export const issues = sqliteTable('issues', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  unitId: integer('unit_id').notNull(),
+  originUnitId: integer('origin_unit_id').notNull(),
+  ledger: text('ledger', { enum: ['livelihood', 'hardship', 'stability'] }).notNull(),
+  category: text('category').notNull(),
+  place: text('place').notNull(),
+  householdId: integer('household_id'),
+  description: text('description').notNull(),
+  responsibleCadreId: integer('responsible_cadre_id').notNull(),
+  leadCadreId: integer('lead_cadre_id'),
+  department: text('department'),
+  deadline: text('deadline').notNull(),
+  source: text('source', { enum: ['visit', 'hotline', 'petition', 'other'] }).notNull(),
+  visitId: integer('visit_id'),
+  state: text('state', { enum: ['open', 'in_progress', 'resolved', 'closed', 'escalated'] }).notNull(),
+  extensions: integer('extensions').notNull().default(0),
+  superviseCount: integer('supervise_count').notNull().default(0),
+  result: text('result'),
+  answered: integer('answered', { mode: 'boolean' }),
+  satisfaction: text('satisfaction'),
+  resolvedAt: integer('resolved_at'),
+  resolvedDate: text('resolved_date'),
+  closedAt: integer('closed_at'),
+  reporterCadreId: integer('reporter_cadre_id').notNull(),
+  evidence: text('evidence'),
+  voidedAt: integer('voided_at'),
+  platform: text('platform').notNull(),
+  chatId: text('chat_id'),
+  messageId: text('message_id'),
+  createdAt: integer('created_at').notNull(),
+  createdDate: text('created_date').notNull(),
+}, (t) => [
+  index('issues_unit_state').on(t.unitId, t.state),
+  index('issues_responsible').on(t.responsibleCadreId, t.state),
+  index('issues_deadline').on(t.state, t.deadline),
+]);
+
+/** Append-only audit trail of an issue: who, when, from → to, note. */
+export const issueEvents = sqliteTable('issue_events', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  issueId: integer('issue_id').notNull(),
+  at: integer('at').notNull(),
+  date: text('date').notNull(),
+  actorCadreId: integer('actor_cadre_id'),
+  action: text('action').notNull(),
+  fromState: text('from_state'),
+  toState: text('to_state'),
+  note: text('note'),
+}, (t) => [index('issue_events_issue').on(t.issueId, t.id), index('issue_events_date').on(t.date, t.action)]);
+
+/** A quota rule: metric ≥ threshold per period for the cadres matching the filter (SPEC §6). */
+export const quotaRules = sqliteTable('quota_rules', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull(),
+  metric: text('metric').notNull(),
+  /** JSON: { rank?: 'leader'|'staff', residentWorker?: boolean, kinds?: VisitKind[] } */
+  filter: text('filter').notNull().default('{}'),
+  period: text('period', { enum: ['week', 'month', 'quarter', 'year'] }).notNull(),
+  threshold: real('threshold').notNull(),
+  active: integer('active', { mode: 'boolean' }).notNull().default(true),
+  preset: text('preset'),
+  source: text('source'),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [uniqueIndex('quota_rules_preset').on(t.preset)]);
+
+/** Inbound platform messages already handled, with the replies they got (idempotency). */
+export const inboundMessages = sqliteTable('inbound_messages', {
+  platform: text('platform').notNull(),
+  messageId: text('message_id').notNull(),
+  receivedAt: integer('received_at').notNull(),
+  replies: text('replies').notNull(),
+}, (t) => [primaryKey({ columns: [t.platform, t.messageId] })]);
+
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});

@@ -1,0 +1,105 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Chat } from './chat.js';
+
+let chat: Chat;
+beforeEach(() => { chat = Chat.demo(); });
+afterEach(() => chat.close());
+
+describe('/走访', () => {
+  it('records a visit from the example of the spec', async () => {
+    await chat.says('u2', '/走访 昨天 石门村 入户 1天 走访困难户3户，了解就医难');
+    expect(chat.lastReply).toContain('已记录走访 #V1');
+    expect(chat.lastReply).toContain('2026年11月19日 石门村 入户走访 1天');
+    const v = chat.db.$client.prepare('SELECT * FROM visits').get() as Record<string, unknown>;
+    expect(v).toMatchObject({ date: '2026-11-19', place: '石门村', kind: 'household', hours: 8, households: 3, status: 'ok', content: '走访困难户3户，了解就医难' });
+  });
+
+  it('accepts full-width slash, traditional characters, english alias, key:value and one argument per line', async () => {
+    await chat.says('u2', '／走訪 上週五 石門村 駐村 兩天');
+    expect(chat.lastReply).toContain('驻村蹲点 2天');
+    await chat.says('u2', '/visit 地点：东关社区 时长:2小时 类型：宣讲');
+    expect(chat.lastReply).toContain('东关社区 政策宣讲 2小时');
+    await chat.says('u2', '/走访\n日期：11月18日\n地点：石门村 三组\n时长：半天\n内容：了解春耕 准备');
+    expect(chat.lastReply).toContain('2026年11月18日 石门村 三组');
+    expect(chat.count('visits')).toBe(3);
+  });
+
+  it('answers @-mention plus command in a group', async () => {
+    await chat.says('u2', '@民情 走访 今天 石门村 1天', { group: true });
+    expect(chat.lastReply).toContain('已记录走访');
+  });
+
+  it('refuses a future date and says the expected form', async () => {
+    await chat.says('u2', '/走访 明天 石门村 1天');
+    expect(chat.lastReply).toContain('不能填报未来');
+    expect(chat.count('visits')).toBe(0);
+  });
+
+  it('names the missing argument with the form and an example', async () => {
+    await chat.says('u2', '/走访 昨天 石门村');
+    expect(chat.lastReply).toContain('缺少时长');
+    expect(chat.lastReply).toContain('格式：/走访 [日期] 地点 [类型] 时长');
+    expect(chat.lastReply).toContain('例如：/走访 昨天 石门村 入户 1天');
+  });
+
+  it('keeps an old date as backdated, awaiting /核查', async () => {
+    await chat.says('u2', '/走访 11月1日 石门村 1天');
+    expect(chat.lastReply).toContain('补报');
+    expect(chat.db.$client.prepare('SELECT status, backdated FROM visits').get()).toEqual({ status: 'pending', backdated: 1 });
+    await chat.says('u3', '/核查 #V1 通过');
+    expect(chat.lastReply).toContain('只有该记录所在单位的领导');
+    await chat.says('u1', '/核查 #V1 通过');
+    expect(chat.lastReply).toContain('已核查通过 #V1');
+    expect(chat.db.$client.prepare('SELECT status FROM visits').get()).toEqual({ status: 'verified' });
+  });
+
+  it('makes one record for a message delivered twice', async () => {
+    await chat.says('u2', '/走访 昨天 石门村 1天', { id: 'm1' });
+    const first = chat.lastReply;
+    await chat.says('u2', '/走访 昨天 石门村 1天', { id: 'm1' });
+    expect(chat.lastReply).toBe(first);
+    expect(chat.count('visits')).toBe(1);
+  });
+});
+
+describe('/撤销', () => {
+  it('voids my last record within 10 minutes, and not after', async () => {
+    await chat.says('u2', '/志愿 3小时 县福利院 义工日');
+    expect(chat.lastReply).toContain('已记录志愿服务 #Z1');
+    await chat.says('u2', '/撤销', { at: '2026-11-20T09:35:00+08:00' });
+    expect(chat.lastReply).toContain('已撤销志愿记录 #Z1');
+    expect(chat.count('volunteers', 'voided_at IS NOT NULL')).toBe(1);
+    await chat.says('u2', '/走访 今天 石门村 1天');
+    await chat.says('u2', '/撤销', { at: '2026-11-20T09:45:00+08:00' });
+    expect(chat.lastReply).toContain('没有可撤销的记录');
+  });
+});
+
+describe('the core', () => {
+  it('tells unknown users how to bind', async () => {
+    await chat.says('stranger', '/走访 今天 石门村 1天');
+    expect(chat.lastReply).toContain('/绑定 姓名 手机号');
+  });
+
+  it('suggests the closest command', async () => {
+    await chat.says('u2', '/走坊 今天');
+    expect(chat.lastReply).toContain('/走访');
+  });
+
+  it('refuses a huge message and says the limit', async () => {
+    await chat.says('u2', '/走访 ' + '很'.repeat(5000));
+    expect(chat.lastReply).toContain('最多2000字');
+  });
+
+  it('stays silent on group chatter but answers in a direct chat', async () => {
+    expect(await chat.says('u2', '大家好', { group: true })).toEqual([]);
+    await chat.says('u2', '你好');
+    expect(chat.lastReply).toContain('/帮助');
+  });
+
+  it('masks phone numbers in group replies', async () => {
+    await chat.says('u2', '/走访 今天 石门村 1天 联系人电话13912345678', { group: true });
+    await chat.says('u2', '/帮助 走访', { group: true });
+    expect(chat.lastReply).not.toMatch(/1391234/);
+  });
+});
