@@ -20,6 +20,8 @@ export interface Deps {
   config: Config;
   log: Logger;
   registry: Registry;
+  /** Set by the composition root when a scheduler runs: /提醒 calls it after changing times. */
+  onRemindersChanged?: () => void;
 }
 
 export interface Ctx {

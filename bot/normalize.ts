@@ -7,6 +7,17 @@ import * as OpenCC from 'opencc-js';
 
 const toSimplified = OpenCC.Converter({ from: 't', to: 'cn' });
 
+// Command words, dates and kinds repeat endlessly; the conversion is the parser's main cost.
+const cache = new Map<string, string>();
+const CACHE_MAX = 5000;
+
 export function normalize(token: string): string {
-  return toSimplified(token.normalize('NFKC')).trim().toLowerCase();
+  const hit = cache.get(token);
+  if (hit !== undefined) return hit;
+  const v = toSimplified(token.normalize('NFKC')).trim().toLowerCase();
+  if (token.length <= 32) {
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(token, v);
+  }
+  return v;
 }

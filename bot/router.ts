@@ -13,9 +13,12 @@ import { T } from './texts.js';
 import { localDate } from './time.js';
 import { normalize } from './normalize.js';
 import { inTransaction } from '../storage/db.js';
-import { accountsOf, cadreByAccount, unitOfChat } from '../storage/identity.js';
-import { claimMessage, recordedReplies, setRecordedReplies } from '../storage/inbound.js';
+import { cadreByAccount, unitOfChat } from '../storage/identity.js';
+import { addressCadre } from './address.js';
+import { claimMessage, recordedReplies } from '../storage/inbound.js';
 import type { Cadre } from '../storage/types.js';
+
+const DUPLICATE = new Error('message already handled');
 
 /** Handles one inbound event. Never throws: every failure becomes a reply or a logged refusal. */
 export async function handleEvent(event: BotEvent, deps: Deps): Promise<Reply[]> {
@@ -35,16 +38,20 @@ export async function handleEvent(event: BotEvent, deps: Deps): Promise<Reply[]>
     if (command.mode === 'read') {
       return remember(event, deps, finalize(event, deps, await command.handle(ctx, input as never)));
     }
-    return inTransaction(db, () => {
-      if (id && !claimMessage(db, event.platform, id, event.at.getTime(), '[]')) {
-        return JSON.parse(recordedReplies(db, event.platform, id) ?? '[]') as Reply[];
-      }
-      const result = command.handle(ctx, input as never);
-      if (result instanceof Promise) throw new Error(`write command /${command.name} returned a promise`);
-      const out = finalize(event, deps, result);
-      if (id) setRecordedReplies(db, event.platform, id, JSON.stringify(out));
-      return out;
-    });
+    try {
+      return inTransaction(db, () => {
+        const result = command.handle(ctx, input as never);
+        if (result instanceof Promise) throw new Error(`write command /${command.name} returned a promise`);
+        const out = finalize(event, deps, result);
+        // Claimed last, in the same transaction: if another worker handled this message
+        // meanwhile, everything above is rolled back and its replies are returned instead.
+        if (id && !claimMessage(db, event.platform, id, event.at.getTime(), JSON.stringify(out))) throw DUPLICATE;
+        return out;
+      });
+    } catch (e) {
+      if (e !== DUPLICATE) throw e;
+      return JSON.parse(recordedReplies(db, event.platform, id!) ?? '[]') as Reply[];
+    }
   } catch (e) {
     if (isUserError(e)) return safeRemember(event, deps, finalize(event, deps, e.message));
     // A fault is not remembered: the platform's redelivery of this message may then succeed.
@@ -138,11 +145,9 @@ function finalize(event: BotEvent, deps: Deps, result: HandlerResult): Reply[] {
       const inGroup = r.target ? true : !event.direct;
       out.push({ ...r, target, platform: r.platform ?? event.platform, text: inGroup ? maskPhones(r.text) : r.text });
     } else if (r.cadreId !== undefined) {
-      const accs = accountsOf(deps.db, r.cadreId);
-      const acc = accs.find((a) => a.platform === event.platform) ?? accs[0];
-      if (!acc) { event.log.warn({ cadreId: r.cadreId }, 'cadre has no chat account: message not delivered'); continue; }
-      const { cadreId: _, ...rest } = r;
-      out.push({ ...rest, target: acc.accountId, platform: acc.platform });
+      const addressed = addressCadre(deps.db, r, event.platform);
+      if (addressed) out.push(addressed);
+      else event.log.warn({ cadreId: r.cadreId }, 'cadre has no chat account: message not delivered');
     } else {
       out.push({ ...r, target: r.target ?? event.senderId, platform: r.platform ?? event.platform });
     }

@@ -102,13 +102,13 @@ export const visitCommand = defineCommand({
     const kind = a.kind ?? kindFromPlace(a.place);
     const content = a.content ?? '';
     const households = a.households ?? Number(/(\d+)\s*户/.exec(content)?.[1] ?? (kind === 'household' ? 1 : 0));
-    const v = insertVisit(ctx.db, {
+    const id = insertVisit(ctx.db, {
       cadreId: ctx.cadre.id, unitId: ctx.cadre.unitId, date, hours: a.duration, place: a.place, kind, households,
       content, status: backdated ? 'pending' : 'ok', backdated, evidence: evidenceOf(ctx),
     }, originOf(ctx));
     const month = periodOf('month', ctx.today);
     const totals = visitTotals(ctx.db, ctx.cadre.id, month.start, month.end);
-    return [T.visitSaved(v.id, date, a.place, kind, a.duration), backdated ? T.backdated : T.monthSoFar(totals.count, totals.hours), T.undoHint].join('\n');
+    return [T.visitSaved(id, date, a.place, kind, a.duration), backdated ? T.backdated : T.monthSoFar(totals.count, totals.hours), T.undoHint].join('\n');
   },
 });
 
@@ -125,11 +125,11 @@ export const volunteerCommand = defineCommand({
   notes: ['志愿服务按小时计；1天按8小时。每季度最后一个周末为义工日。'],
   handle(ctx, a) {
     const { date, backdated } = checkDate(ctx, a.date);
-    const v = insertVolunteer(ctx.db, {
+    const id = insertVolunteer(ctx.db, {
       cadreId: ctx.cadre.id, unitId: ctx.cadre.unitId, date, hours: a.duration, place: a.place, activity: a.activity ?? '',
       status: backdated ? 'pending' : 'ok', backdated,
     }, originOf(ctx));
-    return [T.volunteerSaved(v.id, date, a.place, a.duration), ...(backdated ? [T.backdated] : []), T.undoHint].join('\n');
+    return [T.volunteerSaved(id, date, a.place, a.duration), ...(backdated ? [T.backdated] : []), T.undoHint].join('\n');
   },
 });
 

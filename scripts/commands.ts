@@ -1,8 +1,12 @@
 /** Every command of the bot, in the order /帮助 lists them. Adding a command touches this list only. */
 import type { CommandDef } from '../bot/command.js';
 import { recordCommands } from '../handlers/records.js';
+import { issueCommands } from '../handlers/issues.js';
+import { statsCommands } from '../handlers/stats.js';
+import { adminCommands } from '../handlers/admin.js';
 import { helpCommand } from '../handlers/help.js';
+import { remindCommand } from '../handlers/reminders.js';
 
 export function allCommands(): CommandDef<any>[] {
-  return [...recordCommands, helpCommand];
+  return [...recordCommands, ...issueCommands, ...statsCommands, ...adminCommands, remindCommand, helpCommand];
 }

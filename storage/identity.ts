@@ -63,3 +63,20 @@ export function committeeChats(db: Db): Array<{ platform: string; chatId: string
 export function setMutedUntil(db: Db, cadreId: number, until: string | null): void {
   db.update(cadres).set({ mutedUntil: until }).where(eq(cadres.id, cadreId)).run();
 }
+
+/** The cadre an account is bound to, active or not (cadreByAccount sees active cadres only). */
+export function accountOwner(db: Db, platform: string, accountId: string): number | undefined {
+  return db.select({ id: accounts.cadreId }).from(accounts)
+    .where(and(eq(accounts.platform, platform), eq(accounts.accountId, accountId))).get()?.id;
+}
+
+/** Removes a binding; the cadre and everything they reported stay. False when there was none. */
+export function unbindAccount(db: Db, platform: string, accountId: string): boolean {
+  return db.delete(accounts).where(and(eq(accounts.platform, platform), eq(accounts.accountId, accountId))).run().changes > 0;
+}
+
+/** A group's mapping with its committee flag (unitOfChat gives the unit alone). */
+export function chatGroupOf(db: Db, platform: string, chatId: string): { unitId: number; committee: boolean } | undefined {
+  return db.select({ unitId: chatGroups.unitId, committee: chatGroups.committee }).from(chatGroups)
+    .where(and(eq(chatGroups.platform, platform), eq(chatGroups.chatId, chatId))).get();
+}

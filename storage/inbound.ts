@@ -10,16 +10,10 @@ export function recordedReplies(db: Db, platform: string, messageId: string): st
   return q.get({ p: platform, m: messageId })?.r;
 }
 
-/** Claims a message id; false when it was already handled (the caller's transaction decides). */
+/** Records a handled message with its replies; false when it was already recorded. */
 export function claimMessage(db: Db, platform: string, messageId: string, at: number, replies: string): boolean {
   const q = prepared(db, 'claimMessage', (d) => d.insert(inboundMessages)
     .values({ platform: sql.placeholder('p'), messageId: sql.placeholder('m'), receivedAt: sql.placeholder('at'), replies: sql.placeholder('r') })
     .onConflictDoNothing().prepare());
   return q.run({ p: platform, m: messageId, at, r: replies }).changes === 1;
-}
-
-export function setRecordedReplies(db: Db, platform: string, messageId: string, replies: string): void {
-  const q = prepared(db, 'setRecordedReplies', (d) => d.update(inboundMessages).set({ replies: sql.placeholder('r') as unknown as string })
-    .where(and(eq(inboundMessages.platform, sql.placeholder('p')), eq(inboundMessages.messageId, sql.placeholder('m')))).prepare());
-  q.run({ p: platform, m: messageId, r: replies });
 }

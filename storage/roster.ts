@@ -3,7 +3,7 @@
  * as a tree from 单位/上级单位; a cadre is identified by phone, so re-importing updates and never
  * duplicates. Bad rows are reported by number (1 = the header line) and the good ones still import.
  */
-import { eq } from 'drizzle-orm';
+import { count, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from './db.js';
 import { inTransaction } from './db.js';
@@ -67,4 +67,15 @@ export function importRoster(db: Db, rows: Array<Record<string, unknown>>, at: n
     });
   });
   return result;
+}
+
+/** Active cadres per unit id (own unit only, not the subtree). */
+export function cadreCountsByUnit(db: Db): Map<number, number> {
+  const rows = db.select({ unitId: cadres.unitId, n: count() }).from(cadres).where(eq(cadres.active, true)).groupBy(cadres.unitId).all();
+  return new Map(rows.map((r) => [r.unitId, r.n]));
+}
+
+/** A phone as people type it (spaces, dashes, +86, full-width digits) in the roster's form. */
+export function normalizePhone(s: string): string {
+  return s.normalize('NFKC').replace(/[\s\-()（）]/g, '').replace(/^\+?86(?=1\d{10}$)/, '');
 }

@@ -185,3 +185,26 @@ export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+/**
+ * The reminder outbox. A reminder's key is deterministic (e.g. `deadline:12:d-3`), so it is
+ * recorded once whatever runs the pass; the message to send is stored with it in the same
+ * transaction, and `deliveredAt` is set once the platform accepted it.
+ */
+export const reminders = sqliteTable('reminders', {
+  key: text('key').primaryKey(),
+  kind: text('kind').notNull(),
+  to: text('to', { enum: ['user', 'chat'] }).notNull(),
+  cadreId: integer('cadre_id'),
+  platform: text('platform'),
+  target: text('target'),
+  /** JSON of the Reply to deliver; null for bookkeeping rows (a slot already covered). */
+  reply: text('reply'),
+  dueDate: text('due_date').notNull(),
+  createdAt: integer('created_at').notNull(),
+  claimedBy: text('claimed_by'),
+  claimedAt: integer('claimed_at'),
+  deliveredAt: integer('delivered_at'),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+}, (t) => [index('reminders_undelivered').on(t.deliveredAt, t.createdAt), index('reminders_due').on(t.dueDate, t.kind)]);

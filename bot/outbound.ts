@@ -1,0 +1,87 @@
+/**
+ * The one path every outgoing message takes — replies and reminders alike. Each platform's
+ * sender is wrapped by a limiter per (platform, target): a message over the limit waits for its
+ * turn; nothing is dropped and nothing is sent twice by the limiter.
+ *
+ * Default limits (PLATFORMS.md): DingTalk robot 20/min; WeCom 30/min and 1000/h per member;
+ * Feishu 5/s per user and per group. The console has none.
+ */
+import type { Logger } from 'pino';
+import type { Reply } from './reply.js';
+
+/** What an adapter provides to deliver a reply; `key` is an idempotency key (Feishu `uuid`). */
+export interface Sender {
+  platform: string;
+  send(reply: Reply, key: string): Promise<void>;
+}
+
+export interface Window { max: number; ms: number }
+
+export const DEFAULT_LIMITS: Record<string, Window[]> = {
+  dingtalk: [{ max: 20, ms: 60_000 }],
+  wecom: [{ max: 30, ms: 60_000 }, { max: 1000, ms: 3_600_000 }],
+  feishu: [{ max: 5, ms: 1_000 }],
+  console: [],
+};
+
+/** Sliding-window limiter: `reserve` returns when the caller may send (a slot is booked for it). */
+export class Limiter {
+  private sent = new Map<string, number[]>();
+
+  constructor(private windows: Window[], private now: () => number = Date.now) {}
+
+  /** Milliseconds to wait before a message to `target` may go; books the slot at that time. */
+  reserve(target: string): number {
+    if (!this.windows.length) return 0;
+    const t0 = this.now();
+    const longest = Math.max(...this.windows.map((w) => w.ms));
+    const times = (this.sent.get(target) ?? []).filter((t) => t > t0 - longest);
+    let at = t0;
+    for (;;) {
+      const blocked = this.windows.map((w) => {
+        const inWin = times.filter((t) => t > at - w.ms && t <= at);
+        return inWin.length >= w.max ? inWin[inWin.length - w.max] + w.ms : 0;
+      });
+      const next = Math.max(...blocked);
+      if (next <= at) break;
+      at = next;
+    }
+    times.push(at);
+    times.sort((a, b) => a - b);
+    this.sent.set(target, times);
+    return at - t0;
+  }
+}
+
+export class Outbound {
+  private senders = new Map<string, Sender>();
+  private limiters = new Map<string, Limiter>();
+
+  constructor(private opts: { log: Logger; limits?: Record<string, Window[]>; sleep?: (ms: number) => Promise<void> }) {}
+
+  register(sender: Sender): void {
+    this.senders.set(sender.platform, sender);
+  }
+
+  has(platform: string): boolean {
+    return this.senders.has(platform);
+  }
+
+  /** Delivers one reply; waits for the target's rate limit; throws when the platform fails. */
+  async send(reply: Reply, key: string): Promise<void> {
+    const platform = reply.platform ?? 'console';
+    const sender = this.senders.get(platform);
+    if (!sender) throw new Error(`no sender for platform ${platform}`);
+    let limiter = this.limiters.get(platform);
+    if (!limiter) {
+      limiter = new Limiter((this.opts.limits ?? DEFAULT_LIMITS)[platform] ?? []);
+      this.limiters.set(platform, limiter);
+    }
+    const wait = limiter.reserve(`${reply.to}:${reply.target}`);
+    if (wait > 0) {
+      this.opts.log.debug({ platform, wait }, 'rate limit: message delayed');
+      await (this.opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(wait);
+    }
+    await sender.send(reply, key);
+  }
+}

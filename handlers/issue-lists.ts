@@ -1,0 +1,168 @@
+/**
+ * /清单 (the three lists of a unit and month, 000 §6; `公示` posts the 效果清单 to the group,
+ * 004 "解决一件，答复一件，销号一件，公示一件") and /台账 (the unit's pending issues, overdue
+ * first). Also the words the issue workflow shares with these lists.
+ *
+ * Decisions: both are read commands so that the Excel export (another work item) can run async;
+ * publishing therefore records nothing — it is a message to the group. Lists count an issue in
+ * the unit where it was raised; the ledger shows the unit that owns it now (after /上报).
+ */
+import { z } from 'zod';
+import { defineCommand, type Ctx } from '../bot/command.js';
+import { choiceArg, optional, parseEnv, textArg, withKeys, type ArgDef } from '../bot/args.js';
+import { UserError } from '../bot/errors.js';
+import { toChat, type Reply } from '../bot/reply.js';
+import { daysBetween, formatDate, parsePeriod, periodOf, type LocalDate, type Period } from '../bot/time.js';
+import { cadreById, chatsOfUnit } from '../storage/identity.js';
+import { openIssuesOfUnits, type Satisfaction } from '../storage/issues.js';
+import { issuesRaisedIn, issuesResolvedIn, tasksIn } from '../storage/issue-lists.js';
+import { unitById } from '../storage/units.js';
+import type { Issue, IssueState, Unit } from '../storage/types.js';
+import { leads, requireView, resolveUnit } from './policy.js';
+
+export type Ledger = Issue['ledger'];
+export type Source = Issue['source'];
+
+export const STATE_NAMES: Record<IssueState, string> = {
+  open: '登记', in_progress: '办理中', resolved: '已办结', closed: '已销号', escalated: '已上报',
+};
+export const LEDGER_NAMES: Record<Ledger, string> = { livelihood: '民生诉求', hardship: '困难群众', stability: '稳定工作' };
+export const SOURCE_NAMES: Record<Source, string> = { visit: '走访', hotline: '热线', petition: '信访', other: '其他' };
+export const SATISFACTION_NAMES: Record<Satisfaction, string> = { satisfied: '满意', basic: '基本满意', dissatisfied: '不满意' };
+
+const LIST_CAP = 20;
+const LEDGER_CAP = 30;
+
+const T = {
+  coming: (what: string) => `${what}的 Excel 导出功能即将上线。现在可以先发送 /${what} 查看文字版。`,
+  listsTitle: (unit: string, p: Period) => `${unit} ${p.label} 三个清单（含下级单位）`,
+  section: (name: string, n: number) => `【${name}】共${n}条`,
+  none: '  （无）',
+  more: (n: number, cmd: string) => `  …共${n}条，仅列前${LIST_CAP}条；完整清单请发送 /${cmd} 导出`,
+  problem: (i: Issue, who: string, today: LocalDate) =>
+    `#${i.id} ${i.place} ${clip(i.description)}（${i.category}·${who}·时限${shortDate(i.deadline, today)}·${STATE_NAMES[i.state]}）`,
+  task: (issueId: number, date: LocalDate, who: string, note: string, today: LocalDate) =>
+    `#${issueId} ${shortDate(date, today)} ${who}：${clip(note, 60)}`,
+  effect: (i: Issue, today: LocalDate) =>
+    `#${i.id} ${i.place} ${clip(i.description)} → ${clip(i.result ?? '', 60)}（${shortDate(i.resolvedDate!, today)}办结·${i.answered ? '已答复' : '未答复'}${i.satisfaction ? '·' + SATISFACTION_NAMES[i.satisfaction as Satisfaction] : ''}${i.state === 'closed' ? '·已销号' : ''}）`,
+  publishTitle: (unit: string, p: Period, n: number) =>
+    `【效果清单公示】${unit} ${p.label}\n解决一件，答复一件，销号一件，公示一件。本期办结 ${n} 件：`,
+  publishLine: (i: Issue, today: LocalDate) =>
+    `${i.place} ${clip(i.description)} —— ${clip(i.result ?? '', 60)}（${shortDate(i.resolvedDate!, today)}办结${i.state === 'closed' ? '，已销号' : ''}）`,
+  publishFooter: '欢迎群众监督。',
+  nothingToPublish: (unit: string, p: Period) => `${unit} ${p.label} 没有办结的问题，暂无可公示的效果清单。`,
+  publishNotLead: (unit: string) => `只有「${unit}」的领导可以公示效果清单。请领导发送 /清单 公示，例如 /清单 公示 本月`,
+  noGroup: (unit: string) => `「${unit}」还没有对应的工作群，无法公示。请在本单位群里发送 /清单 公示，或请管理员用 /单位 把群对应到「${unit}」。`,
+  published: (n: number) => `已在 ${n} 个工作群公示效果清单。`,
+  ledgerTitle: (unit: string, n: number, overdue: number) => `${unit}台账（含下级单位）：在办 ${n} 件${overdue ? `，其中逾期 ${overdue} 件` : ''}`,
+  ledgerEmpty: (unit: string) => `${unit}台账（含下级单位）：没有在办的问题。`,
+  ledgerCounts: (xs: string[]) => xs.join(' · '),
+  ledgerCount: (name: string, n: number) => `${name} ${n} 件`,
+  ledgerLine: (i: Issue, who: string, today: LocalDate, unitName?: string) => {
+    const left = daysBetween(today, i.deadline);
+    const due = left < 0 ? `【逾期${-left}天】` : '';
+    return `#${i.id}${due} ${unitName ? `[${unitName}] ` : ''}${i.place} ${clip(i.description)} · ${who} · 时限${shortDate(i.deadline, today)}${left >= 0 ? `（剩${left}天）` : ''} · ${STATE_NAMES[i.state]}${i.superviseCount ? ` · 督办${i.superviseCount}次` : ''}`;
+  },
+  ledgerMore: (n: number) => `…共${n}件，仅列前${LEDGER_CAP}件；完整台账请发送 /台账 导出`,
+};
+
+export function clip(s: string, max = 30): string {
+  return s.length > max ? s.slice(0, max) + '…' : s;
+}
+
+/** '12月31日' within the current year, '2027年1月5日' otherwise. */
+export function shortDate(d: LocalDate, today: LocalDate): string {
+  return d.slice(0, 4) === today.slice(0, 4) ? formatDate(d).slice(5) : formatDate(d);
+}
+
+export function cadreName(ctx: Ctx, id: number | null): string {
+  return id == null ? '' : cadreById(ctx.db, id)?.name ?? `#${id}`;
+}
+
+function periodArg(): ArgDef<Period> {
+  const read = (s: string) => parsePeriod(s, parseEnv.now, parseEnv.tz);
+  return {
+    label: '月份', keys: ['月', 'period', 'month'], optional: false,
+    hint: '月份，如 本月、上月、10月、2026-10',
+    schema: z.string().transform((s, c) => read(s) ?? (c.addIssue({ code: 'custom', message: `「${s}」不是能识别的月份（如 本月、上月、10月、2026-10）` }), z.NEVER)),
+    match: (t) => read(t) !== null,
+  };
+}
+
+const unitArg = () => optional(withKeys(textArg('单位', 60, '单位名称，如 石门镇；省略为本群或本人所在单位'), 'unit'));
+
+function section(name: string, lines: string[], cmd: string): string[] {
+  const out = [T.section(name, lines.length)];
+  if (!lines.length) out.push(T.none);
+  out.push(...lines.slice(0, LIST_CAP).map((l, k) => `  ${k + 1}. ${l}`));
+  if (lines.length > LIST_CAP) out.push(T.more(lines.length, cmd));
+  return out;
+}
+
+function publish(ctx: Ctx, unit: Unit, period: Period, resolved: Issue[]): Reply[] | string {
+  if (!leads(ctx, unit)) throw new UserError(T.publishNotLead(unit.name));
+  if (!resolved.length) return T.nothingToPublish(unit.name, period);
+  const text = [T.publishTitle(unit.name, period, resolved.length),
+    ...resolved.map((i, k) => `${k + 1}. ${T.publishLine(i, ctx.today)}`), T.publishFooter].join('\n');
+  if (!ctx.event.direct) return text;
+  const groups = chatsOfUnit(ctx.db, unit.id);
+  if (!groups.length) throw new UserError(T.noGroup(unit.name));
+  return [...groups.map((g) => toChat(text, { target: g.chatId, platform: g.platform })), toChat(T.published(groups.length))];
+}
+
+export const listsCommand = defineCommand({
+  name: '清单', aliases: ['lists', '三个清单'], group: 'query', mode: 'read',
+  summary: '三个清单：问题清单、任务清单、效果清单；可公示效果清单',
+  args: {
+    unit: unitArg(),
+    period: optional(periodArg()),
+    action: optional(choiceArg('操作', { 导出: 'export', export: 'export', excel: 'export', 公示: 'publish', 发布: 'publish', publish: 'publish' }, '操作：导出 或 公示')),
+  },
+  examples: ['/清单', '/清单 石门镇 10月', '/清单 公示 本月', '/清单 导出'],
+  notes: ['问题清单：当月登记的问题；任务清单：当月 /进展 记录的措施；效果清单：当月办结的问题及结果。', '“公示”把效果清单发到本单位工作群（领导操作）。'],
+  handle(ctx, a) {
+    if (a.action === 'export') return T.coming('清单');
+    const unit = resolveUnit(ctx, a.unit);
+    requireView(ctx, unit);
+    const period = a.period ?? periodOf('month', ctx.today);
+    const resolved = issuesResolvedIn(ctx.db, unit.path, period.start, period.end);
+    if (a.action === 'publish') return publish(ctx, unit, period, resolved);
+    const raised = issuesRaisedIn(ctx.db, unit.path, period.start, period.end);
+    const tasks = tasksIn(ctx.db, unit.path, period.start, period.end);
+    const names = (id: number | null) => cadreName(ctx, id);
+    return [
+      T.listsTitle(unit.name, period),
+      ...section('问题清单', raised.map((i) => T.problem(i, names(i.responsibleCadreId), ctx.today)), '清单'),
+      ...section('任务清单', tasks.map((t) => T.task(t.issueId, t.date, names(t.actorCadreId), t.note, ctx.today)), '清单'),
+      ...section('效果清单', resolved.map((i) => T.effect(i, ctx.today)), '清单'),
+    ].join('\n');
+  },
+});
+
+export const ledgerCommand = defineCommand({
+  name: '台账', aliases: ['ledger'], group: 'query', mode: 'read',
+  summary: '在办问题台账，逾期的排在前面',
+  args: {
+    unit: unitArg(),
+    action: optional(choiceArg('操作', { 导出: 'export', export: 'export', excel: 'export' }, '操作：导出')),
+  },
+  examples: ['/台账', '/台账 石门镇', '/台账 导出'],
+  handle(ctx, a) {
+    if (a.action === 'export') return T.coming('台账');
+    const unit = resolveUnit(ctx, a.unit);
+    requireView(ctx, unit);
+    // Ordered by deadline, so the overdue ones (deadline before today) already come first.
+    const list = openIssuesOfUnits(ctx.db, unit.path);
+    if (!list.length) return T.ledgerEmpty(unit.name);
+    const overdue = list.filter((i) => i.deadline < ctx.today).length;
+    const counts = (Object.keys(LEDGER_NAMES) as Ledger[])
+      .map((l) => T.ledgerCount(LEDGER_NAMES[l], list.filter((i) => i.ledger === l).length));
+    const unitName = (i: Issue) => (i.unitId === unit.id ? undefined : unitById(ctx.db, i.unitId)?.name);
+    const lines = list.slice(0, LEDGER_CAP)
+      .map((i, k) => `${k + 1}. ${T.ledgerLine(i, cadreName(ctx, i.responsibleCadreId), ctx.today, unitName(i))}`);
+    return [T.ledgerTitle(unit.name, list.length, overdue), T.ledgerCounts(counts), ...lines,
+      ...(list.length > LEDGER_CAP ? [T.ledgerMore(list.length)] : [])].join('\n');
+  },
+});
+
+export const issueListCommands = [listsCommand, ledgerCommand];

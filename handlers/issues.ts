@@ -1,0 +1,377 @@
+/**
+ * The issue ledger workflow (SPEC §5): /民情 registers a problem; /进展 /办结 /销号 /延期 /上报
+ * /督办 /评价 move it along. Every change writes exactly one audit row (storage changeIssue).
+ *
+ * Decisions: the responsible cadre or a lead may work on an issue; a lead is a leader of the
+ * issue's current unit or above (policy.leads), an administrator, or the issue's own 责任领导.
+ * Only leads close, reject, extend and supervise. A petition (信访) gets 30 days by default and
+ * may not be given more at registration; it may be extended once, by at most 30 days (002 §6).
+ * `30天` in a deadline means days from today (/民情) or from the current deadline (/延期).
+ */
+import { z } from 'zod';
+import { defineCommand, type Ctx } from '../bot/command.js';
+import { cadreRefArg, choiceArg, issueRefArg, optional, parseEnv, recordRefArg, restArg, textArg, withKeys, type ArgDef } from '../bot/args.js';
+import { UserError } from '../bot/errors.js';
+import { normalize } from '../bot/normalize.js';
+import { toCadre, toChat, type Reply } from '../bot/reply.js';
+import { addDays, daysBetween, formatDate, parseChineseNumber, parseDate, type LocalDate } from '../bot/time.js';
+import { cadreByAccount, cadreByPhone, cadresByName, chatsOfUnit } from '../storage/identity.js';
+import { addIssueEvent, changeIssue, insertIssue, issueById, PENDING_STATES, type IssuePatch, type Satisfaction } from '../storage/issues.js';
+import { visitById } from '../storage/records.js';
+import { parentOf, unitById } from '../storage/units.js';
+import type { Cadre, Issue, IssueState, Unit } from '../storage/types.js';
+import { leads, unitOf } from './policy.js';
+import { originOf } from './records.js';
+import { cadreName, issueListCommands, LEDGER_NAMES, SATISFACTION_NAMES, STATE_NAMES, type Ledger, type Source } from './issue-lists.js';
+
+export const CATEGORIES = ['就业', '教育', '医疗', '养老', '社会保障', '社会治理', '环境保护', '权益保障', '基础设施', '助企纾困', '信访', '其他'] as const;
+const PETITION_DAYS = 30;
+const UNDO_MINUTES = 10;
+const PENDING: readonly IssueState[] = PENDING_STATES;
+
+const CATEGORY_WORDS: Record<string, string> = {
+  ...Object.fromEntries(CATEGORIES.map((c) => [c, c])),
+  社保: '社会保障', 治理: '社会治理', 环保: '环境保护', 维权: '权益保障', 基建: '基础设施', 助企: '助企纾困', 纾困: '助企纾困',
+};
+const LEDGER_WORDS: Record<string, Ledger> = {
+  民生诉求: 'livelihood', 民生: 'livelihood', livelihood: 'livelihood',
+  困难群众: 'hardship', 困难: 'hardship', hardship: 'hardship',
+  稳定工作: 'stability', 稳定: 'stability', 维稳: 'stability', stability: 'stability',
+};
+const SOURCE_WORDS: Record<string, Source> = {
+  走访: 'visit', visit: 'visit', 热线: 'hotline', '12345': 'hotline', hotline: 'hotline',
+  信访: 'petition', 来信来访: 'petition', petition: 'petition', 其他: 'other', other: 'other',
+};
+const ANSWER_WORDS: Record<string, 'yes' | 'no'> = { 是: 'yes', 已答复: 'yes', 已告知: 'yes', yes: 'yes', 否: 'no', 未答复: 'no', 未告知: 'no', no: 'no' };
+const RATING_WORDS: Record<string, Satisfaction> = {
+  满意: 'satisfied', 非常满意: 'satisfied', 基本满意: 'basic', 比较满意: 'basic', 一般: 'basic', 不满意: 'dissatisfied',
+};
+// "Was the citizen told?" read from the result text; a negation wins over the plain phrase.
+const ANSWER_NO = /(未|没有?|尚未|暂未|还没有?)(电话|当面|书面|上门)?(告知|答复|回复|反馈|通知)/;
+const ANSWER_YES = /已(经)?(电话|当面|书面|上门)?(告知|答复|回复|反馈|通知)|(电话|当面|书面|上门)(告知|答复|回复|反馈)|(告知|答复|回复|反馈给?)(了)?(群众|信访人|当事人|本人|村民|居民|住户|企业)/;
+
+const T = {
+  registered: (i: Issue, who: string) =>
+    `已登记问题 #${i.id}（${LEDGER_NAMES[i.ledger]}台账·${i.category}）：${i.place} ${i.description}。责任人 ${who}，时限 ${formatDate(i.deadline)}。`,
+  leadAndDept: (lead: string | null, dept: string | null) => [lead && `责任领导 ${lead}`, dept && `责任部门 ${dept}`].filter(Boolean).join('，') + '。',
+  undoHint: `发错了？${UNDO_MINUTES}分钟内发送 /撤销 可作废。`,
+  assigned: (i: Issue, by: string) => `${by} 登记了问题 #${i.id}，责任人是您：${i.place} ${i.description}（${i.category}），时限 ${formatDate(i.deadline)}。\n办理中请发送 /进展 #${i.id} 措施；办结后发送 /办结 #${i.id} 结果（写明是否已答复群众）。`,
+  needDeadline: '请写明办理时限，例如 /民情 石门村 道路破损影响出行 时限:12月31日（也可写 时限:30天）。信访件可省略，默认30天。',
+  pastDeadline: (d: LocalDate) => `时限 ${formatDate(d)} 已经过去。请写今天或以后的日期，例如 时限:12月31日 或 时限:30天。`,
+  petitionTooLong: (d: LocalDate, max: LocalDate) => `信访件应在${PETITION_DAYS}日内办结：时限最晚为 ${formatDate(max)}，不能定为 ${formatDate(d)}。可省略时限（默认${PETITION_DAYS}天），确需延长时由领导 /延期。`,
+  notVisitRef: '关联的应是走访记录（#V开头），例如 走访:#V12；不关联走访时省略即可。',
+  visitNotFound: (id: number) => `没有找到走访记录 #V${id}。请核对编号，例如 走访:#V12；不关联走访时省略即可。`,
+  unknownCadre: (label: string, ref: string) => `名册中没有「${ref}」。请写名册中的姓名，例如 ${label}:@李四；同名时写 ${label}:李四（东关社区），也可以写手机号。`,
+  ambiguousCadre: (label: string, name: string, options: string[]) => `名册中有 ${options.length} 位「${name}」：${options.join('、')}。请写明单位，例如 ${label}:${options[0]}。`,
+  notFound: (id: number) => `没有找到问题 #${id}。请核对编号（登记时回复的 #数字），或发送 /台账 查看在办问题。`,
+  wrongState: (i: Issue, need: string) => `#${i.id} 当前状态为「${STATE_NAMES[i.state]}」，${need}`,
+  notHandler: (cmd: string, i: Issue, who: string, unit: string, example: string) =>
+    `只有责任人 ${who} 或「${unit}」的领导可以对 #${i.id} 使用 /${cmd}，例如 ${example}`,
+  notLead: (cmd: string, i: Issue, unit: string, example: string) =>
+    `/${cmd} 须由「${unit}」的领导操作，您不能对 #${i.id} 使用。请提醒领导发送，例如 ${example}`,
+  deadlineLeft: (d: LocalDate, today: LocalDate) => {
+    const left = daysBetween(today, d);
+    return `时限 ${formatDate(d)}（${left >= 0 ? `剩${left}天` : `已逾期${-left}天`}）`;
+  },
+  progressed: (i: Issue, note: string, today: LocalDate) => `已记录 #${i.id} 进展：${note}。状态：${STATE_NAMES[i.state]}，${T.deadlineLeft(i.deadline, today)}。`,
+  progressNotice: (i: Issue, by: string, note: string) => `${by} 为问题 #${i.id}（${i.place} ${i.description}）添加了进展：${note}`,
+  needAnswered: (id: number) => `请写明是否已答复群众（解决一件，答复一件），例如 /办结 #${id} 路面已修复，已电话告知群众，或 /办结 #${id} 路面已修复 答复:否`,
+  resolved: (i: Issue, unit: string) => `已办结 #${i.id}：${i.result}。${i.answered ? '已答复群众。' : '尚未答复群众，请尽快答复。'}请「${unit}」领导发送 /销号 #${i.id} 确认销号。`,
+  resolvedNotice: (i: Issue, by: string) => `${by} 已办结您负责的问题 #${i.id}：${i.result}`,
+  closed: (i: Issue) => `已销号 #${i.id}：${i.place} ${i.description}。办结一件、销号一件。`,
+  needRejectReason: (id: number) => `退回时请写明理由，例如 /销号 #${id} 退回 群众反映路面仍有坑洼`,
+  rejected: (i: Issue, note: string, today: LocalDate) => `已退回 #${i.id}：${note}。问题重新转为「办理中」，${T.deadlineLeft(i.deadline, today)}；已通知责任人。`,
+  rejectedNotice: (i: Issue, by: string, note: string) => `${by} 退回了您办结的问题 #${i.id}（${i.place} ${i.description}）：${note}。请继续办理，完成后再次 /办结 #${i.id}。`,
+  needExtendReason: (id: number) => `延期须写明理由，例如 /延期 #${id} 30天 需等待交通局排期施工`,
+  notLater: (now: LocalDate, next: LocalDate, id: number) => `新时限 ${formatDate(next)} 不晚于当前时限 ${formatDate(now)}，不是延期。请写延长天数或更晚的日期，例如 /延期 #${id} 15天 理由`,
+  stillPast: (next: LocalDate, id: number) => `延期后的时限 ${formatDate(next)} 仍已过去。请写今天以后的日期，例如 /延期 #${id} 12月31日 理由`,
+  petitionOnce: (i: Issue) => `#${i.id} 是信访件，只能延期一次，已经延期过（当前时限 ${formatDate(i.deadline)}）。请按期办结，或 /上报 #${i.id} 理由。`,
+  petitionMax: (i: Issue, max: LocalDate) => `#${i.id} 是信访件，延期不能超过${PETITION_DAYS}天，最晚到 ${formatDate(max)}。例如 /延期 #${i.id} 30天 理由`,
+  extended: (i: Issue, from: LocalDate, note: string) => `已延期 #${i.id}：${formatDate(from)} → ${formatDate(i.deadline)}，理由：${note}。`,
+  extendedNotice: (i: Issue, by: string, from: LocalDate, note: string) => `${by} 批准问题 #${i.id} 延期：${formatDate(from)} → ${formatDate(i.deadline)}（${note}）。`,
+  needEscalateReason: (id: number) => `上报须写明理由，例如 /上报 #${id} 需县交通局协调维修资金`,
+  atRoot: (i: Issue, unit: string) => `#${i.id} 已在最高一级单位「${unit}」，无法再上报。请由「${unit}」领导协调办理。`,
+  escalated: (i: Issue, from: string, to: string, note: string) => `已将 #${i.id} 从「${from}」上报至「${to}」：${note}。现由「${to}」领导督办、销号。`,
+  escalatedNotice: (i: Issue, from: string, note: string) => `「${from}」上报问题 #${i.id}（${i.place} ${i.description}，${i.category}）：${note}。请领导查看：/台账`,
+  supervised: (i: Issue, who: string, today: LocalDate) => `已督办 #${i.id}（第${i.superviseCount}次）：${i.place} ${i.description}，责任人 ${who}，${T.deadlineLeft(i.deadline, today)}。已通知责任人。`,
+  superviseNotice: (i: Issue, by: string, today: LocalDate, note?: string) =>
+    `【督办】${by} 第${i.superviseCount}次督办问题 #${i.id}：${i.place} ${i.description}，${T.deadlineLeft(i.deadline, today)}。${note ? `要求：${note}。` : ''}请抓紧办理，并发送 /进展 #${i.id} 报告进展。`,
+  needRating: (id: number, got?: string) => `${got ? `「${got.split(/\s/)[0]}」不是可选的评价。` : ''}请写群众评价：满意、基本满意 或 不满意，例如 /评价 #${id} 满意`,
+  rated: (i: Issue, s: Satisfaction) => `已记录 #${i.id} 群众评价：${SATISFACTION_NAMES[s]}。`,
+  reopened: (i: Issue, today: LocalDate) => `已记录 #${i.id} 群众评价：不满意。问题重新转为「办理中」，${T.deadlineLeft(i.deadline, today)}；已通知责任人。`,
+  reopenedNotice: (i: Issue, note?: string) => `群众对问题 #${i.id}（${i.place} ${i.description}）不满意${note ? `：${note}` : ''}。问题已重新转为「办理中」，请继续办理后再次 /办结 #${i.id}。`,
+};
+
+const keyOnly = <V>(a: ArgDef<V>): ArgDef<V> => ({ ...a, match: () => false });
+
+type When = { date: LocalDate } | { days: number };
+const DAYS = /^(\d{1,3}|[零〇一二两三四五六七八九十]{1,3})个?(?:天|d|days?)$/;
+const MONTHS = /^(\d{1,2}|[一二两三四五六]|半)个月$/;
+
+/** A deadline: a date (`12月31日`, `30天后`) or a number of days (`30天`, `一个月`). */
+function whenArg(label: string, hint: string): ArgDef<When> {
+  const read = (s: string): When | null => {
+    const t = normalize(s).replace(/\s+/g, '');
+    let m = DAYS.exec(t);
+    if (m) { const n = parseChineseNumber(m[1]); return n ? { days: n } : null; }
+    if ((m = MONTHS.exec(t))) { const n = m[1] === '半' ? 0.5 : parseChineseNumber(m[1]); return n ? { days: n * 30 } : null; }
+    const d = parseDate(t, parseEnv.now, { tz: parseEnv.tz, prefer: 'future' });
+    return d ? { date: d } : null;
+  };
+  return {
+    label, keys: [], hint, optional: false, match: (t) => read(t) !== null,
+    schema: z.string().transform((s, c) => read(s) ?? (c.addIssue({ code: 'custom', message: `「${s}」不是能识别的${label}（写日期如 12月31日，或天数如 30天）` }), z.NEVER)),
+  };
+}
+const dateOf = (w: When, base: LocalDate) => ('days' in w ? addDays(base, w.days) : w.date);
+
+const isPetition = (i: Pick<Issue, 'source' | 'category'>) => i.source === 'petition' || i.category === '信访';
+
+/** A roster person from `@李四`, a platform mention, `李四（东关社区）` or a phone number. */
+function resolveCadre(ctx: Ctx, ref: string, label: string): Cadre {
+  const m = ctx.event.mentions.find((x) => x.name === ref || x.accountId === ref);
+  const byAccount = m && cadreByAccount(ctx.db, ctx.event.platform, m.accountId);
+  if (byAccount) return byAccount;
+  if (/^1[3-9]\d{9}$/.test(ref)) {
+    const c = cadreByPhone(ctx.db, ref);
+    if (c?.active) return c;
+  }
+  const paren = /^(.+?)[（(](.+?)[)）]$/.exec(ref);
+  const unitName = (c: Cadre) => unitById(ctx.db, c.unitId)?.name ?? '';
+  let found = cadresByName(ctx.db, paren ? paren[1].trim() : ref);
+  if (paren) found = found.filter((c) => unitName(c) === paren[2].trim());
+  if (found.length === 1) return found[0];
+  if (!found.length) throw new UserError(T.unknownCadre(label, ref));
+  throw new UserError(T.ambiguousCadre(label, found[0].name, found.map((c) => `${c.name}（${unitName(c)}）`)));
+}
+
+function loadIssue(ctx: Ctx, id: number): Issue {
+  const i = issueById(ctx.db, id);
+  if (!i || i.voidedAt) throw new UserError(T.notFound(id));
+  return i;
+}
+
+const unitOfIssue = (ctx: Ctx, i: Issue): Unit => unitById(ctx.db, i.unitId)!;
+const isLead = (ctx: Ctx, i: Issue) => i.leadCadreId === ctx.cadre.id || leads(ctx, unitOfIssue(ctx, i));
+
+function requireHandler(ctx: Ctx, i: Issue, cmd: string, example: string): void {
+  if (i.responsibleCadreId === ctx.cadre.id || isLead(ctx, i)) return;
+  throw new UserError(T.notHandler(cmd, i, cadreName(ctx, i.responsibleCadreId), unitOfIssue(ctx, i).name, example));
+}
+
+function requireLead(ctx: Ctx, i: Issue, cmd: string, example: string): void {
+  if (!isLead(ctx, i)) throw new UserError(T.notLead(cmd, i, unitOfIssue(ctx, i).name, example));
+}
+
+function requireState(i: Issue, allowed: readonly IssueState[], need: (i: Issue) => string): void {
+  if (!allowed.includes(i.state)) throw new UserError(T.wrongState(i, need(i)));
+}
+
+const change = (ctx: Ctx, i: Issue, patch: IssuePatch, action: string, note: string | null = null) =>
+  changeIssue(ctx.db, i, patch, { at: ctx.now, date: ctx.today, actorCadreId: ctx.cadre.id, action, note });
+
+/** A direct message to the responsible cadre, unless they are the one acting. */
+const tellResponsible = (ctx: Ctx, i: Issue, text: string): Reply[] =>
+  i.responsibleCadreId === ctx.cadre.id ? [] : [toCadre(i.responsibleCadreId, text)];
+
+const finished = (i: Issue) => (i.state === 'closed' ? '已销号' : '已办结');
+
+export const registerCommand = defineCommand({
+  name: '民情', aliases: ['issue', '问题'], group: 'issue', mode: 'write', form: 'issue',
+  summary: '登记群众反映的问题（进入台账）',
+  args: {
+    place: withKeys(textArg('地点', 60, '地点或群众，如 石门村、石门村三组王大爷家'), '地方', '群众', 'place'),
+    description: withKeys(restArg('问题', 500, '问题描述'), '描述', '内容', 'description'),
+    category: optional(withKeys(choiceArg('类别', CATEGORY_WORDS, `类别：${CATEGORIES.join('、')}`), '分类', 'category')),
+    ledger: optional(withKeys(choiceArg('台账', LEDGER_WORDS, '台账：民生诉求、困难群众、稳定工作'), 'ledger')),
+    responsible: optional(withKeys(cadreRefArg('责任人'), '负责人', 'responsible')),
+    lead: optional(withKeys(keyOnly({ ...cadreRefArg('责任领导'), hint: '责任领导，如 责任领导:@王强' }), '领导', 'lead')),
+    department: optional(withKeys(keyOnly(textArg('责任部门', 60)), '部门', 'department')),
+    deadline: optional(withKeys(whenArg('时限', '时限，如 12月31日、30天（信访件可省略，默认30天）'), '期限', '完成时限', '截止', 'deadline')),
+    source: optional(withKeys(keyOnly(choiceArg('来源', SOURCE_WORDS, '来源：走访、热线、信访、其他')), 'source')),
+    visit: optional(withKeys({ ...recordRefArg(), label: '走访记录', hint: '走访记录编号，如 #V12' }, '走访', 'visit')),
+  },
+  examples: ['/民情 石门村 道路破损影响出行 类别:基础设施 责任人:@李四 时限:12月31日', '/民情 东关社区 张大爷反映低保未到账 类别:信访', '/民情 石门村 路灯不亮 基础设施 时限:15天 走访:#V3'],
+  notes: ['责任人省略时为登记人；信访件时限默认30天，其他问题须写时限。', '台账省略时：信访归稳定工作，其余归民生诉求。'],
+  handle(ctx, a) {
+    const category = a.category ?? (a.source === 'petition' ? '信访' : '其他');
+    const source: Source = a.source ?? (category === '信访' ? 'petition' : 'visit');
+    const petition = isPetition({ source, category });
+    if (!a.deadline && !petition) throw new UserError(T.needDeadline);
+    const deadline = a.deadline ? dateOf(a.deadline, ctx.today) : addDays(ctx.today, PETITION_DAYS);
+    if (deadline < ctx.today) throw new UserError(T.pastDeadline(deadline));
+    const latest = addDays(ctx.today, PETITION_DAYS);
+    if (petition && deadline > latest) throw new UserError(T.petitionTooLong(deadline, latest));
+    if (a.visit) {
+      if (a.visit.type !== 'visit') throw new UserError(T.notVisitRef);
+      const v = visitById(ctx.db, a.visit.id);
+      if (!v || v.voidedAt) throw new UserError(T.visitNotFound(a.visit.id));
+    }
+    const responsible = a.responsible ? resolveCadre(ctx, a.responsible, '责任人') : ctx.cadre;
+    const lead = a.lead ? resolveCadre(ctx, a.lead, '责任领导') : null;
+    const unit = ctx.chatUnit ?? unitOf(ctx);
+    const o = originOf(ctx);
+    const i = insertIssue(ctx.db, {
+      unitId: unit.id, originUnitId: unit.id, ledger: a.ledger ?? (category === '信访' ? 'stability' : 'livelihood'),
+      category, place: a.place, description: a.description, responsibleCadreId: responsible.id, leadCadreId: lead?.id ?? null,
+      department: a.department ?? null, deadline, source, visitId: a.visit?.id ?? null, state: 'open',
+      reporterCadreId: ctx.cadre.id, evidence: ctx.event.attachments.length ? JSON.stringify(ctx.event.attachments) : null,
+      platform: o.platform, chatId: o.chatId, messageId: o.messageId, createdAt: o.at, createdDate: ctx.today,
+    });
+    addIssueEvent(ctx.db, { issueId: i.id, at: ctx.now, date: ctx.today, actorCadreId: ctx.cadre.id, action: 'register', fromState: null, toState: 'open' });
+    const lines = [T.registered(i, responsible.name), ...(lead || i.department ? [T.leadAndDept(lead?.name ?? null, i.department)] : []), T.undoHint];
+    return [toChat(lines.join('\n')), ...tellResponsible(ctx, i, T.assigned(i, ctx.cadre.name))];
+  },
+});
+
+export const progressCommand = defineCommand({
+  name: '进展', aliases: ['progress', '任务'], group: 'issue', mode: 'write',
+  summary: '为问题添加办理措施/进展（任务清单）',
+  args: { issue: issueRefArg(), note: withKeys(restArg('进展', 500, '措施或进展，如 已联系交通局，列入下月维修计划'), '措施', 'note') },
+  examples: ['/进展 #12 已联系交通局，列入下月维修计划'],
+  handle(ctx, a) {
+    let i = loadIssue(ctx, a.issue);
+    requireHandler(ctx, i, '进展', `/进展 #${i.id} 已联系交通局`);
+    requireState(i, PENDING, (x) => x.state === 'resolved'
+      ? `不能再添加进展；如需继续办理，请领导发送 /销号 #${x.id} 退回 理由`
+      : `不能再添加进展；群众不满意时可发送 /评价 #${x.id} 不满意 重新办理`);
+    i = change(ctx, i, { state: 'in_progress' }, 'progress', a.note);
+    return [toChat(T.progressed(i, a.note, ctx.today)), ...tellResponsible(ctx, i, T.progressNotice(i, ctx.cadre.name, a.note))];
+  },
+});
+
+export const resolveCommand = defineCommand({
+  name: '办结', aliases: ['resolve', '解决'], group: 'issue', mode: 'write',
+  summary: '记录办理结果及是否已答复群众（效果清单）',
+  args: {
+    issue: issueRefArg(),
+    result: withKeys(restArg('结果', 500, '办理结果，写明是否已告知群众'), 'result'),
+    answered: optional(withKeys(keyOnly(choiceArg('答复', ANSWER_WORDS, '答复：是 或 否（已告知群众吗）')), '已答复', 'answered')),
+  },
+  examples: ['/办结 #12 路面已修复，已电话告知群众', '/办结 #12 已协调发放补助 答复:是'],
+  handle(ctx, a) {
+    let i = loadIssue(ctx, a.issue);
+    requireHandler(ctx, i, '办结', `/办结 #${i.id} 路面已修复，已电话告知群众`);
+    requireState(i, PENDING, (x) => (x.state === 'resolved' ? `无需重复办结；请领导发送 /销号 #${x.id}` : '已经销号，无需办结。'));
+    const answered = a.answered ? a.answered === 'yes' : ANSWER_NO.test(a.result) ? false : ANSWER_YES.test(a.result) ? true : undefined;
+    if (answered === undefined) throw new UserError(T.needAnswered(i.id));
+    i = change(ctx, i, { state: 'resolved', result: a.result, answered, resolvedAt: ctx.now.getTime(), resolvedDate: ctx.today }, 'resolve', a.result);
+    return [toChat(T.resolved(i, unitOfIssue(ctx, i).name)), ...tellResponsible(ctx, i, T.resolvedNotice(i, ctx.cadre.name))];
+  },
+});
+
+export const closeCommand = defineCommand({
+  name: '销号', aliases: ['close'], group: 'issue', mode: 'write',
+  summary: '领导确认办结并销号；或退回重办',
+  args: {
+    issue: issueRefArg(),
+    verdict: optional(choiceArg('退回', { 退回: 'reject', 驳回: 'reject', reject: 'reject' }, '退回（可省略；退回须写理由）')),
+    note: optional(withKeys(restArg('理由', 200), '说明', 'note')),
+  },
+  examples: ['/销号 #12', '/销号 #12 退回 群众反映路面仍有坑洼'],
+  handle(ctx, a) {
+    let i = loadIssue(ctx, a.issue);
+    requireLead(ctx, i, '销号', `/销号 #${i.id}`);
+    if (a.verdict === 'reject') {
+      requireState(i, ['resolved'], (x) => `只有「已办结」的问题可以退回，例如 /销号 #${x.id} 退回 理由`);
+      if (!a.note) throw new UserError(T.needRejectReason(i.id));
+      i = change(ctx, i, { state: 'in_progress', resolvedAt: null, resolvedDate: null }, 'reject', a.note);
+      return [toChat(T.rejected(i, a.note, ctx.today)), ...tellResponsible(ctx, i, T.rejectedNotice(i, ctx.cadre.name, a.note))];
+    }
+    requireState(i, ['resolved'], (x) => x.state === 'closed' ? '无需重复销号。'
+      : `需先 /办结 才能 /销号，例如 /办结 #${x.id} 路面已修复，已电话告知群众`);
+    i = change(ctx, i, { state: 'closed', closedAt: ctx.now.getTime() }, 'close', a.note ?? null);
+    return T.closed(i);
+  },
+});
+
+export const extendCommand = defineCommand({
+  name: '延期', aliases: ['extend'], group: 'issue', mode: 'write',
+  summary: '领导批准延长问题的办理时限',
+  args: {
+    issue: issueRefArg(),
+    until: withKeys(whenArg('新时限', '延长天数如 30天，或新的时限日期如 12月31日'), '延期', '延至', '时限', 'until'),
+    reason: optional(withKeys(restArg('理由', 200), 'reason')),
+  },
+  examples: ['/延期 #12 30天 需等待交通局排期施工', '/延期 #12 12月31日 资金下月到位'],
+  notes: ['信访件只能延期一次，且不超过30天。'],
+  handle(ctx, a) {
+    let i = loadIssue(ctx, a.issue);
+    requireLead(ctx, i, '延期', `/延期 #${i.id} 15天 理由`);
+    requireState(i, PENDING, (x) => `${finished(x)}的问题不能延期。`);
+    if (!a.reason) throw new UserError(T.needExtendReason(i.id));
+    const from = i.deadline, next = dateOf(a.until, from);
+    if (next <= from) throw new UserError(T.notLater(from, next, i.id));
+    if (next < ctx.today) throw new UserError(T.stillPast(next, i.id));
+    if (isPetition(i)) {
+      if (i.extensions >= 1) throw new UserError(T.petitionOnce(i));
+      if (daysBetween(from, next) > PETITION_DAYS) throw new UserError(T.petitionMax(i, addDays(from, PETITION_DAYS)));
+    }
+    i = change(ctx, i, { deadline: next, extensions: i.extensions + 1 }, 'extend', `${from} → ${next}：${a.reason}`);
+    return [toChat(T.extended(i, from, a.reason)), ...tellResponsible(ctx, i, T.extendedNotice(i, ctx.cadre.name, from, a.reason))];
+  },
+});
+
+export const escalateCommand = defineCommand({
+  name: '上报', aliases: ['escalate'], group: 'issue', mode: 'write',
+  summary: '本单位解决不了的问题上报上级单位',
+  args: { issue: issueRefArg(), reason: optional(withKeys(restArg('理由', 200), 'reason')) },
+  examples: ['/上报 #12 需县交通局协调维修资金'],
+  handle(ctx, a) {
+    let i = loadIssue(ctx, a.issue);
+    requireHandler(ctx, i, '上报', `/上报 #${i.id} 理由`);
+    requireState(i, PENDING, (x) => `${finished(x)}的问题不能上报。`);
+    if (!a.reason) throw new UserError(T.needEscalateReason(i.id));
+    const unit = unitOfIssue(ctx, i);
+    const parent = parentOf(ctx.db, unit);
+    if (!parent) throw new UserError(T.atRoot(i, unit.name));
+    i = change(ctx, i, { state: 'escalated', unitId: parent.id }, 'escalate', `${unit.name} → ${parent.name}：${a.reason}`);
+    const groups = chatsOfUnit(ctx.db, parent.id).filter((g) => !(g.platform === ctx.event.platform && g.chatId === ctx.event.chatId));
+    return [toChat(T.escalated(i, unit.name, parent.name, a.reason)),
+      ...groups.map((g) => toChat(T.escalatedNotice(i, unit.name, a.reason!), { target: g.chatId, platform: g.platform }))];
+  },
+});
+
+export const superviseCommand = defineCommand({
+  name: '督办', aliases: ['supervise', '催办'], group: 'issue', mode: 'write',
+  summary: '领导督办问题，责任人立即收到通知',
+  args: { issue: issueRefArg(), note: optional(withKeys(restArg('要求', 200), '说明', 'note')) },
+  examples: ['/督办 #12', '/督办 #12 本周内拿出维修方案'],
+  handle(ctx, a) {
+    let i = loadIssue(ctx, a.issue);
+    requireLead(ctx, i, '督办', `/督办 #${i.id}`);
+    requireState(i, PENDING, (x) => `${finished(x)}的问题无需督办。`);
+    i = change(ctx, i, { superviseCount: i.superviseCount + 1 }, 'supervise', a.note ?? null);
+    const notice = toCadre(i.responsibleCadreId, T.superviseNotice(i, ctx.cadre.name, ctx.today, a.note));
+    return [toChat(T.supervised(i, cadreName(ctx, i.responsibleCadreId), ctx.today)), notice];
+  },
+});
+
+export const rateCommand = defineCommand({
+  name: '评价', aliases: ['rate', '满意度'], group: 'issue', mode: 'write',
+  summary: '记录群众对办理结果的评价：满意、基本满意、不满意',
+  args: {
+    issue: issueRefArg(),
+    // Optional only so that a wrong word gets its own answer (it lands in the note otherwise).
+    rating: optional(choiceArg('评价', RATING_WORDS, '评价：满意、基本满意、不满意')),
+    note: optional(withKeys(restArg('说明', 200), 'note')),
+  },
+  examples: ['/评价 #12 满意', '/评价 #12 不满意 路面又出现裂缝'],
+  notes: ['不满意的问题重新转为办理中。'],
+  handle(ctx, a) {
+    let i = loadIssue(ctx, a.issue);
+    requireHandler(ctx, i, '评价', `/评价 #${i.id} 满意`);
+    if (!a.rating) throw new UserError(T.needRating(i.id, a.note));
+    requireState(i, ['resolved', 'closed'], (x) => `办结后才能评价；请先 /办结 #${x.id} 结果`);
+    if (a.rating !== 'dissatisfied') {
+      i = change(ctx, i, { satisfaction: a.rating }, 'rate', [SATISFACTION_NAMES[a.rating], a.note].filter(Boolean).join('：'));
+      return T.rated(i, a.rating);
+    }
+    i = change(ctx, i, { state: 'in_progress', satisfaction: a.rating, resolvedAt: null, resolvedDate: null, closedAt: null },
+      'reopen', ['群众评价：不满意', a.note].filter(Boolean).join('：'));
+    return [toChat(T.reopened(i, ctx.today)), ...tellResponsible(ctx, i, T.reopenedNotice(i, a.note))];
+  },
+});
+
+export const issueCommands = [registerCommand, progressCommand, resolveCommand, closeCommand, extendCommand,
+  escalateCommand, superviseCommand, rateCommand, ...issueListCommands];

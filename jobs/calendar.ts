@@ -1,0 +1,23 @@
+/**
+ * When people may be nudged: working days of the mainland calendar, 调休 make-up days included
+ * (from the maintained `chinese-days` data, not a hand-written list), outside quiet hours.
+ */
+import chineseDays from 'chinese-days';
+import type { LocalDate } from '../bot/time.js';
+
+export function isWorkday(d: LocalDate): boolean {
+  return chineseDays.isWorkday(d);
+}
+
+/** Minutes since local midnight of `now` in `tz`. */
+export function localMinutes(now: Date, tz: string): number {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(now);
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  return get('hour') * 60 + get('minute');
+}
+
+/** Quiet hours wrap midnight when start > end (21:00–08:00). */
+export function inQuietHours(now: Date, tz: string, quiet: { start: number; end: number }): boolean {
+  const m = localMinutes(now, tz);
+  return quiet.start > quiet.end ? m >= quiet.start || m < quiet.end : m >= quiet.start && m < quiet.end;
+}

@@ -1,0 +1,73 @@
+/**
+ * A reminder pass and a delivery — the two halves of exactly-once:
+ * 1. `runPass` records every due reminder under its deterministic key in ONE transaction; a key
+ *    already there is skipped, so restarts, retries and racing workers record each reminder once.
+ * 2. `deliver` claims a recorded reminder (a lease in SQLite), sends it through the outbound path
+ *    with the key as the platform's idempotency key, and marks it delivered. A second worker finds
+ *    it claimed or delivered and sends nothing.
+ * The one window left is a crash between the platform accepting a message and our "delivered"
+ * commit; the retry then re-sends with the same key, which Feishu (`uuid`) and WeCom
+ * (`enable_duplicate_check`) drop as a duplicate.
+ */
+import type { Logger } from 'pino';
+import { addressCadre } from '../bot/address.js';
+import type { Outbound } from '../bot/outbound.js';
+import type { Reply } from '../bot/reply.js';
+import { localDate } from '../bot/time.js';
+import { inTransaction, type Db } from '../storage/db.js';
+import { claimReminder, markDelivered, recordReminders, reminderByKey, releaseReminder, reminderExists, type NewReminder } from '../storage/reminders.js';
+import { inQuietHours, isWorkday } from './calendar.js';
+import { planFor } from './plan.js';
+import { quietWindow, type JobKind, type ReminderSettings } from '../storage/reminder-settings.js';
+
+export interface PassResult {
+  kind: JobKind;
+  date: string;
+  /** Why nothing was planned, when nothing was. */
+  skipped?: 'quiet-hours' | 'not-a-workday';
+  planned: number;
+  /** Reminders recorded by this pass (a dry run: the ones that would be). */
+  fresh: NewReminder[];
+}
+
+export function runPass(db: Db, o: { kind: JobKind; at: Date; tz: string; settings: ReminderSettings; dryRun?: boolean }): PassResult {
+  const date = localDate(o.at, o.tz);
+  const base = { kind: o.kind, date, planned: 0, fresh: [] };
+  if (inQuietHours(o.at, o.tz, quietWindow(o.settings))) return { ...base, skipped: 'quiet-hours' };
+  if (!isWorkday(date)) return { ...base, skipped: 'not-a-workday' };
+  if (o.dryRun) {
+    const planned = planFor(db, o.kind, date, o.settings);
+    return { ...base, planned: planned.length, fresh: planned.filter((r) => !reminderExists(db, r.key)) };
+  }
+  return inTransaction(db, () => {
+    const planned = planFor(db, o.kind, date, o.settings);
+    const keys = new Set(recordReminders(db, planned, o.at.getTime()));
+    return { ...base, planned: planned.length, fresh: planned.filter((r) => keys.has(r.key)) };
+  });
+}
+
+/** Long enough to outlast a rate-limit wait (DingTalk: 20 a minute per robot). */
+export const LEASE_MS = 15 * 60_000;
+
+export type DeliveryOutcome = 'sent' | 'already' | 'unreachable';
+
+/** Sends one recorded reminder at most once; throws (after releasing the claim) when sending fails. */
+export async function deliver(db: Db, key: string, o: { outbound: Outbound; worker: string; log: Logger; leaseMs?: number; now?: () => number }): Promise<DeliveryOutcome> {
+  const now = o.now ?? Date.now;
+  if (!inTransaction(db, () => claimReminder(db, key, o.worker, now(), o.leaseMs ?? LEASE_MS))) return 'already';
+  const row = reminderByKey(db, key)!;
+  const reply = addressCadre(db, JSON.parse(row.reply!) as Reply);
+  if (!reply) {
+    o.log.warn({ key }, 'reminder not delivered: the cadre has no chat account');
+    markDelivered(db, key, now());
+    return 'unreachable';
+  }
+  try {
+    await o.outbound.send(reply, key);
+  } catch (e) {
+    releaseReminder(db, key, String((e as Error).message ?? e));
+    throw e;
+  }
+  markDelivered(db, key, now());
+  return 'sent';
+}

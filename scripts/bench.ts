@@ -1,0 +1,105 @@
+/**
+ * `minqing bench`: figures, not tests. Each part builds its own database under a temp folder,
+ * shows progress on a terminal and prints what it measured.
+ *   commands — 20,000 `/走访` from 2,000 cadres through parse → validate → store → reply
+ *   stats    — `/统计 本月` for the root unit over 1,000,000 visits, 50,000 cadres, 500 units
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SingleBar, Presets } from 'cli-progress';
+import { testConfig } from '../bot/config.js';
+import { createLogger } from '../bot/logger.js';
+import { makeEvent } from '../bot/event.js';
+import { addDays, localDate } from '../bot/time.js';
+import { openDb, type Db } from '../storage/db.js';
+import { createApp } from './app.js';
+import { installPresets } from '../storage/quotas.js';
+import { seedRoster, seedVisits } from './bench-seed.js';
+
+export interface BenchOptions {
+  visits: string; cadres: string; bigVisits: string; bigCadres: string; bigUnits: string; only?: string;
+}
+
+const log = createLogger('silent');
+
+function bar(label: string, total: number): SingleBar {
+  const b = new SingleBar({ format: `${label} [{bar}] {percentage}% {value}/{total}`, noTTYOutput: false, stream: process.stderr }, Presets.shades_classic);
+  b.start(total, 0);
+  return b;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+
+async function benchCommands(o: BenchOptions): Promise<void> {
+  const n = Number(o.visits);
+  const cadres = Number(o.cadres);
+  const dir = mkdtempSync(join(tmpdir(), 'minqing-bench-'));
+  const db = openDb(join(dir, 'bench.db'));
+  seedRoster(db, 20, cadres);
+  const app = createApp(testConfig(), { db, log });
+  const places = ['石门村', '东关社区', '西河村', '南山村', '北街社区'];
+  const kinds = ['入户', '到村', '驻村', '企业', '座谈', '宣讲', '谈心'];
+  const lat: number[] = [];
+  const b = bar('(a) /走访', n);
+  const at = new Date();
+  let ok = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const event = makeEvent({
+      platform: 'console', chatId: `c${1 + (i % cadres)}`, direct: true, senderId: `c${1 + (i % cadres)}`,
+      messageId: `bench-${i}`, at, text: `/走访 昨天 ${places[i % 5]} ${kinds[i % 7]} ${1 + (i % 3)}小时 走访困难户${i % 4}户，了解就医难`,
+    }, log);
+    const s = performance.now();
+    const replies = await app.handle(event);
+    lat.push(performance.now() - s);
+    if (replies[0]?.text.startsWith('已记录走访')) ok++;
+    if (i % 500 === 0) b.update(i);
+  }
+  const total = performance.now() - t0;
+  b.update(n); b.stop();
+  lat.sort((x, y) => x - y);
+  const rows = (db.$client.prepare('SELECT count(*) AS n FROM visits').get() as { n: number }).n;
+  console.log(`(a) ${n} 条 /走访，${cadres} 名干部：${(n / (total / 1000)).toFixed(0)} 条/秒；p50 ${fmt(percentile(lat, 50))}，p99 ${fmt(percentile(lat, 99))}，最大 ${fmt(lat[lat.length - 1])}；成功 ${ok}，入库 ${rows} 行`);
+  app.close(); db.$client.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function benchStats(o: BenchOptions): Promise<void> {
+  const visits = Number(o.bigVisits), cadres = Number(o.bigCadres), units = Number(o.bigUnits);
+  const dir = mkdtempSync(join(tmpdir(), 'minqing-bench-'));
+  const db = openDb(join(dir, 'stats.db'));
+  const today = localDate(new Date());
+  seedRoster(db, units, cadres);
+  installPresets(db, Date.now());
+  const b = bar('(b) 生成走访记录', visits);
+  seedVisits(db, visits, cadres, units, today, b);
+  b.stop();
+  db.$client.pragma('optimize');
+  const app = createApp(testConfig(), { db, log });
+  const lat: number[] = [];
+  let text = '';
+  for (let i = 0; i < 20; i++) {
+    const s = performance.now();
+    const r = await app.handle(makeEvent({ platform: 'console', chatId: 'c1', direct: true, senderId: 'c1', text: '/统计 本月', at: new Date() }, log));
+    lat.push(performance.now() - s);
+    text = r[0]?.text ?? '';
+  }
+  const first = lat[0];
+  lat.sort((x, y) => x - y);
+  console.log(`(b) /统计 本月（根单位；${visits} 条走访、${cadres} 名干部、${units} 个单位）：首次 ${fmt(first)}，中位 ${fmt(percentile(lat, 50))}，最慢 ${fmt(lat[lat.length - 1])}`);
+  console.log('    回复开头：' + text.split('\n').slice(0, 3).join(' / '));
+  app.close(); db.$client.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export async function runBench(o: BenchOptions): Promise<void> {
+  const parts = (o.only ?? 'commands,stats').split(',');
+  console.log(`minqing bench — Node ${process.version}，${new Date().toISOString()}`);
+  if (parts.includes('commands')) await benchCommands(o);
+  if (parts.includes('stats')) await benchStats(o);
+}

@@ -1,0 +1,144 @@
+/**
+ * `minqing` — the one program (SPEC §10). This is the composition root's command line: it reads
+ * the configuration, opens the database and starts what was asked for.
+ */
+import { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../bot/config.js';
+import { createLogger } from '../bot/logger.js';
+import { runInteractive } from '../bot/adapters/console/interactive.js';
+import { runJsonl } from '../bot/adapters/console/jsonl.js';
+import { openDb } from '../storage/db.js';
+import { createApp } from './app.js';
+import { seedDemo } from './demo.js';
+import type { App } from './app.js';
+import type { Logger } from 'pino';
+import { Outbound, type Sender } from '../bot/outbound.js';
+import { consoleSender } from '../bot/adapters/console/sender.js';
+import { ensureRedis, RedisUnavailable } from '../jobs/redis.js';
+import { Scheduler } from '../jobs/scheduler.js';
+
+function config(): Config {
+  try {
+    return loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(e.message + '\n');
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+async function runConsole(opts: { jsonl?: boolean; demo?: boolean; user?: string; reminders?: boolean }): Promise<void> {
+  const cfg = config();
+  const jsonl = opts.jsonl || !process.stdin.isTTY;
+  // In JSONL mode stdout carries only reply lines; logs go to stderr.
+  const log = createLogger(jsonl ? cfg.LOG_LEVEL : 'warn', 2);
+  const app = createApp(cfg, { log });
+  if (opts.demo) seedDemo(app.deps.db);
+  const write = (line: string) => process.stdout.write(line + '\n');
+  const runtime = opts.reminders ? await startReminders(cfg, app, log, [consoleSender(write, jsonl)]) : undefined;
+  try {
+    const io = { input: process.stdin, output: process.stdout, log, botName: cfg.MINQING_BOT_NAME, handle: app.handle };
+    if (jsonl) await runJsonl(io);
+    else await runInteractive({ ...io, user: opts.user });
+  } finally {
+    await runtime?.stop();
+    app.close();
+  }
+}
+
+/** Redis (found or started), the outbound path and the scheduler; without Redis, one line and none. */
+async function startReminders(cfg: Config, app: App, log: Logger, senders: Sender[]): Promise<{ stop(): Promise<void> } | undefined> {
+  let redis;
+  try {
+    redis = await ensureRedis({ url: cfg.REDIS_URL, log });
+  } catch (e) {
+    if (!(e instanceof RedisUnavailable)) throw e;
+    process.stderr.write(`${e.message}（提醒暂停，其他功能照常）\n`);
+    return undefined;
+  }
+  const outbound = new Outbound({ log });
+  for (const s of senders) outbound.register(s);
+  const scheduler = new Scheduler({ db: app.deps.db, redisUrl: redis.url, outbound, log, tz: cfg.MINQING_TZ });
+  app.deps.onRemindersChanged = () => { scheduler.upsertSchedulers().catch((e) => log.warn({ err: e.message }, 'could not update schedulers')); };
+  await scheduler.upsertSchedulers();
+  scheduler.startWorker();
+  await scheduler.catchUp();
+  return { stop: async () => { await scheduler.close(); await redis.stop(); } };
+}
+
+const program = new Command('minqing').description('民情 — 下基层、察民情、解民忧、暖民心 的聊天机器人');
+
+program.command('start').description('启动机器人：已配置的平台；未配置任何平台时进入控制台')
+  .option('--demo', '先导入演示名册（示范县、两个下级单位、一名领导、两名干部）并启用预设配额')
+  .option('--jsonl', '控制台使用 JSONL 模式')
+  .option('--no-reminders', '不启动提醒调度（不需要 Redis）')
+  .action(async (o) => runConsole(o));
+
+program.command('console').description('在终端里和机器人对话（--jsonl：每行一个 JSON，供脚本调用）')
+  .option('--jsonl', 'JSONL 模式').option('--demo', '先导入演示名册').option('--user <id>', '控制台身份', 'u1')
+  .option('--reminders', '同时运行提醒调度（需要 Redis），提醒显示在控制台')
+  .action(async (o) => runConsole(o));
+
+program.command('remind').description('立即执行某一时刻的提醒检查，打印发送（或将要发送）的提醒')
+  .requiredOption('--at <time>', 'ISO 时间，如 2026-11-20T09:00:00+08:00')
+  .option('--dry-run', '只打印将要发送的提醒，不记录、不发送')
+  .action(async (o: { at: string; dryRun?: boolean }) => {
+    const cfg = config();
+    const at = new Date(o.at);
+    if (Number.isNaN(at.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(o.at)) {
+      process.stderr.write(`--at 应为 ISO 时间，例如 2026-11-20T09:00:00+08:00（收到「${o.at}」）\n`);
+      process.exit(1);
+    }
+    const log = createLogger(cfg.LOG_LEVEL, 2);
+    const db = openDb(cfg.MINQING_DB);
+    const { runRemindOnce } = await import('./remind.js');
+    await runRemindOnce(db, { at, dryRun: !!o.dryRun, tz: cfg.MINQING_TZ, log, write: (l) => process.stdout.write(l + '\n') });
+    db.$client.close();
+  });
+
+program.command('migrate').description('创建或升级数据库').action(() => {
+  const cfg = config();
+  openDb(cfg.MINQING_DB).$client.close();
+  process.stdout.write(`数据库已是最新：${cfg.MINQING_DB}\n`);
+});
+
+program.command('demo').description('导入演示名册并启用预设配额').action(() => {
+  const cfg = config();
+  const db = openDb(cfg.MINQING_DB);
+  seedDemo(db);
+  db.$client.close();
+  process.stdout.write(`演示名册已导入 ${cfg.MINQING_DB}：控制台用户 u1 王强（领导、管理员）、u2 张三、u3 李四\n`);
+});
+
+program.command('import <file>').description('导入干部名册（.csv 或 .xlsx；列：姓名 手机 单位 上级单位 职级 驻村 账号）')
+  .action(async (file: string) => {
+    const cfg = config();
+    const { importRosterFile, formatImportReport } = await import('./import.js');
+    const db = openDb(cfg.MINQING_DB);
+    try {
+      const r = await importRosterFile(db, file, { progress: true });
+      process.stdout.write(formatImportReport(r) + '\n');
+      if (r.errors.length) process.exitCode = 2;
+    } catch (e) {
+      process.stderr.write(`${(e as Error).message}\n`);
+      process.exitCode = 1;
+    } finally {
+      db.$client.close();
+    }
+  });
+
+program.command('bench').description('性能基准（打印数据，不是测试）')
+  .option('--visits <n>', '(a) 走访命令条数', '20000')
+  .option('--cadres <n>', '(a) 干部人数', '2000')
+  .option('--big-visits <n>', '(b) 统计库的走访记录数', '1000000')
+  .option('--big-cadres <n>', '(b) 统计库的干部人数', '50000')
+  .option('--big-units <n>', '(b) 统计库的单位数', '500')
+  .option('--only <parts>', '只跑其中几项，逗号分隔：commands,stats')
+  .action(async (o) => {
+    const { runBench } = await import('./bench.js');
+    await runBench(o);
+  });
+
+await program.parseAsync(process.argv);

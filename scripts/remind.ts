@@ -1,0 +1,28 @@
+/** `minqing remind --at`: one reminder pass of every kind for an instant, delivered (or listed) now. */
+import type { Logger } from 'pino';
+import { Outbound } from '../bot/outbound.js';
+import { consoleSender } from '../bot/adapters/console/sender.js';
+import type { Db } from '../storage/db.js';
+import { JOB_KINDS, loadReminderSettings } from '../storage/reminder-settings.js';
+import { deliver, runPass } from '../jobs/pass.js';
+
+const SKIP = { 'quiet-hours': '免打扰时段，跳过', 'not-a-workday': '非工作日，跳过' };
+
+export async function runRemindOnce(db: Db, o: { at: Date; dryRun: boolean; tz: string; log: Logger; write: (l: string) => void }): Promise<number> {
+  const settings = loadReminderSettings(db);
+  const outbound = new Outbound({ log: o.log, limits: {} });
+  // Operators read what went out: every platform prints here (adapters deliver in `start`).
+  for (const p of ['console', 'feishu', 'dingtalk', 'wecom']) outbound.register(consoleSender(o.write, false, p));
+  let total = 0;
+  for (const kind of JOB_KINDS) {
+    const r = runPass(db, { kind, at: o.at, tz: o.tz, settings, dryRun: o.dryRun });
+    o.write(`【${kind}】${r.date}：${r.skipped ? SKIP[r.skipped] : `应发 ${r.planned}，${o.dryRun ? '将新发' : '新记录'} ${r.fresh.length}`}`);
+    for (const rem of r.fresh) {
+      if (!rem.reply) continue;
+      total++;
+      if (o.dryRun) o.write(`  [${rem.key}] → ${rem.to === 'user' ? `干部#${rem.cadreId}` : `${rem.platform}:${rem.target}`}：${JSON.parse(rem.reply).text}`);
+      else await deliver(db, rem.key, { outbound, worker: `remind-${process.pid}`, log: o.log });
+    }
+  }
+  return total;
+}

@@ -1,0 +1,92 @@
+/**
+ * The reminder outbox: a reminder is recorded once under its deterministic key, together with the
+ * message to send, in the transaction of the pass that found it due. Delivery claims a row for a
+ * lease, sends, then marks it delivered; an unexpired claim keeps a second worker off it.
+ */
+import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import type { Db } from './db.js';
+import { cadres, chatGroups, issues, reminders, settings } from './schema.js';
+import type { Issue } from './types.js';
+
+export type NewReminder = Omit<typeof reminders.$inferInsert, 'createdAt' | 'claimedBy' | 'claimedAt' | 'deliveredAt' | 'attempts' | 'lastError'>;
+export type ReminderRow = typeof reminders.$inferSelect;
+
+/** Records what is not recorded yet; returns the keys that were new. */
+export function recordReminders(db: Db, items: NewReminder[], at: number): string[] {
+  const fresh: string[] = [];
+  for (const r of items) {
+    const res = db.insert(reminders).values({ ...r, createdAt: at }).onConflictDoNothing().run();
+    if (res.changes === 1) fresh.push(r.key);
+  }
+  return fresh;
+}
+
+export function reminderExists(db: Db, key: string): boolean {
+  return !!db.select({ k: reminders.key }).from(reminders).where(eq(reminders.key, key)).get();
+}
+
+export function reminderByKey(db: Db, key: string): ReminderRow | undefined {
+  return db.select().from(reminders).where(eq(reminders.key, key)).get();
+}
+
+/** Keys with a message still to deliver, oldest first (for catch-up after a restart). */
+export function undeliveredKeys(db: Db, limit = 10_000): string[] {
+  return db.select({ k: reminders.key }).from(reminders)
+    .where(and(isNull(reminders.deliveredAt), sql`${reminders.reply} IS NOT NULL`))
+    .orderBy(asc(reminders.createdAt)).limit(limit).all().map((r) => r.k);
+}
+
+/** Takes a row for `leaseMs`; false when it is delivered or another worker holds a live claim. */
+export function claimReminder(db: Db, key: string, worker: string, now: number, leaseMs: number): boolean {
+  return db.update(reminders).set({ claimedBy: worker, claimedAt: now, attempts: sql`${reminders.attempts} + 1` })
+    .where(and(eq(reminders.key, key), isNull(reminders.deliveredAt), sql`${reminders.reply} IS NOT NULL`,
+      or(isNull(reminders.claimedAt), lt(reminders.claimedAt, now - leaseMs), eq(reminders.claimedBy, worker))))
+    .run().changes === 1;
+}
+
+export function markDelivered(db: Db, key: string, now: number): void {
+  db.update(reminders).set({ deliveredAt: now }).where(eq(reminders.key, key)).run();
+}
+
+/** Gives the claim back so a retry (ours or another worker's) may take it. */
+export function releaseReminder(db: Db, key: string, error: string): void {
+  db.update(reminders).set({ claimedAt: null, claimedBy: null, lastError: error.slice(0, 500) }).where(eq(reminders.key, key)).run();
+}
+
+export function getSetting(db: Db, key: string): string | undefined {
+  return db.select({ v: settings.value }).from(settings).where(eq(settings.key, key)).get()?.v;
+}
+
+export function setSetting(db: Db, key: string, value: string): void {
+  db.insert(settings).values({ key, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
+}
+
+/** Per cadre, the newest due date of a reminder of `kind` on or after `from`. */
+export function lastReminderDates(db: Db, kind: string, from: string): Map<number, string> {
+  const rows = db.$client.prepare('SELECT cadre_id, max(due_date) FROM reminders WHERE kind = ? AND due_date >= ? AND cadre_id IS NOT NULL GROUP BY cadre_id')
+    .raw(true).all(kind, from) as Array<[number, string]>;
+  return new Map(rows);
+}
+
+/** Pending (open, in progress, escalated), live issues with a deadline on or before `date`. */
+export function pendingIssuesDueBy(db: Db, date: string): Issue[] {
+  return db.select().from(issues).where(and(isNull(issues.voidedAt), inArray(issues.state, ['open', 'in_progress', 'escalated']),
+    lte(issues.deadline, date))).orderBy(asc(issues.deadline), asc(issues.id)).all();
+}
+
+/** Active leaders per unit id. */
+export function leadersByUnit(db: Db): Map<number, Array<{ id: number; name: string }>> {
+  const m = new Map<number, Array<{ id: number; name: string }>>();
+  for (const c of db.select({ id: cadres.id, name: cadres.name, unitId: cadres.unitId }).from(cadres)
+    .where(and(eq(cadres.rank, 'leader'), eq(cadres.active, true))).all()) {
+    const xs = m.get(c.unitId) ?? [];
+    xs.push({ id: c.id, name: c.name });
+    m.set(c.unitId, xs);
+  }
+  return m;
+}
+
+export function allChatGroups(db: Db): Array<{ platform: string; chatId: string; unitId: number; committee: boolean }> {
+  return db.select({ platform: chatGroups.platform, chatId: chatGroups.chatId, unitId: chatGroups.unitId, committee: chatGroups.committee })
+    .from(chatGroups).all();
+}

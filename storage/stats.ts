@@ -1,0 +1,134 @@
+/**
+ * Aggregations for /统计, /我的 and /七问 (SPEC §7). Visit numbers come from the same cached
+ * per-cadre aggregate the quota engine reads, so one scan of a period's visits serves both.
+ *
+ * A unit's numbers count the records made in it and its sub-units (visits.unit_id); for the root
+ * of the only tree there is no unit filter at all, which keeps `/统计 本月` for a whole county
+ * to one range scan of the `visits_date` index.
+ */
+import type { Db } from './db.js';
+import { prepared } from './prepared.js';
+import { issueCountsForPeriod, SATISFACTIONS, type IssueCounts, type Satisfaction } from './issues.js';
+import {
+  AGG_WIDTH, cadresInScope, KIND_INDEX, resolvedAggregate, visitAggregate, volunteerAggregate,
+  type AggregateCache, type QuotaCadre, type Scope,
+} from './quotas.js';
+import { rootUnits, subtreeIds } from './units.js';
+import { VISIT_KINDS, type Unit, type VisitKind } from './types.js';
+
+const COUNTED = `status IN ('ok','verified') AND voided_at IS NULL`;
+const stmt = (db: Db, sql: string) => prepared(db, 'q:' + sql, (d) => d.$client.prepare(sql));
+
+/** The scope of "this unit with its sub-units"; `all` when that is every unit there is. */
+export function unitScope(db: Db, unit: Unit): Scope {
+  if (unit.parentId == null && rootUnits(db).length === 1) return { kind: 'all' };
+  return { kind: 'units', ids: subtreeIds(db, unit) };
+}
+
+export interface VisitTotals {
+  count: number;
+  hours: number;
+  households: number;
+  byKind: Record<VisitKind, number>;
+}
+
+/** Sums a per-cadre aggregate; `cadreId` picks one cadre. */
+export function sumVisits(db: Db, scope: Scope, from: string, to: string, cache: AggregateCache, cadreId?: number): VisitTotals {
+  const agg = visitAggregate(db, scope, from, to, null, cache);
+  const t = new Float64Array(AGG_WIDTH);
+  const add = (a: Float64Array) => { for (let i = 0; i < AGG_WIDTH; i++) t[i] += a[i]; };
+  if (cadreId !== undefined) { const a = agg.get(cadreId); if (a) add(a); } else for (const a of agg.values()) add(a);
+  const byKind = Object.fromEntries(VISIT_KINDS.map((k) => [k, t[3 * KIND_INDEX.get(k)!]])) as Record<VisitKind, number>;
+  let count = 0, hours = 0, households = 0;
+  for (let k = 0; k < VISIT_KINDS.length; k++) { count += t[3 * k]; hours += t[3 * k + 1]; households += t[3 * k + 2]; }
+  return { count, hours, households, byKind };
+}
+
+/** Distinct places of counted visits in the scope. */
+export function distinctPlaces(db: Db, scope: Scope, from: string, to: string): number {
+  const s = scope.kind === 'all' ? '' : ` AND ${scope.kind === 'cadres' ? 'cadre_id' : 'unit_id'} IN (SELECT value FROM json_each(?))`;
+  const params = scope.kind === 'all' ? [] : [JSON.stringify(scope.ids)];
+  const r = stmt(db, `SELECT count(DISTINCT place) AS n FROM visits INDEXED BY visits_date
+    WHERE date BETWEEN ? AND ?${s} AND ${COUNTED}`).get(from, to, ...params) as { n: number };
+  return r.n;
+}
+
+export interface UnitStats {
+  visits: VisitTotals;
+  places: number;
+  volunteerHours: number;
+  issues: IssueCounts;
+  /** Active cadres of the unit and its sub-units. */
+  cadres: number;
+  /** Of those, how many have at least one counted visit in the period. */
+  covered: number;
+  /** The first `laggardLimit` cadres without a visit, in unit order. */
+  laggards: QuotaCadre[];
+}
+
+/** The numbers of /统计 for a unit with its sub-units over [from, to]; `today` bounds "overdue". */
+export function unitStats(db: Db, unit: Unit, from: string, to: string, today: string, cache: AggregateCache, laggardLimit = 10): UnitStats {
+  const scope = unitScope(db, unit);
+  const visits = sumVisits(db, scope, from, to, cache);
+  const agg = visitAggregate(db, scope, from, to, null, cache);
+  let volunteerHours = 0;
+  for (const h of volunteerAggregate(db, scope, from, to, cache).values()) volunteerHours += h;
+  const cadres = cadresInScope(db, scope, cache);
+  let covered = 0;
+  const laggards: QuotaCadre[] = [];
+  for (const c of cadres) {
+    if (agg.has(c.id)) covered++;
+    else if (laggards.length < laggardLimit) laggards.push(c);
+  }
+  return {
+    visits, places: distinctPlaces(db, scope, from, to), volunteerHours,
+    issues: issueCountsForPeriod(db, unit.path, from, to, today),
+    cadres: cadres.length, covered, laggards,
+  };
+}
+
+/** Unit names by id, for lists of people. */
+export function unitNames(db: Db, ids: number[]): Map<number, string> {
+  if (!ids.length) return new Map();
+  const rows = stmt(db, 'SELECT id, name FROM units WHERE id IN (SELECT value FROM json_each(?))').raw(true).all(JSON.stringify(ids)) as Array<[number, string]>;
+  return new Map(rows);
+}
+
+export interface CadreNumbers {
+  visits: VisitTotals;
+  volunteerHours: number;
+  issuesResolved: number;
+}
+
+/** One cadre's numbers over [from, to] (for /我的). */
+export function cadreNumbers(db: Db, cadreId: number, from: string, to: string, cache: AggregateCache): CadreNumbers {
+  const scope: Scope = { kind: 'cadres', ids: [cadreId] };
+  return {
+    visits: sumVisits(db, scope, from, to, cache, cadreId),
+    volunteerHours: volunteerAggregate(db, scope, from, to, cache).get(cadreId) ?? 0,
+    issuesResolved: resolvedAggregate(db, scope, from, to, cache).get(cadreId) ?? 0,
+  };
+}
+
+export interface CadreIssueYear {
+  /** Issues this cadre registered (了解多少情况). */
+  registered: number;
+  /** Issues resolved as the responsible cadre (解决了多少问题). */
+  resolved: number;
+  /** Current ratings of this cadre's issues rated in the period. */
+  satisfaction: Record<Satisfaction, number>;
+}
+
+/** The issue side of /七问 for one cadre over [from, to]. */
+export function cadreIssueYear(db: Db, cadreId: number, from: string, to: string): CadreIssueYear {
+  const registered = (stmt(db, `SELECT count(*) AS n FROM issues WHERE reporter_cadre_id = ? AND created_date BETWEEN ? AND ?
+    AND voided_at IS NULL`).get(cadreId, from, to) as { n: number }).n;
+  const resolved = resolvedAggregate(db, { kind: 'cadres', ids: [cadreId] }, from, to).get(cadreId) ?? 0;
+  // A rating has no date of its own: the audit row of /评价 (or of the reopening 不满意) dates it.
+  const rows = stmt(db, `SELECT satisfaction, count(*) FROM issues i WHERE responsible_cadre_id = ? AND voided_at IS NULL
+    AND satisfaction IS NOT NULL AND EXISTS (SELECT 1 FROM issue_events e WHERE e.issue_id = i.id
+    AND e.action IN ('rate','reopen') AND e.date BETWEEN ? AND ?) GROUP BY satisfaction`).raw(true).all(cadreId, from, to) as Array<[string, number]>;
+  const satisfaction: Record<Satisfaction, number> = { satisfied: 0, basic: 0, dissatisfied: 0 };
+  for (const [s, n] of rows) if ((SATISFACTIONS as readonly string[]).includes(s)) satisfaction[s as Satisfaction] = n;
+  return { registered, resolved, satisfaction };
+}
