@@ -103,6 +103,8 @@ const T = {
 };
 
 const keyOnly = <V>(a: ArgDef<V>): ArgDef<V> => ({ ...a, match: () => false });
+/** Positionally only the full names: a bare 困难 or 稳定 in a description stays description. */
+const fullNamesOnly = <V>(a: ArgDef<V>, names: readonly string[]): ArgDef<V> => ({ ...a, match: (t) => names.includes(normalize(t)) });
 
 type When = { date: LocalDate } | { days: number };
 const DAYS = /^(\d{1,3}|[零〇一二两三四五六七八九十]{1,3})个?(?:天|d|days?)$/;
@@ -182,8 +184,8 @@ export const registerCommand = defineCommand({
   args: {
     place: withKeys(textArg('地点', 60, '地点或群众，如 石门村、石门村三组王大爷家'), '地方', '群众', 'place'),
     description: withKeys(restArg('问题', 500, '问题描述'), '描述', '内容', 'description'),
-    category: optional(withKeys(choiceArg('类别', CATEGORY_WORDS, `类别：${CATEGORIES.join('、')}`), '分类', 'category')),
-    ledger: optional(withKeys(choiceArg('台账', LEDGER_WORDS, '台账：民生诉求、困难群众、稳定工作'), 'ledger')),
+    category: optional(withKeys(fullNamesOnly(choiceArg('类别', CATEGORY_WORDS, `类别：${CATEGORIES.join('、')}`), CATEGORIES), '分类', 'category')),
+    ledger: optional(withKeys(fullNamesOnly(choiceArg('台账', LEDGER_WORDS, '台账：民生诉求、困难群众、稳定工作'), Object.values(LEDGER_NAMES)), 'ledger')),
     responsible: optional(withKeys(cadreRefArg('责任人'), '负责人', 'responsible')),
     lead: optional(withKeys(keyOnly({ ...cadreRefArg('责任领导'), hint: '责任领导，如 责任领导:@王强' }), '领导', 'lead')),
     department: optional(withKeys(keyOnly(textArg('责任部门', 60)), '部门', 'department')),

@@ -155,17 +155,45 @@ function stmt(db: Db, sql: string) {
   return prepared(db, 'q:' + sql, (d) => d.$client.prepare(sql));
 }
 
-/** Active cadres of the scope, in unit-path order (used for laggard lists too). */
+const cadreScope = (scope: Scope) => scopeSql(scope, 'id', 'unit_id');
+
+/** Active cadres of the scope, in id order. */
 export function cadresInScope(db: Db, scope: Scope, cache?: AggregateCache): QuotaCadre[] {
   return memo(cache, 'cadres|' + scopeKey(scope), () => {
-    const s = scopeSql(scope, 'c.id', 'c.unit_id');
-    const rows = stmt(db, `SELECT c.id, c.name, c.unit_id, c.rank, c.resident_worker, c.muted_until FROM cadres c
-      JOIN units u ON u.id = c.unit_id WHERE c.active = 1${s.sql} ORDER BY u.path, c.id`).raw(true).all(...s.params) as unknown[][];
+    const s = cadreScope(scope);
+    const rows = stmt(db, `SELECT id, name, unit_id, rank, resident_worker, muted_until FROM cadres
+      WHERE active = 1${s.sql}`).raw(true).all(...s.params) as unknown[][];
     return rows.map((r) => ({
       id: r[0] as number, name: r[1] as string, unitId: r[2] as number, rank: r[3] as 'leader' | 'staff',
       residentWorker: r[4] === 1, mutedUntil: r[5] as string | null,
     }));
   });
+}
+
+/** What rule filters look at, for every active cadre of the scope: the light read for counting. */
+export type CadreAttrs = Pick<QuotaCadre, 'id' | 'rank' | 'residentWorker'>;
+export function cadreAttrs(db: Db, scope: Scope, cache?: AggregateCache): CadreAttrs[] {
+  const full = cache?.get('cadres|' + scopeKey(scope)) as QuotaCadre[] | undefined;
+  if (full) return full;
+  return memo(cache, 'attrs|' + scopeKey(scope), () => {
+    const s = cadreScope(scope);
+    const rows = stmt(db, `SELECT id, rank, resident_worker FROM cadres WHERE active = 1${s.sql}`).raw(true).all(...s.params) as unknown[][];
+    return rows.map((r) => ({ id: r[0] as number, rank: r[1] as 'leader' | 'staff', residentWorker: r[2] === 1 }));
+  });
+}
+
+/**
+ * The index a scan of many cadres' visits runs on. `visits_date` lacks `voided_at` and
+ * `households`, so every matching row is also read from the table; a partial covering index
+ * named `visits_counted` (counted rows only, with households and place) makes these scans
+ * index-only, and is used as soon as a migration adds it.
+ */
+function bulkVisitIndex(db: Db): string {
+  return prepared(db, 'bulkVisitIndex', (d) =>
+    d.$client.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'visits_counted'`).get() ? 'visits_counted' : 'visits_date');
+}
+export function visitIndexFor(db: Db, scope: Scope): string {
+  return scope.kind === 'cadres' && scope.ids.length <= MANY ? 'visits_cadre' : bulkVisitIndex(db);
 }
 
 /**
@@ -178,7 +206,7 @@ export function visitAggregate(db: Db, scope: Scope, from: string, to: string, k
   const ks = kinds ? [...new Set(kinds)].sort() : null;
   return memo(cache, base + (ks ? ks.join(',') : '*'), () => {
     const s = scopeSql(scope, 'cadre_id', 'unit_id');
-    const index = scope.kind === 'cadres' && scope.ids.length <= MANY ? 'visits_cadre' : 'visits_date';
+    const index = visitIndexFor(db, scope);
     const kindSql = ks ? ` AND kind IN (SELECT value FROM json_each(?))` : '';
     const params = [from, to, ...s.params, ...(ks ? [JSON.stringify(ks)] : [])];
     const rows = stmt(db, `SELECT cadre_id, kind, count(*), sum(hours), sum(households) FROM visits INDEXED BY ${index}
@@ -199,7 +227,7 @@ export function placeAggregate(db: Db, scope: Scope, from: string, to: string, k
   const ks = kinds ? [...new Set(kinds)].sort() : null;
   return memo(cache, `places|${scopeKey(scope)}|${from}|${to}|${ks ? ks.join(',') : '*'}`, () => {
     const s = scopeSql(scope, 'cadre_id', 'unit_id');
-    const index = scope.kind === 'cadres' && scope.ids.length <= MANY ? 'visits_cadre' : 'visits_date';
+    const index = visitIndexFor(db, scope);
     const kindSql = ks ? ` AND kind IN (SELECT value FROM json_each(?))` : '';
     const rows = stmt(db, `SELECT cadre_id, count(DISTINCT place) FROM visits INDEXED BY ${index}
       WHERE date BETWEEN ? AND ?${s.sql}${kindSql} AND ${COUNTED} GROUP BY cadre_id`)

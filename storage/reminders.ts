@@ -36,11 +36,14 @@ export function undeliveredKeys(db: Db, limit = 10_000): string[] {
     .orderBy(asc(reminders.createdAt)).limit(limit).all().map((r) => r.k);
 }
 
-/** Takes a row for `leaseMs`; false when it is delivered or another worker holds a live claim. */
+/**
+ * Takes a row for `leaseMs`; false when it is delivered or anyone (even another job of the same
+ * worker) holds a live claim. A failed send releases its claim, so retries need no exception.
+ */
 export function claimReminder(db: Db, key: string, worker: string, now: number, leaseMs: number): boolean {
   return db.update(reminders).set({ claimedBy: worker, claimedAt: now, attempts: sql`${reminders.attempts} + 1` })
     .where(and(eq(reminders.key, key), isNull(reminders.deliveredAt), sql`${reminders.reply} IS NOT NULL`,
-      or(isNull(reminders.claimedAt), lt(reminders.claimedAt, now - leaseMs), eq(reminders.claimedBy, worker))))
+      or(isNull(reminders.claimedAt), lt(reminders.claimedAt, now - leaseMs))))
     .run().changes === 1;
 }
 

@@ -10,7 +10,7 @@ import type { Db } from './db.js';
 import { prepared } from './prepared.js';
 import { issueCountsForPeriod, SATISFACTIONS, type IssueCounts, type Satisfaction } from './issues.js';
 import {
-  AGG_WIDTH, cadresInScope, KIND_INDEX, resolvedAggregate, visitAggregate, volunteerAggregate,
+  AGG_WIDTH, cadreAttrs, KIND_INDEX, resolvedAggregate, visitAggregate, visitIndexFor, volunteerAggregate,
   type AggregateCache, type QuotaCadre, type Scope,
 } from './quotas.js';
 import { rootUnits, subtreeIds } from './units.js';
@@ -48,9 +48,25 @@ export function sumVisits(db: Db, scope: Scope, from: string, to: string, cache:
 export function distinctPlaces(db: Db, scope: Scope, from: string, to: string): number {
   const s = scope.kind === 'all' ? '' : ` AND ${scope.kind === 'cadres' ? 'cadre_id' : 'unit_id'} IN (SELECT value FROM json_each(?))`;
   const params = scope.kind === 'all' ? [] : [JSON.stringify(scope.ids)];
-  const r = stmt(db, `SELECT count(DISTINCT place) AS n FROM visits INDEXED BY visits_date
+  const r = stmt(db, `SELECT count(DISTINCT place) AS n FROM visits INDEXED BY ${visitIndexFor(db, scope)}
     WHERE date BETWEEN ? AND ?${s} AND ${COUNTED}`).get(from, to, ...params) as { n: number };
   return r.n;
+}
+
+/** Up to `limit` active cadres of the scope without a counted visit in [from, to], in unit order. */
+export function cadresWithoutVisits(db: Db, scope: Scope, from: string, to: string, limit: number): QuotaCadre[] {
+  if (limit <= 0) return [];
+  const s = scope.kind === 'all' ? '' : ` AND c.${scope.kind === 'cadres' ? 'id' : 'unit_id'} IN (SELECT value FROM json_each(?))`;
+  const params = scope.kind === 'all' ? [] : [JSON.stringify(scope.ids)];
+  // Walks cadres in unit order and stops at `limit`: cheap however many cadres there are.
+  const rows = stmt(db, `SELECT c.id, c.name, c.unit_id, c.rank, c.resident_worker, c.muted_until FROM cadres c
+    WHERE c.active = 1${s} AND NOT EXISTS (SELECT 1 FROM visits v INDEXED BY visits_cadre
+      WHERE v.cadre_id = c.id AND v.date BETWEEN ? AND ? AND v.status IN ('ok','verified') AND v.voided_at IS NULL)
+    ORDER BY c.unit_id, c.id LIMIT ?`).raw(true).all(...params, from, to, limit) as unknown[][];
+  return rows.map((r) => ({
+    id: r[0] as number, name: r[1] as string, unitId: r[2] as number, rank: r[3] as 'leader' | 'staff',
+    residentWorker: r[4] === 1, mutedUntil: r[5] as string | null,
+  }));
 }
 
 export interface UnitStats {
@@ -73,17 +89,13 @@ export function unitStats(db: Db, unit: Unit, from: string, to: string, today: s
   const agg = visitAggregate(db, scope, from, to, null, cache);
   let volunteerHours = 0;
   for (const h of volunteerAggregate(db, scope, from, to, cache).values()) volunteerHours += h;
-  const cadres = cadresInScope(db, scope, cache);
+  const cadres = cadreAttrs(db, scope, cache);
   let covered = 0;
-  const laggards: QuotaCadre[] = [];
-  for (const c of cadres) {
-    if (agg.has(c.id)) covered++;
-    else if (laggards.length < laggardLimit) laggards.push(c);
-  }
+  for (const c of cadres) if (agg.has(c.id)) covered++;
   return {
     visits, places: distinctPlaces(db, scope, from, to), volunteerHours,
     issues: issueCountsForPeriod(db, unit.path, from, to, today),
-    cadres: cadres.length, covered, laggards,
+    cadres: cadres.length, covered, laggards: covered < cadres.length ? cadresWithoutVisits(db, scope, from, to, laggardLimit) : [],
   };
 }
 

@@ -43,6 +43,13 @@ describe('/民情', () => {
     expect(chat.directMessages).toHaveLength(0);
   });
 
+  it('reads category and ledger by their full names anywhere, short words only as key:value', async () => {
+    await chat.says('u2', '/民情 石门村 困难 户 房屋漏雨 困难群众 基础设施 时限:12月10日');
+    expect(chat.lastReply).toContain('#1（困难群众台账·基础设施）：石门村 困难 户 房屋漏雨');
+    await chat.says('u2', '/民情 石门村 企业 用工难 类别:就业 台账:民生 时限:12月10日');
+    expect(chat.lastReply).toContain('#2（民生诉求台账·就业）：石门村 企业 用工难');
+  });
+
   it('gives a petition 30 days, the stability ledger and the petition source', async () => {
     await chat.says('u3', PETITION);
     expect(chat.lastReply).toContain('#1（稳定工作台账·信访）');

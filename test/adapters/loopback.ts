@@ -61,8 +61,8 @@ export function fixture<T = any>(platform: string, name: string): T {
 }
 
 /** POSTs to one of our routes and returns status and parsed body. */
-export async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string }> {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+export async function post(url: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string }> {
+  const res = await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'content-type': 'application/json', ...headers } });
   const text = await res.text();
   let json: unknown;
   try { json = JSON.parse(text); } catch { json = undefined; }

@@ -1,0 +1,145 @@
+/**
+ * DingTalk robot messages and card callbacks → BotEvent. The same message body arrives over the
+ * outgoing-robot HTTP callback and over Stream mode (`JSON.parse(res.data)`).
+ *
+ * Robot message: https://open.dingtalk.com/document/orgapp/receive-message
+ * Card callback (Stream topic `/v1.0/card/instances/callback`): `value` is a JSON string
+ * `{"cardPrivateData":{"actionIds":[…],"params":{…}}}` (dingtalk-stream-sdk-python
+ * `card_callback_message.py`).
+ */
+import type { Logger } from 'pino';
+import { makeEvent, type Attachment, type BotEvent, type Mention } from '../../event.js';
+import { sha256Hex } from '../common.js';
+
+export const PLATFORM = 'dingtalk';
+
+export interface RobotMessage {
+  msgId: string;
+  msgtype: string;
+  text?: { content?: string };
+  content?: Record<string, any>;
+  createAt?: number;
+  /** "1" one-to-one, "2" group. */
+  conversationType: string;
+  conversationId: string;
+  conversationTitle?: string;
+  senderId?: string;
+  senderStaffId?: string;
+  senderNick?: string;
+  isInAtList?: boolean;
+  atUsers?: Array<{ dingtalkId?: string; staffId?: string }>;
+  chatbotUserId?: string;
+  sessionWebhook?: string;
+  sessionWebhookExpiredTime?: number;
+  robotCode?: string;
+}
+
+export interface DecodeOptions {
+  botName: string;
+  log: Logger;
+  now: () => number;
+}
+
+/** The account id of a DingTalk user: the staff (user) id the robot API addresses. */
+export const accountOf = (m: Pick<RobotMessage, 'senderStaffId' | 'senderId'>): string | undefined => m.senderStaffId || m.senderId;
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function contentOf(m: RobotMessage): { text: string; attachments: Attachment[] } {
+  const c = m.content ?? {};
+  const attachments: Attachment[] = [];
+  switch (m.msgtype) {
+    case 'text':
+      return { text: m.text?.content ?? '', attachments };
+    case 'richText': {
+      let text = '';
+      for (const part of (c.richText ?? []) as any[]) {
+        if (typeof part?.text === 'string') text += part.text;
+        else if (part?.downloadCode) attachments.push({ kind: 'image', key: String(part.downloadCode) });
+      }
+      return { text, attachments };
+    }
+    case 'picture':
+      if (c.downloadCode) attachments.push({ kind: 'image', key: String(c.downloadCode) });
+      break;
+    case 'file':
+      if (c.downloadCode) attachments.push({ kind: 'file', key: String(c.downloadCode), name: c.fileName, meta: { fileId: c.fileId } });
+      break;
+    case 'audio':
+      if (c.downloadCode) attachments.push({ kind: 'audio', key: String(c.downloadCode), meta: { duration: c.duration, recognition: c.recognition } });
+      break;
+    case 'video':
+      if (c.downloadCode) attachments.push({ kind: 'video', key: String(c.downloadCode), meta: { duration: c.duration } });
+      break;
+  }
+  return { text: '', attachments };
+}
+
+export function decodeRobotMessage(m: RobotMessage, o: DecodeOptions): BotEvent | null {
+  const sender = accountOf(m);
+  if (!m?.msgId || !m.conversationId || !sender) return null;
+  const group = m.conversationType === '2';
+  const { text, attachments } = contentOf(m);
+  // The @ of the robot is normally cut from the text already; a leading one left over is dropped.
+  const stripped = text.replace(new RegExp(`^\\s*[@＠]${escapeRe(o.botName)}(?:[\\s\\u2005]+|$)`), '').trim();
+  const mentions: Mention[] = (m.atUsers ?? [])
+    .filter((u) => u.staffId && u.dingtalkId !== m.chatbotUserId)
+    .map((u) => ({ accountId: u.staffId! }));
+  return makeEvent({
+    platform: PLATFORM,
+    chatId: m.conversationId,
+    direct: !group,
+    senderId: sender,
+    senderName: m.senderNick,
+    messageId: m.msgId,
+    at: new Date(m.createAt && m.createAt > 0 ? m.createAt : o.now()),
+    text: stripped,
+    // Robots receive group messages only when @-mentioned.
+    mentionsBot: group ? m.isInAtList !== false : false,
+    mentions,
+    attachments,
+  }, o.log);
+}
+
+export interface CardCallback {
+  outTrackId?: string;
+  userId?: string;
+  corpId?: string;
+  spaceType?: string;
+  spaceId?: string;
+  value?: string;
+  content?: string;
+}
+
+/** Button ids of our StandardCard buttons: `mq_form_<form>` opens the form guide. */
+export const FORM_BUTTON = 'mq_form_';
+
+export type CardDecoded =
+  | { kind: 'open'; form: string; userId: string }
+  | { kind: 'event'; event: BotEvent }
+  | { kind: 'ignored'; reason: string };
+
+/**
+ * A card callback. A "填报" button asks for the form; a card built from a form template (whose
+ * submit button sends `params` with `form` plus the inputs named by argument key) is a submission.
+ */
+export function decodeCardCallback(d: CardCallback, o: DecodeOptions): CardDecoded {
+  if (!d?.userId || !d.outTrackId) return { kind: 'ignored', reason: 'card callback without user or card id' };
+  let data: { cardPrivateData?: { actionIds?: string[]; params?: Record<string, unknown> } } = {};
+  try { data = JSON.parse(d.value ?? d.content ?? '{}'); } catch { return { kind: 'ignored', reason: 'card callback value is not JSON' }; }
+  const action = data.cardPrivateData?.actionIds?.[0] ?? '';
+  const { form, ...values } = data.cardPrivateData?.params ?? {};
+  if (typeof form === 'string' && Object.keys(values).length) {
+    const group = d.spaceType === 'IM_GROUP' && !!d.spaceId;
+    return {
+      kind: 'event',
+      event: makeEvent({
+        platform: PLATFORM, chatId: group ? d.spaceId! : d.userId, direct: !group, senderId: d.userId,
+        messageId: `card:${d.outTrackId}:${d.userId}:${sha256Hex(JSON.stringify(values)).slice(0, 16)}`,
+        at: new Date(o.now()), card: { form, values },
+      }, o.log),
+    };
+  }
+  if (action.startsWith(FORM_BUTTON)) return { kind: 'open', form: action.slice(FORM_BUTTON.length), userId: d.userId };
+  return { kind: 'ignored', reason: `card action ${action || '(none)'} is not ours` };
+}
