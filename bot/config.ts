@@ -14,6 +14,8 @@ const timezone = z.string().default('Asia/Shanghai').refine((tz) => {
 
 export const configSchema = z.object({
   MINQING_DB: z.string().min(1).default('./data/minqing.db'),
+  /** Folder of exported spreadsheets and chart images; unset: `exports/` beside the database. */
+  MINQING_EXPORT_DIR: z.string().min(1).optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { message: '应为 redis://主机:端口' }).optional(),
   MINQING_ADMINS: accountList,
   MINQING_TZ: timezone,

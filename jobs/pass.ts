@@ -15,7 +15,7 @@ import type { Outbound } from '../bot/outbound.js';
 import type { Reply } from '../bot/reply.js';
 import { localDate } from '../bot/time.js';
 import { inTransaction, type Db } from '../storage/db.js';
-import { claimReminder, markDelivered, recordReminders, reminderByKey, releaseReminder, reminderExists, type NewReminder } from '../storage/reminders.js';
+import { claimReminders, markDelivered, recordReminders, releaseReminder, reminderExists, type NewReminder } from '../storage/reminders.js';
 import { inQuietHours, isWorkday } from './calendar.js';
 import { planFor } from './plan.js';
 import { quietWindow, type JobKind, type ReminderSettings } from '../storage/reminder-settings.js';
@@ -52,22 +52,46 @@ export const LEASE_MS = 15 * 60_000;
 export type DeliveryOutcome = 'sent' | 'already' | 'unreachable';
 
 /** Sends one recorded reminder at most once; throws (after releasing the claim) when sending fails. */
-export async function deliver(db: Db, key: string, o: { outbound: Outbound; worker: string; log: Logger; leaseMs?: number; now?: () => number }): Promise<DeliveryOutcome> {
+export async function deliver(db: Db, key: string, o: DeliverOptions): Promise<DeliveryOutcome> {
+  const r = await deliverMany(db, [key], o);
+  if (r.failed.length) throw r.failed[0].error;
+  return r.sent ? 'sent' : r.unreachable ? 'unreachable' : 'already';
+}
+
+export interface DeliverOptions { outbound: Outbound; worker: string; log: Logger; leaseMs?: number; now?: () => number }
+
+/**
+ * Claims a batch in one transaction, sends each reminder, and marks the sent ones delivered in
+ * one transaction at the end (a commit per message would cost more than the sends). A crash
+ * in between leaves that batch's sent part to be re-sent after the lease, with the same
+ * idempotency key — the window is one batch's sending time (milliseconds at console speed).
+ */
+export async function deliverMany(db: Db, keys: string[], o: DeliverOptions): Promise<{ sent: number; unreachable: number; already: number; failed: Array<{ key: string; error: Error }> }> {
   const now = o.now ?? Date.now;
-  if (!inTransaction(db, () => claimReminder(db, key, o.worker, now(), o.leaseMs ?? LEASE_MS))) return 'already';
-  const row = reminderByKey(db, key)!;
-  const reply = addressCadre(db, JSON.parse(row.reply!) as Reply);
-  if (!reply) {
-    o.log.warn({ key }, 'reminder not delivered: the cadre has no chat account');
-    markDelivered(db, key, now());
-    return 'unreachable';
-  }
+  const claimed = claimReminders(db, keys, o.worker, now(), o.leaseMs ?? LEASE_MS);
+  const out = { sent: 0, unreachable: 0, already: keys.length - claimed.length, failed: [] as Array<{ key: string; error: Error }> };
+  const done: Array<{ key: string; note: string | null }> = [];
   try {
-    await o.outbound.send(reply, key);
-  } catch (e) {
-    releaseReminder(db, key, String((e as Error).message ?? e));
-    throw e;
+    for (const { key, reply: json } of claimed) {
+      const reply = addressCadre(db, JSON.parse(json) as Reply);
+      if (!reply) {
+        o.log.warn({ key }, 'reminder not delivered: the cadre has no chat account');
+        done.push({ key, note: 'no chat account' });
+        out.unreachable++;
+        continue;
+      }
+      try {
+        await o.outbound.send(reply, key);
+      } catch (e) {
+        releaseReminder(db, key, String((e as Error).message ?? e));
+        out.failed.push({ key, error: e as Error });
+        continue;
+      }
+      done.push({ key, note: null });
+      out.sent++;
+    }
+  } finally {
+    markDelivered(db, done, now());
   }
-  markDelivered(db, key, now());
-  return 'sent';
+  return out;
 }

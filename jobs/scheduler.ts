@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Outbound } from '../bot/outbound.js';
 import type { Db } from '../storage/db.js';
 import { undeliveredKeys } from '../storage/reminders.js';
-import { deliver, runPass } from './pass.js';
+import { deliverMany, runPass } from './pass.js';
 import { JOB_KINDS, loadReminderSettings, type ReminderSettings } from '../storage/reminder-settings.js';
 
 export const DEFAULT_QUEUE = 'minqing-reminders';
@@ -102,16 +102,10 @@ export class Scheduler {
     if (job.name === deliverJob.name) {
       const d = deliverJob.data.safeParse(job.data);
       if (!d.success) throw new UnrecoverableError(`invalid deliver job data: ${d.error.issues[0].message}`);
-      let failed = 0, sent = 0;
-      for (const key of d.data.keys) {
-        try {
-          if ((await deliver(this.o.db, key, { outbound: this.o.outbound, worker: this.id, log: this.o.log })) === 'sent') sent++;
-        } catch (e) {
-          failed++;
-          this.o.log.warn({ key, err: (e as Error).message }, 'reminder delivery failed; will retry');
-        }
-      }
-      if (failed) throw new Error(`${failed} of ${d.data.keys.length} reminders not delivered`);
+      const r = await deliverMany(this.o.db, d.data.keys, { outbound: this.o.outbound, worker: this.id, log: this.o.log });
+      for (const f of r.failed) this.o.log.warn({ key: f.key, err: f.error.message }, 'reminder delivery failed; will retry');
+      if (r.failed.length) throw new Error(`${r.failed.length} of ${d.data.keys.length} reminders not delivered`);
+      const sent = r.sent;
       return { sent };
     }
     throw new UnrecoverableError(`unknown job ${job.name}`);

@@ -26,8 +26,8 @@ export function seedRoster(db: Db, units: number, cadres: number, at = Date.now(
   })();
 }
 
-/** Seeds visits spread over the last 365 days: about a twelfth falls in any one month. */
-export function seedVisits(db: Db, visits: number, cadres: number, units: number, today: string, progress?: SingleBar): void {
+/** Seeds visits spread over the `spreadDays` days up to `today` (by default a year: a twelfth a month). */
+export function seedVisits(db: Db, visits: number, cadres: number, units: number, today: string, progress?: SingleBar, spreadDays = 365): void {
   const c = db.$client;
   const ins = c.prepare(`INSERT INTO visits (cadre_id, unit_id, date, hours, place, status, backdated, platform, created_at, kind, households, content)
     VALUES (?, ?, ?, ?, ?, 'ok', 0, 'bench', ?, ?, ?, '')`);
@@ -37,7 +37,7 @@ export function seedVisits(db: Db, visits: number, cadres: number, units: number
       for (let i = start; i < Math.min(visits, start + batch); i++) {
         const cadre = 1 + ((i * 7919) % cadres);
         // Spread over the last 365 days: about a twelfth falls in any one month.
-        ins.run(cadre, 1 + (cadre % units), addDays(today, -(i % 365)), 2 + (i % 7), `地点${i % 3000}`, Date.now(), KINDS[i % 8], i % 4);
+        ins.run(cadre, 1 + (cadre % units), addDays(today, -(i % spreadDays)), 2 + (i % 7), `地点${i % 3000}`, Date.now(), KINDS[i % 8], i % 4);
       }
     })();
     progress?.update(Math.min(visits, start + batch));

@@ -3,6 +3,8 @@
  * shows progress on a terminal and prints what it measured.
  *   commands — 20,000 `/走访` from 2,000 cadres through parse → validate → store → reply
  *   stats    — `/统计 本月` for the root unit over 1,000,000 visits, 50,000 cadres, 500 units
+ *   reminders — a month-end quota pass for 100,000 cadres in 1,000 units (9 preset rules):
+ *              evaluation + record, enqueue on BullMQ, delivery by a worker into a counting sink
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +20,7 @@ import { installPresets } from '../storage/quotas.js';
 import { seedRoster, seedVisits } from './bench-seed.js';
 
 export interface BenchOptions {
-  visits: string; cadres: string; bigVisits: string; bigCadres: string; bigUnits: string; only?: string;
+  visits: string; cadres: string; bigVisits: string; bigCadres: string; bigUnits: string; remindCadres?: string; remindUnits?: string; only?: string;
 }
 
 const log = createLogger('silent');
@@ -97,9 +99,49 @@ async function benchStats(o: BenchOptions): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
+async function benchReminders(o: BenchOptions): Promise<void> {
+  const cadres = Number(o.remindCadres ?? 100_000), units = Number(o.remindUnits ?? 1000);
+  const dir = mkdtempSync(join(tmpdir(), 'minqing-bench-'));
+  const db = openDb(join(dir, 'remind.db'));
+  const at = new Date('2026-11-27T09:00:00+08:00'); // a Friday, the month's second nudge day
+  seedRoster(db, units, cadres);
+  installPresets(db, Date.now());
+  const b = bar('(c) 生成本月走访记录', cadres * 2);
+  seedVisits(db, cadres * 2, cadres, units, '2026-11-27', b, 30);
+  b.stop();
+  const { Outbound } = await import('../bot/outbound.js');
+  const { Scheduler } = await import('../jobs/scheduler.js');
+  const { runPass } = await import('../jobs/pass.js');
+  const { loadReminderSettings } = await import('../storage/reminder-settings.js');
+  const { ensureRedis } = await import('../jobs/redis.js');
+  const redis = await ensureRedis({ url: process.env.REDIS_URL, log });
+  let delivered = 0;
+  const outbound = new Outbound({ log, limits: {} });
+  outbound.register({ platform: 'console', send: async () => { delivered++; } });
+  const scheduler = new Scheduler({ db, redisUrl: redis.url, outbound, log, tz: 'Asia/Shanghai', queueName: `bench-${process.pid}`, concurrency: 8 });
+  const t0 = performance.now();
+  const pass = runPass(db, { kind: 'quota', at, tz: 'Asia/Shanghai', settings: loadReminderSettings(db) });
+  const t1 = performance.now();
+  const queued = await scheduler.enqueueUndelivered();
+  const jobs = await scheduler.queue.count();
+  const t2 = performance.now();
+  const d = bar('(c) 投递', queued);
+  scheduler.startWorker();
+  while (delivered < queued) { await new Promise((r) => setTimeout(r, 100)); d.update(delivered); }
+  const t3 = performance.now();
+  d.update(delivered); d.stop();
+  console.log(`(c) 月末配额提醒（${cadres} 名干部、${units} 个单位、9 条预设规则）：评估+记录 ${((t1 - t0) / 1000).toFixed(2)} s（${pass.fresh.length} 条提醒），入队 ${((t2 - t1) / 1000).toFixed(2)} s（${jobs} 个作业），投递 ${((t3 - t2) / 1000).toFixed(2)} s（${(delivered / ((t3 - t2) / 1000)).toFixed(0)} 条/秒，${(jobs / ((t3 - t2) / 1000)).toFixed(0)} 作业/秒）；合计 ${((t3 - t0) / 1000).toFixed(2)} s`);
+  await scheduler.queue.obliterate({ force: true });
+  await scheduler.close();
+  await redis.stop();
+  db.$client.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
 export async function runBench(o: BenchOptions): Promise<void> {
-  const parts = (o.only ?? 'commands,stats').split(',');
+  const parts = (o.only ?? 'commands,stats,reminders').split(',');
   console.log(`minqing bench — Node ${process.version}，${new Date().toISOString()}`);
   if (parts.includes('commands')) await benchCommands(o);
   if (parts.includes('stats')) await benchStats(o);
+  if (parts.includes('reminders')) await benchReminders(o);
 }

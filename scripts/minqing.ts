@@ -135,7 +135,9 @@ program.command('bench').description('性能基准（打印数据，不是测试
   .option('--big-visits <n>', '(b) 统计库的走访记录数', '1000000')
   .option('--big-cadres <n>', '(b) 统计库的干部人数', '50000')
   .option('--big-units <n>', '(b) 统计库的单位数', '500')
-  .option('--only <parts>', '只跑其中几项，逗号分隔：commands,stats')
+  .option('--remind-cadres <n>', '(c) 提醒基准的干部人数', '100000')
+  .option('--remind-units <n>', '(c) 提醒基准的单位数', '1000')
+  .option('--only <parts>', '只跑其中几项，逗号分隔：commands,stats,reminders')
   .action(async (o) => {
     const { runBench } = await import('./bench.js');
     await runBench(o);

@@ -10,7 +10,7 @@ import type { Db } from './db.js';
 import { prepared } from './prepared.js';
 import { issueCountsForPeriod, SATISFACTIONS, type IssueCounts, type Satisfaction } from './issues.js';
 import {
-  AGG_WIDTH, cadreAttrs, KIND_INDEX, resolvedAggregate, visitAggregate, visitIndexFor, volunteerAggregate,
+  AGG_WIDTH, cadreAttrs, KIND_INDEX, kindsForScan, resolvedAggregate, visitAggregate, visitIndexFor, volunteerAggregate,
   type AggregateCache, type QuotaCadre, type Scope,
 } from './quotas.js';
 import { rootUnits, subtreeIds } from './units.js';
@@ -47,9 +47,10 @@ export function sumVisits(db: Db, scope: Scope, from: string, to: string, cache:
 /** Distinct places of counted visits in the scope. */
 export function distinctPlaces(db: Db, scope: Scope, from: string, to: string): number {
   const s = scope.kind === 'all' ? '' : ` AND ${scope.kind === 'cadres' ? 'cadre_id' : 'unit_id'} IN (SELECT value FROM json_each(?))`;
-  const params = scope.kind === 'all' ? [] : [JSON.stringify(scope.ids)];
-  const r = stmt(db, `SELECT count(DISTINCT place) AS n FROM visits INDEXED BY ${visitIndexFor(db, scope)}
-    WHERE date BETWEEN ? AND ?${s} AND ${COUNTED}`).get(from, to, ...params) as { n: number };
+  const scan = kindsForScan(db, null);
+  const params = [...(scope.kind === 'all' ? [] : [JSON.stringify(scope.ids)]), ...(scan ? [JSON.stringify(scan)] : [])];
+  const r = stmt(db, `SELECT count(DISTINCT place) AS n FROM visits ${visitIndexFor(db, scope)}
+    WHERE date BETWEEN ? AND ?${s}${scan ? ' AND kind IN (SELECT value FROM json_each(?))' : ''} AND ${COUNTED}`).get(from, to, ...params) as { n: number };
   return r.n;
 }
 

@@ -96,6 +96,21 @@ export async function deliver(replies: Reply[], deps: AdapterDeps, platform: str
   return sent;
 }
 
+/**
+ * Runs one event through the core and sends its replies. Never rejects: a failure is logged and
+ * comes back as `undefined`, so the caller can forget the delivery and let a resend retry it.
+ */
+export async function handleAndDeliver(event: BotEvent, deps: AdapterDeps, platform: string): Promise<Reply[] | undefined> {
+  try {
+    const replies = await deps.handle(event);
+    await deliver(replies, deps, platform, event.messageId ?? 'no-id', event.log);
+    return replies;
+  } catch (err) {
+    event.log.error({ err }, 'event could not be handled');
+    return undefined;
+  }
+}
+
 /** Constant-time comparison of two strings (signatures, tokens). */
 export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);

@@ -306,6 +306,19 @@ describe('Feishu acknowledgement and long connection', () => {
     expect(r.fake.delivered().map((m) => m.content.text)).toEqual(['好的']);
   });
 
+  it('lets a resend retry a message whose handling failed', async () => {
+    let calls = 0;
+    r = await rig(async (e) => {
+      if (++calls === 1) throw new Error('database is locked');
+      return [{ to: 'chat', target: e.chatId, platform: 'feishu', text: '已处理' }];
+    });
+    const event = fixture('feishu', 'message-p2p');
+    await callback(r, event);
+    await callback(r, event);
+    expect(calls).toBe(2);
+    expect(r.fake.delivered().map((m) => m.content.text)).toEqual(['已处理']);
+  });
+
   it('decodes events arriving over the long connection through the same dispatcher', async () => {
     r = await rig();
     // WSClient hands the merged event to the dispatcher with needCheck: false (SDK source).

@@ -6,7 +6,7 @@ import type { DWClientDownStream } from 'dingtalk-stream';
 import type { HttpRequest, HttpResponse, RouteDef } from '../../http-server.js';
 import type { BotEvent } from '../../event.js';
 import type { Reply } from '../../reply.js';
-import { deliver, InFlight, SeenIds, within, type AdapterDeps, type Forms } from '../common.js';
+import { deliver, handleAndDeliver, InFlight, SeenIds, within, type AdapterDeps, type Forms } from '../common.js';
 import { decodeCardCallback, decodeRobotMessage, PLATFORM, type CardCallback, type RobotMessage } from './decode.js';
 import { DingtalkSender } from './sender.js';
 import { verifyDingtalkRequest } from './sign.js';
@@ -60,11 +60,10 @@ export function createDingtalkAdapter(o: DingtalkOptions, deps: AdapterDeps): Di
     apiBase: o.apiBase, oapiBase: o.oapiBase, forms, log, now,
   });
 
-  const run = (event: BotEvent): Promise<Reply[]> => inflight.track((async () => {
-    const replies = await deps.handle(event);
-    await deliver(replies, deps, PLATFORM, event.messageId!, event.log);
+  const run = (event: BotEvent): Promise<Reply[] | undefined> => inflight.track(handleAndDeliver(event, deps, PLATFORM).then((replies) => {
+    if (!replies) seen.forget(event.messageId!);
     return replies;
-  })());
+  }));
 
   /** Takes one robot message; resolves when answered or when the ack window closes. */
   async function take(m: RobotMessage): Promise<void> {

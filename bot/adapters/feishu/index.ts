@@ -14,7 +14,7 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import type { HttpRequest, HttpResponse, RouteDef } from '../../http-server.js';
 import type { BotEvent } from '../../event.js';
 import type { Reply } from '../../reply.js';
-import { deliver, InFlight, safeEqual, SeenIds, TIMED_OUT, within, type AdapterDeps, type Forms } from '../common.js';
+import { handleAndDeliver, InFlight, safeEqual, SeenIds, TIMED_OUT, within, type AdapterDeps, type Forms } from '../common.js';
 import { decryptFeishu, verifyFeishuSignature } from './crypto.js';
 import { decodeCardAction, decodeMessage, PLATFORM, type FlatCardAction, type FlatMessageEvent } from './decode.js';
 import { openFormResponse, submitResponse } from './card.js';
@@ -85,11 +85,14 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
   const client = feishuClient({ appId: o.appId, appSecret: o.appSecret, domain: o.domain, log });
   const sender = new FeishuSender(client, { forms, isDirectChat: chats.isDirect, log });
 
-  const run = (event: BotEvent): Promise<Reply[]> => inflight.track((async () => {
-    const replies = await deps.handle(event);
-    await deliver(replies, deps, PLATFORM, event.messageId!, event.log);
+  /** Handles and replies; on failure forgets the delivery so Feishu's resend is taken again. */
+  const run = (event: BotEvent, eventId: unknown): Promise<Reply[] | undefined> => inflight.track(handleAndDeliver(event, deps, PLATFORM).then((replies) => {
+    if (!replies) {
+      seenMessages.forget(event.messageId!);
+      if (typeof eventId === 'string') seenEvents.forget(eventId);
+    }
     return replies;
-  })());
+  }));
 
   /** True for an event id this process has taken already (a resend). */
   const resent = (eventId: unknown): boolean => {
@@ -110,7 +113,7 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
         event.log.info('redelivered message dropped');
         return {};
       }
-      await within(run(event), ackWithin);
+      await within(run(event, flat.event_id), ackWithin);
       return {};
     },
     'card.action.trigger': async (flat: FlatCardAction) => {
@@ -122,7 +125,7 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
         d.event.log.info('card submitted again: dropped');
         return submitResponse(undefined);
       }
-      const r = await within(run(d.event), ackWithin);
+      const r = await within(run(d.event, flat.event_id), ackWithin);
       return submitResponse(r === TIMED_OUT ? undefined : r);
     },
   });
