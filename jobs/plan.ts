@@ -68,24 +68,25 @@ export function planQuotaNudges(db: Db, d: LocalDate, s: ReminderSettings): NewR
     lines.push(`${c.name}：${text}`);
     byUnit.set(c.unitId, lines);
   }
-  // A lead's digest covers their unit and every unit below it.
-  const lines = new Map<number, string[]>();
+  // A lead's digest covers their unit and every unit below it; it shows the first lines only.
+  const lines = new Map<number, { n: number; first: string[] }>();
   for (const [unitId, xs] of byUnit) {
     for (const id of (unitById(db, unitId)?.path ?? '').split('/').filter(Boolean).map(Number)) {
-      const acc = lines.get(id) ?? [];
-      for (const x of xs) acc.push(x);
-      lines.set(id, acc);
+      let acc = lines.get(id);
+      if (!acc) lines.set(id, (acc = { n: 0, first: [] }));
+      acc.n += xs.length;
+      for (let i = 0; i < xs.length && acc.first.length < LEAD_DIGEST_LINES; i++) acc.first.push(xs[i]);
     }
   }
   for (const [unitId, leads] of leadersByUnit(db)) {
-    const xs = lines.get(unitId);
-    if (!xs) continue;
+    const acc = lines.get(unitId);
+    if (!acc) continue;
     const unit = unitById(db, unitId)!;
     for (const lead of leads) {
       const last = lastDigest.get(lead.id);
       if (last && last >= earliest) continue;
       out.push(msg(`quota-lead:${lead.id}:${d}`, 'quota-lead', d,
-        { to: 'user', cadreId: lead.id, text: R.leadDigest(unit.name, xs.length, xs.slice(0, LEAD_DIGEST_LINES), xs.length - LEAD_DIGEST_LINES) }));
+        { to: 'user', cadreId: lead.id, text: R.leadDigest(unit.name, acc.n, acc.first, acc.n - acc.first.length) }));
     }
   }
   return out;

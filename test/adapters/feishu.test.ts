@@ -271,6 +271,20 @@ describe('Feishu cards', () => {
     expect(r.fake.delivered()).toHaveLength(1);
   });
 
+  it('records an issue from the issue form submitted in a group, masking the phone in the reply', async () => {
+    const submit = fixture('feishu', 'card-submit');
+    submit.header.event_id = 'issue-form';
+    submit.event.context = { open_message_id: 'om_card_0002', open_chat_id: 'oc_group_shimen' };
+    submit.event.action.value = { minqing: 'submit', form: 'issue', direct: false };
+    submit.event.action.form_value = { place: '石门村', description: '王大爷13812345678反映道路破损影响出行', category: '基础设施', deadline: '12月31日' };
+    const res = await callback(r, submit, '/feishu/cards');
+    expect(res.json.toast.content).toContain('已登记问题 #1');
+    expect(r.chat.db.$client.prepare('SELECT category, deadline FROM issues').get()).toEqual({ category: '基础设施', deadline: '2026-12-31' });
+    const [sent] = r.fake.delivered();
+    expect(sent.receive_id).toBe('oc_group_shimen');
+    expect(sent.content.text).toContain('王大爷138****5678反映道路破损');
+  });
+
   it('uploads a file and sends it after the text', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'minqing-feishu-'));
     const file = join(dir, '台账.xlsx');

@@ -99,7 +99,7 @@ export function createDingtalkAdapter(o: DingtalkOptions, deps: AdapterDeps): Di
     return { status: 200, body: {} };
   }
 
-  return {
+  const adapter: DingtalkAdapter = {
     platform: PLATFORM,
     sender,
     handleCallback,
@@ -121,9 +121,8 @@ export function createDingtalkAdapter(o: DingtalkOptions, deps: AdapterDeps): Di
         ack(res.headers.messageId, {});
       }
     },
-    startStream() {
-      return openStream({ clientId: o.clientId, clientSecret: o.clientSecret, log }, this);
-    },
+    startStream: () => openStream({ clientId: o.clientId, clientSecret: o.clientSecret, log }, adapter),
     idle: () => inflight.idle(),
   };
+  return adapter;
 }
