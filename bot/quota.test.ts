@@ -185,6 +185,41 @@ describe('the rendering and the totals', () => {
     expect(c.met).toBe(4); // 张三: 到村 1 次, 到村 2 天, 驻村 2 天; 李四: 到村 1 次
   });
 
+  it('completion stays exact for a unit, with an inactive cadre who has records', async () => {
+    await sayAt('u2', '2026-11-20T09:00:00+08:00', '/走访 今天 石门村 驻村 2天');
+    await sayAt('u3', '2026-11-20T09:00:00+08:00', '/走访 今天 东关社区 3小时');
+    chat.db.$client.prepare('UPDATE cadres SET active = 0 WHERE id = ?').run(ids.li);
+    for (const unitIds of [undefined, [2], [3]]) {
+      const q = { at: '2026-11-20', periods: ['month' as const], unitIds };
+      const all = evaluateQuotas(chat.db, q);
+      const c = quotaCompletion(chat.db, q);
+      expect([c.total, c.met]).toEqual([all.length, all.filter((s) => s.met).length]);
+    }
+    expect(quotaCompletion(chat.db, { at: '2026-11-20', periods: ['month'], unitIds: [2] })).toMatchObject({ total: 4, met: 3 });
+  });
+
+  it('gives the same numbers when a partial covering index of counted visits exists', async () => {
+    const plain = Chat.demo();
+    const indexed = Chat.demo();
+    try {
+      indexed.db.$client.exec(`CREATE INDEX visits_counted ON visits (kind, date, unit_id, cadre_id, hours, households, place)
+        WHERE status IN ('ok','verified') AND voided_at IS NULL`);
+      for (const c of [plain, indexed]) {
+        await c.says('u2', '/走访 今天 石门村 驻村 2天');
+        await c.says('u2', '/走访 今天 石门村 入户 3小时 走访2户');
+        await c.says('u1', '/走访 今天 县开发区某公司 企业 2小时');
+        await c.says('u1', '/撤销', { at: '2026-11-20T09:31:00+08:00' });
+      }
+      const numbers = (c: Chat) => evaluateQuotas(c.db, { at: '2026-11-20' }).map((s) => [s.cadre.id, s.rule.id, s.actual]);
+      expect(numbers(indexed)).toEqual(numbers(plain));
+      expect(numbers(plain)).toContainEqual([ids.zhang, ruleId('monthly-village-days'), 2.375]);
+      expect(numbers(plain)).toContainEqual([ids.wang, ruleId('leader-weekly-enterprise'), 0]);
+    } finally {
+      plain.close();
+      indexed.close();
+    }
+  });
+
   it('installs the presets once, however often it runs, and switches them back on', () => {
     const count = () => (chat.db.$client.prepare('SELECT count(*) AS n FROM quota_rules').get() as { n: number }).n;
     expect(count()).toBe(PRESET_RULES.length);

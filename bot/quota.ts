@@ -9,7 +9,7 @@
  */
 import type { Db } from '../storage/db.js';
 import {
-  activeQuotaRules, cadreAttrs, cadresInScope, IN_VILLAGE, KIND_INDEX, placeAggregate, QUOTA_METRICS, resolvedAggregate,
+  activeQuotaRules, cadreAttrsOf, cadreGroups, cadresInScope, IN_VILLAGE, KIND_INDEX, placeAggregate, QUOTA_METRICS, resolvedAggregate,
   visitAggregate, volunteerAggregate,
   type AggregateCache, type QuotaCadre, type QuotaFilter, type QuotaMetric, type Scope, type VisitAgg,
 } from '../storage/quotas.js';
@@ -65,7 +65,7 @@ export const METRIC_UNITS: Record<QuotaMetric, string> = {
   volunteer_hours: '小时', issues_resolved: '件', briefings: '次', talks: '次',
 };
 export const PERIOD_NAMES: Record<PeriodKind, string> = { week: '周', month: '月', quarter: '季度', year: '年' };
-const PERIOD_THIS: Record<PeriodKind, string> = { week: '本周', month: '本月', quarter: '本季度', year: '本年' };
+export const PERIOD_THIS: Record<PeriodKind, string> = { week: '本周', month: '本月', quarter: '本季度', year: '本年' };
 /** Short names of visit kinds as quotas speak of them. */
 export const KIND_SHORT: Record<VisitKind, string> = {
   household: '入户', village: '到村', residency: '驻村蹲点', enterprise: '走访企业',
@@ -109,22 +109,25 @@ function scopeOf(q: QuotaQuery): Scope {
   return { kind: 'all' };
 }
 
-type Reader = (cadreId: number) => number;
+/** One rule's metric per cadre, and the cadres with any record at all (everyone else has 0). */
+interface Reader { read(cadreId: number): number; ids(): Iterable<number> }
+
+const fromMap = (m: Map<number, number>): Reader => ({ read: (id) => m.get(id) ?? 0, ids: () => m.keys() });
 
 /** Builds the metric reader of one rule over one period from the (cached) aggregates. */
 function readerFor(db: Db, scope: Scope, r: QuotaRuleDef, p: Period, wanted: Map<string, VisitKind[] | null>, cache: AggregateCache): Reader {
   const kinds = kindsOf(r);
   switch (r.metric) {
-    case 'volunteer_hours': { const m = volunteerAggregate(db, scope, p.start, p.end, cache); return (id) => m.get(id) ?? 0; }
-    case 'issues_resolved': { const m = resolvedAggregate(db, scope, p.start, p.end, cache); return (id) => m.get(id) ?? 0; }
-    case 'distinct_places': { const m = placeAggregate(db, scope, p.start, p.end, kinds, cache); return (id) => m.get(id) ?? 0; }
+    case 'volunteer_hours': return fromMap(volunteerAggregate(db, scope, p.start, p.end, cache));
+    case 'issues_resolved': return fromMap(resolvedAggregate(db, scope, p.start, p.end, cache));
+    case 'distinct_places': return fromMap(placeAggregate(db, scope, p.start, p.end, kinds, cache));
     default: {
       // One scan per period serves every visit rule of that period: fetch the union of their kinds.
       const agg = visitAggregate(db, scope, p.start, p.end, wanted.get(p.key) ?? null, cache);
       const field = r.metric === 'visit_hours' || r.metric === 'visit_days' ? 1 : r.metric === 'households' ? 2 : 0;
       const idx = (kinds ?? VISIT_KINDS).map((k) => 3 * KIND_INDEX.get(k)! + field);
       const scale = r.metric === 'visit_days' ? 1 / WORKDAY_HOURS : 1;
-      return (id) => sumAt(agg, id, idx) * scale;
+      return { read: (id) => sumAt(agg, id, idx) * scale, ids: () => agg.keys() };
     }
   }
 }
@@ -171,7 +174,7 @@ export function forEachQuota(db: Db, q: QuotaQuery, fn: (s: QuotaStatus) => void
   if (!rules.length) return;
   const cadres = cadresInScope(db, scope, cache);
   for (const r of rules) {
-    const period = periods.get(r.id)!, read = readers.get(r.id)!;
+    const period = periods.get(r.id)!, { read } = readers.get(r.id)!;
     for (const c of cadres) {
       if (!appliesTo(r, c)) continue;
       const actual = tidy(read(c.id));
@@ -189,9 +192,10 @@ export function evaluateQuotas(db: Db, q: QuotaQuery & { onlyUnmet?: boolean }):
 }
 
 /**
- * How many (cadre, rule) pairs are met, in all and per rule. Same arithmetic as
- * {@link forEachQuota}, but it reads only what the filters need of each cadre and builds no
- * objects: /统计 of a whole county must stay fast.
+ * How many (cadre, rule) pairs are met, in all and per rule — the same arithmetic as
+ * {@link forEachQuota}, but /统计 of a whole county must stay fast, so it reads totals per
+ * (rank, resident worker) group and looks only at the cadres who have any record: with a
+ * positive threshold nobody else can have met it.
  */
 export function quotaCompletion(db: Db, q: QuotaQuery): { met: number; total: number; byRule: Map<number, { rule: QuotaRuleDef; met: number; total: number }> } {
   const cache = q.cache ?? new Map();
@@ -200,15 +204,16 @@ export function quotaCompletion(db: Db, q: QuotaQuery): { met: number; total: nu
   let met = 0, total = 0;
   const byRule = new Map<number, { rule: QuotaRuleDef; met: number; total: number }>();
   if (!rules.length) return { met, total, byRule };
-  const cadres = cadreAttrs(db, scope, cache);
+  const groups = cadreGroups(db, scope, cache);
+  const ids = new Set<number>();
+  for (const r of rules) for (const id of readers.get(r.id)!.ids()) ids.add(id);
+  const attrs = cadreAttrsOf(db, scope, ids, cache);
   for (const r of rules) {
-    const read = readers.get(r.id)!;
-    let m = 0, n = 0;
-    for (const c of cadres) {
-      if (!appliesTo(r, c)) continue;
-      n++;
-      if (tidy(r.threshold - tidy(read(c.id))) <= 0) m++;
-    }
+    const { read } = readers.get(r.id)!;
+    let n = 0, m = 0;
+    for (const g of groups) if (appliesTo(r, g)) n += g.n;
+    if (r.threshold <= 0) m = n;
+    else for (const c of attrs.values()) if (appliesTo(r, c) && tidy(r.threshold - tidy(read(c.id))) <= 0) m++;
     byRule.set(r.id, { rule: r, met: m, total: n });
     met += m; total += n;
   }

@@ -73,8 +73,8 @@ function xlsxWriter(o: TableFileOptions): TableWriter {
     if (inTable === 0) {
       const r = ws.getRow(++rowNo);
       r.getCell(1).value = o.emptyText;
-      r.commit();
       if (spec.columns.length > 1) ws.mergeCells(rowNo, 1, rowNo, spec.columns.length);
+      r.commit();
     }
     ws.commit();
   };
@@ -92,8 +92,9 @@ function xlsxWriter(o: TableFileOptions): TableWriter {
       title.getCell(1).font = { bold: true, size: 14 };
       title.getCell(1).alignment = { horizontal: 'center', vertical: 'middle' };
       title.height = 24;
-      title.commit();
+      // Merged before the row is committed: a streamed row cannot be touched afterwards.
       if (n > 1) ws.mergeCells(1, 1, 1, n);
+      title.commit();
       const head = ws.getRow(2);
       next.columns.forEach((c, i) => {
         const cell = head.getCell(i + 1);

@@ -75,6 +75,9 @@ function pathOf(db: Db, unit: Unit): string | null {
   return unitScope(db, unit).kind === 'all' ? null : unit.path;
 }
 
+/** Value labels on bars, left off for zeros so an empty week does not read as a row of noughts. */
+const barLabel = { show: true, position: 'top', formatter: (p: { value: number }) => (p.value ? String(p.value) : '') };
+
 const title = (text: string, subtext?: string) => ({ text, subtext, left: 'center', top: 12, textStyle: { fontSize: 20 }, subtextStyle: { fontSize: 13 } });
 
 /** Visits per week over the 12 weeks ending with the week of `end`. */
@@ -94,7 +97,7 @@ export async function visitsChart(o: ChartInput, end: LocalDate = o.today): Prom
     xAxis: { type: 'category', data: labels, name: '周（起始日）', nameLocation: 'middle', nameGap: 32 },
     yAxis: [{ type: 'value', name: '次数', minInterval: 1 }, { type: 'value', name: '天数', splitLine: { show: false } }],
     series: [
-      { name: T.visitsCount, type: 'bar', data: counts, label: { show: true, position: 'top' }, barMaxWidth: 40 },
+      { name: T.visitsCount, type: 'bar', data: counts, label: barLabel, barMaxWidth: 40 },
       { name: T.visitsDays, type: 'line', yAxisIndex: 1, data: hours.map((h) => Math.round((h / WORKDAY_HOURS) * 10) / 10), symbolSize: 8 },
     ],
   });
@@ -157,8 +160,8 @@ export async function issuesChart(o: ChartInput, endMonth: Period = periodOf('mo
     xAxis: { type: 'category', data: labels, axisLabel: { interval: 0, fontSize: 12 } },
     yAxis: { type: 'value', name: '件数', minInterval: 1 },
     series: [
-      { name: T.raised, type: 'bar', data: r, label: { show: true, position: 'top' }, barMaxWidth: 28 },
-      { name: T.resolved, type: 'bar', data: d, label: { show: true, position: 'top' }, barMaxWidth: 28 },
+      { name: T.raised, type: 'bar', data: r, label: barLabel, barMaxWidth: 28 },
+      { name: T.resolved, type: 'bar', data: d, label: barLabel, barMaxWidth: 28 },
     ],
   });
   return { ...saved, summary: T.issuesSummary(o.unit.name, r.reduce((a, b) => a + b, 0), d.reduce((a, b) => a + b, 0)) };

@@ -14,7 +14,7 @@
 import { defineCommand, type Ctx } from '../bot/command.js';
 import { optional, parseEnv, textArg } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
-import { evaluateQuotas, md, METRIC_UNITS, missingText, num, quotaCompletion, targetText, type QuotaStatus } from '../bot/quota.js';
+import { evaluateQuotas, md, METRIC_UNITS, missingText, num, PERIOD_NAMES, PERIOD_THIS, quotaCompletion, targetText, type QuotaStatus } from '../bot/quota.js';
 import { addDays, daysBetween, formatDate, parseChineseNumber, parseDate, parsePeriod, periodOf, WORKDAY_HOURS, type LocalDate, type Period, type PeriodKind } from '../bot/time.js';
 import { normalize } from '../bot/normalize.js';
 import { setMutedUntil } from '../storage/identity.js';
@@ -29,7 +29,6 @@ const LAGGARDS = 10;
 
 const pct = (a: number, b: number) => (b ? `${Math.round((a / b) * 100)}%` : '—');
 const days = (hours: number) => num(hours / WORKDAY_HOURS);
-const PERIOD_THIS: Record<PeriodKind, string> = { week: '本周', month: '本月', quarter: '本季度', year: '本年' };
 const SAT_NAMES: Record<Satisfaction, string> = { satisfied: '满意', basic: '基本满意', dissatisfied: '不满意' };
 
 function periodText(p: Period): string {
@@ -64,9 +63,9 @@ const T = {
     `问题：新登记 ${raised} 件，办结 ${resolved} 件，销号 ${closed} 件，逾期 ${overdue} 件`,
   issueQuality: (onTime: string, median: string, sat: string) => `　按时办结率 ${onTime}；办结用时中位数 ${median}；群众评价：${sat}`,
   coverage: (covered: number, total: number) => `覆盖：${total} 名干部中 ${covered} 名有走访（${pct(covered, total)}）`,
-  completion: (kind: PeriodKind, met: number, total: number) =>
-    total ? `配额完成：按${kind === 'week' ? '周' : kind === 'month' ? '月' : kind === 'quarter' ? '季度' : '年'}考核的配额 ${total} 项（人×规则）中已完成 ${met} 项（${pct(met, total)}）`
-      : `配额完成：没有按${kind === 'week' ? '周' : kind === 'month' ? '月' : kind === 'quarter' ? '季度' : '年'}考核的配额。`,
+  completion: (kind: PeriodKind, met: number, total: number) => total
+    ? `配额完成：按${PERIOD_NAMES[kind]}考核的配额 ${total} 项（人×规则）中已完成 ${met} 项（${pct(met, total)}）`
+    : `配额完成：没有按${PERIOD_NAMES[kind]}考核的配额。`,
   laggards: (names: string[], total: number) =>
     `尚未走访（${total > names.length ? `共 ${total} 人，列出前 ${names.length} 人` : `${total} 人`}）：${names.join('、')}`,
   noLaggards: '所有干部本期都有走访。',

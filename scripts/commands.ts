@@ -6,7 +6,9 @@ import { statsCommands } from '../handlers/stats.js';
 import { adminCommands } from '../handlers/admin.js';
 import { helpCommand } from '../handlers/help.js';
 import { remindCommand } from '../handlers/reminders.js';
+import { reportCommands } from '../handlers/reports.js';
+import { householdCommands } from '../handlers/households.js';
 
 export function allCommands(): CommandDef<any>[] {
-  return [...recordCommands, ...issueCommands, ...statsCommands, ...adminCommands, remindCommand, helpCommand];
+  return [...recordCommands, ...issueCommands, ...statsCommands, ...reportCommands, ...householdCommands, ...adminCommands, remindCommand, helpCommand];
 }

@@ -3,7 +3,8 @@
  * the configuration, opens the database and starts what was asked for.
  */
 import { Command } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../bot/config.js';
+import { ConfigError, enabledPlatforms, loadConfig, reminderDefaults, type Config } from '../bot/config.js';
+import { startPlatforms } from './platforms.js';
 import { createLogger } from '../bot/logger.js';
 import { runInteractive } from '../bot/adapters/console/interactive.js';
 import { runJsonl } from '../bot/adapters/console/jsonl.js';
@@ -48,8 +49,23 @@ async function runConsole(opts: { jsonl?: boolean; demo?: boolean; user?: string
   }
 }
 
+/** The platforms and the scheduler, until SIGINT/SIGTERM. */
+async function runPlatforms(cfg: Config, o: { demo?: boolean; reminders?: boolean }): Promise<void> {
+  const log = createLogger(cfg.LOG_LEVEL, 2);
+  const app = createApp(cfg, { log });
+  if (o.demo) seedDemo(app.deps.db);
+  const outbound = new Outbound({ log });
+  const platforms = await startPlatforms(cfg, app, log, outbound);
+  const runtime = o.reminders === false ? undefined : await startReminders(cfg, app, log, [], outbound);
+  process.stderr.write(`民情已启动：${platforms.describe.join('；')}${runtime ? '；提醒调度运行中' : ''}\n`);
+  await new Promise<void>((res) => { process.once('SIGINT', res); process.once('SIGTERM', res); });
+  await platforms.stop();
+  await runtime?.stop();
+  app.close();
+}
+
 /** Redis (found or started), the outbound path and the scheduler; without Redis, one line and none. */
-async function startReminders(cfg: Config, app: App, log: Logger, senders: Sender[]): Promise<{ stop(): Promise<void> } | undefined> {
+async function startReminders(cfg: Config, app: App, log: Logger, senders: Sender[], outbound = new Outbound({ log })): Promise<{ stop(): Promise<void> } | undefined> {
   let redis;
   try {
     redis = await ensureRedis({ url: cfg.REDIS_URL, log });
@@ -58,9 +74,8 @@ async function startReminders(cfg: Config, app: App, log: Logger, senders: Sende
     process.stderr.write(`${e.message}（提醒暂停，其他功能照常）\n`);
     return undefined;
   }
-  const outbound = new Outbound({ log });
   for (const s of senders) outbound.register(s);
-  const scheduler = new Scheduler({ db: app.deps.db, redisUrl: redis.url, outbound, log, tz: cfg.MINQING_TZ });
+  const scheduler = new Scheduler({ db: app.deps.db, redisUrl: redis.url, outbound, log, tz: cfg.MINQING_TZ, envSettings: reminderDefaults(cfg) as never });
   app.deps.onRemindersChanged = () => { scheduler.upsertSchedulers().catch((e) => log.warn({ err: e.message }, 'could not update schedulers')); };
   await scheduler.upsertSchedulers();
   scheduler.startWorker();
@@ -70,11 +85,15 @@ async function startReminders(cfg: Config, app: App, log: Logger, senders: Sende
 
 const program = new Command('minqing').description('民情 — 下基层、察民情、解民忧、暖民心 的聊天机器人');
 
-program.command('start').description('启动机器人：已配置的平台；未配置任何平台时进入控制台')
+program.command('start').description('启动机器人：已配置的平台和提醒调度；未配置任何平台时进入控制台')
   .option('--demo', '先导入演示名册（示范县、两个下级单位、一名领导、两名干部）并启用预设配额')
   .option('--jsonl', '控制台使用 JSONL 模式')
   .option('--no-reminders', '不启动提醒调度（不需要 Redis）')
-  .action(async (o) => runConsole(o));
+  .action(async (o) => {
+    const cfg = config();
+    if (!enabledPlatforms(cfg).length) return runConsole(o);
+    await runPlatforms(cfg, o);
+  });
 
 program.command('console').description('在终端里和机器人对话（--jsonl：每行一个 JSON，供脚本调用）')
   .option('--jsonl', 'JSONL 模式').option('--demo', '先导入演示名册').option('--user <id>', '控制台身份', 'u1')
@@ -94,7 +113,7 @@ program.command('remind').description('立即执行某一时刻的提醒检查�
     const log = createLogger(cfg.LOG_LEVEL, 2);
     const db = openDb(cfg.MINQING_DB);
     const { runRemindOnce } = await import('./remind.js');
-    await runRemindOnce(db, { at, dryRun: !!o.dryRun, tz: cfg.MINQING_TZ, log, write: (l) => process.stdout.write(l + '\n') });
+    await runRemindOnce(db, { at, dryRun: !!o.dryRun, tz: cfg.MINQING_TZ, log, envSettings: reminderDefaults(cfg) as never, write: (l) => process.stdout.write(l + '\n') });
     db.$client.close();
   });
 

@@ -54,7 +54,3 @@ export function householdsOfCadre(db: Db, cadreId: number): HouseholdRow[] {
     .where(eq(households.cadreId, cadreId)).orderBy(asc(households.id)).all()
     .map((r) => ({ ...r.h, place: r.place }));
 }
-
-export function countHouseholdsOfCadre(db: Db, cadreId: number): number {
-  return db.select({ n: sql<number>`count(*)` }).from(households).where(eq(households.cadreId, cadreId)).get()?.n ?? 0;
-}

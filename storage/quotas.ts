@@ -170,16 +170,40 @@ export function cadresInScope(db: Db, scope: Scope, cache?: AggregateCache): Quo
   });
 }
 
-/** What rule filters look at, for every active cadre of the scope: the light read for counting. */
+/** What rule filters look at. */
 export type CadreAttrs = Pick<QuotaCadre, 'id' | 'rank' | 'residentWorker'>;
-export function cadreAttrs(db: Db, scope: Scope, cache?: AggregateCache): CadreAttrs[] {
-  const full = cache?.get('cadres|' + scopeKey(scope)) as QuotaCadre[] | undefined;
-  if (full) return full;
-  return memo(cache, 'attrs|' + scopeKey(scope), () => {
+
+/** Active cadres of the scope counted per (rank, resident worker): totals without reading every cadre. */
+export function cadreGroups(db: Db, scope: Scope, cache?: AggregateCache): Array<{ rank: 'leader' | 'staff'; residentWorker: boolean; n: number }> {
+  return memo(cache, 'groups|' + scopeKey(scope), () => {
     const s = cadreScope(scope);
-    const rows = stmt(db, `SELECT id, rank, resident_worker FROM cadres WHERE active = 1${s.sql}`).raw(true).all(...s.params) as unknown[][];
-    return rows.map((r) => ({ id: r[0] as number, rank: r[1] as 'leader' | 'staff', residentWorker: r[2] === 1 }));
+    const rows = stmt(db, `SELECT rank, resident_worker, count(*) FROM cadres WHERE active = 1${s.sql} GROUP BY rank, resident_worker`)
+      .raw(true).all(...s.params) as Array<['leader' | 'staff', number, number]>;
+    return rows.map(([rank, rw, n]) => ({ rank, residentWorker: rw === 1, n }));
   });
+}
+
+/**
+ * The filter attributes of those of `ids` who are active cadres of the scope. With a cache,
+ * cadres already looked up are not asked for again.
+ */
+export function cadreAttrsOf(db: Db, scope: Scope, ids: Iterable<number>, cache?: AggregateCache): Map<number, CadreAttrs> {
+  const memoKey = 'attrsOf|' + scopeKey(scope);
+  const known = (cache?.get(memoKey) as { found: Map<number, CadreAttrs>; asked: Set<number> } | undefined)
+    ?? { found: new Map<number, CadreAttrs>(), asked: new Set<number>() };
+  cache?.set(memoKey, known);
+  const all = [...ids];
+  const missing = all.filter((id) => !known.asked.has(id));
+  if (missing.length) {
+    const s = cadreScope(scope);
+    const rows = stmt(db, `SELECT id, rank, resident_worker FROM cadres WHERE id IN (SELECT value FROM json_each(?)) AND active = 1${s.sql}`)
+      .raw(true).all(JSON.stringify(missing), ...s.params) as Array<[number, 'leader' | 'staff', number]>;
+    for (const id of missing) known.asked.add(id);
+    for (const [id, rank, rw] of rows) known.found.set(id, { id, rank, residentWorker: rw === 1 });
+  }
+  const out = new Map<number, CadreAttrs>();
+  for (const id of all) { const a = known.found.get(id); if (a) out.set(id, a); }
+  return out;
 }
 
 /**

@@ -113,8 +113,8 @@ export interface LogRow {
 export function logRows(db: Db, who: { unitPath: string } | { cadreId: number }, from: string, to: string): IterableIterator<LogRow> {
   const scope = 'unitPath' in who ? 'r.unit_id IN (SELECT id FROM units WHERE path LIKE @who)' : 'r.cadre_id = @who';
   const part = (type: string, table: string, kind: string, content: string, hh: string) =>
-    `SELECT '${type}' AS type, r.id, r.date, c.name AS cadre, u.name AS unit, r.place, ${kind} AS kind, ${content} AS content,
-      r.hours, ${hh} AS households, r.status, c.id AS cid
+    `SELECT '${type}' AS type, r.id AS id, r.date AS date, c.name AS cadre, u.name AS unit, r.place AS place, ${kind} AS kind,
+      ${content} AS content, r.hours AS hours, ${hh} AS households, r.status AS status, c.id AS cid
     FROM ${table} r JOIN cadres c ON c.id = r.cadre_id JOIN units u ON u.id = r.unit_id
     WHERE r.date BETWEEN @from AND @to AND r.voided_at IS NULL AND ${scope}`;
   return raw(db, `${part('visit', 'visits', 'r.kind', 'r.content', 'r.households')}

@@ -10,7 +10,7 @@ import type { Db } from './db.js';
 import { prepared } from './prepared.js';
 import { issueCountsForPeriod, SATISFACTIONS, type IssueCounts, type Satisfaction } from './issues.js';
 import {
-  AGG_WIDTH, cadreAttrs, KIND_INDEX, kindsForScan, resolvedAggregate, visitAggregate, visitIndexFor, volunteerAggregate,
+  AGG_WIDTH, cadreAttrsOf, cadreGroups, KIND_INDEX, kindsForScan, resolvedAggregate, visitAggregate, visitIndexFor, volunteerAggregate,
   type AggregateCache, type QuotaCadre, type Scope,
 } from './quotas.js';
 import { rootUnits, subtreeIds } from './units.js';
@@ -90,13 +90,14 @@ export function unitStats(db: Db, unit: Unit, from: string, to: string, today: s
   const agg = visitAggregate(db, scope, from, to, null, cache);
   let volunteerHours = 0;
   for (const h of volunteerAggregate(db, scope, from, to, cache).values()) volunteerHours += h;
-  const cadres = cadreAttrs(db, scope, cache);
-  let covered = 0;
-  for (const c of cadres) if (agg.has(c.id)) covered++;
+  let cadres = 0;
+  for (const g of cadreGroups(db, scope, cache)) cadres += g.n;
+  // Visits of the unit's records by cadres no longer active (or moved away) do not cover anyone.
+  const covered = cadreAttrsOf(db, scope, agg.keys(), cache).size;
   return {
     visits, places: distinctPlaces(db, scope, from, to), volunteerHours,
     issues: issueCountsForPeriod(db, unit.path, from, to, today),
-    cadres: cadres.length, covered, laggards: covered < cadres.length ? cadresWithoutVisits(db, scope, from, to, laggardLimit) : [],
+    cadres, covered, laggards: covered < cadres ? cadresWithoutVisits(db, scope, from, to, laggardLimit) : [],
   };
 }
 

@@ -49,7 +49,8 @@ export function feishuClient(o: FeishuClientOptions): lark.Client {
 /** The SDK logs through pino, so its lines carry our fields and our phone masking. */
 export function sdkLogger(log: Logger): lark.Logger {
   const child = log.child({ sdk: 'lark' });
-  const fmt = (m: unknown[]) => m.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ');
+  // The SDK's LoggerProxy hands its arguments over as one array.
+  const fmt = (m: unknown[]) => m.flat().map((x) => (typeof x === 'string' ? x : x instanceof Error ? x.message : JSON.stringify(x))).join(' ');
   return {
     error: (...m) => child.error(fmt(m)),
     warn: (...m) => child.warn(fmt(m)),

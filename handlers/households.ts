@@ -1,0 +1,117 @@
+/**
+ * /联系户: registers or updates a contact household of the 民情记录表 (seed 004: 姓名、电话、
+ * 家庭人口数、经济来源、存在困难、群众意见), or lists mine. The export is /导出 民情表.
+ *
+ * Decisions: a household belongs to the group's unit, else the sender's; the sender becomes the
+ * cadre looking after it. The same head's name in the same unit is the same household unless the
+ * phone numbers differ (namesakes); an update changes only the fields written. 地点 is the
+ * household's village or community: it becomes a contact point of the unit (created on first
+ * use), so the 空间全覆盖 check knows the place. Phone numbers in replies are masked in groups by
+ * the router, shown in full in a direct chat.
+ */
+import { z } from 'zod';
+import { defineCommand } from '../bot/command.js';
+import { optional, textArg, withKeys, type ArgDef } from '../bot/args.js';
+import { UserError } from '../bot/errors.js';
+import { maskPhones } from '../bot/reply.js';
+import {
+  contactPointById, ensureContactPoint, householdsByHead, householdsOfCadre, insertHousehold, updateHousehold,
+  type Household, type HouseholdFields, type HouseholdRow,
+} from '../storage/households.js';
+import { unitOf } from './policy.js';
+
+const LIST_CAP = 30;
+const EXAMPLE = '/联系户 王大爷 13912345678 人口:4 收入:务农 困难:就医难 意见:希望修路 地点:石门村';
+
+const T = {
+  saved: (h: Household, place: string | null, created: boolean) =>
+    `${created ? '已登记' : '已更新'}联系户 #${h.id}：${describe(h, place)}。`,
+  issueHint: '群众反映的问题可用 /民情 登记进台账，例如 /民情 石门村 王大爷反映就医难 类别:医疗 时限:30天',
+  listTitle: (n: number) => `我的联系户（共 ${n} 户）：`,
+  listMore: (n: number) => `…共 ${n} 户，仅列前 ${LIST_CAP} 户；完整的民情记录表请发送 /导出 民情表`,
+  none: `您还没有登记联系户。登记：${EXAMPLE}`,
+  needName: `请先写户主姓名，例如 ${EXAMPLE}`,
+  nameIsPhone: (s: string) => `「${maskPhones(s)}」像是电话号码，不是姓名。请先写户主姓名，例如 ${EXAMPLE}`,
+  ambiguous: (name: string, xs: HouseholdRow[] | Household[]) =>
+    `本单位有 ${xs.length} 户户主叫「${name}」：${xs.map((h) => `#${h.id}${h.phone ? ' ' + h.phone : ''}`).join('、')}。请写上电话以区分，例如 /联系户 ${name} 13912345678 意见:希望修路`,
+};
+
+function describe(h: Household, place: string | null): string {
+  return [
+    h.headName,
+    h.phone && `电话 ${h.phone}`,
+    h.size != null && `${h.size}口人`,
+    h.incomeSource && `经济来源：${h.incomeSource}`,
+    h.difficulties && `困难：${h.difficulties}`,
+    h.opinions && `意见：${h.opinions}`,
+    place,
+  ].filter(Boolean).join('，');
+}
+
+const PHONE = /^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$/;
+const phoneArg: ArgDef<string> = {
+  label: '电话', keys: ['手机', '联系电话', '电话号码', 'phone'], optional: false,
+  hint: '电话，如 13912345678 或 0715-1234567',
+  match: (t) => PHONE.test(t.normalize('NFKC').replace(/\s/g, '')),
+  schema: z.string().transform((s, c) => {
+    const v = s.normalize('NFKC').replace(/[\s]/g, '').replace(/^\+?86-?/, '');
+    return PHONE.test(v) ? v : (c.addIssue({ code: 'custom', message: `「${s}」不是电话号码（如 13912345678 或 0715-1234567）` }), z.NEVER);
+  }),
+};
+
+const SIZE = /^(\d{1,2})(口人|口|人)?$/;
+const sizeArg: ArgDef<number> = {
+  label: '人口', keys: ['家庭人口', '家庭人口数', '人口数', '人数', 'size'], optional: false,
+  hint: '家庭人口数，如 人口:4 或 4口人',
+  match: (t) => /^\d{1,2}(口人|口|人)$/.test(t.normalize('NFKC')),
+  schema: z.string().transform((s, c) => {
+    const m = SIZE.exec(s.normalize('NFKC').trim());
+    const n = m ? Number(m[1]) : NaN;
+    return n >= 1 && n <= 50 ? n : (c.addIssue({ code: 'custom', message: `「${s}」不是家庭人口数（1–50，如 人口:4）` }), z.NEVER);
+  }),
+};
+/** Only as `键:值`: free words of a message must not land in these. */
+const keyed = <V>(a: ArgDef<V>): ArgDef<V> => ({ ...a, match: () => false });
+
+export const householdCommand = defineCommand({
+  name: '联系户', aliases: ['household', '民情记录'], group: 'record', mode: 'write',
+  summary: '登记或更新联系户（民情记录表）；不带参数时列出我的联系户',
+  args: {
+    name: optional(withKeys(textArg('姓名', 20, '户主姓名，如 王大爷'), '户主', 'name')),
+    phone: optional(phoneArg),
+    size: optional(sizeArg),
+    place: optional(withKeys(textArg('地点', 60, '所在村或社区，如 石门村'), '村', '社区', '联系点', 'place')),
+    income: optional(keyed(withKeys(textArg('收入', 100, '经济来源，如 收入:务农'), '经济来源', '收入来源', 'income'))),
+    difficulties: optional(keyed(withKeys(textArg('困难', 300, '存在困难，如 困难:就医难'), '存在困难', 'difficulties'))),
+    opinions: optional(keyed(withKeys(textArg('意见', 500, '群众意见，如 意见:希望修路'), '群众意见', '诉求', 'opinions'))),
+  },
+  examples: [EXAMPLE, '/联系户 王大爷 意见:路已修好，很满意', '/联系户'],
+  notes: ['同一单位、同名同电话即同一户：再次发送只更新所写的项目。', '内容里有空格时，每项单独一行，例如：\n/联系户 王大爷\n困难：孩子上学远 就医难'],
+  handle(ctx, a) {
+    if (!a.name) {
+      if (a.phone || a.size || a.place || a.income || a.difficulties || a.opinions) throw new UserError(T.needName);
+      const mine = householdsOfCadre(ctx.db, ctx.cadre.id);
+      if (!mine.length) return T.none;
+      return [T.listTitle(mine.length), ...mine.slice(0, LIST_CAP).map((h, k) => `${k + 1}. #${h.id} ${describe(h, h.place)}`),
+        ...(mine.length > LIST_CAP ? [T.listMore(mine.length)] : [])].join('\n');
+    }
+    const name = a.name.trim();
+    if (PHONE.test(name.replace(/\s/g, ''))) throw new UserError(T.nameIsPhone(name));
+    const unit = ctx.chatUnit ?? unitOf(ctx);
+    const at = ctx.now.getTime();
+    const point = a.place ? ensureContactPoint(ctx.db, { unitId: unit.id, name: a.place, kind: /(企业|公司|厂)$/.test(a.place) ? 'enterprise' : 'village', cadreId: ctx.cadre.id, at }) : undefined;
+    const fields: Partial<HouseholdFields> = {
+      phone: a.phone, size: a.size, incomeSource: a.income, difficulties: a.difficulties, opinions: a.opinions, contactPointId: point?.id,
+    };
+    const same = householdsByHead(ctx.db, unit.id, name);
+    let found: Household | undefined;
+    if (a.phone) found = same.find((h) => h.phone === a.phone) ?? (same.length === 1 && !same[0].phone ? same[0] : undefined);
+    else if (same.length > 1) throw new UserError(T.ambiguous(name, same));
+    else found = same[0];
+    const h = found ? updateHousehold(ctx.db, found.id, ctx.cadre.id, fields) : insertHousehold(ctx.db, { ...fields, unitId: unit.id, cadreId: ctx.cadre.id, headName: name, at });
+    const place = point?.name ?? (h.contactPointId ? contactPointById(ctx.db, h.contactPointId)?.name ?? null : null);
+    return [T.saved(h, place, !found), ...(a.difficulties || a.opinions ? [T.issueHint] : [])].join('\n');
+  },
+});
+
+export const householdCommands = [householdCommand];

@@ -1,0 +1,27 @@
+import { it } from 'vitest';
+import { Chat } from './chat.js';
+it('smoke', async () => {
+  const chat = Chat.demo();
+  const say = async (u: string, t: string, o = {}) => { const r = await chat.says(u, t, o); console.log('>', u, t, '\n', JSON.stringify(r.map(x => ({ text: x.text, file: x.file, image: x.image })), null, 1)); };
+  await say('u2', '/走访 昨天 石门村 入户 1天 走访困难户3户，了解就医难，联系人13912345678');
+  await say('u2', '/联系户 王大爷 13912345678 人口:4 收入:务农 困难:就医难 意见:希望修路 地点:石门村');
+  await say('u2', '/联系户 王大爷 意见:路修好了', { group: true });
+  await say('u2', '/联系户');
+  await say('u2', '/民情 石门村 道路破损影响出行 类别:基础设施 责任人:@张三 时限:12月31日');
+  await say('u2', '/进展 #1 已联系交通局');
+  await say('u2', '/办结 #1 路面已修复，已电话告知群众');
+  await say('u1', '/导出 清单');
+  await say('u1', '/导出 台账');
+  await say('u1', '/导出 民情表');
+  await say('u1', '/导出 民情表', { group: true });
+  await say('u2', '/导出 日志');
+  await say('u1', '/导出 日志 示范县 csv');
+  await say('u1', '/导出 覆盖');
+  await say('u1', '/导出 台账 13月');
+  await say('u1', '/导出 台账 火星');
+  await say('u1', '/导出 清单 2027-01');
+  await say('u1', '/图表');
+  await say('u3', '/导出 台账 示范县');
+  const { coverageReply } = await import('../handlers/reports.js');
+  console.log(chat.dir);
+});
