@@ -169,7 +169,7 @@ export const exportCommand = defineCommand({
     if (a.format === 'csv' && !CSV_KINDS.includes(a.kind)) throw new UserError(T.csvOnly(KIND_LABELS[a.kind]));
     if (a.kind === 'log') return exportLogReply(ctx, a.unit, a.cadre, periodFor(ctx, a.period, example), a.format);
     const unit = unitFor(ctx, a.unit, `${example} 石门镇`);
-    if (a.kind === 'lists') return exportListsReply(ctx, unit, a.period);
+    if (a.kind === 'lists') return exportListsReply(ctx, unit, periodFor(ctx, a.period, example));
     if (a.kind === 'ledger') return exportLedgerReply(ctx, unit);
     const o = input(ctx, unit, a.format);
     if (a.kind === 'households') return fileReply(o, await exportHouseholds(o), KIND_LABELS.households, '');

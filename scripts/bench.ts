@@ -5,6 +5,7 @@
  *   stats    — `/统计 本月` for the root unit over 1,000,000 visits, 50,000 cadres, 500 units
  *   reminders — a month-end quota pass for 100,000 cadres in 1,000 units (9 preset rules):
  *              evaluation + record, enqueue on BullMQ, delivery by a worker into a counting sink
+ *   feishu   — signed+encrypted Feishu callbacks over loopback through the real HTTP server
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,7 @@ import { installPresets } from '../storage/quotas.js';
 import { seedRoster, seedVisits } from './bench-seed.js';
 
 export interface BenchOptions {
-  visits: string; cadres: string; bigVisits: string; bigCadres: string; bigUnits: string; remindCadres?: string; remindUnits?: string; only?: string;
+  visits: string; cadres: string; bigVisits: string; bigCadres: string; bigUnits: string; remindCadres?: string; remindUnits?: string; feishuRequests?: string; only?: string;
 }
 
 const log = createLogger('silent');
@@ -139,9 +140,13 @@ async function benchReminders(o: BenchOptions): Promise<void> {
 }
 
 export async function runBench(o: BenchOptions): Promise<void> {
-  const parts = (o.only ?? 'commands,stats,reminders').split(',');
+  const parts = (o.only ?? 'commands,stats,reminders,feishu').split(',');
   console.log(`minqing bench — Node ${process.version}，${new Date().toISOString()}`);
   if (parts.includes('commands')) await benchCommands(o);
   if (parts.includes('stats')) await benchStats(o);
   if (parts.includes('reminders')) await benchReminders(o);
+  if (parts.includes('feishu')) {
+    const { benchFeishu } = await import('./bench-feishu.js');
+    await benchFeishu({ requests: Number(o.feishuRequests ?? 20_000), cadres: 2000, connections: 50, log });
+  }
 }

@@ -156,7 +156,8 @@ program.command('bench').description('性能基准（打印数据，不是测试
   .option('--big-units <n>', '(b) 统计库的单位数', '500')
   .option('--remind-cadres <n>', '(c) 提醒基准的干部人数', '100000')
   .option('--remind-units <n>', '(c) 提醒基准的单位数', '1000')
-  .option('--only <parts>', '只跑其中几项，逗号分隔：commands,stats,reminders')
+  .option('--feishu-requests <n>', '(d) 飞书回调请求数', '20000')
+  .option('--only <parts>', '只跑其中几项，逗号分隔：commands,stats,reminders,feishu')
   .action(async (o) => {
     const { runBench } = await import('./bench.js');
     await runBench(o);

@@ -1,0 +1,64 @@
+/**
+ * (d) Signed and encrypted Feishu message callbacks, posted over loopback by autocannon into the
+ * real HTTP server → Feishu adapter (verify, decrypt, dedupe) → core → SQLite. Every tenth
+ * request is a redelivery of an earlier event; afterwards rows are counted: each distinct message
+ * must be recorded exactly once. Replies go to a counting sink instead of Feishu's servers.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import type { Logger } from 'pino';
+import { testConfig } from '../bot/config.js';
+import { Outbound } from '../bot/outbound.js';
+import { HttpServer } from '../bot/http-server.js';
+import { createFeishuAdapter, signedMessageCallback } from '../bot/adapters/feishu/index.js';
+import { openDb } from '../storage/db.js';
+import { createApp } from './app.js';
+import { seedRoster } from './bench-seed.js';
+
+const ENCRYPT_KEY = 'bench-encrypt-key', TOKEN = 'bench-verification-token';
+
+export async function benchFeishu(o: { requests: number; cadres: number; connections: number; log: Logger }): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'minqing-bench-'));
+  const db = openDb(join(dir, 'feishu.db'));
+  seedRoster(db, 20, o.cadres);
+  db.$client.prepare("INSERT INTO accounts (platform, account_id, cadre_id, created_at) SELECT 'feishu', 'ou_c' || id, id, 0 FROM cadres").run();
+  const app = createApp(testConfig(), { db, log: o.log });
+  let replies = 0;
+  const outbound = new Outbound({ log: o.log, limits: {} });
+  outbound.register({ platform: 'feishu', send: async () => { replies++; } });
+  const adapter = createFeishuAdapter({ appId: 'cli_bench', appSecret: 'x', encryptKey: ENCRYPT_KEY, verificationToken: TOKEN, botName: '民情' },
+    { handle: app.handle, log: o.log, send: (r, k) => outbound.send(r, k) });
+  const http = new HttpServer({ log: o.log });
+  for (const r of adapter.routes()) http.route(r);
+  const port = await http.listen(0, '127.0.0.1');
+
+  const unique = Math.ceil(o.requests * 0.9);
+  const bodies = Array.from({ length: o.requests }, (_, i) => {
+    const n = i % 10 === 9 ? (i * 7) % unique : Math.min(unique - 1, i - Math.floor(i / 10));
+    const c = 1 + (n % o.cadres);
+    return signedMessageCallback({
+      encryptKey: ENCRYPT_KEY, verificationToken: TOKEN, eventId: `ev_${n}`, messageId: `om_${n}`, chatId: `oc_p2p_${c}`,
+      chatType: 'p2p', senderOpenId: `ou_c${c}`, text: `/走访 昨天 石门村 入户 ${1 + (n % 4)}小时 走访困难户${n % 5}户`,
+    });
+  });
+  const distinct = new Set(bodies.map((_, i) => (i % 10 === 9 ? (i * 7) % unique : Math.min(unique - 1, i - Math.floor(i / 10))))).size;
+  let next = 0;
+  const t0 = performance.now();
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`, connections: o.connections, amount: o.requests, timeout: 30,
+    requests: [{ method: 'POST', path: '/feishu/events', setupRequest: (req) => { const b = bodies[next++ % bodies.length]; return { ...req, body: b.body, headers: b.headers }; } }],
+  });
+  await adapter.idle();
+  const secs = (performance.now() - t0) / 1000;
+  const rows = (db.$client.prepare("SELECT count(*) AS n FROM visits WHERE platform = 'feishu'").get() as { n: number }).n;
+  const dupRows = (db.$client.prepare("SELECT count(*) AS n FROM (SELECT message_id FROM visits GROUP BY message_id HAVING count(*) > 1)").get() as { n: number }).n;
+  console.log(`(d) 飞书加密签名回调 ${o.requests} 个（${distinct} 条不同消息，其余为重投），${o.connections} 并发：${(o.requests / secs).toFixed(0)} 请求/秒，`
+    + `p50 ${result.latency.p50} ms，p99 ${result.latency.p99} ms，非 2xx ${result.non2xx}，错误 ${result.errors}；`
+    + `入库 ${rows} 行（应为 ${distinct}），重复 ${dupRows}，丢失 ${distinct - rows}，回复 ${replies}`);
+  await http.close();
+  app.close();
+  db.$client.close();
+  rmSync(dir, { recursive: true, force: true });
+}
