@@ -32,7 +32,7 @@ export const T = {
   noCadres: '人员全覆盖：本单位还没有在册干部。',
   peopleMissing: (xs: CoverageCadre[]) => `  本月尚未走访（${xs.length} 人）：${names(xs.map(who), '人')}`,
   peopleAll: '  本月人人都有走访。',
-  space: (visited: number, total: number, year: Period) => `空间全覆盖：联系点 ${total} 个中 ${visited} 个${year.label}已走访（${pct(visited, total)}）。`,
+  space: (visited: number, total: number) => `空间全覆盖：联系点 ${total} 个中 ${visited} 个本年已走访（${pct(visited, total)}）。`,
   noPoints: '空间全覆盖：还没有登记联系点（用 /联系户 登记联系户时，会记下其所在的村、社区）。',
   spaceMissing: (xs: CoveragePoint[]) => `  尚未走访的联系点（${xs.length} 个）：${names(xs.map((p) => `${p.name}（${p.unit}${p.cadre ? '·' + p.cadre : ''}）`), '个')}`,
   spaceAll: '  每个联系点都已走访。',
@@ -85,7 +85,7 @@ export function coverageText(c: Coverage): string {
   else lines.push(T.people(c.cadres - c.notVisited.length, c.cadres), c.notVisited.length ? T.peopleMissing(c.notVisited) : T.peopleAll);
   const missed = c.points.filter((p) => !p.visited);
   if (!c.points.length) lines.push(T.noPoints);
-  else lines.push(T.space(c.points.length - missed.length, c.points.length, c.campaign), missed.length ? T.spaceMissing(missed) : T.spaceAll);
+  else lines.push(T.space(c.points.length - missed.length, c.points.length), missed.length ? T.spaceMissing(missed) : T.spaceAll);
   const gaps = c.months.filter((m) => m.missing.length);
   if (!c.months.length) lines.push(T.noMonths);
   else lines.push(T.time(c.months.length - gaps.length, c.months.length), gaps.length ? T.gaps(gaps) : T.noGaps);

@@ -64,7 +64,7 @@ const T = {
 
 const periodArg: ArgDef<Period> = {
   label: '时段', keys: ['月份', '期间', 'period', 'month'], optional: false,
-  hint: '时段：本月、上月、本周、本季、本年、10月、2026-10（省略为本月）',
+  hint: '本月、上月、本周、本季、本年、10月、2026-10（省略为本月）',
   match: (t) => parsePeriod(t, parseEnv.now, parseEnv.tz) !== null,
   schema: z.string().transform((s, c) => parsePeriod(s, parseEnv.now, parseEnv.tz)
     ?? (c.addIssue({ code: 'custom', message: `「${s}」不是能识别的时段（如 本月、上月、10月、2026-10）` }), z.NEVER)),
@@ -154,11 +154,11 @@ export const exportCommand = defineCommand({
   name: '导出', aliases: ['export', '导出表格'], group: 'query', mode: 'read',
   summary: '导出 Excel：清单、台账、民情表、工作日志、三个全覆盖名单',
   args: {
-    kind: choiceArg('内容', KIND_WORDS, '内容：清单（民生实事清单和三个清单）、台账、民情表、日志、覆盖'),
+    kind: choiceArg('内容', KIND_WORDS, '清单（民生实事清单和三个清单）、台账、民情表、日志 或 覆盖'),
     unit: unitArg(),
     period: optional(periodArg),
     cadre: optional(withKeys(cadreRefArg('干部'), '人', 'cadre')),
-    format: optional(withKeys(choiceArg('格式', FORMAT_WORDS, '格式：excel 或 csv（csv 仅用于民情表、日志）'), 'format')),
+    format: optional(withKeys(choiceArg('格式', FORMAT_WORDS, 'excel 或 csv（csv 仅用于民情表、日志）'), 'format')),
   },
   examples: ['/导出 清单 本月', '/导出 台账 石门镇', '/导出 民情表', '/导出 日志 @张三 上月', '/导出 日志 石门镇 10月 csv', '/导出 覆盖'],
   notes: ['单位省略为本群对应的单位，私聊时为您所在的单位；时段省略为本月。', '日志不写单位和人时导出您自己的工作日志。',
@@ -199,7 +199,7 @@ export const chartCommand = defineCommand({
   name: '图表', aliases: ['chart', 'charts'], group: 'query', mode: 'read',
   summary: '图表：近12周走访、下级单位配额完成率、近12个月问题登记与办结',
   args: {
-    kind: optional(choiceArg('图表', CHART_WORDS, '图表：走访、配额、问题（省略为全部三张）')),
+    kind: optional(choiceArg('图表', CHART_WORDS, '走访、配额 或 问题（省略为全部三张）')),
     unit: unitArg(),
     period: optional(periodArg),
   },

@@ -88,7 +88,7 @@ async function benchStats(o: BenchOptions): Promise<void> {
   let text = '';
   for (let i = 0; i < 20; i++) {
     const s = performance.now();
-    const r = await app.handle(makeEvent({ platform: 'console', chatId: 'c1', direct: true, senderId: 'c1', text: '/统计 本月', at: new Date() }, log));
+    const r = await app.handle(makeEvent({ platform: 'console', chatId: 'c1', direct: true, senderId: 'c1', text: '/统计 本月 基准县', at: new Date() }, log));
     lat.push(performance.now() - s);
     text = r[0]?.text ?? '';
   }

@@ -1,0 +1,1 @@
+CREATE INDEX `visits_counted` ON `visits` (`kind`,`date`,`unit_id`,`cadre_id`,`hours`,`households`,`place`) WHERE status IN ('ok','verified') AND voided_at IS NULL;
