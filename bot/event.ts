@@ -42,13 +42,11 @@ export type EventFields = Omit<BotEvent, 'log' | 'mentions' | 'attachments' | 'm
   Partial<Pick<BotEvent, 'mentions' | 'attachments' | 'mentionsBot' | 'at' | 'text'>>;
 
 export function makeEvent(fields: EventFields, log: Logger): BotEvent {
-  return {
-    mentions: [],
-    attachments: [],
-    mentionsBot: false,
-    text: '',
-    ...fields,
-    at: fields.at ?? new Date(),
-    log: log.child({ platform: fields.platform, msg_id: fields.messageId }),
-  };
+  let child: Logger | undefined;
+  const e = { mentions: [], attachments: [], mentionsBot: false, text: '', ...fields, at: fields.at ?? new Date() } as Omit<BotEvent, 'log'>;
+  // Most events never log; the tagged child logger is made on first use.
+  return Object.defineProperty(e, 'log', {
+    get: () => (child ??= log.child({ platform: fields.platform, msg_id: fields.messageId })),
+    enumerable: false,
+  }) as BotEvent;
 }

@@ -28,7 +28,12 @@ export function openDb(file: string): Db {
   return db;
 }
 
+const runners = new WeakMap<Db, Database.Transaction<(fn: () => unknown) => unknown>>();
+
 /** Runs `fn` in one immediate transaction: all of it is written, or none of it. */
 export function inTransaction<T>(db: Db, fn: () => T): T {
-  return db.$client.transaction(fn).immediate();
+  let run = runners.get(db);
+  // One wrapper per handle: building better-sqlite3's wrapper per call costs more than a commit.
+  if (!run) runners.set(db, (run = db.$client.transaction((f: () => unknown) => f())));
+  return run.immediate(fn) as T;
 }

@@ -5,12 +5,14 @@ import { accounts, cadres, chatGroups, units } from './schema.js';
 import { prepared } from './prepared.js';
 import type { Cadre, Unit } from './types.js';
 
+/** Every message starts here, so it is a plain prepared statement rather than a query build. */
 export function cadreByAccount(db: Db, platform: string, accountId: string): Cadre | undefined {
-  const q = prepared(db, 'cadreByAccount', (d) => d.select({ c: cadres }).from(accounts)
-    .innerJoin(cadres, eq(cadres.id, accounts.cadreId))
-    .where(and(eq(accounts.platform, sql.placeholder('p')), eq(accounts.accountId, sql.placeholder('a')), eq(cadres.active, true)))
-    .prepare());
-  return q.get({ p: platform, a: accountId })?.c;
+  const q = prepared(db, 'cadreByAccount', (d) => d.$client.prepare(
+    `SELECT c.id, c.name, c.phone, c.unit_id AS unitId, c.rank, c.resident_worker AS residentWorker, c.is_admin AS isAdmin,
+            c.muted_until AS mutedUntil, c.active, c.created_at AS createdAt
+     FROM accounts a JOIN cadres c ON c.id = a.cadre_id WHERE a.platform = ? AND a.account_id = ? AND c.active = 1`));
+  const row = q.get(platform, accountId) as (Omit<Cadre, 'residentWorker' | 'isAdmin' | 'active'> & { residentWorker: number; isAdmin: number; active: number }) | undefined;
+  return row && { ...row, residentWorker: row.residentWorker === 1, isAdmin: row.isAdmin === 1, active: row.active === 1 };
 }
 
 export function cadreById(db: Db, id: number): Cadre | undefined {

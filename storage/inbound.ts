@@ -1,19 +1,15 @@
 /** Platform messages already handled: a redelivered message gets the recorded replies back. */
-import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
-import { inboundMessages } from './schema.js';
 import { prepared } from './prepared.js';
 
 export function recordedReplies(db: Db, platform: string, messageId: string): string | undefined {
-  const q = prepared(db, 'recordedReplies', (d) => d.select({ r: inboundMessages.replies }).from(inboundMessages)
-    .where(and(eq(inboundMessages.platform, sql.placeholder('p')), eq(inboundMessages.messageId, sql.placeholder('m')))).prepare());
-  return q.get({ p: platform, m: messageId })?.r;
+  const q = prepared(db, 'recordedReplies', (d) => d.$client.prepare('SELECT replies FROM inbound_messages WHERE platform = ? AND message_id = ?').pluck());
+  return q.get(platform, messageId) as string | undefined;
 }
 
 /** Records a handled message with its replies; false when it was already recorded. */
 export function claimMessage(db: Db, platform: string, messageId: string, at: number, replies: string): boolean {
-  const q = prepared(db, 'claimMessage', (d) => d.insert(inboundMessages)
-    .values({ platform: sql.placeholder('p'), messageId: sql.placeholder('m'), receivedAt: sql.placeholder('at'), replies: sql.placeholder('r') })
-    .onConflictDoNothing().prepare());
-  return q.run({ p: platform, m: messageId, at, r: replies }).changes === 1;
+  const q = prepared(db, 'claimMessage', (d) => d.$client.prepare(
+    'INSERT INTO inbound_messages (platform, message_id, received_at, replies) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'));
+  return q.run(platform, messageId, at, replies).changes === 1;
 }

@@ -1,0 +1,138 @@
+/**
+ * The reports benchmark (issue "Reports people can use", item 8): on the 1,000,000-visit bench
+ * database plus 100,000 issues, the ledger export (台账, every issue with its history) and the
+ * month's three-list export (清单) of the root unit — seconds and peak RSS; target ≤ 10 s and
+ * ≤ 300 MB. Figures, not a test.
+ *
+ * Peak RSS is sampled every 50 ms by a worker thread, so a long synchronous stretch of the main
+ * thread (SQLite sorting, a zip flush) cannot hide a peak from the sampler.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { Presets, SingleBar } from 'cli-progress';
+import { addDays, localDate, periodOf } from '../bot/time.js';
+import { openDb, type Db } from '../storage/db.js';
+import { installPresets } from '../storage/quotas.js';
+import { unitById } from '../storage/units.js';
+import { exportLedger, exportLists, type ExportResult } from '../handlers/report-files.js';
+import { seedRoster, seedVisits } from './bench-seed.js';
+
+export interface BenchReportsOptions {
+  issues?: number;
+  visits?: number;
+  cadres?: number;
+  units?: number;
+  /** Where lines of figures go (default: console.log). */
+  print?: (line: string) => void;
+  /** Show seeding progress bars on stderr (default true). */
+  progress?: boolean;
+}
+
+export interface Measure { seconds: number; peakRssMb: number; baseRssMb: number; rows: number; fileMb: number }
+
+const MB = 1024 * 1024;
+const CATEGORIES = ['就业', '教育', '医疗', '养老', '社会保障', '社会治理', '环境保护', '权益保障', '基础设施', '助企纾困', '信访', '其他'];
+
+function bar(label: string, total: number, on: boolean): SingleBar | undefined {
+  if (!on) return undefined;
+  const b = new SingleBar({ format: `${label} [{bar}] {percentage}% {value}/{total}`, stream: process.stderr }, Presets.shades_classic);
+  b.start(total, 0);
+  return b;
+}
+
+/**
+ * Raw inserts of `n` issues registered over the last year in random units, with their audit
+ * rows: a third still pending (some overdue), a third resolved, a third closed; half have a
+ * measure (/进展) on record. About 2.7 events per issue.
+ */
+export function seedIssues(db: Db, n: number, cadres: number, units: number, today: string, progress?: SingleBar): void {
+  const c = db.$client;
+  const issue = c.prepare(`INSERT INTO issues (id, unit_id, origin_unit_id, ledger, category, place, description, responsible_cadre_id,
+    lead_cadre_id, department, deadline, source, state, extensions, supervise_count, result, answered, resolved_at, resolved_date,
+    closed_at, reporter_cadre_id, platform, created_at, created_date)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'visit', ?, 0, ?, ?, ?, ?, ?, ?, ?, 'bench', ?, ?)`);
+  const event = c.prepare(`INSERT INTO issue_events (issue_id, at, date, actor_cadre_id, action, from_state, to_state, note)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const ledgers = ['livelihood', 'hardship', 'stability'];
+  const batch = 20_000;
+  const ms = (d: string) => Date.parse(d + 'T09:00:00+08:00');
+  for (let start = 1; start <= n; start += batch) {
+    c.transaction(() => {
+      for (let i = start; i < Math.min(n + 1, start + batch); i++) {
+        const unit = 1 + (i * 7) % units, cadre = 1 + (i * 7919) % cadres, lead = 1 + (i * 104_729) % cadres;
+        const created = addDays(today, -(i % 365));
+        const deadline = addDays(created, 30);
+        const fate = i % 3; // 0 pending, 1 resolved, 2 closed
+        const resolved = fate ? addDays(created, 5 + (i % 40)) : null;
+        const done = resolved && resolved <= today ? resolved : null;
+        const state = !done ? (i % 2 ? 'in_progress' : 'open') : fate === 1 ? 'resolved' : 'closed';
+        issue.run(i, unit, unit, ledgers[i % 3], CATEGORIES[i % 12], `地点${i % 3000}`, `群众反映的问题${i}，需要协调解决`, cadre,
+          i % 4 ? lead : null, i % 5 ? null : '交通局', deadline, state, i % 7, done ? `已处理问题${i}，已电话告知群众` : null,
+          done ? 1 : null, done ? ms(done) : null, done, state === 'closed' ? ms(done!) + 3_600_000 : null, cadre, ms(created), created);
+        event.run(i, ms(created), created, cadre, 'register', null, 'open', null);
+        if (i % 2) event.run(i, ms(created) + 86_400_000, addDays(created, 1), cadre, 'progress', 'open', 'in_progress', `已联系相关部门，第${i}号问题列入计划`);
+        if (done) event.run(i, ms(done), done, cadre, 'resolve', 'in_progress', 'resolved', `已处理问题${i}，已电话告知群众`);
+        if (state === 'closed') event.run(i, ms(done!) + 3_600_000, done, lead, 'close', 'resolved', 'closed', null);
+      }
+    })();
+    progress?.update(Math.min(n, start + batch - 1));
+  }
+}
+
+/** Runs `fn` while a worker thread samples the process's RSS every 50 ms. */
+async function measure(fn: () => Promise<ExportResult>): Promise<Measure> {
+  const sampler = new Worker(`
+    const { parentPort } = require('node:worker_threads');
+    let peak = process.memoryUsage.rss();
+    const t = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 50);
+    parentPort.on('message', () => { clearInterval(t); parentPort.postMessage(Math.max(peak, process.memoryUsage.rss())); });
+  `, { eval: true });
+  await new Promise((r) => sampler.once('online', r));
+  const base = process.memoryUsage.rss();
+  const t0 = performance.now();
+  const r = await fn();
+  const seconds = (performance.now() - t0) / 1000;
+  const peak = await new Promise<number>((res) => { sampler.once('message', res); sampler.postMessage('stop'); });
+  await sampler.terminate();
+  return { seconds, peakRssMb: peak / MB, baseRssMb: base / MB, rows: r.rows, fileMb: statSync(r.file).size / MB };
+}
+
+export async function benchReports(opts: BenchReportsOptions = {}): Promise<{ ledger: Measure; lists: Measure }> {
+  const issues = opts.issues ?? 100_000, visits = opts.visits ?? 1_000_000;
+  const cadres = opts.cadres ?? 50_000, units = opts.units ?? 500;
+  const print = opts.print ?? ((l: string) => console.log(l));
+  const showBars = opts.progress ?? true;
+  const dir = mkdtempSync(join(tmpdir(), 'minqing-bench-reports-'));
+  const db = openDb(join(dir, 'reports.db'));
+  try {
+    const now = new Date();
+    const today = localDate(now);
+    seedRoster(db, units, cadres);
+    installPresets(db, now.getTime());
+    const vb = bar('生成走访记录', visits, showBars);
+    seedVisits(db, visits, cadres, units, today, vb);
+    vb?.stop();
+    const ib = bar('生成问题和办理记录', issues, showBars);
+    seedIssues(db, issues, cadres, units, today, ib);
+    ib?.stop();
+    db.$client.pragma('optimize');
+    const root = unitById(db, 1)!;
+    const input = { db, dir: join(dir, 'exports'), tz: 'Asia/Shanghai', now, today, unit: root, fullPhones: false };
+    const events = (db.$client.prepare('SELECT count(*) FROM issue_events').pluck().get() as number);
+    print(`minqing bench reports — Node ${process.version}；${visits} 条走访、${cadres} 名干部、${units} 个单位、${issues} 件问题（${events} 条办理记录）`);
+    const fig = (name: string, m: Measure) =>
+      `${name}：${m.seconds.toFixed(2)} 秒，峰值内存 RSS ${m.peakRssMb.toFixed(0)} MB（开始时 ${m.baseRssMb.toFixed(0)} MB），${m.rows} 行，文件 ${m.fileMb.toFixed(1)} MB` +
+      `　目标 ≤ 10 秒、≤ 300 MB：${m.seconds <= 10 && m.peakRssMb <= 300 ? '达标' : '未达标'}`;
+    const ledger = await measure(() => exportLedger(input));
+    print(fig('(a) 台账导出（根单位，全部问题及办理记录）', ledger));
+    const month = periodOf('month', today);
+    const lists = await measure(() => exportLists(input, month));
+    print(fig(`(b) 三个清单导出（根单位，${month.label}）`, lists));
+    return { ledger, lists };
+  } finally {
+    db.$client.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

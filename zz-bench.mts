@@ -1,0 +1,2 @@
+import { benchReports } from './scripts/bench-reports.ts';
+await benchReports({ progress: false });
