@@ -12,7 +12,7 @@ import type { CommandDef, Ctx, Deps, HandlerResult } from './command.js';
 import { T } from './texts.js';
 import { localDate } from './time.js';
 import { normalize } from './normalize.js';
-import { inTransaction } from '../storage/db.js';
+import { inGroupCommit } from '../storage/db.js';
 import { cadreByAccount, unitOfChat } from '../storage/identity.js';
 import { addressCadre } from './address.js';
 import { claimMessage, recordedReplies } from '../storage/inbound.js';
@@ -39,7 +39,7 @@ export async function handleEvent(event: BotEvent, deps: Deps): Promise<Reply[]>
       return remember(event, deps, finalize(event, deps, await command.handle(ctx, input as never)));
     }
     try {
-      return inTransaction(db, () => {
+      return await inGroupCommit(db, () => {
         const result = command.handle(ctx, input as never);
         if (result instanceof Promise) throw new Error(`write command /${command.name} returned a promise`);
         const out = finalize(event, deps, result);

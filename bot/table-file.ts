@@ -43,15 +43,28 @@ export interface TableWriter {
 
 const BATCH = 1000;
 const EXCEL_MAX_TEXT = 32_767;
-const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}))?$/;
+const DATE = /^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2})?$/;
 
 /** A local date (and wall time) as the serial date Excel stores: no time zone involved. */
 function excelDate(s: string): Date | string {
-  const m = DATE.exec(s);
-  return m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] ?? 0), +(m[5] ?? 0))) : s;
+  if (!DATE.test(s)) return s;
+  const n = (a: number, b: number) => Number(s.slice(a, b));
+  return new Date(Date.UTC(n(0, 4), n(5, 7) - 1, n(8, 10), s.length > 10 ? n(11, 13) : 0, s.length > 10 ? n(14, 16) : 0));
 }
 
-const tidy = (s: string, mask: boolean) => (mask ? maskPhones(s) : s);
+// Most cells hold no 11-digit run: the cheap test spares them the masking regex.
+const ELEVEN_DIGITS = /\d{11}/;
+const tidy = (s: string, mask: boolean) => (mask && ELEVEN_DIGITS.test(s) ? maskPhones(s) : s);
+
+/**
+ * One style object per column, shared by all its cells: exceljs caches a style by object
+ * identity, and a fresh object per cell makes it rebuild the style XML for every cell.
+ */
+function columnStyles(columns: Column[]): Array<Partial<ExcelJS.Style>> {
+  const plain = {};
+  return columns.map((c) => (c.kind === 'date' ? { numFmt: 'yyyy-mm-dd' } : c.kind === 'datetime' ? { numFmt: 'yyyy-mm-dd hh:mm' }
+    : c.kind !== 'number' && c.width >= 30 ? { alignment: { wrapText: true, vertical: 'top' } } : plain));
+}
 
 export async function openTableFile(o: TableFileOptions): Promise<TableWriter> {
   await mkdir(dirname(o.file), { recursive: true });
@@ -66,6 +79,7 @@ function xlsxWriter(o: TableFileOptions): TableWriter {
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: o.file, useStyles: true, useSharedStrings: false });
   let ws: ExcelJS.Worksheet | undefined;
   let spec: TableSpec | undefined;
+  let styles: Array<Partial<ExcelJS.Style>> = [];
   let inTable = 0, total = 0, rowNo = 0;
 
   const finishTable = () => {
@@ -83,6 +97,7 @@ function xlsxWriter(o: TableFileOptions): TableWriter {
     async table(next) {
       finishTable();
       spec = next;
+      styles = columnStyles(next.columns);
       inTable = 0;
       const n = next.columns.length;
       ws = wb.addWorksheet(sheetName(next.sheet), { views: [{ state: 'frozen', ySplit: 2 }] });
@@ -115,14 +130,10 @@ function xlsxWriter(o: TableFileOptions): TableWriter {
         const v = values[i];
         if (v === null || v === undefined || v === '') return;
         const cell = r.getCell(i + 1);
-        if ((c.kind === 'date' || c.kind === 'datetime') && typeof v === 'string') {
-          cell.value = excelDate(v);
-          cell.numFmt = c.kind === 'date' ? 'yyyy-mm-dd' : 'yyyy-mm-dd hh:mm';
-        } else if (typeof v === 'number') cell.value = v;
-        else {
-          cell.value = tidy(v, o.mask).slice(0, EXCEL_MAX_TEXT);
-          if (c.width >= 30) cell.alignment = { wrapText: true, vertical: 'top' };
-        }
+        cell.style = styles[i];
+        if (typeof v === 'number') cell.value = v;
+        else if (c.kind === 'date' || c.kind === 'datetime') cell.value = excelDate(v);
+        else cell.value = tidy(v, o.mask).slice(0, EXCEL_MAX_TEXT);
       });
       r.commit();
       inTable++;

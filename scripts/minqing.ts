@@ -151,6 +151,7 @@ program.command('import <file>').description('导入干部名册（.csv 或 .xls
 program.command('bench').description('性能基准（打印数据，不是测试）')
   .option('--visits <n>', '(a) 走访命令条数', '20000')
   .option('--cadres <n>', '(a) 干部人数', '2000')
+  .option('--concurrency <n>', '(a) 同时发消息的干部数', '32')
   .option('--big-visits <n>', '(b) 统计库的走访记录数', '1000000')
   .option('--big-cadres <n>', '(b) 统计库的干部人数', '50000')
   .option('--big-units <n>', '(b) 统计库的单位数', '500')

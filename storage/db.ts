@@ -37,3 +37,36 @@ export function inTransaction<T>(db: Db, fn: () => T): T {
   if (!run) runners.set(db, (run = db.$client.transaction((f: () => unknown) => f())));
   return run.immediate(fn) as T;
 }
+
+interface Job { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+const queues = new WeakMap<Db, { jobs: Job[]; scheduled: boolean }>();
+
+/**
+ * Group commit: write commands that arrive while the event loop is busy share one commit, each in
+ * its own savepoint — so every command is still all-or-nothing (a failing one rolls back alone),
+ * and none is answered before the commit that makes it durable. A lone command waits one turn.
+ */
+export function inGroupCommit<T>(db: Db, fn: () => T): Promise<T> {
+  let q = queues.get(db);
+  if (!q) queues.set(db, (q = { jobs: [], scheduled: false }));
+  const queue = q;
+  return new Promise<T>((resolve, reject) => {
+    queue.jobs.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+    if (queue.scheduled) return;
+    queue.scheduled = true;
+    setImmediate(() => {
+      queue.scheduled = false;
+      const jobs = queue.jobs.splice(0);
+      let outcomes: Array<{ ok: boolean; v: unknown }>;
+      try {
+        outcomes = inTransaction(db, () => jobs.map((j) => {
+          try { return { ok: true, v: inTransaction(db, j.fn) }; } catch (e) { return { ok: false, v: e }; }
+        }));
+      } catch (e) {
+        for (const j of jobs) j.reject(e);
+        return;
+      }
+      outcomes.forEach((o, i) => (o.ok ? jobs[i].resolve(o.v) : jobs[i].reject(o.v)));
+    });
+  });
+}

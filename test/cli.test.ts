@@ -3,7 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+// Each case starts the program several times (about 1–2 s each on a quiet machine).
+vi.setConfig({ testTimeout: 120_000 });
 
 let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'minqing-cli-')); });

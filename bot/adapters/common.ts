@@ -118,6 +118,12 @@ export function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** A platform instant in ms, or `fallback` when it is missing, malformed or beyond what a Date holds. */
+export function instant(ms: unknown, fallback: number): Date {
+  const n = Number(ms);
+  return new Date(Number.isFinite(n) && n > 0 && n < 8.64e15 ? n : fallback);
+}
+
 export function sha256Hex(...parts: Array<string | Buffer>): string {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);

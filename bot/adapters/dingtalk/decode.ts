@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { makeEvent, type Attachment, type BotEvent, type Mention } from '../../event.js';
-import { sha256Hex } from '../common.js';
+import { instant, sha256Hex } from '../common.js';
 
 export const PLATFORM = 'dingtalk';
 
@@ -44,16 +44,20 @@ export interface DecodeOptions {
 export const accountOf = (m: Pick<RobotMessage, 'senderStaffId' | 'senderId'>): string | undefined => m.senderStaffId || m.senderId;
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+// Fields are checked, not assumed: the HTTP sign covers only the timestamp, so a body may be
+// anything, and over Stream a throw here would be an unhandled rejection (fuzz, issue 7).
+const listOf = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
 function contentOf(m: RobotMessage): { text: string; attachments: Attachment[] } {
-  const c = m.content ?? {};
+  const c: Record<string, any> = m.content && typeof m.content === 'object' ? m.content : {};
   const attachments: Attachment[] = [];
   switch (m.msgtype) {
     case 'text':
-      return { text: m.text?.content ?? '', attachments };
+      return { text: typeof m.text?.content === 'string' ? m.text.content : '', attachments };
     case 'richText': {
       let text = '';
-      for (const part of (c.richText ?? []) as any[]) {
+      for (const part of listOf(c.richText)) {
         if (typeof part?.text === 'string') text += part.text;
         else if (part?.downloadCode) attachments.push({ kind: 'image', key: String(part.downloadCode) });
       }
@@ -76,23 +80,24 @@ function contentOf(m: RobotMessage): { text: string; attachments: Attachment[] }
 }
 
 export function decodeRobotMessage(m: RobotMessage, o: DecodeOptions): BotEvent | null {
-  const sender = accountOf(m);
-  if (!m?.msgId || !m.conversationId || !sender) return null;
+  if (!m || typeof m !== 'object') return null;
+  const sender = str(accountOf(m));
+  if (!str(m.msgId) || !str(m.conversationId) || !sender) return null;
   const group = m.conversationType === '2';
   const { text, attachments } = contentOf(m);
   // The @ of the robot is normally cut from the text already; a leading one left over is dropped.
   const stripped = text.replace(new RegExp(`^\\s*[@＠]${escapeRe(o.botName)}(?:[\\s\\u2005]+|$)`), '').trim();
-  const mentions: Mention[] = (m.atUsers ?? [])
-    .filter((u) => u.staffId && u.dingtalkId !== m.chatbotUserId)
+  const mentions: Mention[] = listOf(m.atUsers)
+    .filter((u) => str(u?.staffId) && u.dingtalkId !== m.chatbotUserId)
     .map((u) => ({ accountId: u.staffId! }));
   return makeEvent({
     platform: PLATFORM,
     chatId: m.conversationId,
     direct: !group,
     senderId: sender,
-    senderName: m.senderNick,
+    senderName: str(m.senderNick),
     messageId: m.msgId,
-    at: new Date(m.createAt && m.createAt > 0 ? m.createAt : o.now()),
+    at: instant(m.createAt, o.now()),
     text: stripped,
     // Robots receive group messages only when @-mentioned.
     mentionsBot: group ? m.isInAtList !== false : false,
@@ -124,22 +129,27 @@ export type CardDecoded =
  * submit button sends `params` with `form` plus the inputs named by argument key) is a submission.
  */
 export function decodeCardCallback(d: CardCallback, o: DecodeOptions): CardDecoded {
-  if (!d?.userId || !d.outTrackId) return { kind: 'ignored', reason: 'card callback without user or card id' };
-  let data: { cardPrivateData?: { actionIds?: string[]; params?: Record<string, unknown> } } = {};
-  try { data = JSON.parse(d.value ?? d.content ?? '{}'); } catch { return { kind: 'ignored', reason: 'card callback value is not JSON' }; }
-  const action = data.cardPrivateData?.actionIds?.[0] ?? '';
-  const { form, ...values } = data.cardPrivateData?.params ?? {};
+  const userId = str(d?.userId);
+  const track = str(d?.outTrackId);
+  if (!userId || !track) return { kind: 'ignored', reason: 'card callback without user or card id' };
+  let data: { cardPrivateData?: { actionIds?: unknown; params?: unknown } } | null = {};
+  try { data = JSON.parse(String(d.value ?? d.content ?? '{}')); } catch { return { kind: 'ignored', reason: 'card callback value is not JSON' }; }
+  if (!data || typeof data !== 'object') return { kind: 'ignored', reason: 'card callback value is not an object' };
+  const first = listOf(data.cardPrivateData?.actionIds)[0];
+  const action = typeof first === 'string' ? first : '';
+  const params = data.cardPrivateData?.params;
+  const { form, ...values } = params && typeof params === 'object' && !Array.isArray(params) ? params as Record<string, unknown> : {};
   if (typeof form === 'string' && Object.keys(values).length) {
-    const group = d.spaceType === 'IM_GROUP' && !!d.spaceId;
+    const group = d.spaceType === 'IM_GROUP' && !!str(d.spaceId);
     return {
       kind: 'event',
       event: makeEvent({
-        platform: PLATFORM, chatId: group ? d.spaceId! : d.userId, direct: !group, senderId: d.userId,
-        messageId: `card:${d.outTrackId}:${d.userId}:${sha256Hex(JSON.stringify(values)).slice(0, 16)}`,
+        platform: PLATFORM, chatId: group ? d.spaceId! : userId, direct: !group, senderId: userId,
+        messageId: `card:${track}:${userId}:${sha256Hex(JSON.stringify(values)).slice(0, 16)}`,
         at: new Date(o.now()), card: { form, values },
       }, o.log),
     };
   }
-  if (action.startsWith(FORM_BUTTON)) return { kind: 'open', form: action.slice(FORM_BUTTON.length), userId: d.userId };
+  if (action.startsWith(FORM_BUTTON)) return { kind: 'open', form: action.slice(FORM_BUTTON.length), userId };
   return { kind: 'ignored', reason: `card action ${action || '(none)'} is not ours` };
 }

@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { makeEvent, type Attachment, type BotEvent, type Mention } from '../../event.js';
-import { sha256Hex } from '../common.js';
+import { instant, sha256Hex } from '../common.js';
 
 export const PLATFORM = 'feishu';
 
@@ -41,6 +41,9 @@ function parseJson(s: unknown): Record<string, any> {
   }
 }
 
+const listOf = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+
 /** Text and evidence of a message, by type; `@_user_N` placeholders are left for the mention pass. */
 function contentOf(type: string, content: Record<string, any>): { text: string; attachments: Attachment[] } {
   const attachments: Attachment[] = [];
@@ -51,9 +54,10 @@ function contentOf(type: string, content: Record<string, any>): { text: string; 
       // Received posts are either {title, content} or keyed by locale ({zh_cn: {title, content}}).
       const post = Array.isArray(content.content) ? content : Object.values(content).find((v: any) => Array.isArray(v?.content)) ?? {};
       const lines: string[] = [];
-      for (const para of (post.content ?? []) as any[][]) {
+      // Arrays checked, not assumed: a malformed post must decode to text, not throw (fuzz).
+      for (const para of listOf(post.content)) {
         let line = '';
-        for (const el of para ?? []) {
+        for (const el of listOf(para)) {
           if (el?.tag === 'text' || el?.tag === 'a') line += String(el.text ?? '');
           else if (el?.tag === 'at') line += String(el.user_id ?? '');
           else if (el?.tag === 'img' && el.image_key) attachments.push({ kind: 'image', key: String(el.image_key) });
@@ -96,8 +100,8 @@ export function resolveMentions(text: string, raw: RawMention[], o: Pick<DecodeO
   let out = text;
   let mentionsBot = false;
   const mentions: Mention[] = [];
-  for (const m of raw) {
-    if (!m?.key) continue;
+  for (const m of listOf(raw)) {
+    if (typeof m?.key !== 'string' || !m.key) continue;
     if (m.key === '@_all') { out = out.split(m.key).join('@所有人'); continue; }
     const openId = m.id?.open_id ?? undefined;
     const isBot = o.botOpenId ? openId === o.botOpenId : m.name === o.botName;
@@ -114,20 +118,21 @@ export function resolveMentions(text: string, raw: RawMention[], o: Pick<DecodeO
 
 /** An `im.message.receive_v1` event; null when it is not a user's message in a chat. */
 export function decodeMessage(flat: FlatMessageEvent, o: DecodeOptions): BotEvent | null {
-  const msg = flat.message;
-  const senderId = flat.sender?.sender_id?.open_id;
-  if (!msg?.message_id || !msg.chat_id || !senderId) return null;
+  const msg = flat?.message;
+  const senderId = str(flat?.sender?.sender_id?.open_id);
+  const messageId = str(msg?.message_id);
+  const chatId = str(msg?.chat_id);
+  if (!msg || !messageId || !chatId || !senderId) return null;
   if (flat.sender?.sender_type && flat.sender.sender_type !== 'user') return null;
-  const { text, attachments } = contentOf(msg.message_type ?? 'text', parseJson(msg.content));
-  const resolved = resolveMentions(text, msg.mentions ?? [], o);
-  const created = Number(msg.create_time);
+  const { text, attachments } = contentOf(str(msg.message_type) ?? 'text', parseJson(msg.content));
+  const resolved = resolveMentions(text, listOf(msg.mentions), o);
   return makeEvent({
     platform: PLATFORM,
-    chatId: msg.chat_id,
+    chatId,
     direct: msg.chat_type === 'p2p',
     senderId,
-    messageId: msg.message_id,
-    at: new Date(Number.isFinite(created) && created > 0 ? created : o.now()),
+    messageId,
+    at: instant(msg.create_time, o.now()),
     text: resolved.text,
     mentionsBot: resolved.mentionsBot,
     mentions: resolved.mentions,
@@ -160,14 +165,14 @@ export type CardDecoded =
  * filled-in form from the same person (a double click, a resend) is one message.
  */
 export function decodeCardAction(flat: FlatCardAction, o: DecodeOptions & { isDirectChat: (chatId: string) => boolean }): CardDecoded {
-  const operator = flat.operator?.open_id;
-  const cardMessage = flat.context?.open_message_id ?? flat.open_message_id;
-  const chatId = flat.context?.open_chat_id ?? flat.open_chat_id;
+  const operator = str(flat?.operator?.open_id);
+  const cardMessage = str(flat?.context?.open_message_id ?? flat?.open_message_id);
+  const chatId = str(flat?.context?.open_chat_id ?? flat?.open_chat_id);
   if (!operator || !cardMessage || !chatId) return { kind: 'ignored', reason: 'card callback without operator, message or chat' };
   const value = parseJson(flat.action?.value) as Partial<CardValue> & Record<string, unknown>;
   const direct = typeof value.direct === 'boolean' ? value.direct : o.isDirectChat(chatId);
   if (value.minqing === 'open' && typeof value.form === 'string') return { kind: 'open', form: value.form, chatId, direct, operator };
-  const base = { platform: PLATFORM, chatId, direct, senderId: operator, senderName: flat.operator?.name, at: new Date(o.now()) };
+  const base = { platform: PLATFORM, chatId, direct, senderId: operator, senderName: str(flat.operator?.name), at: new Date(o.now()) };
   if (value.minqing === 'submit' && typeof value.form === 'string') {
     const values = flat.action?.form_value ?? {};
     const messageId = `card:${cardMessage}:${operator}:${sha256Hex(JSON.stringify(values)).slice(0, 16)}`;

@@ -12,7 +12,7 @@ import type { HttpRequest, HttpResponse, RouteDef } from '../../http-server.js';
 import type { Sender } from '../../outbound.js';
 import type { Reply } from '../../reply.js';
 import { makeEvent, type BotEvent } from '../../event.js';
-import { handleAndDeliver, InFlight, safeEqual, SeenIds, within, type AdapterDeps, type Forms } from '../common.js';
+import { handleAndDeliver, InFlight, instant, safeEqual, SeenIds, within, type AdapterDeps, type Forms } from '../common.js';
 import { decryptWecom, verifyWecomSignature, xmlField } from './crypto.js';
 import { replyText } from './wechaty.js';
 
@@ -78,10 +78,9 @@ export function createWecomAppAdapter(o: WecomAppOptions, deps: AdapterDeps): We
     const from = xmlField(xml, 'FromUserName');
     const msgId = xmlField(xml, 'MsgId');
     if (!from || !msgId) return null;
-    const created = Number(xmlField(xml, 'CreateTime'));
     return makeEvent({
       platform, chatId: from, direct: true, senderId: from, messageId: msgId,
-      at: new Date(Number.isFinite(created) && created > 0 ? created * 1000 : now()),
+      at: instant(Number(xmlField(xml, 'CreateTime')) * 1000, now()),
       text: (xmlField(xml, 'Content') ?? '').trim(),
     }, log);
   }

@@ -1,0 +1,10 @@
+const D=require('better-sqlite3');const d=new D('/tmp/benchdb/reports.db',{readonly:true});
+const t=(name,s,args=[])=>{const st=d.prepare(s).raw(true);const t0=performance.now();let n=0;for(const r of st.iterate(...args))n++;console.log(name,n,(performance.now()-t0).toFixed(0));};
+t('scan issues *', `SELECT * FROM issues`);
+t('scan issues id', `SELECT id FROM issues`);
+t('scan issues 5 cols', `SELECT id, place, description, deadline, state FROM issues`);
+t('+join cadre', `SELECT i.id, r.name FROM issues i LEFT JOIN cadres r ON r.id = i.responsible_cadre_id`);
+t('+join unit', `SELECT i.id, u.name FROM issues i JOIN units u ON u.id = i.unit_id`);
+t('sort', `SELECT * FROM issues ORDER BY deadline, id`);
+t('events', `SELECT * FROM issue_events`);
+console.log(d.pragma('page_size'), d.pragma('cache_size'));
