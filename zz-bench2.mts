@@ -18,5 +18,5 @@ let t = performance.now();
 const s = openSnapshot(db);
 if (what === 'rows') { let n = 0; for (const r of ledgerRows(s.db, root.path)) n++; console.log('ledgerRows', n, (performance.now() - t).toFixed(0)); t = performance.now(); n = 0; for (const r of ledgerEvents(s.db, root.path)) n++; console.log('events', n, (performance.now() - t).toFixed(0)); }
 s.close();
-if (what === 'ledger') { const r = await exportLedger({ db, dir: '/tmp/benchdb/ex', tz: 'Asia/Shanghai', now: new Date(), today, unit: root, fullPhones: false }); console.log('ledger', r.rows, (performance.now() - t).toFixed(0)); }
+if (what === 'ledger') { const c0 = process.cpuUsage(); const r = await exportLedger({ db, dir: '/tmp/benchdb/ex', tz: 'Asia/Shanghai', now: new Date(), today, unit: root, fullPhones: false }); console.log('ledger', r.rows, (performance.now() - t).toFixed(0), 'cpu', JSON.stringify(process.cpuUsage(c0))); }
 if (what === 'lists') { const r = await exportLists({ db, dir: '/tmp/benchdb/ex', tz: 'Asia/Shanghai', now: new Date(), today, unit: root, fullPhones: false }, periodOf('month', today)); console.log('lists', r.rows, (performance.now() - t).toFixed(0)); }

@@ -48,8 +48,8 @@ const DATE = /^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2})?$/;
 /** A local date (and wall time) as the serial date Excel stores: no time zone involved. */
 function excelDate(s: string): Date | string {
   if (!DATE.test(s)) return s;
-  const n = (a: number, b: number) => Number(s.slice(a, b));
-  return new Date(Date.UTC(n(0, 4), n(5, 7) - 1, n(8, 10), s.length > 10 ? n(11, 13) : 0, s.length > 10 ? n(14, 16) : 0));
+  const time = s.length > 10;
+  return new Date(Date.UTC(+s.slice(0, 4), +s.slice(5, 7) - 1, +s.slice(8, 10), time ? +s.slice(11, 13) : 0, time ? +s.slice(14, 16) : 0));
 }
 
 // Most cells hold no 11-digit run: the cheap test spares them the masking regex.
@@ -126,15 +126,17 @@ function xlsxWriter(o: TableFileOptions): TableWriter {
     row(values) {
       if (!ws || !spec) throw new Error('table() must come before row()');
       const r = ws.getRow(++rowNo);
-      spec.columns.forEach((c, i) => {
+      const cols = spec.columns;
+      for (let i = 0; i < cols.length; i++) {
         const v = values[i];
-        if (v === null || v === undefined || v === '') return;
+        if (v === null || v === undefined || v === '') continue;
         const cell = r.getCell(i + 1);
         cell.style = styles[i];
+        const kind = cols[i].kind;
         if (typeof v === 'number') cell.value = v;
-        else if (c.kind === 'date' || c.kind === 'datetime') cell.value = excelDate(v);
+        else if (kind === 'date' || kind === 'datetime') cell.value = excelDate(v);
         else cell.value = tidy(v, o.mask).slice(0, EXCEL_MAX_TEXT);
-      });
+      }
       r.commit();
       inTable++;
       total++;

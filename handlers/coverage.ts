@@ -13,7 +13,7 @@ import { addDays, formatDate, periodOf, shiftPeriod, startOfLocalDay, type Local
 import { md } from '../bot/quota.js';
 import type { Db } from '../storage/db.js';
 import { activeCadresUnder, cadresWhoVisited, contactPointCoverage, type CoverageCadre, type CoveragePoint } from '../storage/coverage.js';
-import { unitScope } from '../storage/stats.js';
+import { scopePath } from '../storage/reports.js';
 import type { Unit } from '../storage/types.js';
 import { reportFile, writeReport, type ExportInput, type ExportResult } from './report-files.js';
 
@@ -62,7 +62,7 @@ export interface Coverage {
 export function computeCoverage(db: Db, unit: Unit, today: LocalDate, tz: string): Coverage {
   const campaign = periodOf('year', today);
   const month = periodOf('month', today);
-  const path = unitScope(db, unit).kind === 'all' ? null : unit.path;
+  const path = scopePath(db, unit);
   const cadres = activeCadresUnder(db, unit.path);
   const now = cadresWhoVisited(db, path, month.start, today);
   const months: MonthGap[] = [];

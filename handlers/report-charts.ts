@@ -14,7 +14,7 @@ import { renderChartPng } from '../bot/chart.js';
 import { forEachQuota, num } from '../bot/quota.js';
 import { formatDate, periodOf, shiftPeriod, WORKDAY_HOURS, type LocalDate, type Period } from '../bot/time.js';
 import type { Db } from '../storage/db.js';
-import { issuesPerMonth, visitsPerDate } from '../storage/reports.js';
+import { issuesPerMonth, scopePath, visitsPerDate } from '../storage/reports.js';
 import { unitScope } from '../storage/stats.js';
 import { childUnits } from '../storage/units.js';
 import type { Unit } from '../storage/types.js';
@@ -70,11 +70,6 @@ async function save(o: ChartInput, what: string, key: string, option: object, he
   return { file, width: CHART_WIDTH * CHART_SCALE, height: height * CHART_SCALE };
 }
 
-/** The unit's path for the queries, or null when it is the whole (single) tree: no filter at all. */
-function pathOf(db: Db, unit: Unit): string | null {
-  return unitScope(db, unit).kind === 'all' ? null : unit.path;
-}
-
 /** Value labels on bars, left off for zeros so an empty week does not read as a row of noughts. */
 const barLabel = { show: true, position: 'top', formatter: (p: { value: number }) => (p.value ? String(p.value) : '') };
 
@@ -85,7 +80,7 @@ export async function visitsChart(o: ChartInput, end: LocalDate = o.today): Prom
   const last = periodOf('week', end);
   const weeks = Array.from({ length: WEEKS }, (_, k) => shiftPeriod(last, k - WEEKS + 1));
   const counts = weeks.map(() => 0), hours = weeks.map(() => 0);
-  for (const r of visitsPerDate(o.db, pathOf(o.db, o.unit), weeks[0].start, last.end)) {
+  for (const r of visitsPerDate(o.db, scopePath(o.db, o.unit), weeks[0].start, last.end)) {
     const k = weeks.findIndex((w) => r.date >= w.start && r.date <= w.end);
     if (k >= 0) { counts[k] += r.n; hours[k] += r.hours; }
   }

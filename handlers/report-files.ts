@@ -22,7 +22,7 @@ import { daysBetween, formatDate, localDate, startOfLocalDay, type LocalDate, ty
 import type { Db } from '../storage/db.js';
 import { issuesRaisedIn, issuesResolvedIn, tasksIn } from '../storage/issue-lists.js';
 import type { Satisfaction } from '../storage/issues.js';
-import { cadreNames, householdRows, ledgerEvents, ledgerRows, logRows, openSnapshot, projectRows, type Snapshot } from '../storage/reports.js';
+import { cadreNames, householdRows, ledgerEvents, ledgerRows, logRows, openSnapshot, projectRows, scopePath, type Snapshot } from '../storage/reports.js';
 import type { IssueState, Unit, VisitKind } from '../storage/types.js';
 import { LEDGER_NAMES, SATISFACTION_NAMES, SOURCE_NAMES, STATE_NAMES, type Ledger, type Source } from './issue-lists.js';
 import { KIND_NAMES } from './records.js';
@@ -122,7 +122,7 @@ export async function writeReport(o: ExportInput, file: string, build: (w: Table
  * Rows of a query. On the bot's own connection (an in-memory database) they are read at once:
  * yielding while an iterator is open there would block every other command.
  */
-export function rowsOf<R>(s: Snapshot, it: IterableIterator<R>): Iterable<R> {
+export function rowsOf<R>(s: Snapshot, it: Iterator<R> & Iterable<R>): Iterable<R> {
   return s.separate ? it : [...it];
 }
 
@@ -174,7 +174,8 @@ export async function exportLedger(o: ExportInput): Promise<ExportResult> {
       col('责任领导', 10), col('责任部门', 14), col('所属单位', 14), col('登记日期', 12, 'date'), col('办理时限', 12, 'date'),
       col('状态', 10), col('逾期天数', 10, 'number'), col('延期次数', 10, 'number'), col('督办次数', 10, 'number'),
       col('办结日期', 12, 'date'), col('办理结果', 36), col('答复群众', 10), col('群众评价', 10), col('销号日期', 12, 'date')] });
-    for (const r of rowsOf(s, ledgerRows(s.db, o.unit.path))) {
+    const path = scopePath(s.db, o.unit);
+    for (const r of rowsOf(s, ledgerRows(s.db, path))) {
       const late = PENDING.has(r.state) && r.deadline < o.today ? daysBetween(r.deadline, o.today) : null;
       await w.row([r.id, LEDGER_NAMES[r.ledger as Ledger] ?? r.ledger, r.category, r.place, r.description,
         SOURCE_NAMES[r.source as Source] ?? r.source, r.responsible, r.lead, r.department, r.unit, r.createdDate, r.deadline,
@@ -183,7 +184,7 @@ export async function exportLedger(o: ExportInput): Promise<ExportResult> {
     }
     await w.table({ sheet: '办理记录', title: T.eventsTitle(o.unit.name), columns: [
       col('问题编号', 10), col('时间', 17, 'datetime'), col('操作人', 10), col('操作', 10), col('原状态', 10), col('新状态', 10), col('说明', 50)] });
-    for (const e of rowsOf(s, ledgerEvents(s.db, o.unit.path))) {
+    for (const e of rowsOf(s, ledgerEvents(s.db, path))) {
       await w.row([e.issueId, wallTime(e.date, e.at, o.tz), e.actor, ACTION_NAMES[e.action] ?? e.action,
         state(e.fromState), state(e.toState), e.note]);
     }

@@ -1,13 +1,15 @@
 /**
- * (d) Signed and encrypted Feishu message callbacks, posted over loopback by autocannon into the
+ * (d) Signed and encrypted Feishu message callbacks, posted over loopback by autocannon (a separate process) into the
  * real HTTP server → Feishu adapter (verify, decrypt, dedupe) → core → SQLite. Every tenth
  * request is a redelivery of an earlier event; afterwards rows are counted: each distinct message
  * must be recorded exactly once. Replies go to a counting sink instead of Feishu's servers.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import type { Logger } from 'pino';
 import { testConfig } from '../bot/config.js';
 import { Outbound } from '../bot/outbound.js';
@@ -17,6 +19,7 @@ import { openDb } from '../storage/db.js';
 import { createApp } from './app.js';
 import { seedRoster } from './bench-seed.js';
 
+const here = dirname(fileURLToPath(import.meta.url));
 const ENCRYPT_KEY = 'bench-encrypt-key', TOKEN = 'bench-verification-token';
 
 export async function benchFeishu(o: { requests: number; cadres: number; connections: number; log: Logger }): Promise<void> {
@@ -44,12 +47,14 @@ export async function benchFeishu(o: { requests: number; cadres: number; connect
     });
   });
   const distinct = new Set(bodies.map((_, i) => (i % 10 === 9 ? (i * 7) % unique : Math.min(unique - 1, i - Math.floor(i / 10))))).size;
-  let next = 0;
+  const file = join(dir, 'requests.json');
+  writeFileSync(file, JSON.stringify(bodies));
   const t0 = performance.now();
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}`, connections: o.connections, amount: o.requests, timeout: 30,
-    requests: [{ method: 'POST', path: '/feishu/events', setupRequest: (req) => { const b = bodies[next++ % bodies.length]; return { ...req, body: b.body, headers: b.headers }; } }],
-  });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'bench-load.ts'), `http://127.0.0.1:${port}`, '/feishu/events', file, String(o.connections)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  await new Promise((res) => child.once('exit', res));
+  const result = JSON.parse(out) as { latency: { p50: number; p99: number }; non2xx: number; errors: number };
   await adapter.idle();
   const secs = (performance.now() - t0) / 1000;
   const rows = (db.$client.prepare("SELECT count(*) AS n FROM visits WHERE platform = 'feishu'").get() as { n: number }).n;

@@ -83,9 +83,9 @@ const commandWord = fc.oneof(
 );
 
 /** A command: a prefix, a (maybe mangled) command word, then separators and tokens. */
-export function commandText(words: fc.Arbitrary<string> = commandWord): fc.Arbitrary<string> {
+export function commandText(words: fc.Arbitrary<string> = commandWord, prefixes = PREFIXES): fc.Arbitrary<string> {
   return maybeTraditional(fc.tuple(
-    fc.constantFrom(...PREFIXES), words,
+    fc.constantFrom(...prefixes), words,
     fc.array(fc.tuple(fc.constantFrom(...SEPARATORS), token), { maxLength: 12 }),
     fc.constantFrom('', ' ', '\n', '。'),
   ).map(([p, w, rest, end]) => p + w + rest.map(([s, t]) => s + t).join('') + end));

@@ -64,7 +64,7 @@ describe('parser', () => {
 
   it('every real command word with mangled arguments parses or is refused with a reason', () => {
     const words = fc.constantFrom(...registry.commands.flatMap((c) => [c.name, ...c.aliases]));
-    run('parser-commands', commandText(words), 15_000, 7002, (text) => {
+    run('parser-commands', commandText(words, ['/', '／', '/ ', '／　']), 15_000, 7002, (text) => {
       expect(['ok', 'refused']).toContain(parseOnly(text, false));
     });
   }, 120_000);

@@ -109,6 +109,9 @@ export function createDingtalkAdapter(o: DingtalkOptions, deps: AdapterDeps): Di
         const m = parse<RobotMessage>(res.data);
         if (m) await take(m);
         else log.warn('stream robot message is not JSON: ignored');
+      } catch (err) {
+        // The SDK calls this without awaiting: a rejection here would end the process.
+        log.error({ err }, 'stream robot message could not be taken');
       } finally {
         ack(res.headers.messageId, {});
       }
@@ -117,6 +120,8 @@ export function createDingtalkAdapter(o: DingtalkOptions, deps: AdapterDeps): Di
       try {
         const d = parse<CardCallback>(res.data);
         if (d) await takeCard(d);
+      } catch (err) {
+        log.error({ err }, 'stream card callback could not be taken');
       } finally {
         ack(res.headers.messageId, {});
       }

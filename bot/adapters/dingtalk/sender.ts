@@ -63,12 +63,13 @@ export class DingtalkSender implements Sender {
   remember(m: RobotMessage): void {
     const direct = m.conversationType !== '2';
     const staffId = accountOf(m);
-    let webhook = m.sessionWebhook;
+    // The body is not covered by the sign: a non-string webhook must not throw (fuzz, issue 7).
+    let webhook = typeof m.sessionWebhook === 'string' ? m.sessionWebhook : undefined;
     if (webhook && !webhook.startsWith(this.oapiBase + '/')) {
       this.o.log.warn({ host: safeHost(webhook) }, 'session webhook not on the DingTalk host: ignored');
       webhook = undefined;
     }
-    const s: Session = { direct, staffId, webhook, expires: m.sessionWebhookExpiredTime };
+    const s: Session = { direct, staffId, webhook, expires: typeof m.sessionWebhookExpiredTime === 'number' ? m.sessionWebhookExpiredTime : undefined };
     bounded(this.chats, m.conversationId, s);
     if (direct && staffId) bounded(this.users, staffId, s);
   }
