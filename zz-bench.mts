@@ -1,2 +1,0 @@
-import { benchReports } from './scripts/bench-reports.ts';
-await benchReports({ progress: false });
