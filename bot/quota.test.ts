@@ -198,6 +198,27 @@ describe('the rendering and the totals', () => {
     expect(quotaCompletion(chat.db, { at: '2026-11-20', periods: ['month'], unitIds: [2] })).toMatchObject({ total: 4, met: 3 });
   });
 
+  it('with onlyUnmet hands out exactly the pairs a full evaluation marks unmet', async () => {
+    await sayAt('u2', '2026-11-20T09:00:00+08:00', '/走访 今天 石门村 驻村 2天');
+    await sayAt('u3', '2026-11-20T09:00:00+08:00', '/走访 今天 东关社区 3小时');
+    const key = (s: QuotaStatus) => [s.cadre.id, s.rule.id, s.period.key, s.actual, s.missing];
+    const all = evaluateQuotas(chat.db, { at: '2026-11-20' });
+    const unmet = evaluateQuotas(chat.db, { at: '2026-11-20', onlyUnmet: true });
+    expect(unmet.map(key)).toEqual(all.filter((s) => !s.met).map(key));
+    expect(unmet.every((s) => !s.met)).toBe(true);
+    expect(all.length - unmet.length).toBe(4); // 张三: 到村 1 次, 到村 2 天, 驻村 2 天; 李四: 到村 1 次
+    // Statuses of one period share one Period object.
+    expect(new Set(unmet.filter((s) => s.rule.period === 'month').map((s) => s.period)).size).toBe(1);
+  });
+
+  it('completion counts everyone as met when a threshold rounds to nothing, as the evaluation does', () => {
+    insertQuotaRule(chat.db, { name: '极小', metric: 'visit_hours', filter: {}, period: 'month', threshold: 0.0000001 }, 0);
+    const all = evaluateQuotas(chat.db, { at: '2026-11-20', periods: ['month'] });
+    const c = quotaCompletion(chat.db, { at: '2026-11-20', periods: ['month'] });
+    expect([c.total, c.met]).toEqual([all.length, all.filter((s) => s.met).length]);
+    expect([c.total, c.met]).toEqual([13, 3]);
+  });
+
   it('gives the same numbers with and without the partial covering index of counted visits', async () => {
     const plain = Chat.demo();
     const indexed = Chat.demo();

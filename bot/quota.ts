@@ -5,14 +5,15 @@
  * {@link forEachQuota}), so a number a cadre is nudged about is the number they see.
  *
  * Cost: one aggregate query per (table, period) in use — for the nine presets about six queries
- * however many cadres there are — plus one pass over cadres × rules in memory.
+ * however many cadres there are — plus one pass over cadres × rules in memory, which builds an
+ * object only for the pairs the caller asked for.
  */
 import type { Db } from '../storage/db.js';
 import {
-  activeQuotaRules, cadreAttrsOf, cadreGroups, cadresInScope, IN_VILLAGE, KIND_INDEX, placeAggregate, QUOTA_METRICS, resolvedAggregate,
-  visitAggregate, volunteerAggregate,
-  type AggregateCache, type QuotaCadre, type QuotaFilter, type QuotaMetric, type Scope, type VisitAgg,
-} from '../storage/quotas.js';
+  cadresInScope, KIND_INDEX, LEADER, placeAggregate, RESIDENT, resolvedAggregate, scopeRoster, visitAggregate, volunteerAggregate,
+  type AggregateCache, type QuotaCadre, type Scope, type VisitAgg,
+} from '../storage/quota-aggregates.js';
+import { activeQuotaRules, IN_VILLAGE, QUOTA_METRICS, type QuotaFilter, type QuotaMetric } from '../storage/quotas.js';
 import { VISIT_KINDS, type QuotaRule, type VisitKind } from '../storage/types.js';
 import { DEFAULT_TZ, localDate, periodOf, WORKDAY_HOURS, type LocalDate, type Period, type PeriodKind } from './time.js';
 
@@ -53,6 +54,8 @@ export interface QuotaQuery {
   ruleIds?: number[];
   /** Share aggregates between calls within one command or scheduler pass. */
   cache?: AggregateCache;
+  /** Only the pairs not met: the met ones are not even built (the scheduler wants the gaps). */
+  onlyUnmet?: boolean;
 }
 
 /** What admins type and read for each metric (/配额). */
@@ -102,6 +105,9 @@ function kindsOf(r: QuotaRuleDef): VisitKind[] | null {
 
 const appliesTo = (r: QuotaRuleDef, c: Pick<QuotaCadre, 'rank' | 'residentWorker'>) =>
   (!r.filter.rank || r.filter.rank === c.rank) && (!r.filter.residentWorker || c.residentWorker);
+/** The same test on the LEADER/RESIDENT bits of a roster snapshot. */
+const appliesToBits = (r: QuotaRuleDef, bits: number) =>
+  (!r.filter.rank || (r.filter.rank === 'leader') === ((bits & LEADER) !== 0)) && (!r.filter.residentWorker || (bits & RESIDENT) !== 0);
 
 function scopeOf(q: QuotaQuery): Scope {
   if (q.cadreIds) return { kind: 'cadres', ids: q.cadreIds };
@@ -109,111 +115,146 @@ function scopeOf(q: QuotaQuery): Scope {
   return { kind: 'all' };
 }
 
-/** One rule's metric per cadre, and the cadres with any record at all (everyone else has 0). */
-interface Reader { read(cadreId: number): number; ids(): Iterable<number> }
+/**
+ * Where one rule's metric comes from: the sum of some slots of a visit aggregate (times a scale),
+ * or a per-cadre map. Anybody absent has 0.
+ */
+type Source = { agg: VisitAgg; slots: number[]; scale: number } | { map: Map<number, number> };
 
-const fromMap = (m: Map<number, number>): Reader => ({ read: (id) => m.get(id) ?? 0, ids: () => m.keys() });
+function read(src: Source, id: number): number {
+  if ('map' in src) return src.map.get(id) ?? 0;
+  const o = src.agg.at.get(id);
+  if (o === undefined) return 0;
+  let s = 0;
+  for (const i of src.slots) s += src.agg.data[o + i];
+  return s * src.scale;
+}
 
-/** Builds the metric reader of one rule over one period from the (cached) aggregates. */
-function readerFor(db: Db, scope: Scope, r: QuotaRuleDef, p: Period, wanted: Map<string, VisitKind[] | null>, cache: AggregateCache): Reader {
+const idsOf = (src: Source): Iterable<number> => ('map' in src ? src.map.keys() : src.agg.at.keys());
+
+/** Builds the metric source of one rule over one period from the (cached) aggregates. */
+function sourceFor(db: Db, scope: Scope, r: QuotaRuleDef, p: Period, wanted: Map<string, VisitKind[] | null>, cache: AggregateCache): Source {
   const kinds = kindsOf(r);
   switch (r.metric) {
-    case 'volunteer_hours': return fromMap(volunteerAggregate(db, scope, p.start, p.end, cache));
-    case 'issues_resolved': return fromMap(resolvedAggregate(db, scope, p.start, p.end, cache));
-    case 'distinct_places': return fromMap(placeAggregate(db, scope, p.start, p.end, kinds, cache));
+    case 'volunteer_hours': return { map: volunteerAggregate(db, scope, p.start, p.end, cache) };
+    case 'issues_resolved': return { map: resolvedAggregate(db, scope, p.start, p.end, cache) };
+    case 'distinct_places': return { map: placeAggregate(db, scope, p.start, p.end, kinds, cache) };
     default: {
       // One scan per period serves every visit rule of that period: fetch the union of their kinds.
       const agg = visitAggregate(db, scope, p.start, p.end, wanted.get(p.key) ?? null, cache);
       const field = r.metric === 'visit_hours' || r.metric === 'visit_days' ? 1 : r.metric === 'households' ? 2 : 0;
-      const idx = (kinds ?? VISIT_KINDS).map((k) => 3 * KIND_INDEX.get(k)! + field);
-      const scale = r.metric === 'visit_days' ? 1 / WORKDAY_HOURS : 1;
-      return { read: (id) => sumAt(agg, id, idx) * scale, ids: () => agg.keys() };
+      const slots = (kinds ?? VISIT_KINDS).map((k) => 3 * KIND_INDEX.get(k)! + field);
+      return { agg, slots, scale: r.metric === 'visit_days' ? 1 / WORKDAY_HOURS : 1 };
     }
   }
-}
-
-function sumAt(agg: VisitAgg, id: number, idx: number[]): number {
-  const a = agg.get(id);
-  if (!a) return 0;
-  let s = 0;
-  for (const i of idx) s += a[i];
-  return s;
 }
 
 /** Rounds away binary noise (0.1 + 0.2) so 2 days of 8-hour records compare equal to 2. */
 const tidy = (x: number) => Math.round(x * 1e6) / 1e6;
 
-interface Plan { rules: QuotaRuleDef[]; periods: Map<number, Period>; readers: Map<number, Reader> }
+interface Plan { rules: QuotaRuleDef[]; periods: Map<PeriodKind, Period>; sources: Map<number, Source> }
 
-/** The active rules of the query, each with its period and its metric reader. */
+/** The active rules of the query, each with its period and its metric source. */
 function plan(db: Db, q: QuotaQuery, scope: Scope, cache: AggregateCache): Plan {
   const at = typeof q.at === 'string' ? q.at : localDate(q.at, q.tz ?? DEFAULT_TZ);
   const rules = activeQuotaRules(db).map(ruleDef).filter((r): r is QuotaRuleDef => !!r)
     .filter((r) => (!q.periods || q.periods.includes(r.period)) && (!q.ruleIds || q.ruleIds.includes(r.id)));
-  const periods = new Map(rules.map((r) => [r.id, periodOf(r.period, at)]));
+  // One Period object per kind, shared by every status of that kind.
+  const periods = new Map<PeriodKind, Period>();
+  for (const r of rules) if (!periods.has(r.period)) periods.set(r.period, periodOf(r.period, at));
   // The union of visit kinds per period, so each period's visits are scanned once.
   const wanted = new Map<string, VisitKind[] | null>();
   for (const r of rules) {
     if (!isVisitMetric(r.metric) || r.metric === 'distinct_places') continue;
-    const key = periods.get(r.id)!.key, ks = kindsOf(r);
+    const key = periods.get(r.period)!.key, ks = kindsOf(r);
     const prev = wanted.has(key) ? wanted.get(key)! : [];
     wanted.set(key, prev === null || ks === null ? null : [...new Set([...prev, ...ks])]);
   }
-  const readers = new Map(rules.map((r) => [r.id, readerFor(db, scope, r, periods.get(r.id)!, wanted, cache)]));
-  return { rules, periods, readers };
+  const sources = new Map(rules.map((r) => [r.id, sourceFor(db, scope, r, periods.get(r.period)!, wanted, cache)]));
+  return { rules, periods, sources };
+}
+
+/** One rule's metric for every cadre of `cadres`, by position. */
+function fillValues(out: Float64Array, src: Source, cadres: QuotaCadre[], offsets: Map<VisitAgg, Int32Array>): void {
+  if ('map' in src) {
+    for (let i = 0; i < cadres.length; i++) out[i] = src.map.get(cadres[i].id) ?? 0;
+    return;
+  }
+  const { agg, slots, scale } = src;
+  // Where each cadre's numbers are, looked up once per aggregate rather than once per rule.
+  let at = offsets.get(agg);
+  if (!at) {
+    offsets.set(agg, (at = new Int32Array(cadres.length)));
+    for (let i = 0; i < cadres.length; i++) at[i] = agg.at.get(cadres[i].id) ?? -1;
+  }
+  for (let i = 0; i < cadres.length; i++) {
+    const o = at[i];
+    if (o < 0) { out[i] = 0; continue; }
+    let s = 0;
+    for (let j = 0; j < slots.length; j++) s += agg.data[o + slots[j]];
+    out[i] = s * scale;
+  }
 }
 
 /**
  * Streams every (cadre, rule) pair of the query to `fn` without building a list — the
  * scheduler's path for 100,000 cadres. Rules are visited in id order, cadres in id order.
+ * With `onlyUnmet`, met pairs are skipped before any object is made for them.
  */
 export function forEachQuota(db: Db, q: QuotaQuery, fn: (s: QuotaStatus) => void): void {
   const cache = q.cache ?? new Map();
   const scope = scopeOf(q);
-  const { rules, periods, readers } = plan(db, q, scope, cache);
+  const { rules, periods, sources } = plan(db, q, scope, cache);
   if (!rules.length) return;
   const cadres = cadresInScope(db, scope, cache);
+  const values = new Float64Array(cadres.length);
+  const offsets = new Map<VisitAgg, Int32Array>();
   for (const r of rules) {
-    const period = periods.get(r.id)!, { read } = readers.get(r.id)!;
-    for (const c of cadres) {
+    const period = periods.get(r.period)!, threshold = r.threshold;
+    fillValues(values, sources.get(r.id)!, cadres, offsets);
+    for (let i = 0; i < cadres.length; i++) {
+      const c = cadres[i];
       if (!appliesTo(r, c)) continue;
-      const actual = tidy(read(c.id));
-      const missing = Math.max(0, tidy(r.threshold - actual));
-      fn({ cadre: c, rule: r, period, actual, threshold: r.threshold, missing, met: missing === 0 });
+      const actual = tidy(values[i]);
+      const missing = Math.max(0, tidy(threshold - actual));
+      if (missing === 0 && q.onlyUnmet) continue;
+      fn({ cadre: c, rule: r, period, actual, threshold, missing, met: missing === 0 });
     }
   }
 }
 
 /** Every (cadre, rule) pair of the query with its numbers; `onlyUnmet` keeps the ones behind. */
-export function evaluateQuotas(db: Db, q: QuotaQuery & { onlyUnmet?: boolean }): QuotaStatus[] {
+export function evaluateQuotas(db: Db, q: QuotaQuery): QuotaStatus[] {
   const out: QuotaStatus[] = [];
-  forEachQuota(db, q, (s) => { if (!q.onlyUnmet || !s.met) out.push(s); });
+  forEachQuota(db, q, (s) => out.push(s));
   return out;
 }
 
 /**
  * How many (cadre, rule) pairs are met, in all and per rule — the same arithmetic as
- * {@link forEachQuota}, but /统计 of a whole county must stay fast, so it reads totals per
- * (rank, resident worker) group and looks only at the cadres who have any record: with a
- * positive threshold nobody else can have met it.
+ * {@link forEachQuota}, but /统计 of a whole county must stay fast, so it counts cadres per
+ * (rank, resident worker) from the roster snapshot and looks only at the cadres who have any
+ * record: unless the threshold rounds to 0, nobody else can have met it.
  */
 export function quotaCompletion(db: Db, q: QuotaQuery): { met: number; total: number; byRule: Map<number, { rule: QuotaRuleDef; met: number; total: number }> } {
   const cache = q.cache ?? new Map();
   const scope = scopeOf(q);
-  const { rules, readers } = plan(db, q, scope, cache);
+  const { rules, sources } = plan(db, q, scope, cache);
   let met = 0, total = 0;
   const byRule = new Map<number, { rule: QuotaRuleDef; met: number; total: number }>();
   if (!rules.length) return { met, total, byRule };
-  const groups = cadreGroups(db, scope, cache);
-  const ids = new Set<number>();
-  for (const r of rules) for (const id of readers.get(r.id)!.ids()) ids.add(id);
-  const attrs = cadreAttrsOf(db, scope, ids, cache);
+  const roster = scopeRoster(db, scope, cache);
   for (const r of rules) {
-    const { read } = readers.get(r.id)!;
+    const src = sources.get(r.id)!;
     let n = 0, m = 0;
-    for (const g of groups) if (appliesTo(r, g)) n += g.n;
-    if (r.threshold <= 0) m = n;
-    else for (const c of attrs.values()) if (appliesTo(r, c) && tidy(r.threshold - tidy(read(c.id))) <= 0) m++;
+    for (let bits = 0; bits < roster.counts.length; bits++) if (appliesToBits(r, bits)) n += roster.counts[bits];
+    if (tidy(r.threshold) <= 0) m = n;
+    else {
+      for (const id of idsOf(src)) {
+        const bits = roster.bitsOf(id);
+        if (bits >= 0 && appliesToBits(r, bits) && tidy(r.threshold - tidy(read(src, id))) <= 0) m++;
+      }
+    }
     byRule.set(r.id, { rule: r, met: m, total: n });
     met += m; total += n;
   }
@@ -238,21 +279,25 @@ export function kindsLabel(kinds: VisitKind[] | null | undefined): string | null
   return [...set].map((k) => KIND_SHORT[k]).join('/');
 }
 
+/** What a rule's metric is called before its amount: '到村走访', '驻村蹲点', '志愿服务'. */
+function measureName(r: Pick<QuotaRuleDef, 'metric' | 'filter'>): string {
+  const k = kindsLabel(r.filter.kinds);
+  switch (r.metric) {
+    case 'visit_count': return k ? (k === '到村' ? '到村走访' : k) : '走访';
+    case 'visit_days': return k ?? '下基层';
+    case 'visit_hours': return k ?? '下基层';
+    case 'distinct_places': return k ? k + '地点' : '走访地点';
+    case 'households': return `${k ? k + '走访' : '走访'}群众`;
+    case 'volunteer_hours': return '志愿服务';
+    case 'issues_resolved': return '解决问题';
+    case 'briefings': return '政策宣讲';
+    case 'talks': return '谈心谈话';
+  }
+}
+
 /** '到村走访 1 次', '驻村蹲点 2 天', '志愿服务 20 小时': what `amount` of a rule's metric reads as. */
 export function amountText(r: Pick<QuotaRuleDef, 'metric' | 'filter'>, amount: number): string {
-  const k = kindsLabel(r.filter.kinds);
-  const n = `${num(amount)} ${METRIC_UNITS[r.metric]}`;
-  switch (r.metric) {
-    case 'visit_count': return `${k ? (k === '到村' ? '到村走访' : k) : '走访'} ${n}`;
-    case 'visit_days': return `${k ?? '下基层'} ${n}`;
-    case 'visit_hours': return `${k ?? '下基层'} ${n}`;
-    case 'distinct_places': return `${k ? k + '地点' : '走访地点'} ${n}`;
-    case 'households': return `${k ? k + '走访' : '走访'}群众 ${n}`;
-    case 'volunteer_hours': return `志愿服务 ${n}`;
-    case 'issues_resolved': return `解决问题 ${n}`;
-    case 'briefings': return `政策宣讲 ${n}`;
-    case 'talks': return `谈心谈话 ${n}`;
-  }
+  return `${measureName(r)} ${num(amount)} ${METRIC_UNITS[r.metric]}`;
 }
 
 /** '领导干部' / '一般干部' / '驻村帮扶干部' / '全体干部'. */
@@ -273,23 +318,57 @@ export function ruleText(r: Pick<QuotaRuleDef, 'metric' | 'filter' | 'period' | 
 }
 
 /**
+ * What {@link missingText} says about a rule, worked out once per rule object: the scheduler
+ * calls it for every cadre behind, the engine hands out the same rule objects for a whole pass,
+ * and most cadres lack the same few amounts ('到村走访 1 次').
+ */
+interface GapWords { measure: string; items: Map<number, string> }
+const gapWords = new WeakMap<QuotaRuleDef, GapWords>();
+function gapWordsOf(r: QuotaRuleDef): GapWords {
+  let w = gapWords.get(r);
+  if (!w) gapWords.set(r, (w = { measure: `${r.metric}|${(kindsOf(r) ?? []).slice().sort().join(',')}`, items: new Map() }));
+  return w;
+}
+function gapItem(s: QuotaStatus): string {
+  const { items } = gapWordsOf(s.rule);
+  let t = items.get(s.missing);
+  if (t === undefined) items.set(s.missing, (t = amountText(s.rule, s.missing)));
+  return t;
+}
+/** '本月还差：', '（截至11月30日）' per period object. */
+const periodWords = new WeakMap<Period, [string, string]>();
+function periodWordsOf(p: Period): [string, string] {
+  let w = periodWords.get(p);
+  if (!w) periodWords.set(p, (w = [`${PERIOD_THIS[p.kind]}还差：`, `（截至${md(p.end)}）`]));
+  return w;
+}
+
+/**
  * One cadre's gaps in Chinese, one clause per period, nearest deadline first:
  * `本周还差：走访企业 1 次（截至11月22日）；本月还差：到村走访 1 次、驻村蹲点 2 天（截至11月30日）`.
  * Empty when nothing is missing. The reminder scheduler sends exactly this.
  */
 export function missingText(statuses: QuotaStatus[]): string {
   // Two rules on the same measure (到村 ≥2 天 for everyone, ≥10 天 for resident workers) make one
-  // item: the larger gap, which closes both.
-  const byPeriod = new Map<string, { p: Period; items: Map<string, QuotaStatus> }>();
+  // item: the larger gap, which closes both. A cadre has a handful of statuses, so plain arrays
+  // searched from the start do better than maps.
+  const groups: Array<{ p: Period; measures: string[]; items: QuotaStatus[] }> = [];
   for (const s of statuses) {
     if (s.met) continue;
-    let g = byPeriod.get(s.period.key);
-    if (!g) byPeriod.set(s.period.key, (g = { p: s.period, items: new Map() }));
-    const measure = `${s.rule.metric}|${(kindsOf(s.rule) ?? []).slice().sort().join(',')}`;
-    const prev = g.items.get(measure);
-    if (!prev || prev.missing < s.missing) g.items.set(measure, s);
+    let g = null;
+    for (const x of groups) if (x.p.key === s.period.key) { g = x; break; }
+    if (!g) groups.push((g = { p: s.period, measures: [], items: [] }));
+    const m = gapWordsOf(s.rule).measure;
+    const j = g.measures.indexOf(m);
+    if (j < 0) { g.measures.push(m); g.items.push(s); } else if (g.items[j].missing < s.missing) g.items[j] = s;
   }
-  return [...byPeriod.values()].sort((a, b) => (a.p.end < b.p.end ? -1 : a.p.end > b.p.end ? 1 : 0))
-    .map((g) => `${PERIOD_THIS[g.p.kind]}还差：${[...g.items.values()].map((s) => amountText(s.rule, s.missing)).join('、')}（截至${md(g.p.end)}）`)
-    .join('；');
+  if (groups.length > 1) groups.sort((a, b) => (a.p.end < b.p.end ? -1 : a.p.end > b.p.end ? 1 : 0));
+  let out = '';
+  for (const g of groups) {
+    const [head, tail] = periodWordsOf(g.p);
+    let items = gapItem(g.items[0]);
+    for (let i = 1; i < g.items.length; i++) items += '、' + gapItem(g.items[i]);
+    out += (out ? '；' : '') + head + items + tail;
+  }
+  return out;
 }

@@ -42,28 +42,37 @@ export interface TableWriter {
 }
 
 const BATCH = 1000;
+const CHUNK = 256 * 1024;
+/** Bytes of sheet XML allowed to wait for the zip before the writer pauses. */
+const BACKLOG = 8 * 1024 * 1024;
 const EXCEL_MAX_TEXT = 32_767;
 const DATE = /^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2})?$/;
+const DAY_MS = 86_400_000;
+/** Excel's serial day of 1970-01-01 (its day 0 is 1899-12-30). */
+const EXCEL_EPOCH = 25_569;
 
-/** A local date (and wall time) as the serial date Excel stores: no time zone involved. */
-function excelDate(s: string): Date | string {
-  if (!DATE.test(s)) return s;
+/** A local date (and wall time) as the serial number Excel stores for it: no time zone involved. */
+function excelSerial(s: string): number | null {
+  if (!DATE.test(s)) return null;
   const time = s.length > 10;
-  return new Date(Date.UTC(+s.slice(0, 4), +s.slice(5, 7) - 1, +s.slice(8, 10), time ? +s.slice(11, 13) : 0, time ? +s.slice(14, 16) : 0));
+  const ms = Date.UTC(+s.slice(0, 4), +s.slice(5, 7) - 1, +s.slice(8, 10), time ? +s.slice(11, 13) : 0, time ? +s.slice(14, 16) : 0);
+  return ms / DAY_MS + EXCEL_EPOCH;
 }
 
 // Most cells hold no 11-digit run: the cheap test spares them the masking regex.
 const ELEVEN_DIGITS = /\d{11}/;
 const tidy = (s: string, mask: boolean) => (mask && ELEVEN_DIGITS.test(s) ? maskPhones(s) : s);
 
-/**
- * One style object per column, shared by all its cells: exceljs caches a style by object
- * identity, and a fresh object per cell makes it rebuild the style XML for every cell.
- */
-function columnStyles(columns: Column[]): Array<Partial<ExcelJS.Style>> {
-  const plain = {};
-  return columns.map((c) => (c.kind === 'date' ? { numFmt: 'yyyy-mm-dd' } : c.kind === 'datetime' ? { numFmt: 'yyyy-mm-dd hh:mm' }
-    : c.kind !== 'number' && c.width >= 30 ? { alignment: { wrapText: true, vertical: 'top' } } : plain));
+const XML_SPECIAL = /[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/;
+const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+function xmlText(s: string): string {
+  return XML_SPECIAL.test(s) ? s.replace(/[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g, (c) => XML_ESCAPES[c] ?? '') : s;
+}
+
+function columnLetters(n: number): string {
+  let s = '';
+  for (let k = n; k > 0; k = Math.floor((k - 1) / 26)) s = String.fromCharCode(65 + ((k - 1) % 26)) + s;
+  return s;
 }
 
 export async function openTableFile(o: TableFileOptions): Promise<TableWriter> {
@@ -75,15 +84,53 @@ function sheetName(s: string): string {
   return s.replace(/[[\]:*?/\\]/g, ' ').slice(0, 31) || 'Sheet';
 }
 
+/**
+ * The parts of exceljs' streaming writer that data rows are written through. exceljs builds a
+ * Row and a Cell object per cell and renders each through its XML model — about 3 µs a cell,
+ * half a minute for a 100,000-issue ledger. So exceljs writes the workbook (sheets, styles,
+ * title and header rows, merges, frozen panes, filter, the zip) and the data rows go to the
+ * sheet's XML stream as the same `<row>` markup it would render.
+ */
+interface Queue { length?: number }
+interface SheetInternals { stream: { write(xml: string): unknown; pipes?: Array<{ _writableState?: Queue; _readableState?: Queue }> } }
+interface StyleInternals { addStyleModel(style: Partial<ExcelJS.Style>, cellType: number): number }
+
+function internals(wb: ExcelJS.stream.xlsx.WorkbookWriter, ws: ExcelJS.Worksheet): { sheet: SheetInternals; styles: StyleInternals } {
+  const sheet = ws as unknown as Partial<SheetInternals>, styles = (wb as unknown as { styles?: Partial<StyleInternals> }).styles;
+  if (typeof sheet.stream?.write !== 'function' || typeof styles?.addStyleModel !== 'function') {
+    throw new Error('exceljs streaming internals (worksheet.stream, workbook.styles.addStyleModel) not found: check the exceljs version');
+  }
+  return { sheet: sheet as SheetInternals, styles: styles as StyleInternals };
+}
+
 function xlsxWriter(o: TableFileOptions): TableWriter {
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: o.file, useStyles: true, useSharedStrings: false });
+  // Compression level 1: several times faster than the default and the files barely larger.
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: o.file, useStyles: true, useSharedStrings: false, zip: { zlib: { level: 1 } } });
   let ws: ExcelJS.Worksheet | undefined;
   let spec: TableSpec | undefined;
-  let styles: Array<Partial<ExcelJS.Style>> = [];
+  let sheet: SheetInternals | undefined;
+  /** Per column: its letter and the ` s="…"` of its cell style. */
+  let cols: Array<{ letter: string; style: string; kind: Column['kind'] }> = [];
   let inTable = 0, total = 0, rowNo = 0;
+  let buf = '';
+
+  const flush = () => {
+    if (buf && sheet) sheet.stream.write(buf);
+    buf = '';
+  };
+  // exceljs hands the sheet's XML to the zip without waiting for it (the zip reads it through a
+  // PassThrough that buffers without limit), so memory would grow with the file. Pause while
+  // more than BACKLOG bytes wait there; the zip compresses on the thread pool meanwhile.
+  // (readable-stream 2, which archiver uses, has no writableLength: its states are read directly.)
+  const backlog = () => (sheet?.stream.pipes ?? []).reduce((n, p) => n + (p._writableState?.length ?? 0) + (p._readableState?.length ?? 0), 0);
+  const drain = async () => {
+    await new Promise<void>((res) => setImmediate(res));
+    while (backlog() > BACKLOG) await new Promise<void>((res) => setTimeout(res, 2));
+  };
 
   const finishTable = () => {
     if (!ws || !spec) return;
+    flush();
     if (inTable === 0) {
       const r = ws.getRow(++rowNo);
       r.getCell(1).value = o.emptyText;
@@ -97,7 +144,6 @@ function xlsxWriter(o: TableFileOptions): TableWriter {
     async table(next) {
       finishTable();
       spec = next;
-      styles = columnStyles(next.columns);
       inTable = 0;
       const n = next.columns.length;
       ws = wb.addWorksheet(sheetName(next.sheet), { views: [{ state: 'frozen', ySplit: 2 }] });
@@ -119,29 +165,42 @@ function xlsxWriter(o: TableFileOptions): TableWriter {
         cell.fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFDDEBF7' } };
         cell.border = { bottom: { style: 'thin' } };
       });
+      // Committing the header opens the sheet's <sheetData>: data rows may follow as markup.
       head.commit();
       ws.autoFilter = { from: { row: 2, column: 1 }, to: { row: 2, column: n } };
       rowNo = 2;
+      const inner = internals(wb, ws);
+      sheet = inner.sheet;
+      const styleOf = (c: Column) => {
+        const id = c.kind === 'date' ? inner.styles.addStyleModel({ numFmt: 'yyyy-mm-dd' }, ExcelJS.ValueType.Date)
+          : c.kind === 'datetime' ? inner.styles.addStyleModel({ numFmt: 'yyyy-mm-dd hh:mm' }, ExcelJS.ValueType.Date)
+            : c.kind !== 'number' && c.width >= 30 ? inner.styles.addStyleModel({ alignment: { wrapText: true, vertical: 'top' } }, ExcelJS.ValueType.String)
+              : 0;
+        return id ? ` s="${id}"` : '';
+      };
+      cols = next.columns.map((c, i) => ({ letter: columnLetters(i + 1), style: styleOf(c), kind: c.kind }));
     },
     row(values) {
-      if (!ws || !spec) throw new Error('table() must come before row()');
-      const r = ws.getRow(++rowNo);
-      const cols = spec.columns;
+      if (!spec) throw new Error('table() must come before row()');
+      const r = ++rowNo;
+      let xml = `<row r="${r}">`;
       for (let i = 0; i < cols.length; i++) {
         const v = values[i];
         if (v === null || v === undefined || v === '') continue;
-        const cell = r.getCell(i + 1);
-        cell.style = styles[i];
-        const kind = cols[i].kind;
-        if (typeof v === 'number') cell.value = v;
-        else if (kind === 'date' || kind === 'datetime') cell.value = excelDate(v);
-        else cell.value = tidy(v, o.mask).slice(0, EXCEL_MAX_TEXT);
+        const c = cols[i];
+        if (typeof v === 'number') {
+          if (Number.isFinite(v)) xml += `<c r="${c.letter}${r}"${c.style}><v>${v}</v></c>`;
+          continue;
+        }
+        const serial = c.kind === 'date' || c.kind === 'datetime' ? excelSerial(v) : null;
+        if (serial !== null) xml += `<c r="${c.letter}${r}"${c.style}><v>${serial}</v></c>`;
+        else xml += `<c r="${c.letter}${r}"${c.style} t="str"><v>${xmlText(tidy(v, o.mask).slice(0, EXCEL_MAX_TEXT))}</v></c>`;
       }
-      r.commit();
+      buf += xml + '</row>';
       inTable++;
       total++;
-      // The sheet's rows wait in memory until the zip stream takes them: let it.
-      return total % BATCH === 0 ? new Promise<void>((res) => setImmediate(res)) : undefined;
+      if (buf.length > CHUNK) flush();
+      return total % BATCH === 0 ? drain() : undefined;
     },
     async close() {
       finishTable();

@@ -26,6 +26,9 @@ import { cadreName, issueListCommands, LEDGER_NAMES, SATISFACTION_NAMES, STATE_N
 
 export const CATEGORIES = ['就业', '教育', '医疗', '养老', '社会保障', '社会治理', '环境保护', '权益保障', '基础设施', '助企纾困', '信访', '其他'] as const;
 const PETITION_DAYS = 30;
+// Issue 7 (fuzz): a deadline of 9999-12-31 was accepted, and extending it then left the calendar
+// (year 10000) and failed as a fault. Deadlines stay within three years; later ones are refused.
+const MAX_DEADLINE_DAYS = 3 * 365;
 const UNDO_MINUTES = 10;
 const PENDING: readonly IssueState[] = PENDING_STATES;
 
@@ -57,6 +60,7 @@ const T = {
   undoHint: `发错了？${UNDO_MINUTES}分钟内发送 /撤销 可作废。`,
   assigned: (i: Issue, by: string) => `${by} 登记了问题 #${i.id}，责任人是您：${i.place} ${i.description}（${i.category}），时限 ${formatDate(i.deadline)}。\n办理中请发送 /进展 #${i.id} 措施；办结后发送 /办结 #${i.id} 结果（写明是否已答复群众）。`,
   needDeadline: '请写明办理时限，例如 /民情 石门村 道路破损影响出行 时限:12月31日（也可写 时限:30天）。信访件可省略，默认30天。',
+  tooFar: (d: LocalDate, max: LocalDate, example: string) => `时限 ${formatDate(d)} 太远：最晚可定在 ${formatDate(max)}（三年内）。请写较近的日期，例如 ${example}`,
   pastDeadline: (d: LocalDate) => `时限 ${formatDate(d)} 已经过去。请写今天或以后的日期，例如 时限:12月31日 或 时限:30天。`,
   petitionTooLong: (d: LocalDate, max: LocalDate) => `信访件应在${PETITION_DAYS}日内办结：时限最晚为 ${formatDate(max)}，不能定为 ${formatDate(d)}。可省略时限（默认${PETITION_DAYS}天），确需延长时由领导 /延期。`,
   notVisitRef: '关联的应是走访记录（#V开头），例如 走访:#V12；不关联走访时省略即可。',
@@ -202,6 +206,8 @@ export const registerCommand = defineCommand({
     if (!a.deadline && !petition) throw new UserError(T.needDeadline);
     const deadline = a.deadline ? dateOf(a.deadline, ctx.today) : addDays(ctx.today, PETITION_DAYS);
     if (deadline < ctx.today) throw new UserError(T.pastDeadline(deadline));
+    const furthest = addDays(ctx.today, MAX_DEADLINE_DAYS);
+    if (deadline > furthest) throw new UserError(T.tooFar(deadline, furthest, '时限:12月31日 或 时限:90天'));
     const latest = addDays(ctx.today, PETITION_DAYS);
     if (petition && deadline > latest) throw new UserError(T.petitionTooLong(deadline, latest));
     if (a.visit) {
@@ -305,6 +311,8 @@ export const extendCommand = defineCommand({
     const from = i.deadline, next = dateOf(a.until, from);
     if (next <= from) throw new UserError(T.notLater(from, next, i.id));
     if (next < ctx.today) throw new UserError(T.stillPast(next, i.id));
+    const furthest = addDays(ctx.today, MAX_DEADLINE_DAYS);
+    if (next > furthest) throw new UserError(T.tooFar(next, furthest, `/延期 #${i.id} 30天 理由`));
     if (isPetition(i)) {
       if (i.extensions >= 1) throw new UserError(T.petitionOnce(i));
       if (daysBetween(from, next) > PETITION_DAYS) throw new UserError(T.petitionMax(i, addDays(from, PETITION_DAYS)));

@@ -8,7 +8,7 @@
  * — the figure /统计 gives; cadres placed directly in the unit itself form a bar "（本级）". At
  * most {@link MAX_UNITS} units are drawn (the weakest first, they are the ones to act on).
  */
-import { writeFile, mkdir } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { renderChartPng } from '../bot/chart.js';
 import { forEachQuota, num } from '../bot/quota.js';
@@ -64,7 +64,6 @@ const PALETTE = ['#3b6fd8', '#f0883e', '#2da44e', '#cf222e'];
 
 async function save(o: ChartInput, what: string, key: string, option: object, height = CHART_HEIGHT): Promise<{ file: string; width: number; height: number }> {
   const png = await renderChartPng({ color: PALETTE, ...option }, { width: CHART_WIDTH, height, scale: CHART_SCALE }, o.log);
-  await mkdir(o.dir, { recursive: true });
   const file = reportFile(o.dir, what, o.unit.name, key, o.now, o.tz, 'png');
   await writeFile(file, png);
   return { file, width: CHART_WIDTH * CHART_SCALE, height: height * CHART_SCALE };

@@ -12,7 +12,7 @@
  * `fullPhones`, every mobile number in every cell is masked (138****5678), not only the 电话
  * column: descriptions and visit notes carry numbers too.
  */
-import { existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../bot/config.js';
@@ -85,13 +85,23 @@ export function stamp(now: Date, tz: string): string {
   return `${day.replace(/-/g, '')}-${p(Math.floor(secs / 3600))}${p(Math.floor(secs / 60) % 60)}${p(secs % 60)}`;
 }
 
-/** `台账_石门镇_2026-11_20261120-093000.xlsx` in `dir`, never overwriting an earlier file. */
+/**
+ * `台账_石门镇_2026-11_20261120-093000.xlsx` in `dir`, never overwriting an earlier file: the
+ * name is claimed at once (an empty file), so two exports in the same second get two names.
+ */
 export function reportFile(dir: string, what: string, subject: string, periodKey: string, now: Date, tz: string, ext: string): string {
   const safe = (s: string) => s.replace(/[\\/:*?"<>|\s]+/g, '_');
   const base = join(dir, `${safe(what)}_${safe(subject)}_${periodKey}_${stamp(now, tz)}`);
-  let file = `${base}.${ext}`;
-  for (let n = 2; existsSync(file); n++) file = `${base}-${n}.${ext}`;
-  return file;
+  mkdirSync(dir, { recursive: true });
+  for (let n = 1; ; n++) {
+    const file = n === 1 ? `${base}.${ext}` : `${base}-${n}.${ext}`;
+    try {
+      writeFileSync(file, '', { flag: 'wx' });
+      return file;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
 }
 
 /** A local wall time 'YYYY-MM-DD HH:mm' for an instant recorded with its local date. */

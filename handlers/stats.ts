@@ -18,7 +18,7 @@ import { evaluateQuotas, md, METRIC_UNITS, missingText, num, PERIOD_NAMES, PERIO
 import { addDays, daysBetween, formatDate, parseChineseNumber, parseDate, parsePeriod, periodOf, WORKDAY_HOURS, type LocalDate, type Period, type PeriodKind } from '../bot/time.js';
 import { normalize } from '../bot/normalize.js';
 import { setMutedUntil } from '../storage/identity.js';
-import type { AggregateCache } from '../storage/quotas.js';
+import type { AggregateCache } from '../storage/quota-aggregates.js';
 import { cadreIssueYear, cadreNumbers, sumVisits, unitNames, unitScope, unitStats, type CadreNumbers } from '../storage/stats.js';
 import type { Satisfaction } from '../storage/issues.js';
 import { customArg, quotaCommand } from './quota-admin.js';

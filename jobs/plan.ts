@@ -51,7 +51,7 @@ export function planQuotaNudges(db: Db, d: LocalDate, s: ReminderSettings): NewR
   const lastDigest = lastReminderDates(db, 'quota-lead', earliest);
   const slotOf = new Map(slots.map((x) => [x.kind, x.slot]));
   const behind = new Map<number, QuotaStatus[]>();
-  forEachQuota(db, { at: d, periods: slots.map((x) => x.kind) }, (st) => {
+  forEachQuota(db, { at: d, periods: slots.map((x) => x.kind), onlyUnmet: true }, (st) => {
     if (st.met || (st.cadre.mutedUntil && st.cadre.mutedUntil >= d)) return;
     const last = lastNudge.get(st.cadre.id);
     if (last && last >= slotOf.get(st.rule.period)!) return;

@@ -159,9 +159,48 @@ program.command('bench').description('性能基准（打印数据，不是测试
   .option('--remind-units <n>', '(c) 提醒基准的单位数', '1000')
   .option('--feishu-requests <n>', '(d) 飞书回调请求数', '20000')
   .option('--only <parts>', '只跑其中几项，逗号分隔：commands,stats,reminders,feishu')
+  // Issue 7: the soak (200 commands/s, stats queries, a reminder pass a minute) — scripts/soak.ts.
+  .option('--soak', '耐久测试：每秒200条命令，夹杂 /统计、/我的 和每分钟一次提醒检查，每10秒打印内存与延迟')
+  .option('--minutes <n>', '耐久测试时长（分钟）', '10')
+  .option('--rate <n>', '耐久测试每秒命令数', '200')
   .action(async (o) => {
+    if (o.soak) {
+      const { runSoak } = await import('./soak.js');
+      const ok = await runSoak({ minutes: Number(o.minutes), rate: Number(o.rate) });
+      if (!ok) process.exitCode = 2;
+      return;
+    }
     const { runBench } = await import('./bench.js');
     await runBench(o);
+  });
+
+// Issue 7: online backup and restore (scripts/backup.ts).
+program.command('backup <file>').description('在线备份数据库（机器人运行时也可以），并校验备份')
+  .option('--force', '覆盖已存在的备份文件')
+  .action(async (file: string, o: { force?: boolean }) => {
+    const cfg = config();
+    const { backupDatabase, formatBackupReport, BackupError } = await import('./backup.js');
+    try {
+      const r = await backupDatabase(cfg.MINQING_DB, file, { force: o.force, progress: true });
+      process.stdout.write(formatBackupReport(r, { source: cfg.MINQING_DB, target: file }) + '\n');
+    } catch (e) {
+      if (!(e instanceof BackupError)) throw e;
+      process.stderr.write(e.message + '\n');
+      process.exitCode = 1;
+    }
+  });
+
+program.command('restore <file>').description('从备份恢复数据库（须先停止机器人）')
+  .action(async (file: string) => {
+    const cfg = config();
+    const { restoreDatabase, formatRestoreReport, BackupError } = await import('./backup.js');
+    try {
+      process.stdout.write(formatRestoreReport(restoreDatabase(file, cfg.MINQING_DB), { backup: file, target: cfg.MINQING_DB }) + '\n');
+    } catch (e) {
+      if (!(e instanceof BackupError)) throw e;
+      process.stderr.write(e.message + '\n');
+      process.exitCode = 1;
+    }
   });
 
 await program.parseAsync(process.argv);

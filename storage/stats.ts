@@ -1,22 +1,22 @@
 /**
- * Aggregations for /统计, /我的 and /七问 (SPEC §7). Visit numbers come from the same cached
- * per-cadre aggregate the quota engine reads, so one scan of a period's visits serves both.
+ * Aggregations for /统计, /我的 and /七问 (SPEC §7). A cadre's visit numbers come from the same
+ * cached per-cadre aggregate the quota engine reads; a unit's come from sums in SQL over the
+ * partial covering index of counted visits, which never build anything per cadre.
  *
  * A unit's numbers count the records made in it and its sub-units (visits.unit_id); for the root
  * of the only tree there is no unit filter at all, which keeps `/统计 本月` for a whole county
- * to one range scan of the `visits_date` index.
+ * to one range scan per visit kind.
  */
 import type { Db } from './db.js';
 import { prepared } from './prepared.js';
 import { issueCountsForPeriod, SATISFACTIONS, type IssueCounts, type Satisfaction } from './issues.js';
 import {
-  AGG_WIDTH, cadreAttrsOf, cadreGroups, KIND_INDEX, kindsForScan, resolvedAggregate, visitAggregate, visitIndexFor, volunteerAggregate,
+  AGG_WIDTH, countedVisits, KIND_INDEX, resolvedAggregate, scopeRoster, visitAggregate, volunteerAggregate,
   type AggregateCache, type QuotaCadre, type Scope,
-} from './quotas.js';
+} from './quota-aggregates.js';
 import { rootUnits, subtreeIds } from './units.js';
 import { VISIT_KINDS, type Unit, type VisitKind } from './types.js';
 
-const COUNTED = `status IN ('ok','verified') AND voided_at IS NULL`;
 const stmt = (db: Db, sql: string) => prepared(db, 'q:' + sql, (d) => d.$client.prepare(sql));
 
 /** The scope of "this unit with its sub-units"; `all` when that is every unit there is. */
@@ -32,26 +32,50 @@ export interface VisitTotals {
   byKind: Record<VisitKind, number>;
 }
 
-/** Sums a per-cadre aggregate; `cadreId` picks one cadre. */
-export function sumVisits(db: Db, scope: Scope, from: string, to: string, cache: AggregateCache, cadreId?: number): VisitTotals {
-  const agg = visitAggregate(db, scope, from, to, null, cache);
-  const t = new Float64Array(AGG_WIDTH);
-  const add = (a: Float64Array) => { for (let i = 0; i < AGG_WIDTH; i++) t[i] += a[i]; };
-  if (cadreId !== undefined) { const a = agg.get(cadreId); if (a) add(a); } else for (const a of agg.values()) add(a);
+/** Totals from per-kind [count, hours, households] at [3k, 3k+1, 3k+2]. */
+function totalsOf(t: Float64Array | number[]): VisitTotals {
   const byKind = Object.fromEntries(VISIT_KINDS.map((k) => [k, t[3 * KIND_INDEX.get(k)!]])) as Record<VisitKind, number>;
   let count = 0, hours = 0, households = 0;
   for (let k = 0; k < VISIT_KINDS.length; k++) { count += t[3 * k]; hours += t[3 * k + 1]; households += t[3 * k + 2]; }
   return { count, hours, households, byKind };
 }
 
-/** Distinct places of counted visits in the scope. */
-export function distinctPlaces(db: Db, scope: Scope, from: string, to: string): number {
-  const s = scope.kind === 'all' ? '' : ` AND ${scope.kind === 'cadres' ? 'cadre_id' : 'unit_id'} IN (SELECT value FROM json_each(?))`;
-  const scan = kindsForScan(db, null);
-  const params = [...(scope.kind === 'all' ? [] : [JSON.stringify(scope.ids)]), ...(scan ? [JSON.stringify(scan)] : [])];
-  const r = stmt(db, `SELECT count(DISTINCT place) AS n FROM visits ${visitIndexFor(db, scope)}
-    WHERE date BETWEEN ? AND ?${s}${scan ? ' AND kind IN (SELECT value FROM json_each(?))' : ''} AND ${COUNTED}`).get(from, to, ...params) as { n: number };
-  return r.n;
+/** Sums a per-cadre aggregate; `cadreId` picks one cadre. */
+export function sumVisits(db: Db, scope: Scope, from: string, to: string, cache: AggregateCache, cadreId?: number): VisitTotals {
+  const agg = visitAggregate(db, scope, from, to, null, cache);
+  const t = new Float64Array(AGG_WIDTH);
+  const add = (o: number | undefined) => { if (o !== undefined) for (let i = 0; i < AGG_WIDTH; i++) t[i] += agg.data[o + i]; };
+  if (cadreId !== undefined) add(agg.at.get(cadreId)); else for (const o of agg.at.values()) add(o);
+  return totalsOf(t);
+}
+
+export interface VisitSummary {
+  totals: VisitTotals;
+  /** Distinct places of the visits. */
+  places: number;
+  /** The cadres who made them, each once. */
+  visitors: Set<number>;
+}
+
+/**
+ * The counted visits of a scope in [from, to] in one scan: sums per kind in SQL, and the visitors
+ * and places as one JSON array per kind, made distinct here — SQLite's DISTINCT costs more per
+ * row than V8's parser and a Set, and a row object per visit far more.
+ */
+export function visitSummary(db: Db, scope: Scope, from: string, to: string): VisitSummary {
+  const v = countedVisits(db, scope, from, to, null);
+  const rows = stmt(db, `SELECT kind, count(*), sum(hours), sum(households), json_group_array(cadre_id), json_group_array(place)
+    ${v.sql} GROUP BY kind`).raw(true).all(...v.params) as Array<[string, number, number, number, string, string]>;
+  const t = new Float64Array(AGG_WIDTH);
+  const visitors = new Set<number>(), places = new Set<string>();
+  const other = KIND_INDEX.get('other')!;
+  for (const [kind, n, hours, hh, cadres, where] of rows) {
+    const k = 3 * (KIND_INDEX.get(kind) ?? other);
+    t[k] += n; t[k + 1] += hours; t[k + 2] += hh;
+    for (const id of JSON.parse(cadres) as number[]) visitors.add(id);
+    for (const p of JSON.parse(where) as string[]) places.add(p);
+  }
+  return { totals: totalsOf(t), places: places.size, visitors };
 }
 
 /** Up to `limit` active cadres of the scope without a counted visit in [from, to], in unit order. */
@@ -86,16 +110,16 @@ export interface UnitStats {
 /** The numbers of /统计 for a unit with its sub-units over [from, to]; `today` bounds "overdue". */
 export function unitStats(db: Db, unit: Unit, from: string, to: string, today: string, cache: AggregateCache, laggardLimit = 10): UnitStats {
   const scope = unitScope(db, unit);
-  const visits = sumVisits(db, scope, from, to, cache);
-  const agg = visitAggregate(db, scope, from, to, null, cache);
+  const v = visitSummary(db, scope, from, to);
   let volunteerHours = 0;
   for (const h of volunteerAggregate(db, scope, from, to, cache).values()) volunteerHours += h;
-  let cadres = 0;
-  for (const g of cadreGroups(db, scope, cache)) cadres += g.n;
+  const roster = scopeRoster(db, scope, cache);
+  const cadres = roster.counts.reduce((a, b) => a + b, 0);
   // Visits of the unit's records by cadres no longer active (or moved away) do not cover anyone.
-  const covered = cadreAttrsOf(db, scope, agg.keys(), cache).size;
+  let covered = 0;
+  for (const id of v.visitors) if (roster.bitsOf(id) >= 0) covered++;
   return {
-    visits, places: distinctPlaces(db, scope, from, to), volunteerHours,
+    visits: v.totals, places: v.places, volunteerHours,
     issues: issueCountsForPeriod(db, unit.path, from, to, today),
     cadres, covered, laggards: covered < cadres ? cadresWithoutVisits(db, scope, from, to, laggardLimit) : [],
   };

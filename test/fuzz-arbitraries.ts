@@ -91,27 +91,65 @@ export function commandText(words: fc.Arbitrary<string> = commandWord, prefixes 
   ).map(([p, w, rest, end]) => p + w + rest.map(([s, t]) => s + t).join('') + end));
 }
 
+const TEXTS = ['石门村', '东关社区', '县福利院', '石门村三组王大爷家', '走访困难户3户，了解就医难', '道路破损影响出行', '已联系交通局，列入下月维修计划',
+  '路面已修复，已电话告知群众', '需县交通局协调维修资金', '群众电话13812345678', '本周内拿出维修方案', '义工日', '王大爷', '务工', '缺劳力'];
+
+/** Per argument of every command: tokens its recogniser takes, or texts for free-text arguments. */
+function valuesFor(a: ArgDefs[string]): string[] {
+  if (!a.match) return TEXTS;
+  const words = a.hint.split(/[：:]/).slice(1).join('').split(/[、，,\s]|或/).map((w) => w.replace(/^如/, '')).filter(Boolean);
+  const ok = [...new Set([...REAL_TOKENS, ...words])].filter((t) => { try { return a.match!(t); } catch { return false; } });
+  return ok.length ? ok : REAL_TOKENS;
+}
+
+/**
+ * A command close to valid: its real name, a plausible value for each argument (optional ones
+ * sometimes left out), positional or `键：值`, on one line or one per line, in any order — then
+ * zero to two tokens mangled. Most reach a handler; many are recorded.
+ */
+export const nearlyValidCommand: fc.Arbitrary<string> = fc.constantFrom(...registry.commands).chain((c) => {
+  const args = Object.entries(c.args as ArgDefs).map(([key, a]) => fc.record({
+    keep: a.optional ? fc.boolean() : fc.constant(true),
+    keyed: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+    name: fc.constantFrom(a.label, key, ...a.keys),
+    value: fc.constantFrom(...valuesFor(a)),
+  }));
+  return maybeTraditional(fc.tuple(
+    fc.constantFrom(c.name, ...c.aliases), fc.tuple(...args), fc.constantFrom(' ', '\n', ' ', '　'), fc.boolean(),
+    fc.array(fc.tuple(fc.nat(), fc.oneof(token, mutated(realToken))), { maxLength: 2 }), fc.constantFrom('/', '／'),
+  ).map(([name, parts, sep, shuffle, damage, slash]) => {
+    const tokens = parts.filter((p) => p.keep).map((p) => (p.keyed ? `${p.name}${sep === '\n' ? '：' : ':'}${p.value}` : p.value));
+    if (shuffle) tokens.reverse();
+    for (const [i, t] of damage) if (tokens.length) tokens[i % tokens.length] = t;
+    return `${slash}${name}${sep}${tokens.join(sep)}`;
+  }));
+});
+
 const huge = fc.tuple(
   fc.constantFrom('/走访 昨天 石门村 1天 ', '/民情 石门村 ', '/志愿 ', '', '/进展 #1 '),
-  fc.integer({ min: 1_990, max: 12_000 }),
+  fc.integer({ min: 1_990, max: 6_000 }),
   fc.constantFrom('走', '访 ', '\n', '啊，', '𠀀', '键：值 '),
 ).map(([p, n, c]) => p + c.repeat(Math.ceil(n / c.length)));
 
 /** Any message text: mostly commands, the rest random Unicode, odd bytes and huge texts. */
 export const messageText: fc.Arbitrary<string> = fc.oneof(
-  { weight: 12, arbitrary: commandText() },
+  { weight: 8, arbitrary: nearlyValidCommand },
+  { weight: 6, arbitrary: commandText() },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 80 }) },
   { weight: 1, arbitrary: fc.constantFrom(...ODD) },
   { weight: 1, arbitrary: huge },
 );
 
+/** What `JSON.parse` could have produced: platforms only ever hand over parsed JSON. */
+export const asJson = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T> => a.map((v) => (v === undefined ? v : JSON.parse(JSON.stringify(v)) as T));
+
 /** Card form values: real argument names with real or random values, or any JSON at all. */
-export const cardValues: fc.Arbitrary<unknown> = fc.oneof(
+export const cardValues: fc.Arbitrary<unknown> = asJson(fc.oneof(
   { weight: 4, arbitrary: fc.dictionary(fc.oneof(fc.constantFrom(...ARG_KEYS), fc.string({ maxLength: 8 })),
-    fc.oneof(realToken, fc.jsonValue({ maxDepth: 2 }), fc.string({ unit: 'binary', maxLength: 40 })), { maxKeys: 8 }) },
+    fc.oneof(realToken, fc.jsonValue({ maxDepth: 2 }), fc.string({ unit: 'binary', maxLength: 40 })), { maxKeys: 8, noNullPrototype: true }) },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
-);
+));
 
 export const FORMS = [...new Set(registry.commands.map((c) => c.form).filter((f): f is string => !!f))];
 export const cardForm = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...FORMS) }, { weight: 1, arbitrary: fc.string({ maxLength: 10 }) });
@@ -124,16 +162,23 @@ export function jsonWithKeys(keys: string[], maxDepth = 3): fc.Arbitrary<unknown
     tree: fc.oneof({ depthSize: 'small', maxDepth, withCrossShrink: true },
       leaf,
       fc.array(tie('tree'), { maxLength: 4 }),
-      fc.dictionary(key, tie('tree'), { maxKeys: 6 })),
+      fc.dictionary(key, tie('tree'), { maxKeys: 6, noNullPrototype: true })),
   }));
-  return tree;
+  return asJson(tree);
 }
 
 /** A pino logger writing into an array: what a test reads back instead of stderr. */
 export function capturedLogger(level = 'info') {
+  type Line = { level: number; msg: string; [k: string]: unknown };
   const lines: string[] = [];
-  const stream: DestinationStream = { write: (s: string) => { lines.push(s); } };
+  const errors: Line[] = [];
+  const stream: DestinationStream = {
+    write: (s: string) => {
+      lines.push(s);
+      const l = JSON.parse(s) as Line;
+      if (l.level >= 50) errors.push(l);
+    },
+  };
   const log = createLogger(level, stream);
-  const parsed = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string; [k: string]: unknown });
-  return { log, lines, errors: () => parsed().filter((l) => l.level >= 50), clear: () => { lines.length = 0; } };
+  return { log, lines, errors: () => errors, clear: () => { lines.length = 0; errors.length = 0; } };
 }

@@ -198,6 +198,14 @@ describe('/导出 日志', () => {
     expect(text).toContain('2026-11-19,李四,东关社区,走访·政策宣讲,东关社区,宣讲医保政策,4,0,正常,#V2');
   });
 
+  it('masks phone numbers in visit notes of a log sent to a group', async () => {
+    await chat.says('u2', '/走访 今天 石门村 2小时 王大爷电话13912345678');
+    await chat.says('u2', '/导出 日志', { group: true });
+    const text = allText(await book(chat.replies[0].file));
+    expect(text).toContain('王大爷电话139****5678');
+    expect(text).not.toMatch(/1[3-9]\d{9}/);
+  });
+
   it("exports another cadre's log only for them or their lead", async () => {
     await chat.says('u3', '/导出 日志 @张三');
     expect(chat.lastReply).toContain('只有张三本人或其所在单位的领导可以导出张三的工作日志');

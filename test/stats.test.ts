@@ -1,5 +1,10 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Chat } from './chat.js';
+import { importRoster } from '../storage/roster.js';
+import { unitStats } from '../storage/stats.js';
+import { rootUnits } from '../storage/units.js';
 
 let chat: Chat;
 beforeEach(() => { chat = Chat.demo(); });
@@ -108,6 +113,52 @@ describe('/统计', () => {
     await chat.says('u1', '/统计 本月 石门镇 多余');
     expect(chat.lastReply).toContain('看不懂「多余」');
     expect(chat.lastReply).toContain('格式：/统计 [时段] [单位]');
+  });
+});
+
+describe('/统计 after the roster changes (the roster snapshot is reread exactly when needed)', () => {
+  // 张三 has the only visit this month; 3 cadres, monthly quotas 3 × 3 + 1 for the resident worker.
+  beforeEach(async () => {
+    await chat.says('u2', '/走访 11月16日 石门村 入户 1天 走访困难户3户');
+    await chat.says('u1', '/统计');
+    expect(line('覆盖')).toBe('覆盖：3 名干部中 1 名有走访（33%）');
+    expect(line('配额完成')).toBe('配额完成：按月考核的配额 10 项（人×规则）中已完成 1 项（10%）');
+  });
+
+  it('sees a cadre imported, switched off by raw SQL and made a resident worker', async () => {
+    const r = importRoster(chat.db, [{ 姓名: '赵六', 手机: '13900000006', 单位: '东关社区', 职级: '一般', 驻村: '是', 账号: 'console:u6' }], 0);
+    expect(r).toMatchObject({ created: 1, errors: [] });
+    await chat.says('u1', '/统计');
+    expect(line('覆盖')).toBe('覆盖：4 名干部中 1 名有走访（25%）');
+    expect(line('配额完成')).toBe('配额完成：按月考核的配额 14 项（人×规则）中已完成 1 项（7%）');
+    chat.db.$client.prepare("UPDATE cadres SET active = 0 WHERE name IN ('赵六', '李四')").run();
+    await chat.says('u1', '/统计');
+    expect(line('覆盖')).toBe('覆盖：2 名干部中 1 名有走访（50%）');
+    chat.db.$client.prepare("UPDATE cadres SET resident_worker = 1 WHERE name = '王强'").run();
+    await chat.says('u1', '/统计');
+    expect(line('配额完成')).toBe('配额完成：按月考核的配额 8 项（人×规则）中已完成 1 项（13%）');
+  });
+
+  it('sees a change committed through another connection', async () => {
+    const other = new Database(join(chat.dir, 'test.db'));
+    other.prepare("UPDATE cadres SET active = 0 WHERE name = '张三'").run();
+    other.close();
+    await chat.says('u1', '/统计');
+    expect(line('覆盖')).toBe('覆盖：2 名干部中 0 名有走访（0%）');
+    expect(line('配额完成')).toBe('配额完成：按月考核的配额 6 项（人×规则）中已完成 0 项（0%）');
+  });
+
+  it('forgets what a rolled-back transaction wrote, and keeps nothing it read meanwhile', async () => {
+    const county = rootUnits(chat.db)[0];
+    const cadresNow = () => unitStats(chat.db, county, '2026-11-01', '2026-11-30', '2026-11-20', new Map()).cadres;
+    expect(() => chat.db.$client.transaction(() => {
+      chat.db.$client.prepare("UPDATE cadres SET active = 0 WHERE name = '李四'").run();
+      expect(cadresNow()).toBe(2);
+      throw new Error('roll back');
+    })()).toThrow('roll back');
+    expect(cadresNow()).toBe(3);
+    await chat.says('u1', '/统计');
+    expect(line('覆盖')).toBe('覆盖：3 名干部中 1 名有走访（33%）');
   });
 });
 

@@ -1,0 +1,249 @@
+/**
+ * Security review of every inbound path (issue 7 item 5, SPEC §9):
+ * - the signature and timestamp checks of the Feishu, DingTalk and WeCom HTTP routes cannot be
+ *   bypassed — empty or missing headers, header-name case and spelling variants, duplicated
+ *   headers, foreign keys, stale and future timestamps, oversized bodies;
+ * - administrator commands refuse non-administrators on the console and on each platform;
+ * - one unit's leads cannot close, supervise, extend or read a sibling unit's issues, unless they
+ *   are above it in the tree;
+ * - no log line carries a citizen's full phone number, faults and failed deliveries included.
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Chat } from './chat.js';
+import { capturedLogger } from './fuzz-arbitraries.js';
+import { fakeServer, type Fake } from './adapters/loopback.js';
+import { testConfig } from '../bot/config.js';
+import { defineCommand, Registry } from '../bot/command.js';
+import { restArg } from '../bot/args.js';
+import { makeEvent } from '../bot/event.js';
+import { normalize } from '../bot/normalize.js';
+import { handleEvent } from '../bot/router.js';
+import { HttpServer } from '../bot/http-server.js';
+import { Outbound } from '../bot/outbound.js';
+import type { Reply } from '../bot/reply.js';
+import { createFeishuAdapter, type FeishuAdapter } from '../bot/adapters/feishu/index.js';
+import { messageEvent, signedCallback } from '../bot/adapters/feishu/crypto.js';
+import { createDingtalkAdapter, dingtalkSign, type DingtalkAdapter } from '../bot/adapters/dingtalk/index.js';
+import { createWecomAppAdapter, type WecomAppAdapter } from '../bot/adapters/wecom/app.js';
+import { encryptedCallback, encryptWecom, wecomSignature } from '../bot/adapters/wecom/crypto.js';
+import { allCommands } from '../scripts/commands.js';
+import { importRoster } from '../storage/roster.js';
+import { mapChat } from '../storage/identity.js';
+import { unitByName } from '../storage/units.js';
+
+const NOW = Date.parse('2026-11-20T09:30:00+08:00');
+const EK = 'sec-encrypt-key';
+const TOKEN = 'sec-verification-token';
+const SECRET = 'sec-dingtalk-secret';
+const WC = { token: 'QDG6eK', key: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C', corp: 'wx5823bf96d3bd56c7' };
+const LIMIT = 64 * 1024;
+
+/**
+ * The demo county plus leads: 赵六 leads 石门镇, 钱七 leads its sibling 东关社区, 孙八 leads the
+ * county above both (not an administrator). 张三 (石门镇 staff) and 赵六 also have accounts on
+ * every platform.
+ */
+function world(config: Parameters<typeof Chat.demo>[0] = {}): Chat {
+  const chat = Chat.demo(config);
+  importRoster(chat.db, [
+    { 姓名: '张三', 手机: '13800000002', 单位: '石门镇', 上级单位: '示范县', 职级: '一般', 驻村: '是', 账号: 'console:u2;feishu:ou_u2;dingtalk:u2staff;wecom:zhangsan' },
+    { 姓名: '赵六', 手机: '13800000004', 单位: '石门镇', 上级单位: '示范县', 职级: '领导', 驻村: '', 账号: 'console:u4;feishu:ou_u4;dingtalk:u4staff;wecom:zhaoliu' },
+    { 姓名: '钱七', 手机: '13800000005', 单位: '东关社区', 上级单位: '示范县', 职级: '领导', 驻村: '', 账号: 'console:u5' },
+    { 姓名: '孙八', 手机: '13800000006', 单位: '示范县', 上级单位: '', 职级: '领导', 驻村: '', 账号: 'console:u6' },
+  ], NOW);
+  return chat;
+}
+
+/** The three HTTP callback adapters on one server, as `minqing start` runs them. */
+interface Rig { chat: Chat; url: string; server: HttpServer; feishu: FeishuAdapter; dingtalk: DingtalkAdapter; wecom: WecomAppAdapter; sent: Reply[]; log: ReturnType<typeof capturedLogger> }
+
+async function rig(): Promise<Rig> {
+  const chat = world();
+  const log = capturedLogger('info');
+  const sent: Reply[] = [];
+  const deps = { handle: chat.app.handle, log: log.log, send: async (r: Reply) => { sent.push(r); } };
+  const feishu = createFeishuAdapter({ appId: 'cli_sec', appSecret: 's', encryptKey: EK, verificationToken: TOKEN, botOpenId: 'ou_bot', botName: '民情', ackWithinMs: 20_000, now: () => NOW }, deps);
+  const dingtalk = createDingtalkAdapter({ clientId: 'dingsec', clientSecret: SECRET, botName: '民情', ackWithinMs: 20_000, now: () => NOW }, deps);
+  const wecom = createWecomAppAdapter({ corpId: WC.corp, agentId: '1000002', secret: 's', token: WC.token, encodingAESKey: WC.key, ackWithinMs: 20_000, now: () => NOW }, deps);
+  const server = new HttpServer({ log: log.log, bodyLimit: LIMIT });
+  for (const a of [feishu, dingtalk, wecom]) for (const route of a.routes()) server.route(route);
+  const url = `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}`;
+  return { chat, url, server, feishu, dingtalk, wecom, sent, log };
+}
+
+/** A raw HTTP request: header names exactly as given (case, duplicates), body streamed or declared. */
+function send(url: string, o: { method?: string; headers?: Record<string, string | string[]>; body?: string | Buffer; chunked?: boolean }): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const body = o.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(o.body) ? o.body : Buffer.from(o.body);
+    const headers: Record<string, string | string[]> = { 'content-type': 'application/json', ...o.headers };
+    if (!o.chunked) headers['content-length'] = String(body.length);
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: o.method ?? 'POST', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { text += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    if (o.chunked) { for (let i = 0; i < body.length; i += 16_384) req.write(body.subarray(i, i + 16_384)); req.end(); } else req.end(body);
+  });
+}
+
+describe('signature and timestamp checks of the HTTP routes', () => {
+  let r: Rig;
+  let n = 0;
+  beforeAll(async () => { r = await rig(); });
+  afterAll(async () => { await Promise.all([r.feishu.idle(), r.dingtalk.idle(), r.wecom.idle()]); await r.server.close(); r.chat.close(); });
+
+  const recorded = () => r.chat.count('inbound_messages');
+  /** Sends, and checks a refused request recorded nothing and was logged with its reason. */
+  async function refused(path: string, o: Parameters<typeof send>[1], status: number): Promise<void> {
+    const before = recorded();
+    r.log.clear();
+    const res = await send(r.url + path, o);
+    expect(res.status).toBe(status);
+    expect(res.text).not.toMatch(/signature|token|timestamp|stale|sign/i); // the reason is logged, never told
+    expect(recorded()).toBe(before);
+    const lines = r.log.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.some((l) => l.msg === (status === 413 ? 'HTTP request refused: body over the limit' : 'HTTP request refused'))).toBe(true);
+  }
+
+  describe('Feishu /feishu/events', () => {
+    const event = (text = '/我的', token = TOKEN) => {
+      n++;
+      return messageEvent({ verificationToken: token, eventId: `sec-e${n}`, messageId: `sec-m${n}`, chatId: 'oc_p2p_u2', chatType: 'p2p', senderOpenId: 'ou_u2', text, createTime: NOW });
+    };
+    const signed = (payload: unknown, timestamp = NOW / 1000) => signedCallback(payload, { encryptKey: EK, timestamp, nonce: 'n0nce' });
+
+    it('takes a correctly signed event, also with header names in upper case, and a replay only once', async () => {
+      const ok = signed(event());
+      expect((await send(r.url + '/feishu/events', { headers: ok.headers, body: ok.body })).status).toBe(200);
+      const upper = signed(event());
+      const shouting = Object.fromEntries(Object.entries(upper.headers).map(([k, v]) => [k.toUpperCase(), k === 'x-lark-signature' ? v.toUpperCase() : v]));
+      expect((await send(r.url + '/feishu/events', { headers: shouting, body: upper.body })).status).toBe(200);
+      const before = recorded();
+      expect((await send(r.url + '/feishu/events', { headers: ok.headers, body: ok.body })).status).toBe(200);
+      expect(recorded()).toBe(before);
+    });
+
+    it('refuses missing, empty, misspelt and duplicated signature headers', async () => {
+      const s = signed(event());
+      await refused('/feishu/events', { body: s.body }, 401);
+      await refused('/feishu/events', { headers: { ...s.headers, 'x-lark-signature': '' }, body: s.body }, 401);
+      await refused('/feishu/events', { headers: { ...s.headers, 'x-lark-request-timestamp': '', 'x-lark-request-nonce': '' }, body: s.body }, 401);
+      const { 'x-lark-signature': sig, ...rest } = s.headers;
+      await refused('/feishu/events', { headers: { ...rest, 'x_lark_signature': sig }, body: s.body }, 401);
+      await refused('/feishu/events', { headers: { ...rest, 'x-lark-signature': ['0'.repeat(64), sig] }, body: s.body }, 401);
+      await refused('/feishu/events', { headers: { ...rest, 'x-lark-signature': sig.slice(0, -1) }, body: s.body }, 401);
+    });
+
+    it('refuses a signature over another body, key or nonce', async () => {
+      const a = signed(event()), b = signed(event('/撤销'));
+      await refused('/feishu/events', { headers: a.headers, body: b.body }, 401);
+      const foreign = signedCallback(event(), { encryptKey: 'another-key', timestamp: NOW / 1000, nonce: 'n0nce' });
+      await refused('/feishu/events', { headers: foreign.headers, body: foreign.body }, 401);
+      await refused('/feishu/events', { headers: { ...a.headers, 'x-lark-request-nonce': 'other' }, body: a.body }, 401);
+    });
+
+    it('refuses stale, future, millisecond and non-numeric timestamps even when correctly signed', async () => {
+      for (const ts of [NOW / 1000 - 6 * 60, NOW / 1000 + 6 * 60, NOW]) {
+        const s = signed(event(), ts);
+        await refused('/feishu/events', { headers: s.headers, body: s.body }, 403);
+      }
+      const s = signedCallback(event(), { encryptKey: EK, nonce: 'n' });
+      const forged = { ...s.headers, 'x-lark-request-timestamp': 'abc' };
+      const body = s.body;
+      const { feishuSignature } = await import('../bot/adapters/feishu/crypto.js');
+      forged['x-lark-signature'] = feishuSignature('abc', 'n', EK, body);
+      await refused('/feishu/events', { headers: forged, body }, 403);
+    });
+
+    it('refuses a wrong verification token, an unencrypted body and an unsigned URL check with a wrong token', async () => {
+      const s = signed(event('/我的', 'wrong-token'));
+      await refused('/feishu/events', { headers: s.headers, body: s.body }, 401);
+      await refused('/feishu/events', { body: JSON.stringify(event()) }, 401);
+      await refused('/feishu/events', { body: JSON.stringify({ challenge: 'c', token: TOKEN, type: 'url_verification' }) }, 401);
+      const check = signedCallback({ challenge: 'c1', token: 'wrong', type: 'url_verification' }, { encryptKey: EK });
+      await refused('/feishu/events', { body: check.body }, 401);
+      const good = signedCallback({ challenge: 'c2', token: TOKEN, type: 'url_verification' }, { encryptKey: EK });
+      expect(await send(r.url + '/feishu/events', { body: good.body })).toEqual({ status: 200, text: '{"challenge":"c2"}' });
+    });
+
+    it('refuses an oversized body, declared or streamed, with 413', async () => {
+      const s = signed({ ...event(), pad: 'x'.repeat(LIMIT) });
+      await refused('/feishu/events', { headers: s.headers, body: s.body }, 413);
+      await refused('/feishu/cards', { headers: s.headers, body: s.body, chunked: true }, 413);
+    });
+  });
+
+  describe('DingTalk /dingtalk/robot', () => {
+    const message = () => { n++; return JSON.stringify({ msgId: `sec-d${n}`, msgtype: 'text', text: { content: '/我的' }, conversationType: '1', conversationId: 'cid-u2', senderStaffId: 'u2staff', createAt: NOW }); };
+    const headers = (ts = String(NOW), secret = SECRET) => ({ timestamp: ts, sign: dingtalkSign(ts, secret) });
+
+    it('takes a correctly signed request, header names in any case', async () => {
+      expect((await send(r.url + '/dingtalk/robot', { headers: headers(), body: message() })).status).toBe(200);
+      const h = headers();
+      expect((await send(r.url + '/dingtalk/robot', { headers: { TIMESTAMP: h.timestamp, Sign: h.sign }, body: message() })).status).toBe(200);
+    });
+
+    it('refuses missing, empty, duplicated and foreign signs', async () => {
+      await refused('/dingtalk/robot', { body: message() }, 401);
+      await refused('/dingtalk/robot', { headers: { timestamp: String(NOW), sign: '' }, body: message() }, 401);
+      await refused('/dingtalk/robot', { headers: { timestamp: '', sign: headers().sign }, body: message() }, 401);
+      await refused('/dingtalk/robot', { headers: headers(String(NOW), 'another-secret'), body: message() }, 401);
+      await refused('/dingtalk/robot', { headers: { timestamp: String(NOW), sign: headers(String(NOW - 1)).sign }, body: message() }, 401);
+      await refused('/dingtalk/robot', { headers: { timestamp: String(NOW), sign: ['AAAA', headers().sign] }, body: message() }, 401);
+    });
+
+    it('refuses stale, future and second-based timestamps even when correctly signed', async () => {
+      for (const ts of [NOW - 61 * 60_000, NOW + 61 * 60_000, NOW / 1000]) await refused('/dingtalk/robot', { headers: headers(String(ts)), body: message() }, 403);
+    });
+
+    it('refuses an oversized body with 413', async () => {
+      await refused('/dingtalk/robot', { headers: headers(), body: message().replace('}', `,"pad":"${'x'.repeat(LIMIT)}"}`) }, 413);
+    });
+  });
+
+  describe('WeCom app /wecom/callback', () => {
+    const xml = () => { n++; return `<xml><ToUserName><![CDATA[${WC.corp}]]></ToUserName><FromUserName><![CDATA[zhangsan]]></FromUserName><CreateTime>${NOW / 1000}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[/我的]]></Content><MsgId>${9000 + n}</MsgId></xml>`; };
+    const cb = (o: { ts?: number; corp?: string } = {}) => encryptedCallback({ token: WC.token, encodingAESKey: WC.key, corpId: o.corp ?? WC.corp, agentId: '1000002', xml: xml(), timestamp: String(o.ts ?? NOW / 1000), nonce: '42' });
+    const path = (q: string) => `/wecom/callback?${q}`;
+
+    it('takes a correctly signed message, the signature in upper case too', async () => {
+      const c = cb();
+      expect((await send(r.url + path(c.query), { body: c.body })).status).toBe(200);
+      const d = cb();
+      expect((await send(r.url + path(d.query.replace(/msg_signature=([0-9a-f]+)/, (_, s: string) => `msg_signature=${s.toUpperCase()}`)), { body: d.body })).status).toBe(200);
+    });
+
+    it('refuses missing, empty, misspelt, duplicated and forged signatures', async () => {
+      const c = cb();
+      const sig = new URLSearchParams(c.query).get('msg_signature')!;
+      const q = (s: string) => c.query.replace(`msg_signature=${sig}`, s);
+      await refused(path(''), { body: c.body }, 401);
+      await refused(path(q('msg_signature=')), { body: c.body }, 401);
+      await refused(path(q(`MSG_SIGNATURE=${sig}`)), { body: c.body }, 401);
+      await refused(path(q(`msg_signature=${'0'.repeat(40)}&msg_signature=${sig}`)), { body: c.body }, 401);
+      await refused(path(q(`msg_signature=${sig.slice(1)}0`)), { body: c.body }, 401);
+      await refused(path(c.query), { body: cb().body }, 401);
+    });
+
+    it('refuses stale and future timestamps and another corp, even when correctly signed', async () => {
+      for (const ts of [NOW / 1000 - 6 * 60, NOW / 1000 + 6 * 60]) { const c = cb({ ts }); await refused(path(c.query), { body: c.body }, 403); }
+      const other = cb({ corp: 'wwanothercorp' });
+      await refused(path(other.query), { body: other.body }, 401);
+    });
+
+    it('refuses a forged URL verification and an oversized body', async () => {
+      const echostr = encryptWecom(WC.key, 'echo', WC.corp);
+      const ts = String(NOW / 1000);
+      const good = new URLSearchParams({ msg_signature: wecomSignature(WC.token, ts, '1', echostr), timestamp: ts, nonce: '1', echostr });
+      expect(await send(r.url + path(good.toString()), { method: 'GET' })).toEqual({ status: 200, text: 'echo' });
+      const forged = new URLSearchParams({ msg_signature: wecomSignature('guess', ts, '1', echostr), timestamp: ts, nonce: '1', echostr });
+      await refused(path(forged.toString()), { method: 'GET' }, 401);
+      const c = cb();
+      await refused(path(c.query), { body: c.body.replace('</xml>', `<Pad>${'x'.repeat(LIMIT)}</Pad></xml>`) }, 413);
+    });
+  });
+});
