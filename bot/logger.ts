@@ -9,13 +9,35 @@ function scrub(v: unknown, depth = 0): unknown {
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrub(x, depth + 1)]));
 }
 
+/**
+ * An error as a log line shows it: kind, message, code, HTTP status, the platform's answer and the
+ * stack — never the rest. pino's default serializer copies every enumerable property, and an
+ * HTTP client's error (the Feishu SDK's axios) carries the request: its body (the reply, with a
+ * citizen's phone in full in a direct chat) and its `Authorization: Bearer` token.
+ */
+function errorOf(e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const x = e as Error & { code?: unknown; status?: unknown; response?: { status?: unknown; data?: unknown }; cause?: unknown };
+  return {
+    type: x.name, message: x.message, code: x.code, status: x.status ?? x.response?.status,
+    response: x.response?.data, stack: x.stack, cause: x.cause instanceof Error ? errorOf(x.cause) : undefined,
+  };
+}
+
+// A phone number that is a JSON number (not inside a string) is masked into a string, so the
+// line stays valid JSON.
+const PHONE_AS_NUMBER = /(?<!\\)(":\s*)(1[3-9]\d)\d{4}(\d{4})(?=\s*[,}\]])/g;
+
 export function createLogger(level: string, dest: DestinationStream | number = 2): Logger {
   return pino({
     level,
+    serializers: { err: errorOf, error: errorOf },
     hooks: {
       logMethod(args, method) {
         method.apply(this, args.map((a) => scrub(a)) as Parameters<typeof method>);
       },
+      // The last word: the line as written, so stacks, bindings and deep fields are masked too.
+      streamWrite: (line) => maskPhones(line.replace(PHONE_AS_NUMBER, '$1"$2****$3"')),
     },
   }, typeof dest === 'number' ? pino.destination({ fd: dest, sync: true }) : dest);
 }

@@ -13,11 +13,15 @@ import {
   cadresInScope, KIND_INDEX, LEADER, placeAggregate, RESIDENT, resolvedAggregate, scopeRoster, visitAggregate, volunteerAggregate,
   type AggregateCache, type QuotaCadre, type Scope, type VisitAgg,
 } from '../storage/quota-aggregates.js';
-import { activeQuotaRules, IN_VILLAGE, QUOTA_METRICS, type QuotaFilter, type QuotaMetric } from '../storage/quotas.js';
+import { activeQuotaRules, QUOTA_METRICS, type QuotaFilter, type QuotaMetric } from '../storage/quotas.js';
 import { VISIT_KINDS, type QuotaRule, type VisitKind } from '../storage/types.js';
+import { kindsOf } from './quota-text.js';
 import { DEFAULT_TZ, localDate, periodOf, WORKDAY_HOURS, type LocalDate, type Period, type PeriodKind } from './time.js';
 
 export type { AggregateCache, QuotaCadre, QuotaFilter, QuotaMetric, Scope };
+export {
+  amountText, KIND_SHORT, kindsLabel, md, METRIC_NAMES, METRIC_UNITS, missingText, num, PERIOD_NAMES, PERIOD_THIS, ruleText, targetText, whoText,
+} from './quota-text.js';
 
 /** A rule as the engine reads it: the filter parsed, briefings/talks as the visit kinds they are. */
 export interface QuotaRuleDef {
@@ -58,22 +62,6 @@ export interface QuotaQuery {
   onlyUnmet?: boolean;
 }
 
-/** What admins type and read for each metric (/配额). */
-export const METRIC_NAMES: Record<QuotaMetric, string> = {
-  visit_count: '走访次数', visit_days: '走访天数', visit_hours: '走访小时', distinct_places: '走访地点数',
-  households: '走访户数', volunteer_hours: '志愿小时', issues_resolved: '解决问题', briefings: '宣讲次数', talks: '谈心谈话',
-};
-export const METRIC_UNITS: Record<QuotaMetric, string> = {
-  visit_count: '次', visit_days: '天', visit_hours: '小时', distinct_places: '处', households: '户',
-  volunteer_hours: '小时', issues_resolved: '件', briefings: '次', talks: '次',
-};
-export const PERIOD_NAMES: Record<PeriodKind, string> = { week: '周', month: '月', quarter: '季度', year: '年' };
-export const PERIOD_THIS: Record<PeriodKind, string> = { week: '本周', month: '本月', quarter: '本季度', year: '本年' };
-/** Short names of visit kinds as quotas speak of them. */
-export const KIND_SHORT: Record<VisitKind, string> = {
-  household: '入户', village: '到村', residency: '驻村蹲点', enterprise: '走访企业',
-  meeting: '调研座谈', briefing: '政策宣讲', talk: '谈心谈话', other: '其他走访',
-};
 const VISIT_METRICS = new Set<QuotaMetric>(['visit_count', 'visit_days', 'visit_hours', 'distinct_places', 'households', 'briefings', 'talks']);
 export const isVisitMetric = (m: QuotaMetric) => VISIT_METRICS.has(m);
 
@@ -96,16 +84,7 @@ export function ruleDef(r: QuotaRule): QuotaRuleDef | null {
   return { id: r.id, name: r.name, metric: r.metric as QuotaMetric, filter: f, period: r.period, threshold: r.threshold, preset: r.preset, source: r.source };
 }
 
-/** The visit kinds a rule counts, or null for all of them. */
-function kindsOf(r: QuotaRuleDef): VisitKind[] | null {
-  if (r.metric === 'briefings') return ['briefing'];
-  if (r.metric === 'talks') return ['talk'];
-  return r.filter.kinds ?? null;
-}
-
-const appliesTo = (r: QuotaRuleDef, c: Pick<QuotaCadre, 'rank' | 'residentWorker'>) =>
-  (!r.filter.rank || r.filter.rank === c.rank) && (!r.filter.residentWorker || c.residentWorker);
-/** The same test on the LEADER/RESIDENT bits of a roster snapshot. */
+/** Whether a rule applies to a cadre, from the LEADER/RESIDENT bits of a roster snapshot. */
 const appliesToBits = (r: QuotaRuleDef, bits: number) =>
   (!r.filter.rank || (r.filter.rank === 'leader') === ((bits & LEADER) !== 0)) && (!r.filter.residentWorker || (bits & RESIDENT) !== 0);
 
@@ -209,15 +188,19 @@ export function forEachQuota(db: Db, q: QuotaQuery, fn: (s: QuotaStatus) => void
   const cadres = cadresInScope(db, scope, cache);
   const values = new Float64Array(cadres.length);
   const offsets = new Map<VisitAgg, Int32Array>();
+  const onlyUnmet = q.onlyUnmet === true;
   for (const r of rules) {
     const period = periods.get(r.period)!, threshold = r.threshold;
+    // The filter read once per rule: filters come in several shapes, and a property read that
+    // sees many shapes is slow in the loop below.
+    const rank = r.filter.rank, residentOnly = r.filter.residentWorker === true;
     fillValues(values, sources.get(r.id)!, cadres, offsets);
     for (let i = 0; i < cadres.length; i++) {
       const c = cadres[i];
-      if (!appliesTo(r, c)) continue;
+      if ((rank && rank !== c.rank) || (residentOnly && !c.residentWorker)) continue;
       const actual = tidy(values[i]);
       const missing = Math.max(0, tidy(threshold - actual));
-      if (missing === 0 && q.onlyUnmet) continue;
+      if (missing === 0 && onlyUnmet) continue;
       fn({ cadre: c, rule: r, period, actual, threshold, missing, met: missing === 0 });
     }
   }
@@ -259,116 +242,4 @@ export function quotaCompletion(db: Db, q: QuotaQuery): { met: number; total: nu
     met += m; total += n;
   }
   return { met, total, byRule };
-}
-
-// --- words ---------------------------------------------------------------------------------
-
-/** 1.5 → '1.5', 2 → '2', 0.3333 → '0.33'. */
-export function num(x: number): string {
-  return String(Math.round(x * 100) / 100);
-}
-
-/** '11月30日'. */
-export const md = (d: LocalDate) => `${Number(d.slice(5, 7))}月${Number(d.slice(8, 10))}日`;
-
-/** What a set of kinds is called: '到村' for the in-village set, else the kinds' short names. */
-export function kindsLabel(kinds: VisitKind[] | null | undefined): string | null {
-  if (!kinds?.length) return null;
-  const set = new Set(kinds);
-  if (set.size === IN_VILLAGE.length && IN_VILLAGE.every((k) => set.has(k))) return '到村';
-  return [...set].map((k) => KIND_SHORT[k]).join('/');
-}
-
-/** What a rule's metric is called before its amount: '到村走访', '驻村蹲点', '志愿服务'. */
-function measureName(r: Pick<QuotaRuleDef, 'metric' | 'filter'>): string {
-  const k = kindsLabel(r.filter.kinds);
-  switch (r.metric) {
-    case 'visit_count': return k ? (k === '到村' ? '到村走访' : k) : '走访';
-    case 'visit_days': return k ?? '下基层';
-    case 'visit_hours': return k ?? '下基层';
-    case 'distinct_places': return k ? k + '地点' : '走访地点';
-    case 'households': return `${k ? k + '走访' : '走访'}群众`;
-    case 'volunteer_hours': return '志愿服务';
-    case 'issues_resolved': return '解决问题';
-    case 'briefings': return '政策宣讲';
-    case 'talks': return '谈心谈话';
-  }
-}
-
-/** '到村走访 1 次', '驻村蹲点 2 天', '志愿服务 20 小时': what `amount` of a rule's metric reads as. */
-export function amountText(r: Pick<QuotaRuleDef, 'metric' | 'filter'>, amount: number): string {
-  return `${measureName(r)} ${num(amount)} ${METRIC_UNITS[r.metric]}`;
-}
-
-/** '领导干部' / '一般干部' / '驻村帮扶干部' / '全体干部'. */
-export function whoText(f: QuotaFilter): string {
-  const rank = f.rank === 'leader' ? '领导' : f.rank === 'staff' ? '一般' : '';
-  if (f.residentWorker) return `${rank ? rank + '、' : ''}驻村帮扶干部`;
-  return rank ? `${rank}干部` : '全体干部';
-}
-
-/** '每月 到村走访 ≥1 次'. */
-export function targetText(r: Pick<QuotaRuleDef, 'metric' | 'filter' | 'period' | 'threshold'>): string {
-  return `每${PERIOD_NAMES[r.period]} ${amountText(r, r.threshold).replace(/ (?=[\d.]+ \S+$)/, ' ≥')}`;
-}
-
-/** '全体干部 每月 到村走访 ≥1 次'. */
-export function ruleText(r: Pick<QuotaRuleDef, 'metric' | 'filter' | 'period' | 'threshold'>): string {
-  return `${whoText(r.filter)} ${targetText(r)}`;
-}
-
-/**
- * What {@link missingText} says about a rule, worked out once per rule object: the scheduler
- * calls it for every cadre behind, the engine hands out the same rule objects for a whole pass,
- * and most cadres lack the same few amounts ('到村走访 1 次').
- */
-interface GapWords { measure: string; items: Map<number, string> }
-const gapWords = new WeakMap<QuotaRuleDef, GapWords>();
-function gapWordsOf(r: QuotaRuleDef): GapWords {
-  let w = gapWords.get(r);
-  if (!w) gapWords.set(r, (w = { measure: `${r.metric}|${(kindsOf(r) ?? []).slice().sort().join(',')}`, items: new Map() }));
-  return w;
-}
-function gapItem(s: QuotaStatus): string {
-  const { items } = gapWordsOf(s.rule);
-  let t = items.get(s.missing);
-  if (t === undefined) items.set(s.missing, (t = amountText(s.rule, s.missing)));
-  return t;
-}
-/** '本月还差：', '（截至11月30日）' per period object. */
-const periodWords = new WeakMap<Period, [string, string]>();
-function periodWordsOf(p: Period): [string, string] {
-  let w = periodWords.get(p);
-  if (!w) periodWords.set(p, (w = [`${PERIOD_THIS[p.kind]}还差：`, `（截至${md(p.end)}）`]));
-  return w;
-}
-
-/**
- * One cadre's gaps in Chinese, one clause per period, nearest deadline first:
- * `本周还差：走访企业 1 次（截至11月22日）；本月还差：到村走访 1 次、驻村蹲点 2 天（截至11月30日）`.
- * Empty when nothing is missing. The reminder scheduler sends exactly this.
- */
-export function missingText(statuses: QuotaStatus[]): string {
-  // Two rules on the same measure (到村 ≥2 天 for everyone, ≥10 天 for resident workers) make one
-  // item: the larger gap, which closes both. A cadre has a handful of statuses, so plain arrays
-  // searched from the start do better than maps.
-  const groups: Array<{ p: Period; measures: string[]; items: QuotaStatus[] }> = [];
-  for (const s of statuses) {
-    if (s.met) continue;
-    let g = null;
-    for (const x of groups) if (x.p.key === s.period.key) { g = x; break; }
-    if (!g) groups.push((g = { p: s.period, measures: [], items: [] }));
-    const m = gapWordsOf(s.rule).measure;
-    const j = g.measures.indexOf(m);
-    if (j < 0) { g.measures.push(m); g.items.push(s); } else if (g.items[j].missing < s.missing) g.items[j] = s;
-  }
-  if (groups.length > 1) groups.sort((a, b) => (a.p.end < b.p.end ? -1 : a.p.end > b.p.end ? 1 : 0));
-  let out = '';
-  for (const g of groups) {
-    const [head, tail] = periodWordsOf(g.p);
-    let items = gapItem(g.items[0]);
-    for (let i = 1; i < g.items.length; i++) items += '、' + gapItem(g.items[i]);
-    out += (out ? '；' : '') + head + items + tail;
-  }
-  return out;
 }

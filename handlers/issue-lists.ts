@@ -19,6 +19,7 @@ import { issuesRaisedIn, issuesResolvedIn, tasksIn } from '../storage/issue-list
 import { unitById } from '../storage/units.js';
 import type { Issue, IssueState, Unit } from '../storage/types.js';
 import { leads, requireView, resolveUnit } from './policy.js';
+import { exportLedgerReply, exportListsReply } from './reports.js';
 
 export type Ledger = Issue['ledger'];
 export type Source = Issue['source'];
@@ -34,7 +35,6 @@ const LIST_CAP = 20;
 const LEDGER_CAP = 30;
 
 const T = {
-  coming: (what: string) => `${what}的 Excel 导出功能即将上线。现在可以先发送 /${what} 查看文字版。`,
   listsTitle: (unit: string, p: Period) => `${unit} ${p.label} 三个清单（含下级单位）`,
   section: (name: string, n: number) => `【${name}】共${n}条`,
   none: '  （无）',
@@ -121,7 +121,7 @@ export const listsCommand = defineCommand({
   examples: ['/清单', '/清单 石门镇 10月', '/清单 公示 本月', '/清单 导出'],
   notes: ['问题清单：当月登记的问题；任务清单：当月 /进展 记录的措施；效果清单：当月办结的问题及结果。', '“公示”把效果清单发到本单位工作群（领导操作）。'],
   handle(ctx, a) {
-    if (a.action === 'export') return T.coming('清单');
+    if (a.action === 'export') return exportListsReply(ctx, a.unit, a.period);
     const unit = resolveUnit(ctx, a.unit);
     requireView(ctx, unit);
     const period = a.period ?? periodOf('month', ctx.today);
@@ -148,7 +148,7 @@ export const ledgerCommand = defineCommand({
   },
   examples: ['/台账', '/台账 石门镇', '/台账 导出'],
   handle(ctx, a) {
-    if (a.action === 'export') return T.coming('台账');
+    if (a.action === 'export') return exportLedgerReply(ctx, a.unit);
     const unit = resolveUnit(ctx, a.unit);
     requireView(ctx, unit);
     // Ordered by deadline, so the overdue ones (deadline before today) already come first.

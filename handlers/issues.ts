@@ -61,6 +61,7 @@ const T = {
   assigned: (i: Issue, by: string) => `${by} 登记了问题 #${i.id}，责任人是您：${i.place} ${i.description}（${i.category}），时限 ${formatDate(i.deadline)}。\n办理中请发送 /进展 #${i.id} 措施；办结后发送 /办结 #${i.id} 结果（写明是否已答复群众）。`,
   needDeadline: '请写明办理时限，例如 /民情 石门村 道路破损影响出行 时限:12月31日（也可写 时限:30天）。信访件可省略，默认30天。',
   tooFar: (d: LocalDate, max: LocalDate, example: string) => `时限 ${formatDate(d)} 太远：最晚可定在 ${formatDate(max)}（三年内）。请写较近的日期，例如 ${example}`,
+  leadNotLeader: (name: string) => `责任领导应为领导干部，「${name}」是一般干部。请写领导的姓名，例如 责任领导:@王强；没有责任领导时省略即可。`,
   pastDeadline: (d: LocalDate) => `时限 ${formatDate(d)} 已经过去。请写今天或以后的日期，例如 时限:12月31日 或 时限:30天。`,
   petitionTooLong: (d: LocalDate, max: LocalDate) => `信访件应在${PETITION_DAYS}日内办结：时限最晚为 ${formatDate(max)}，不能定为 ${formatDate(d)}。可省略时限（默认${PETITION_DAYS}天），确需延长时由领导 /延期。`,
   notVisitRef: '关联的应是走访记录（#V开头），例如 走访:#V12；不关联走访时省略即可。',
@@ -158,7 +159,9 @@ function loadIssue(ctx: Ctx, id: number): Issue {
 }
 
 const unitOfIssue = (ctx: Ctx, i: Issue): Unit => unitById(ctx.db, i.unitId)!;
-const isLead = (ctx: Ctx, i: Issue) => i.leadCadreId === ctx.cadre.id || leads(ctx, unitOfIssue(ctx, i));
+// The named 责任领导 counts as a lead only while of leader rank (issue 7: staff could name
+// themselves 责任领导 and then close, extend and supervise their own issues).
+const isLead = (ctx: Ctx, i: Issue) => (i.leadCadreId === ctx.cadre.id && ctx.cadre.rank === 'leader') || leads(ctx, unitOfIssue(ctx, i));
 
 function requireHandler(ctx: Ctx, i: Issue, cmd: string, example: string): void {
   if (i.responsibleCadreId === ctx.cadre.id || isLead(ctx, i)) return;
@@ -217,6 +220,7 @@ export const registerCommand = defineCommand({
     }
     const responsible = a.responsible ? resolveCadre(ctx, a.responsible, '责任人') : ctx.cadre;
     const lead = a.lead ? resolveCadre(ctx, a.lead, '责任领导') : null;
+    if (lead && lead.rank !== 'leader') throw new UserError(T.leadNotLeader(lead.name));
     const unit = ctx.chatUnit ?? unitOf(ctx);
     const o = originOf(ctx);
     const i = insertIssue(ctx.db, {

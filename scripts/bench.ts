@@ -6,6 +6,8 @@
  *   reminders — a month-end quota pass for 100,000 cadres in 1,000 units (9 preset rules):
  *              evaluation + record, enqueue on BullMQ, delivery by a worker into a counting sink
  *   feishu   — signed+encrypted Feishu callbacks over loopback through the real HTTP server
+ *   reports  — the ledger export of 100,000 issues and the month's three lists of the root unit
+ *              (seconds and peak RSS; run it alone, `--only reports`, for a clean RSS figure)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -151,7 +153,7 @@ async function benchReminders(o: BenchOptions): Promise<void> {
 }
 
 export async function runBench(o: BenchOptions): Promise<void> {
-  const parts = (o.only ?? 'commands,stats,reminders,feishu').split(',');
+  const parts = (o.only ?? 'commands,stats,reminders,feishu,reports').split(',');
   console.log(`minqing bench — Node ${process.version}，${new Date().toISOString()}`);
   if (parts.includes('commands')) await benchCommands(o);
   if (parts.includes('stats')) await benchStats(o);
@@ -159,5 +161,9 @@ export async function runBench(o: BenchOptions): Promise<void> {
   if (parts.includes('feishu')) {
     const { benchFeishu } = await import('./bench-feishu.js');
     await benchFeishu({ requests: Number(o.feishuRequests ?? 20_000), cadres: 2000, connections: 50, log });
+  }
+  if (parts.includes('reports')) {
+    const { benchReports } = await import('./bench-reports.js');
+    await benchReports();
   }
 }

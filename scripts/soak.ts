@@ -3,7 +3,7 @@
  * that memory stays flat and latency does not creep. In-process only (no network, no Redis): the
  * router on a fresh database file, an open-loop generator at `rate` commands per second —
  * mostly /走访 /志愿 /民情 /进展 /办结 from 2,000 cadres, mixed with /我的 and /统计 queries — and
- * once a minute a reminder pass (quota and deadlines) whose reminders are delivered into a
+ * once a minute (at 0:30, 1:30, …) a reminder pass (quota and deadlines) whose reminders are delivered into a
  * counting sink through the outbound path. Every 10 s it prints RSS, heap and the window's
  * latencies; at the end p50/p99 overall and the memory verdict: after the warm-up, RSS may not
  * grow by more than 10%.
@@ -130,7 +130,8 @@ export async function runSoak(o: SoakOptions): Promise<boolean> {
 
   write(T.start(minutes, rate, cadres, units));
   write(T.header);
-  let nextReport = 10_000, nextPass = 60_000;
+  // Passes at 0:30, 1:30, 2:30 …: once a minute, and one even in a one-minute run.
+  let nextReport = 10_000, nextPass = 30_000;
   const pending = new Set<Promise<void>>();
   while (performance.now() - t0 < durationMs) {
     const elapsed = performance.now() - t0;

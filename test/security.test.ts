@@ -119,6 +119,8 @@ describe('signature and timestamp checks of the HTTP routes', () => {
     it('takes a correctly signed event, also with header names in upper case, and a replay only once', async () => {
       const ok = signed(event());
       expect((await send(r.url + '/feishu/events', { headers: ok.headers, body: ok.body })).status).toBe(200);
+      expect(r.sent.at(-1)).toMatchObject({ platform: 'feishu', target: 'oc_p2p_u2' });
+      expect(r.sent.at(-1)!.text).toContain('张三');
       const upper = signed(event());
       const shouting = Object.fromEntries(Object.entries(upper.headers).map(([k, v]) => [k.toUpperCase(), k === 'x-lark-signature' ? v.toUpperCase() : v]));
       expect((await send(r.url + '/feishu/events', { headers: shouting, body: upper.body })).status).toBe(200);
@@ -183,6 +185,7 @@ describe('signature and timestamp checks of the HTTP routes', () => {
 
     it('takes a correctly signed request, header names in any case', async () => {
       expect((await send(r.url + '/dingtalk/robot', { headers: headers(), body: message() })).status).toBe(200);
+      expect(r.sent.at(-1)).toMatchObject({ platform: 'dingtalk', target: 'cid-u2' });
       const h = headers();
       expect((await send(r.url + '/dingtalk/robot', { headers: { TIMESTAMP: h.timestamp, Sign: h.sign }, body: message() })).status).toBe(200);
     });
@@ -213,6 +216,7 @@ describe('signature and timestamp checks of the HTTP routes', () => {
     it('takes a correctly signed message, the signature in upper case too', async () => {
       const c = cb();
       expect((await send(r.url + path(c.query), { body: c.body })).status).toBe(200);
+      expect(r.sent.at(-1)).toMatchObject({ platform: 'wecom', target: 'zhangsan' });
       const d = cb();
       expect((await send(r.url + path(d.query.replace(/msg_signature=([0-9a-f]+)/, (_, s: string) => `msg_signature=${s.toUpperCase()}`)), { body: d.body })).status).toBe(200);
     });
@@ -245,5 +249,212 @@ describe('signature and timestamp checks of the HTTP routes', () => {
       const c = cb();
       await refused(path(c.query), { body: c.body.replace('</xml>', `<Pad>${'x'.repeat(LIMIT)}</Pad></xml>`) }, 413);
     });
+  });
+});
+
+describe('administrator commands refuse non-administrators on every platform', () => {
+  /** Each admin command as a non-admin would try it, with the table it would have changed. */
+  const ADMIN = [
+    '/单位 东关社区', '/单位 新建 西街社区 上级:示范县', '/单位 示范县 委员会', '/导入', '/配额 停用 1', '/配额 预设',
+    '/配额 新增 指标:走访天数 周期:月 阈值:2 名称:偷加', '/提醒 免打扰 00:00-23:59', '/提醒 配额 * * * * *',
+    '/绑定 李四 账号:console:u9', '/绑定 解除 console:u3', '/绑定 @李四 账号:feishu:ou_evil',
+  ];
+  const snapshot = (c: Chat) => ['chat_groups', 'units', 'accounts', 'settings'].map((t) => c.db.$client.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all())
+    .concat([c.db.$client.prepare('SELECT id, active FROM quota_rules ORDER BY id').all()]);
+  const isRefusal = (text: string) => /只有管理员|还没有绑定到干部名册|联系管理员/.test(text);
+
+  it('on the console: staff, a lead who is not an administrator, an unbound user, in groups and direct chats', async () => {
+    const chat = world();
+    try {
+      mapChat(chat.db, 'console', 'g-sm', unitByName(chat.db, '石门镇')!.id, false, NOW);
+      const before = snapshot(chat);
+      for (const user of ['u2', 'u4', 'u6', 'nobody']) {
+        for (const text of ADMIN) {
+          for (const group of [false, 'g-sm', 'g-new']) {
+            await chat.says(user, text, { group });
+            expect([user, text, group, isRefusal(chat.lastReply)]).toEqual([user, text, group, true]);
+          }
+        }
+      }
+      expect(snapshot(chat)).toEqual(before);
+      // The administrator is not refused: the same command works for u1.
+      await chat.says('u1', '/单位 东关社区', { group: 'g-new' });
+      expect(chat.lastReply).not.toMatch(/只有管理员/);
+    } finally {
+      chat.close();
+    }
+  });
+
+  it('MINQING_ADMINS names platform accounts: the same id on another platform is no administrator', async () => {
+    const chat = world({ MINQING_ADMINS: ['feishu:boss'] });
+    try {
+      await chat.says('boss', '/单位 新建 西街社区 上级:示范县');
+      expect(chat.lastReply).toMatch(/还没有绑定|只有管理员/);
+      expect(unitByName(chat.db, '西街社区')).toBeUndefined();
+    } finally {
+      chat.close();
+    }
+  });
+
+  it('through the Feishu, DingTalk and WeCom callbacks, for a bound staff member', async () => {
+    const r = await rig();
+    try {
+      const before = snapshot(r.chat);
+      let k = 0;
+      for (const text of ADMIN) {
+        k++;
+        const f = signedCallback(messageEvent({ verificationToken: TOKEN, eventId: `adm-e${k}`, messageId: `adm-m${k}`, chatId: 'oc_group', chatType: 'group', senderOpenId: 'ou_u2', text: `@_user_1 ${text}`, mentions: [{ openId: 'ou_bot', name: '民情' }], createTime: NOW }), { encryptKey: EK, timestamp: NOW / 1000 });
+        expect((await send(r.url + '/feishu/events', { headers: f.headers, body: f.body })).status).toBe(200);
+        expect([text, 'feishu', isRefusal(r.sent.at(-1)!.text)]).toEqual([text, 'feishu', true]);
+        const ts = String(NOW);
+        const d = JSON.stringify({ msgId: `adm-d${k}`, msgtype: 'text', text: { content: text }, conversationType: '2', conversationId: 'cid-group', senderStaffId: 'u2staff', isInAtList: true, createAt: NOW });
+        expect((await send(r.url + '/dingtalk/robot', { headers: { timestamp: ts, sign: dingtalkSign(ts, SECRET) }, body: d })).status).toBe(200);
+        expect([text, 'dingtalk', isRefusal(r.sent.at(-1)!.text)]).toEqual([text, 'dingtalk', true]);
+        const w = encryptedCallback({ token: WC.token, encodingAESKey: WC.key, corpId: WC.corp, agentId: '1000002', timestamp: String(NOW / 1000), nonce: '7',
+          xml: `<xml><FromUserName><![CDATA[zhangsan]]></FromUserName><CreateTime>${NOW / 1000}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${text}]]></Content><MsgId>${7000 + k}</MsgId></xml>` });
+        expect((await send(`${r.url}/wecom/callback?${w.query}`, { body: w.body })).status).toBe(200);
+        expect([text, 'wecom', isRefusal(r.sent.at(-1)!.text)]).toEqual([text, 'wecom', true]);
+      }
+      expect(snapshot(r.chat)).toEqual(before);
+    } finally {
+      await r.server.close();
+      r.chat.close();
+    }
+  });
+});
+
+describe('unit isolation of the issue ledger', () => {
+  let chat: Chat;
+  const state = () => chat.db.$client.prepare('SELECT state, deadline, supervise_count AS supervised, unit_id AS unit FROM issues WHERE id = 1').get();
+  const audit = () => chat.count('issue_events', 'issue_id = 1');
+
+  beforeAll(async () => {
+    chat = world();
+    mapChat(chat.db, 'console', 'g-dg', unitByName(chat.db, '东关社区')!.id, false, NOW);
+    // #1 is 东关社区's (registered by its staff 李四, who is responsible), and resolved.
+    await chat.says('u3', '/民情 东关社区 张大爷反映低保未到账 电话13912345678 类别:社会保障 时限:12月31日');
+    await chat.says('u3', '/办结 #1 已协调发放，已电话告知群众');
+    await chat.says('u3', '/走访 昨天 东关社区 入户 1天');
+  });
+  afterAll(() => chat.close());
+
+  it('a lead of the sibling unit 石门镇 can neither work on nor read 东关社区 issues', async () => {
+    const before = [state(), audit()];
+    for (const text of ['/销号 #1', '/销号 #1 退回 群众不满意', '/督办 #1', '/延期 #1 30天 等资金', '/进展 #1 已联系', '/办结 #1 好了，已告知群众', '/上报 #1 协调', '/评价 #1 满意', '/核查 #V1 退回 不实']) {
+      await chat.says('u4', text);
+      expect([text, chat.lastReply]).toEqual([text, expect.stringMatching(/只有|须由|不能|领导/)]);
+      expect(chat.lastReply).not.toMatch(/^已/);
+    }
+    expect([state(), audit()]).toEqual(before);
+    for (const text of ['/台账 东关社区', '/清单 东关社区', '/统计 本月 东关社区', '/导出 台账 东关社区', '/图表 东关社区']) {
+      await chat.says('u4', text);
+      expect([text, chat.lastReply]).toEqual([text, expect.stringContaining('没有查看「东关社区」数据的权限')]);
+      expect(chat.replies.some((x) => x.file || x.image)).toBe(false);
+    }
+    // Sitting in 东关社区's group does not lend its unit.
+    await chat.says('u4', '/台账', { group: 'g-dg' });
+    expect(chat.lastReply).toContain('没有查看「东关社区」数据的权限');
+    expect(chat.lastReply).not.toContain('张大爷');
+  });
+
+  it('staff of the unit itself cannot close or supervise, and staff elsewhere cannot even read', async () => {
+    for (const text of ['/销号 #1', '/督办 #1', '/延期 #1 30天 等资金']) {
+      await chat.says('u3', text);
+      expect(chat.lastReply).toMatch(/须由「东关社区」的领导/);
+    }
+    await chat.says('u2', '/台账 东关社区');
+    expect(chat.lastReply).toContain('没有查看「东关社区」数据的权限');
+  });
+
+  it('its own lead and the lead of the county above it may read, supervise and close it', async () => {
+    await chat.says('u5', '/台账 东关社区');
+    expect(chat.lastReply).toContain('东关社区台账');
+    await chat.says('u6', '/清单 东关社区');
+    expect(chat.lastReply).toContain('张大爷反映低保未到账');
+    await chat.says('u6', '/统计 本月 东关社区');
+    expect(chat.lastReply).not.toContain('没有查看');
+    await chat.says('u5', '/销号 #1');
+    expect(chat.lastReply).toContain('已销号 #1');
+  });
+
+  it('once escalated to the county, the issue is out of reach of the unit lead below', async () => {
+    await chat.says('u3', '/民情 东关社区 排水不畅 类别:基础设施 时限:12月31日');
+    await chat.says('u3', '/上报 #2 需县里协调资金');
+    expect(chat.lastReply).toContain('上报至「示范县」');
+    await chat.says('u5', '/督办 #2');
+    expect(chat.lastReply).toContain('须由「示范县」的领导');
+    await chat.says('u6', '/督办 #2 本周拿出方案');
+    expect(chat.lastReply).toContain('已督办 #2');
+  });
+
+  it('a staff member cannot make themselves 责任领导 to close their own issue', async () => {
+    await chat.says('u3', '/民情 东关社区 路灯不亮 类别:基础设施 时限:12月31日 责任领导:@李四');
+    expect(chat.lastReply).toMatch(/责任领导应为领导/);
+    await chat.says('u3', '/民情 东关社区 路灯不亮 类别:基础设施 时限:12月31日 责任领导:@钱七');
+    const id = Number(/#(\d+)/.exec(chat.lastReply)![1]);
+    await chat.says('u3', `/办结 #${id} 已修好，已告知群众`);
+    await chat.says('u3', `/销号 #${id}`);
+    expect(chat.lastReply).toContain('须由');
+    await chat.says('u5', `/销号 #${id}`);
+    expect(chat.lastReply).toContain(`已销号 #${id}`);
+  });
+});
+
+describe('no log line carries a citizen\'s full phone number', () => {
+  const PHONES = ['13912345678', '+86 139 1234 5678', '139-1234-5678', '8613912345678'];
+  /** Any 11-digit mobile number, however it is spaced: what must never be in a log line. */
+  const FULL = /(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)/;
+  let fake: Fake;
+  beforeAll(async () => {
+    // Feishu refuses every message: the failed delivery is logged with the reply it carried.
+    fake = await fakeServer({
+      'POST /open-apis/auth/v3/tenant_access_token/internal': () => ({ json: { code: 0, tenant_access_token: 't', expire: 7200 } }),
+      'POST /open-apis/im/v1/messages': () => ({ status: 500, json: { code: 99991400, msg: 'server busy' } }),
+    });
+  });
+  afterAll(() => fake.close());
+
+  it('across commands, faults, refusals and failed deliveries, at every level', async () => {
+    const chat = world();
+    const cap = capturedLogger('trace');
+    try {
+      // A command whose handler fails with the message text in its error, as a bug would.
+      const failing = defineCommand({
+        name: '故障', aliases: [], summary: '测试', group: 'query', mode: 'write', examples: ['/故障 x'],
+        args: { text: restArg('内容') }, handle(_ctx, a) { throw new Error(`无法处理：${a.text}`); },
+      });
+      const deps = { ...chat.app.deps, log: cap.log, registry: new Registry([...allCommands(), failing], normalize) };
+      const say = (user: string, text: string, id: string, direct = true) =>
+        handleEvent(makeEvent({ platform: 'console', chatId: direct ? user : 'g1', direct, senderId: user, messageId: id, at: new Date(NOW), text, mentionsBot: !direct }, cap.log), deps);
+      let k = 0;
+      for (const phone of PHONES) {
+        for (const text of [`/联系户 王大爷${k} ${phone} 人口:4 困难:就医难`, `/民情 石门村 王大爷电话${phone}反映路灯不亮 时限:12月31日`,
+          `/绑定 张三 ${phone}`, `/故障 群众电话 ${phone}`, `/走访 明天 石门村 1天 电话${phone}`, `/民情 石门村 ${phone} 时限:9999-12-31`]) {
+          await say('u2', text, `ph${k++}`);
+          await say('u2', text, `ph${k - 1}`); // a redelivery, logged at info
+          await say('nobody', text, `ph${k++}`, false);
+        }
+      }
+      const outbound = new Outbound({ log: cap.log });
+      const feishu = createFeishuAdapter({ appId: 'cli', appSecret: 's', encryptKey: EK, verificationToken: TOKEN, botOpenId: 'ou_bot', botName: '民情', domain: fake.url, ackWithinMs: 20_000, now: () => NOW },
+        { handle: chat.app.handle, log: cap.log, send: (reply, key) => outbound.send(reply, key) });
+      outbound.register(feishu.sender);
+      for (const phone of PHONES) {
+        const f = signedCallback(messageEvent({ verificationToken: TOKEN, eventId: `lg-${phone}`, messageId: `lg-${phone}`, chatId: 'oc_p2p_u2', chatType: 'p2p', senderOpenId: 'ou_u2', text: `/联系户 李大妈 ${phone}`, createTime: NOW }), { encryptKey: EK, timestamp: NOW / 1000 });
+        await feishu.handleCallback({ method: 'POST', path: '/feishu/events', query: new URLSearchParams(), headers: f.headers, body: Buffer.from(f.body) });
+      }
+      await feishu.idle();
+      const text = cap.lines.join('');
+      // The paths that matter did log: the fault, the refused delivery, a redelivery.
+      expect(text).toContain('command failed');
+      expect(text).toContain('reply could not be delivered');
+      expect(text).toContain('redelivered message');
+      expect(text).toContain('139****5678');
+      expect(cap.lines.filter((l) => FULL.test(l))).toEqual([]);
+      // Every line is still one JSON object.
+      for (const l of cap.lines) expect(() => JSON.parse(l)).not.toThrow();
+    } finally {
+      chat.close();
+    }
   });
 });
