@@ -24,9 +24,23 @@ function errorOf(e: unknown): unknown {
   };
 }
 
-// A phone number that is a JSON number (not inside a string) is masked into a string, so the
-// line stays valid JSON.
-const PHONE_AS_NUMBER = /(?<!\\)(":\s*)(1[3-9]\d)\d{4}(\d{4})(?=\s*[,}\]])/g;
+/** Every string (and phone-like number) of a parsed log line, masked; keys included. */
+function maskDeep(v: unknown): unknown {
+  if (typeof v === 'string') return maskPhones(v);
+  if (typeof v === 'number') { const t = String(v); const m = maskPhones(t); return m === t ? v : m; }
+  if (Array.isArray(v)) return v.map(maskDeep);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [maskPhones(k), maskDeep(x)]));
+  return v;
+}
+
+/**
+ * The last word, on the line as written — so stacks, bindings and fields at any depth are masked
+ * too. Masked as JSON, not as text, so the line stays valid JSON (a number becomes a string).
+ */
+function maskLine(line: string): string {
+  if (maskPhones(line) === line) return line;
+  try { return JSON.stringify(maskDeep(JSON.parse(line))) + '\n'; } catch { return maskPhones(line); }
+}
 
 export function createLogger(level: string, dest: DestinationStream | number = 2): Logger {
   return pino({
@@ -36,8 +50,7 @@ export function createLogger(level: string, dest: DestinationStream | number = 2
       logMethod(args, method) {
         method.apply(this, args.map((a) => scrub(a)) as Parameters<typeof method>);
       },
-      // The last word: the line as written, so stacks, bindings and deep fields are masked too.
-      streamWrite: (line) => maskPhones(line.replace(PHONE_AS_NUMBER, '$1"$2****$3"')),
+      streamWrite: maskLine,
     },
   }, typeof dest === 'number' ? pino.destination({ fd: dest, sync: true }) : dest);
 }

@@ -43,7 +43,7 @@ export type AggregateCache = Map<string, unknown>;
 
 const COUNTED = `status IN ('ok','verified') AND voided_at IS NULL`;
 
-export const scopeKey = (s: Scope) => (s.kind === 'all' ? 'all' : `${s.kind}:${s.ids.join(',')}`);
+const scopeKey = (s: Scope) => (s.kind === 'all' ? 'all' : `${s.kind}:${s.ids.join(',')}`);
 
 // Few cadres: walk each one's (cadre_id, date) index. Many: one range scan of the date index,
 // testing membership from the index itself, so rows of other cadres are never read.
@@ -55,7 +55,7 @@ function scopeSql(s: Scope, cadreCol: string, unitCol: string): { sql: string; p
   return { sql: ` AND ${col} IN (SELECT value FROM json_each(?))`, params: [JSON.stringify(s.ids)] };
 }
 
-export function memo<T>(cache: AggregateCache | undefined, key: string, load: () => T): T {
+function memo<T>(cache: AggregateCache | undefined, key: string, load: () => T): T {
   if (!cache) return load();
   if (cache.has(key)) return cache.get(key) as T;
   const v = load();
@@ -203,12 +203,12 @@ function hasCountedIndex(db: Db): boolean {
   return prepared(db, 'hasCountedIndex', (d) =>
     !!d.$client.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND tbl_name = 'visits' AND name = 'visits_counted'`).get());
 }
-export function visitIndexFor(db: Db, scope: Scope): string {
+function visitIndexFor(db: Db, scope: Scope): string {
   if (scope.kind === 'cadres' && scope.ids.length <= MANY) return 'INDEXED BY visits_cadre';
   return hasCountedIndex(db) ? '' : 'INDEXED BY visits_date';
 }
 /** The kinds to put in a scan's WHERE: null (no filter) unless an index can seek by kind. */
-export function kindsForScan(db: Db, kinds: readonly VisitKind[] | null): readonly VisitKind[] | null {
+function kindsForScan(db: Db, kinds: readonly VisitKind[] | null): readonly VisitKind[] | null {
   return kinds ?? (hasCountedIndex(db) ? VISIT_KINDS : null);
 }
 

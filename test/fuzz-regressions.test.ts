@@ -101,3 +101,12 @@ describe('issue deadlines (property http-feishu, seed 8602 = 7602 with MINQING_F
     }
   });
 });
+
+describe('log lines (property http-dingtalk, seed 7603)', () => {
+  it('a phone-like number anywhere in a logged value is masked and the line stays JSON', () => {
+    const cap = capturedLogger('info');
+    cap.log.warn({ msgId: { '': [13000000000] }, n: 13912345678, s: 'x":13912345678,', deep: { a: { b: { c: { d: '+86 139 1234 5678' } } } } }, 'robot message without id');
+    expect(cap.lines).toHaveLength(1);
+    expect(JSON.parse(cap.lines[0])).toMatchObject({ msgId: { '': ['130****0000'] }, n: '139****5678', s: 'x":139****5678,', deep: { a: { b: { c: { d: '+86 139****5678' } } } } });
+  });
+});

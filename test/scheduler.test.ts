@@ -140,5 +140,29 @@ describe('Redis restart during a pass', () => {
     expect(sent).toHaveLength(total);
     expect(new Set(sent).size).toBe(total);
   }, 60_000);
+
+  // Issue 7: Redis already down when the pass falls due, back after it.
+  it('runs a pass that fell due while Redis was down once it is back, sending each reminder once', async () => {
+    const url = `redis://127.0.0.1:${port}`;
+    const name = `test-${randomUUID()}`;
+    const a = scheduler(name, 'a', url);
+    a.startWorker();
+    await stopRedis();
+    // The tick comes while Redis is away: the pass waits in the client's offline queue; nothing runs.
+    const queued = a.catchUp(new Date('2026-11-20T09:00:00+08:00'));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(chat.count('reminders')).toBe(0);
+    expect(sent).toEqual([]);
+    await startRedis();
+    await queued;
+    await until(() => chat.count('reminders', 'reply IS NOT NULL') > 0 && undelivered() === 0, 30_000);
+    // The next tick after the restart finds everything recorded and sends nothing again.
+    await a.catchUp(new Date('2026-11-20T09:05:00+08:00'));
+    await new Promise((r) => setTimeout(r, 500));
+    const total = chat.count('reminders', 'reply IS NOT NULL');
+    expect(total).toBeGreaterThanOrEqual(3);
+    expect(sent).toHaveLength(total);
+    expect(new Set(sent).size).toBe(total);
+  }, 60_000);
 });
 

@@ -23,7 +23,7 @@ import { HttpServer } from '../bot/http-server.js';
 import { Outbound } from '../bot/outbound.js';
 import type { Reply } from '../bot/reply.js';
 import { createFeishuAdapter, type FeishuAdapter } from '../bot/adapters/feishu/index.js';
-import { messageEvent, signedCallback } from '../bot/adapters/feishu/crypto.js';
+import { feishuSignature, messageEvent, signedCallback } from '../bot/adapters/feishu/crypto.js';
 import { createDingtalkAdapter, dingtalkSign, type DingtalkAdapter } from '../bot/adapters/dingtalk/index.js';
 import { createWecomAppAdapter, type WecomAppAdapter } from '../bot/adapters/wecom/app.js';
 import { encryptedCallback, encryptWecom, wecomSignature } from '../bot/adapters/wecom/crypto.js';
@@ -154,11 +154,8 @@ describe('signature and timestamp checks of the HTTP routes', () => {
         await refused('/feishu/events', { headers: s.headers, body: s.body }, 403);
       }
       const s = signedCallback(event(), { encryptKey: EK, nonce: 'n' });
-      const forged = { ...s.headers, 'x-lark-request-timestamp': 'abc' };
-      const body = s.body;
-      const { feishuSignature } = await import('../bot/adapters/feishu/crypto.js');
-      forged['x-lark-signature'] = feishuSignature('abc', 'n', EK, body);
-      await refused('/feishu/events', { headers: forged, body }, 403);
+      const forged = { ...s.headers, 'x-lark-request-timestamp': 'abc', 'x-lark-signature': feishuSignature('abc', 'n', EK, s.body) };
+      await refused('/feishu/events', { headers: forged, body: s.body }, 403);
     });
 
     it('refuses a wrong verification token, an unencrypted body and an unsigned URL check with a wrong token', async () => {
