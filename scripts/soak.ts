@@ -81,7 +81,7 @@ export async function runSoak(o: SoakOptions): Promise<boolean> {
   // Preallocated: the harness itself must not grow while it measures growth.
   const all = new Float64Array(Math.ceil(rate * minutes * 60 * 1.05) + 1000);
   const queries = new Float64Array(Math.ceil(rate * minutes * 60 * 0.1) + 1000);
-  let n = 0, nq = 0, failed = 0, seq = 0, windowStart = 0;
+  let n = 0, nq = 0, failed = 0, seq = 0, windowStart = 0, queryWindowStart = 0;
   const openIssues: Array<{ cadre: number; id: number; step: number }> = [];
   const samples: Array<{ t: number; rss: number }> = [];
 
@@ -148,8 +148,9 @@ export async function runSoak(o: SoakOptions): Promise<boolean> {
       const mem = process.memoryUsage();
       samples.push({ t: elapsed, rss: mb(mem.rss) });
       const win = all.subarray(windowStart, n);
-      write(`  ${clockText(elapsed)}  ${mb(mem.rss).toFixed(0).padStart(7)}  ${mb(mem.heapUsed).toFixed(0).padStart(6)}  ${String(win.length).padStart(8)}  ${percentile(win, 50).toFixed(2).padStart(7)}  ${percentile(win, 99).toFixed(2).padStart(7)}  ${percentile(win, 100).toFixed(1).padStart(8)}  ${percentile(queries.subarray(0, nq), 99).toFixed(2).padStart(11)}  ${n}`);
+      write(`  ${clockText(elapsed)}  ${mb(mem.rss).toFixed(0).padStart(7)}  ${mb(mem.heapUsed).toFixed(0).padStart(6)}  ${String(win.length).padStart(8)}  ${percentile(win, 50).toFixed(2).padStart(7)}  ${percentile(win, 99).toFixed(2).padStart(7)}  ${percentile(win, 100).toFixed(1).padStart(8)}  ${percentile(queries.subarray(queryWindowStart, nq), 99).toFixed(2).padStart(11)}  ${n}`);
       windowStart = n;
+      queryWindowStart = nq;
     }
     await new Promise((r) => setTimeout(r, 5));
   }

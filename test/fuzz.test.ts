@@ -51,11 +51,11 @@ const SEED_SHIFT = Number(process.env.MINQING_FUZZ_SEED ?? 0);
 /** Counts what each property generated, to show the total at the end. */
 const generated: Record<string, number> = {};
 const opts = (numRuns: number, seed: number) => ({ numRuns: Math.round(numRuns * SCALE), seed: seed + SEED_SHIFT });
-const run = <T>(name: string, arb: fc.Arbitrary<T>, numRuns: number, seed: number, check: (v: T) => void) => {
-  fc.assert(fc.property(arb, (v) => { generated[name] = (generated[name] ?? 0) + 1; check(v); }), opts(numRuns, seed));
+const run = <T>(name: string, arb: fc.Arbitrary<T>, numRuns: number, seed: number, holds: (v: T) => void) => {
+  fc.assert(fc.property(arb, (v) => { generated[name] = (generated[name] ?? 0) + 1; holds(v); }), opts(numRuns, seed));
 };
-const runAsync = async <T>(name: string, arb: fc.Arbitrary<T>, numRuns: number, seed: number, check: (v: T) => Promise<void>) => {
-  await fc.assert(fc.asyncProperty(arb, async (v) => { generated[name] = (generated[name] ?? 0) + 1; await check(v); }), opts(numRuns, seed));
+const runAsync = async <T>(name: string, arb: fc.Arbitrary<T>, numRuns: number, seed: number, holds: (v: T) => Promise<void>) => {
+  await fc.assert(fc.asyncProperty(arb, async (v) => { generated[name] = (generated[name] ?? 0) + 1; await holds(v); }), opts(numRuns, seed));
 };
 
 afterAll(() => {
@@ -80,7 +80,7 @@ function parseOnly(text: string, mentionsBot: boolean): 'none' | 'ok' | 'refused
 
 describe('parser', () => {
   it('splitCommand, findCommand, collectArgs and validateArgs throw nothing but UserErrors', () => {
-    run('parser', fc.tuple(messageText, fc.boolean()), 25_000, 7001, ([text, mention]) => { parseOnly(text, mention); });
+    run('parser', fc.tuple(messageText, fc.boolean()), 23_000, 7001, ([text, mention]) => { parseOnly(text, mention); });
   }, 120_000);
 
   it('every real command word with mangled arguments parses or is refused with a reason', () => {
@@ -94,7 +94,7 @@ describe('parser', () => {
     run('normalize', fc.oneof(token, fc.string({ unit: 'binary', maxLength: 64 })), 5_000, 7003, (s) => {
       check(isText(normalize(s)), 'normalize returned no string', s);
     });
-  });
+  }, 120_000);
 });
 
 describe('decoders', () => {
@@ -114,7 +114,7 @@ describe('decoders', () => {
       if ('error' in d) check(/[\u4e00-\u9fff]/.test(d.error), 'refusal not in Chinese', d.error);
       else check(isText(d.event.text) && validDate(d.event.at), 'bad event from a line', raw);
     });
-  });
+  }, 120_000);
 
   const feishuKeys = ['event_id', 'sender', 'sender_id', 'open_id', 'sender_type', 'message', 'message_id', 'chat_id', 'chat_type', 'message_type', 'content', 'create_time', 'mentions', 'key', 'id', 'name', 'text', 'title', 'tag', 'image_key', 'file_key', 'user_id'];
 
@@ -144,11 +144,11 @@ describe('decoders', () => {
     }, { requiredKeys: [] });
     const value = fc.record({ minqing: fc.constantFrom('open', 'submit', 'command', 'x'), form: cardForm, command: messageText, direct: fc.jsonValue() }, { requiredKeys: [] });
     const submit = fc.tuple(value, cardValues, fc.boolean()).map(([v, fv, asString]) => ({ operator: { open_id: 'ou_u1' }, context: { open_message_id: 'om_1', open_chat_id: 'oc_1' }, action: { value: asString ? JSON.stringify(v) : v, form_value: fv } }));
-    run('feishu-card', asJson(fc.oneof(action, submit)), 5_000, 7203, (flat) => {
+    run('feishu-card', asJson(fc.oneof(action, submit)), 4_000, 7203, (flat) => {
       const d = decodeCardAction(flat as never, { ...opts, isDirectChat: () => false });
       check(['open', 'event', 'ignored'].includes(d.kind), 'unknown card outcome', d);
     });
-  });
+  }, 120_000);
 
   const dingKeys = ['msgId', 'msgtype', 'text', 'content', 'richText', 'downloadCode', 'createAt', 'conversationType', 'conversationId', 'senderStaffId', 'senderId', 'senderNick', 'isInAtList', 'atUsers', 'dingtalkId', 'staffId', 'chatbotUserId', 'sessionWebhook'];
 
@@ -174,7 +174,7 @@ describe('decoders', () => {
     run('dingtalk-card', fc.oneof(asJson(callback), jsonWithKeys(['outTrackId', 'userId', 'value', 'content', 'spaceType', 'spaceId'], 3)), 5_000, 7302, (d) => {
       check(['open', 'event', 'ignored'].includes(decodeCardCallback(d as never, opts).kind), 'unknown card outcome', d);
     });
-  });
+  }, 120_000);
 
   it('WeCom: XML fields and damaged ciphertexts are read or refused, never crash the process', () => {
     const KEY = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
@@ -193,7 +193,7 @@ describe('decoders', () => {
     run('wecom-decrypt', damaged, 2_000, 7402, (enc) => {
       try { decryptWecom(KEY, enc); } catch (e) { check(e instanceof Error, 'decryptWecom threw a non-Error', String(e)); }
     });
-  });
+  }, 120_000);
 });
 
 describe('router (handleEvent on a real database)', () => {
@@ -248,7 +248,7 @@ describe('router (handleEvent on a real database)', () => {
 
   it('answers every addressed text message, and never with a fault', async () => {
     const msg = fc.record({ user: who, group: where, mention: fc.boolean(), text: routerText.filter((t) => !heavy(t)), at: when, again: fc.boolean() });
-    await runAsync('router-text', msg, 12_000, 7501, (m) => send(m, cap.log));
+    await runAsync('router-text', msg, 10_000, 7501, (m) => send(m, cap.log));
   }, 180_000);
 
   it('answers chart and spreadsheet commands with mangled arguments, and never with a fault', async () => {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Chat } from './chat.js';
 import { importRoster } from '../storage/roster.js';
@@ -58,9 +59,10 @@ describe('/清单', () => {
     expect(chat.lastReply).toContain('…共22条，仅列前20条；完整清单请发送 /清单 导出');
   });
 
-  it('answers 导出 with a clear sentence', async () => {
+  it('answers 导出 with the workbook of the lists', async () => {
     await chat.says('u1', '/清单 导出');
-    expect(chat.lastReply).toBe('清单的 Excel 导出功能即将上线。现在可以先发送 /清单 查看文字版。');
+    expect(chat.replies[0].file).toMatch(/\.xlsx$/);
+    expect(existsSync(chat.replies[0].file!)).toBe(true);
   });
 
   it('公示 posts the effect list to the group; only a lead may', async () => {
@@ -127,7 +129,9 @@ describe('/台账', () => {
     await chat.says('u3', '/台账');
     expect(chat.lastReply).toContain('东关社区台账（含下级单位）：在办 1 件');
     await chat.says('u3', '/台账 导出');
-    expect(chat.lastReply).toBe('台账的 Excel 导出功能即将上线。现在可以先发送 /台账 查看文字版。');
+    expect(chat.replies[0].file).toMatch(/台账_东关社区_.*\.xlsx$/);
+    await chat.says('u3', '/台账 石门镇 导出');
+    expect(chat.lastReply).toContain('您没有查看「石门镇」数据的权限');
     await chat.says('u2', '/办结 #2 已更换灯泡，已告知群众');
     await chat.says('u3', '/办结 #1 已修复，已告知群众');
     await chat.says('u2', '/台账');
