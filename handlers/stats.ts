@@ -12,7 +12,7 @@
  * 满意率 = (满意 + 基本满意) ÷ rated. /静音 N天 pauses today and the N−1 days after (at most 30).
  */
 import { defineCommand, type Ctx } from '../bot/command.js';
-import { optional, parseEnv, textArg } from '../bot/args.js';
+import { choiceArg, optional, parseEnv, textArg } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
 import { evaluateQuotas, md, METRIC_UNITS, missingText, num, PERIOD_NAMES, PERIOD_THIS, quotaCompletion, targetText, type QuotaStatus } from '../bot/quota.js';
 import { addDays, daysBetween, formatDate, parseChineseNumber, parseDate, parsePeriod, periodOf, WORKDAY_HOURS, type LocalDate, type Period, type PeriodKind } from '../bot/time.js';
@@ -23,6 +23,7 @@ import { cadreIssueYear, cadreNumbers, sumVisits, unitNames, unitScope, unitStat
 import type { Satisfaction } from '../storage/issues.js';
 import { customArg, quotaCommand } from './quota-admin.js';
 import { requireView, resolveUnit, unitOf } from './policy.js';
+import { chartsReply, coverageReply } from './reports.js';
 
 const MAX_MUTE_DAYS = 30;
 const LAGGARDS = 10;
@@ -153,10 +154,17 @@ export const meCommand = defineCommand({
 export const statsCommand = defineCommand({
   name: '统计', aliases: ['stats'], group: 'query', mode: 'read',
   summary: '单位（含下级）某时段的走访、问题、覆盖和配额完成情况',
-  args: { period: optional(periodArg), unit: optional(textArg('单位', 60, '单位名称，如 石门镇')) },
-  examples: ['/统计', '/统计 本月', '/统计 2026-10 石门镇', '/统计 本年 示范县'],
-  notes: ['时段省略为本月；单位省略为本群对应的单位，私聊时为您所在的单位。', '一般干部可查看本单位；领导可查看本单位及所辖下级单位。'],
+  args: {
+    view: optional(choiceArg('视图', { 覆盖: 'coverage', 全覆盖: 'coverage', coverage: 'coverage', 图: 'charts', 图表: 'charts', chart: 'charts' }, '视图：覆盖（三个全覆盖）或 图（图表）')),
+    period: optional(periodArg),
+    unit: optional(textArg('单位', 60, '单位名称，如 石门镇')),
+  },
+  examples: ['/统计', '/统计 本月', '/统计 2026-10 石门镇', '/统计 本年 示范县', '/统计 覆盖 石门镇', '/统计 图'],
+  notes: ['时段省略为本月；单位省略为本群对应的单位，私聊时为您所在的单位。', '一般干部可查看本单位；领导可查看本单位及所辖下级单位。',
+    '“覆盖”列出时间、空间、人员三个全覆盖的缺口；“图”发送走访趋势、配额完成和问题办理三张图。'],
   handle(ctx, a) {
+    if (a.view === 'coverage') return coverageReply(ctx, a.unit);
+    if (a.view === 'charts') return chartsReply(ctx, a.unit, a.period);
     const unit = resolveUnit(ctx, a.unit);
     requireView(ctx, unit);
     const p = a.period ?? periodOf('month', ctx.today);

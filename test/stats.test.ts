@@ -112,7 +112,7 @@ describe('/统计', () => {
     expect(chat.lastReply).toContain('例如 /统计 2026-10');
     await chat.says('u1', '/统计 本月 石门镇 多余');
     expect(chat.lastReply).toContain('看不懂「多余」');
-    expect(chat.lastReply).toContain('格式：/统计 [时段] [单位]');
+    expect(chat.lastReply).toContain('格式：/统计 [视图] [时段] [单位]');
   });
 });
 
@@ -310,5 +310,23 @@ describe('/配额', () => {
     await chat.says('u2', '/配额 停用 1');
     expect(chat.lastReply).toContain('/配额 只有管理员可以使用');
     expect(chat.count('quota_rules', 'active = 1')).toBe(14);
+  });
+});
+
+describe('/统计 覆盖 and /统计 图', () => {
+  it('answers coverage as text and the charts as images, from the same command', async () => {
+    const chat = Chat.demo();
+    try {
+      await chat.says('u2', '/走访 昨天 石门村 入户 1天');
+      await chat.says('u1', '/统计 覆盖');
+      expect(chat.lastReply).toContain('李四');
+      await chat.says('u1', '/统计 图 石门镇');
+      expect(chat.replies.length).toBe(3);
+      expect(chat.replies.every((r) => r.image?.endsWith('.png'))).toBe(true);
+      await chat.says('u3', '/统计 覆盖 石门镇');
+      expect(chat.lastReply).toContain('没有查看「石门镇」数据的权限');
+    } finally {
+      chat.close();
+    }
   });
 });
