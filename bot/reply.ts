@@ -25,6 +25,11 @@ export interface Reply {
   actions?: ReplyAction[];
   file?: string;
   image?: string;
+  /**
+   * A chart to draw and attach as `image` when the message is sent (reminders are planned inside
+   * a transaction, where nothing slow may happen); filled in by the composition root's enricher.
+   */
+  chart?: { kind: 'visits' | 'quota' | 'issues'; unitId: number };
 }
 
 export const toChat = (text: string, extra: Partial<Reply> = {}): Reply => ({ to: 'chat', text, ...extra });

@@ -58,7 +58,15 @@ export async function deliver(db: Db, key: string, o: DeliverOptions): Promise<D
   return r.sent ? 'sent' : r.unreachable ? 'unreachable' : 'already';
 }
 
-export interface DeliverOptions { outbound: Outbound; worker: string; log: Logger; leaseMs?: number; now?: () => number }
+export interface DeliverOptions {
+  outbound: Outbound;
+  worker: string;
+  log: Logger;
+  leaseMs?: number;
+  now?: () => number;
+  /** Attaches what a reminder asks for (a chart) just before it is sent. */
+  enrich?: (reply: Reply) => Promise<Reply>;
+}
 
 /**
  * Claims a batch in one transaction, sends each reminder, and marks the sent ones delivered in
@@ -81,7 +89,7 @@ export async function deliverMany(db: Db, keys: string[], o: DeliverOptions): Pr
         continue;
       }
       try {
-        await o.outbound.send(reply, key);
+        await o.outbound.send(o.enrich && reply.chart ? await o.enrich(reply) : reply, key);
       } catch (e) {
         releaseReminder(db, key, String((e as Error).message ?? e));
         out.failed.push({ key, error: e as Error });

@@ -158,7 +158,8 @@ export function planDigest(db: Db, d: LocalDate, s: ReminderSettings): NewRemind
       `问题：新登记 ${st.issues.raised} 件，办结 ${st.issues.resolved} 件，超期 ${st.issues.overdue} 件`,
       `覆盖：${st.covered}/${st.cadres} 名干部有走访（${share}%）`,
     ];
-    out.push(msg(`digest:${last.key}:${g.platform}:${g.chatId}`, 'digest', d, { to: 'chat', platform: g.platform, target: g.chatId, text: R.digest(last.label, lines) }));
+    out.push(msg(`digest:${last.key}:${g.platform}:${g.chatId}`, 'digest', d,
+      { to: 'chat', platform: g.platform, target: g.chatId, text: R.digest(last.label, lines), chart: { kind: 'visits', unitId: unit.id } }));
   }
   return out;
 }

@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Outbound } from '../bot/outbound.js';
+import type { Reply } from '../bot/reply.js';
 import type { Db } from '../storage/db.js';
 import { undeliveredKeys } from '../storage/reminders.js';
 import { deliverMany, runPass } from './pass.js';
@@ -38,6 +39,8 @@ export interface SchedulerOptions {
   envSettings?: Partial<ReminderSettings>;
   /** Deliveries in flight per worker. */
   concurrency?: number;
+  /** Attaches charts to reminders that ask for one (see Reply.chart). */
+  enrich?: (reply: Reply) => Promise<Reply>;
 }
 
 export function redisConnection(url: string, log: Logger): Redis {
@@ -102,7 +105,7 @@ export class Scheduler {
     if (job.name === deliverJob.name) {
       const d = deliverJob.data.safeParse(job.data);
       if (!d.success) throw new UnrecoverableError(`invalid deliver job data: ${d.error.issues[0].message}`);
-      const r = await deliverMany(this.o.db, d.data.keys, { outbound: this.o.outbound, worker: this.id, log: this.o.log });
+      const r = await deliverMany(this.o.db, d.data.keys, { outbound: this.o.outbound, worker: this.id, log: this.o.log, enrich: this.o.enrich });
       for (const f of r.failed) this.o.log.warn({ key: f.key, err: f.error.message }, 'reminder delivery failed; will retry');
       if (r.failed.length) throw new Error(`${r.failed.length} of ${d.data.keys.length} reminders not delivered`);
       const sent = r.sent;

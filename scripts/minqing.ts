@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { ConfigError, enabledPlatforms, loadConfig, reminderDefaults, type Config } from '../bot/config.js';
 import { startPlatforms } from './platforms.js';
+import { chartEnricher } from './enrich.js';
 import { createLogger } from '../bot/logger.js';
 import { runInteractive } from '../bot/adapters/console/interactive.js';
 import { runJsonl } from '../bot/adapters/console/jsonl.js';
@@ -75,7 +76,7 @@ async function startReminders(cfg: Config, app: App, log: Logger, senders: Sende
     return undefined;
   }
   for (const s of senders) outbound.register(s);
-  const scheduler = new Scheduler({ db: app.deps.db, redisUrl: redis.url, outbound, log, tz: cfg.MINQING_TZ, envSettings: reminderDefaults(cfg) as never });
+  const scheduler = new Scheduler({ db: app.deps.db, redisUrl: redis.url, outbound, log, tz: cfg.MINQING_TZ, envSettings: reminderDefaults(cfg) as never, enrich: chartEnricher(app.deps.db, cfg) });
   app.deps.onRemindersChanged = () => { scheduler.upsertSchedulers().catch((e) => log.warn({ err: e.message }, 'could not update schedulers')); };
   await scheduler.upsertSchedulers();
   scheduler.startWorker();
@@ -113,7 +114,7 @@ program.command('remind').description('立即执行某一时刻的提醒检查�
     const log = createLogger(cfg.LOG_LEVEL, 2);
     const db = openDb(cfg.MINQING_DB);
     const { runRemindOnce } = await import('./remind.js');
-    await runRemindOnce(db, { at, dryRun: !!o.dryRun, tz: cfg.MINQING_TZ, log, envSettings: reminderDefaults(cfg) as never, write: (l) => process.stdout.write(l + '\n') });
+    await runRemindOnce(db, { at, dryRun: !!o.dryRun, tz: cfg.MINQING_TZ, log, envSettings: reminderDefaults(cfg) as never, enrich: chartEnricher(db, cfg), write: (l) => process.stdout.write(l + '\n') });
     db.$client.close();
   });
 

@@ -3,12 +3,13 @@ import type { Logger } from 'pino';
 import { Outbound } from '../bot/outbound.js';
 import { consoleSender } from '../bot/adapters/console/sender.js';
 import type { Db } from '../storage/db.js';
+import type { Reply } from '../bot/reply.js';
 import { JOB_KINDS, loadReminderSettings, type ReminderSettings } from '../storage/reminder-settings.js';
 import { deliver, runPass } from '../jobs/pass.js';
 
 const SKIP = { 'quiet-hours': '免打扰时段，跳过', 'not-a-workday': '非工作日，跳过' };
 
-export async function runRemindOnce(db: Db, o: { at: Date; dryRun: boolean; tz: string; log: Logger; write: (l: string) => void; envSettings?: Partial<ReminderSettings> }): Promise<number> {
+export async function runRemindOnce(db: Db, o: { at: Date; dryRun: boolean; tz: string; log: Logger; write: (l: string) => void; envSettings?: Partial<ReminderSettings>; enrich?: (r: Reply) => Promise<Reply> }): Promise<number> {
   const settings = loadReminderSettings(db, o.envSettings);
   const outbound = new Outbound({ log: o.log, limits: {} });
   // Operators read what went out: every platform prints here (adapters deliver in `start`).
@@ -21,7 +22,7 @@ export async function runRemindOnce(db: Db, o: { at: Date; dryRun: boolean; tz: 
       if (!rem.reply) continue;
       total++;
       if (o.dryRun) o.write(`  [${rem.key}] → ${rem.to === 'user' ? `干部#${rem.cadreId}` : `${rem.platform}:${rem.target}`}：${JSON.parse(rem.reply).text}`);
-      else await deliver(db, rem.key, { outbound, worker: `remind-${process.pid}`, log: o.log });
+      else await deliver(db, rem.key, { outbound, worker: `remind-${process.pid}`, log: o.log, enrich: o.enrich });
     }
   }
   return total;

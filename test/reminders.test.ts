@@ -2,7 +2,11 @@
  * Reminders: what is due when, and that each goes out once — planned and recorded on a real
  * SQLite file, delivered through the real outbound path into a counting sink.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { testConfig } from '../bot/config.js';
+import { chartEnricher } from '../scripts/enrich.js';
 import { Chat } from './chat.js';
 import { createLogger } from '../bot/logger.js';
 import { Outbound } from '../bot/outbound.js';
@@ -123,6 +127,24 @@ describe('deadline reminders', () => {
     await chat.says('u2', '/静音 10天');
     await pass('deadlines', '2026-11-20T09:00:00+08:00');
     expect(to('u2')).toHaveLength(1);
+  });
+});
+
+describe('weekly digest', () => {
+  it('goes to the committee group on Monday about last week, once, with the visits chart attached', async () => {
+    await chat.says('u1', '/单位 示范县 委员会', { group: 'committee' });
+    await chat.says('u2', '/走访 11月18日 石门村 入户 1天');
+    const enrich = chartEnricher(chat.db, testConfig({ MINQING_DB: join(chat.dir, 'test.db') }));
+    const r = runPass(chat.db, { kind: 'digest', at: new Date('2026-11-23T09:00:00+08:00'), tz: 'Asia/Shanghai', settings: loadReminderSettings(chat.db) });
+    expect(r.fresh.map((x) => x.key)).toEqual(['digest:2026-W47:console:committee']);
+    await deliver(chat.db, r.fresh[0].key, { outbound, worker: 'w1', log, enrich });
+    const got = sent[0].reply;
+    expect(got.target).toBe('committee');
+    expect(got.text).toContain('【每周简报】2026年第47周');
+    expect(got.text).toContain('走访 1 次');
+    expect(got.image).toMatch(/\.png$/);
+    expect(existsSync(got.image!)).toBe(true);
+    expect(runPass(chat.db, { kind: 'digest', at: new Date('2026-11-24T09:00:00+08:00'), tz: 'Asia/Shanghai', settings: loadReminderSettings(chat.db) }).fresh).toHaveLength(0);
   });
 });
 
