@@ -25,33 +25,15 @@ export async function handleEvent(event: BotEvent, deps: Deps): Promise<Reply[]>
   const { db } = deps;
   const id = event.messageId;
   try {
+    const parsed = parse(event, deps);
+    if (parsed?.command.mode === 'write') return await write(event, deps, parsed);
     if (id) {
       const prev = recordedReplies(db, event.platform, id);
-      if (prev !== undefined) {
-        event.log.info('redelivered message: answering with the recorded replies');
-        return JSON.parse(prev) as Reply[];
-      }
+      if (prev !== undefined) return redelivered(event, prev);
     }
-    const plan = prepare(event, deps);
-    if (!plan) return remember(event, deps, []);
-    const { command, ctx, input } = plan;
-    if (command.mode === 'read') {
-      return remember(event, deps, finalize(event, deps, await command.handle(ctx, input as never)));
-    }
-    try {
-      return await inGroupCommit(db, () => {
-        const result = command.handle(ctx, input as never);
-        if (result instanceof Promise) throw new Error(`write command /${command.name} returned a promise`);
-        const out = finalize(event, deps, result);
-        // Claimed last, in the same transaction: if another worker handled this message
-        // meanwhile, everything above is rolled back and its replies are returned instead.
-        if (id && !claimMessage(db, event.platform, id, event.at.getTime(), JSON.stringify(out))) throw DUPLICATE;
-        return out;
-      });
-    } catch (e) {
-      if (e !== DUPLICATE) throw e;
-      return JSON.parse(recordedReplies(db, event.platform, id!) ?? '[]') as Reply[];
-    }
+    if (!parsed) return remember(event, deps, []);
+    const { ctx, input } = authorize(event, deps, parsed);
+    return remember(event, deps, finalize(event, deps, await parsed.command.handle(ctx, input as never)));
   } catch (e) {
     if (isUserError(e)) return safeRemember(event, deps, finalize(event, deps, e.message));
     // A fault is not remembered: the platform's redelivery of this message may then succeed.
@@ -60,41 +42,71 @@ export async function handleEvent(event: BotEvent, deps: Deps): Promise<Reply[]>
   }
 }
 
-interface Plan { command: CommandDef; ctx: Ctx; input: Record<string, unknown> }
+function redelivered(event: BotEvent, recorded: string): Reply[] {
+  event.log.info('redelivered message: answering with the recorded replies');
+  return JSON.parse(recorded) as Reply[];
+}
 
-/** Everything before the handler runs; null when the message is not for the bot. */
-function prepare(event: BotEvent, deps: Deps): Plan | null {
+/**
+ * A write command, entirely inside its group commit: the redelivery check, who is speaking, the
+ * handler and the claim of the message id all read and write in one transaction.
+ */
+async function write(event: BotEvent, deps: Deps, parsed: Parsed): Promise<Reply[]> {
+  const { db } = deps;
+  const id = event.messageId;
+  try {
+    return await inGroupCommit(db, () => {
+      const prev = id ? recordedReplies(db, event.platform, id) : undefined;
+      if (prev !== undefined) return redelivered(event, prev);
+      const { ctx, input } = authorize(event, deps, parsed);
+      const result = parsed.command.handle(ctx, input as never);
+      if (result instanceof Promise) throw new Error(`write command /${parsed.command.name} returned a promise`);
+      const out = finalize(event, deps, result);
+      // Claimed last, in the same transaction: if another worker handled this message
+      // meanwhile, everything above is rolled back and its replies are returned instead.
+      if (id && !claimMessage(db, event.platform, id, event.at.getTime(), JSON.stringify(out))) throw DUPLICATE;
+      return out;
+    });
+  } catch (e) {
+    if (e !== DUPLICATE) throw e;
+    return JSON.parse(recordedReplies(db, event.platform, id!) ?? '[]') as Reply[];
+  }
+}
+
+interface Parsed { command: CommandDef; raw: Record<string, unknown> }
+
+/** The command and its raw arguments, without touching the database; null when not for the bot. */
+function parse(event: BotEvent, deps: Deps): Parsed | null {
   const { config } = deps;
   const addressed = event.direct || event.mentionsBot;
-  let command: CommandDef;
-  let raw: Record<string, unknown>;
   if (event.card) {
     const c = deps.registry.commands.find((x) => x.form === event.card!.form);
     if (!c) throw new UserError(T.badCard(String(event.card.form)));
-    command = c;
-    raw = cardArgs(c, event.card.values);
-  } else {
-    const text = event.text ?? '';
-    if (text.length > config.MINQING_MAX_TEXT) throw new UserError(T.tooLong(config.MINQING_MAX_TEXT, text.length));
-    if (!text.trim()) {
-      if (addressed && event.attachments.length === 0) throw new UserError(T.empty);
-      return null;
-    }
-    const split = splitCommand(text, event.mentionsBot, deps.registry);
-    if (!split) {
-      if (addressed) throw new UserError(T.notCommandDirect);
-      return null;
-    }
-    command = findCommand(deps.registry, split.word);
-    raw = collectArgs(command, split.body);
+    return { command: c, raw: cardArgs(c, event.card.values) };
   }
+  const text = event.text ?? '';
+  if (text.length > config.MINQING_MAX_TEXT) throw new UserError(T.tooLong(config.MINQING_MAX_TEXT, text.length));
+  if (!text.trim()) {
+    if (addressed && event.attachments.length === 0) throw new UserError(T.empty);
+    return null;
+  }
+  const split = splitCommand(text, event.mentionsBot, deps.registry);
+  if (!split) {
+    if (addressed) throw new UserError(T.notCommandDirect);
+    return null;
+  }
+  const command = findCommand(deps.registry, split.word);
+  return { command, raw: collectArgs(command, split.body) };
+}
+
+/** Who is speaking and whether they may run the command; then the validated arguments. */
+function authorize(event: BotEvent, deps: Deps, { command, raw }: Parsed): { ctx: Ctx; input: Record<string, unknown> } {
   const ctx = makeCtx(event, deps);
   if (!ctx.cadreOrNone && !command.anyone && !(command.adminOnly && ctx.isAdmin)) {
     throw new UserError(T.notBound(event.platform, event.senderId));
   }
   if (command.adminOnly && !ctx.isAdmin) throw new UserError(T.notAdmin(command.name));
-  const input = validateArgs(command, raw, ctx.now, ctx.tz);
-  return { command, ctx, input };
+  return { ctx, input: validateArgs(command, raw, ctx.now, ctx.tz) };
 }
 
 /** Card values keyed by argument key or label become the same raw strings a command would give. */
