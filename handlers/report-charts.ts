@@ -9,16 +9,13 @@
  * most {@link MAX_UNITS} units are drawn (the weakest first, they are the ones to act on).
  */
 import { writeFile } from 'node:fs/promises';
-import type { Logger } from 'pino';
 import { renderChartPng } from '../bot/chart.js';
 import { forEachQuota, num } from '../bot/quota.js';
 import { formatDate, periodOf, shiftPeriod, WORKDAY_HOURS, type LocalDate, type Period } from '../bot/time.js';
-import type { Db } from '../storage/db.js';
 import { issuesPerMonth, scopePath, visitsPerDate } from '../storage/reports.js';
 import { unitScope } from '../storage/stats.js';
 import { childUnits } from '../storage/units.js';
-import type { Unit } from '../storage/types.js';
-import { reportFile } from './report-files.js';
+import { reportFile, type ExportInput } from './report-files.js';
 
 export const CHART_WIDTH = 960;
 export const CHART_HEIGHT = 540;
@@ -48,15 +45,8 @@ export const T = {
   issuesSummary: (unit: string, raised: number, resolved: number) => `${unit} 近${MONTHS}个月登记问题 ${raised} 件、办结 ${resolved} 件。`,
 };
 
-export interface ChartInput {
-  db: Db;
-  dir: string;
-  tz: string;
-  now: Date;
-  today: LocalDate;
-  unit: Unit;
-  log?: Logger;
-}
+/** What a chart is about: an export's input, less what only files have. */
+export type ChartInput = Omit<ExportInput, 'fullPhones' | 'format'>;
 
 export interface ChartResult { file: string; summary: string; width: number; height: number }
 
