@@ -57,11 +57,6 @@ export function chatsOfUnit(db: Db, unitId: number): Array<{ platform: string; c
     .from(chatGroups).where(eq(chatGroups.unitId, unitId)).all();
 }
 
-export function committeeChats(db: Db): Array<{ platform: string; chatId: string }> {
-  return db.select({ platform: chatGroups.platform, chatId: chatGroups.chatId }).from(chatGroups)
-    .where(eq(chatGroups.committee, true)).all();
-}
-
 export function setMutedUntil(db: Db, cadreId: number, until: string | null): void {
   db.update(cadres).set({ mutedUntil: until }).where(eq(cadres.id, cadreId)).run();
 }

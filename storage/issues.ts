@@ -6,7 +6,7 @@
  * this subtree" (origin) covers everything a unit ever handled, and "owned by this subtree"
  * (unitId) is its current ledger.
  */
-import { and, asc, eq, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from './db.js';
 import { issueEvents, issues } from './schema.js';
@@ -74,15 +74,10 @@ export function openIssuesOfUnits(db: Db, unitPath: string): Issue[] {
     .orderBy(asc(issues.deadline), asc(issues.id)).all();
 }
 
-/** Pending issues whose deadline is before `today` (every unit), most overdue first. */
-export function overdueIssues(db: Db, today: string): Issue[] {
-  return db.select().from(issues).where(and(live, pending, lt(issues.deadline, today)))
+/** Pending, live issues with a deadline on or before `date`, earliest first (deadline reminders). */
+export function pendingIssuesDueBy(db: Db, date: string): Issue[] {
+  return db.select().from(issues).where(and(live, pending, lte(issues.deadline, date)))
     .orderBy(asc(issues.deadline), asc(issues.id)).all();
-}
-
-/** Pending issues due exactly on `date` — for the "3 days / 1 day before" reminders. */
-export function issuesDueOn(db: Db, date: string): Issue[] {
-  return db.select().from(issues).where(and(live, pending, eq(issues.deadline, date))).orderBy(asc(issues.id)).all();
 }
 
 export interface IssueCounts {

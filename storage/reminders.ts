@@ -3,14 +3,12 @@
  * message to send, in the transaction of the pass that found it due. Delivery claims a row for a
  * lease, sends, then marks it delivered; an unexpired claim keeps a second worker off it.
  */
-import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
-import { cadres, chatGroups, issues, reminders, settings } from './schema.js';
-import type { Issue } from './types.js';
+import { cadres, chatGroups, reminders, settings } from './schema.js';
 import { prepared } from './prepared.js';
 
 export type NewReminder = Omit<typeof reminders.$inferInsert, 'createdAt' | 'claimedBy' | 'claimedAt' | 'deliveredAt' | 'attempts' | 'lastError'>;
-export type ReminderRow = typeof reminders.$inferSelect;
 
 /** Records what is not recorded yet; returns the keys that were new. (Hot: 100,000 rows a pass.) */
 export function recordReminders(db: Db, items: NewReminder[], at: number): string[] {
@@ -26,10 +24,6 @@ export function recordReminders(db: Db, items: NewReminder[], at: number): strin
 
 export function reminderExists(db: Db, key: string): boolean {
   return !!db.select({ k: reminders.key }).from(reminders).where(eq(reminders.key, key)).get();
-}
-
-export function reminderByKey(db: Db, key: string): ReminderRow | undefined {
-  return db.select().from(reminders).where(eq(reminders.key, key)).get();
 }
 
 /** Keys with a message still to deliver, oldest first (for catch-up after a restart). */
@@ -82,12 +76,6 @@ export function lastReminderDates(db: Db, kind: string, from: string): Map<numbe
   const rows = db.$client.prepare('SELECT cadre_id, max(due_date) FROM reminders WHERE kind = ? AND due_date >= ? AND cadre_id IS NOT NULL GROUP BY cadre_id')
     .raw(true).all(kind, from) as Array<[number, string]>;
   return new Map(rows);
-}
-
-/** Pending (open, in progress, escalated), live issues with a deadline on or before `date`. */
-export function pendingIssuesDueBy(db: Db, date: string): Issue[] {
-  return db.select().from(issues).where(and(isNull(issues.voidedAt), inArray(issues.state, ['open', 'in_progress', 'escalated']),
-    lte(issues.deadline, date))).orderBy(asc(issues.deadline), asc(issues.id)).all();
 }
 
 /** Active leaders per unit id. */

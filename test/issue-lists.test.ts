@@ -4,7 +4,7 @@ import { Chat } from './chat.js';
 import { importRoster } from '../storage/roster.js';
 import { mapChat } from '../storage/identity.js';
 import { unitByName } from '../storage/units.js';
-import { issueCountsForPeriod, issuesDueOn, openIssuesOfUnits, overdueIssues } from '../storage/issues.js';
+import { issueCountsForPeriod, openIssuesOfUnits, pendingIssuesDueBy } from '../storage/issues.js';
 
 let chat: Chat;
 beforeEach(() => {
@@ -152,9 +152,9 @@ describe('issue queries for the scheduler and statistics', () => {
     await chat.says('u1', '/评价 #4 基本满意', on('2026-11-14'));
   });
 
-  it('finds issues due on a day, overdue issues and a unit\'s pending ledger', () => {
-    expect(issuesDueOn(chat.db, '2026-11-30').map((i) => i.id)).toEqual([3]);
-    expect(overdueIssues(chat.db, '2026-11-20').map((i) => i.id)).toEqual([1]);
+  it('finds pending issues due by a day and a unit\'s pending ledger', () => {
+    expect(pendingIssuesDueBy(chat.db, '2026-11-30').map((i) => i.id)).toEqual([1, 3]);
+    expect(pendingIssuesDueBy(chat.db, '2026-11-29').map((i) => i.id)).toEqual([1]);
     expect(openIssuesOfUnits(chat.db, path('示范县')).map((i) => i.id)).toEqual([1, 3]);
     expect(openIssuesOfUnits(chat.db, path('石门镇'))).toEqual([]);
   });
