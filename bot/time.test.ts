@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import {
   DEFAULT_TZ, WORKDAY_HOURS, addDays, daysBetween, formatDate, isLocalDate, localDate, parseChineseNumber,
   parseDate, parseDuration, parsePeriod, periodOf, shiftPeriod, startOfLocalDay, weekdayOf,
+  localMinutes,
 } from './time.js';
 
 const NOW = new Date('2026-11-22T10:00:00+08:00'); // Sunday, ISO week 2026-W47
@@ -301,4 +302,15 @@ describe('parsePeriod', () => {
       expect(parsePeriod(text, NOW)).toBeNull();
     },
   );
+});
+
+describe('localMinutes', () => {
+  it.each([
+    ['2026-11-20T22:30:00+08:00', 'Asia/Shanghai', 22 * 60 + 30],
+    ['2026-11-22T23:30:00Z', 'Asia/Shanghai', 7 * 60 + 30],
+    ['2026-11-20T00:00:00+08:00', 'Asia/Shanghai', 0],
+    ['2026-03-08T10:30:00Z', 'America/Los_Angeles', 3 * 60 + 30], // just after the spring-forward
+  ])('%s in %s is minute %i of the local day', (iso, tz, minutes) => {
+    expect(localMinutes(new Date(iso), tz)).toBe(minutes);
+  });
 });

@@ -80,6 +80,13 @@ const todayDays = (now: Date, tz: string) => {
 export function localDate(now: Date, tz: string = DEFAULT_TZ): LocalDate {
   return fromDays(todayDays(now, tz));
 }
+
+/** Wall-clock minutes since local midnight of `now` in `tz` (for quiet hours). */
+export function localMinutes(now: Date, tz: string = DEFAULT_TZ): number {
+  const ms = now.getTime();
+  const local = ms + offsetMinutes(tz, ms) * 60_000;
+  return Math.floor((local - Math.floor(local / DAY_MS) * DAY_MS) / 60_000);
+}
 export function addDays(d: LocalDate, n: number): LocalDate {
   if (!Number.isInteger(n)) throw new RangeError(`addDays needs whole days, got ${n}`);
   return fromDays(toDays(d) + n);

@@ -15,7 +15,7 @@ import { insertVisit, insertVolunteer, lastRecordSince, setVerification, visitBy
 import { voidIssue } from '../storage/issues.js';
 import { unitById } from '../storage/units.js';
 import type { Origin, VisitKind } from '../storage/types.js';
-import { leads, unitOf } from './policy.js';
+import { leads } from './policy.js';
 
 const BACKDATE_DAYS = 7;
 const UNDO_MINUTES = 10;
@@ -176,4 +176,3 @@ export const undoCommand = defineCommand({
 });
 
 export const recordCommands = [visitCommand, volunteerCommand, verifyCommand, undoCommand];
-export { unitOf };

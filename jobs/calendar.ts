@@ -3,17 +3,10 @@
  * (from the maintained `chinese-days` data, not a hand-written list), outside quiet hours.
  */
 import chineseDays from 'chinese-days';
-import type { LocalDate } from '../bot/time.js';
+import { localMinutes, type LocalDate } from '../bot/time.js';
 
 export function isWorkday(d: LocalDate): boolean {
   return chineseDays.isWorkday(d);
-}
-
-/** Minutes since local midnight of `now` in `tz`. */
-export function localMinutes(now: Date, tz: string): number {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(now);
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
-  return get('hour') * 60 + get('minute');
 }
 
 /** Quiet hours wrap midnight when start > end (21:00–08:00). */

@@ -13,13 +13,13 @@ import { dirname, join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { Presets, SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import { addDays, localDate, periodOf } from '../bot/time.js';
 import { openDb, type Db } from '../storage/db.js';
 import { installPresets } from '../storage/quotas.js';
 import { unitById } from '../storage/units.js';
 import { exportLedger, exportLists, type ExportResult } from '../handlers/report-files.js';
-import { seedRoster, seedVisits } from './bench-seed.js';
+import { progressBar, seedRoster, seedVisits } from './bench-seed.js';
 
 export interface BenchReportsOptions {
   issues?: number;
@@ -38,10 +38,7 @@ const MB = 1024 * 1024;
 const CATEGORIES = ['就业', '教育', '医疗', '养老', '社会保障', '社会治理', '环境保护', '权益保障', '基础设施', '助企纾困', '信访', '其他'];
 
 function bar(label: string, total: number, on: boolean): SingleBar | undefined {
-  if (!on) return undefined;
-  const b = new SingleBar({ format: `${label} [{bar}] {percentage}% {value}/{total}`, stream: process.stderr }, Presets.shades_classic);
-  b.start(total, 0);
-  return b;
+  return on ? progressBar(label, total) : undefined;
 }
 
 /**

@@ -1,7 +1,19 @@
-/** Fast raw seeding of benchmark databases (the command path itself is measured separately). */
-import type { SingleBar } from 'cli-progress';
+/** Shared by the benchmarks: fast raw seeding (the command path is measured separately), progress, percentiles. */
+import { Presets, SingleBar } from 'cli-progress';
 import { addDays } from '../bot/time.js';
 import type { Db } from '../storage/db.js';
+
+/** A progress bar on stderr (stdout carries the figures). */
+export function progressBar(label: string, total: number): SingleBar {
+  const b = new SingleBar({ format: `${label} [{bar}] {percentage}% {value}/{total}`, stream: process.stderr }, Presets.shades_classic);
+  b.start(total, 0);
+  return b;
+}
+
+/** The p-th percentile of values sorted ascending; 0 for none. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0;
+}
 
 const KINDS = ['household', 'village', 'residency', 'enterprise', 'meeting', 'briefing', 'talk', 'other'];
 

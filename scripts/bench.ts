@@ -12,7 +12,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SingleBar, Presets } from 'cli-progress';
 import { testConfig } from '../bot/config.js';
 import { createLogger } from '../bot/logger.js';
 import { makeEvent } from '../bot/event.js';
@@ -20,23 +19,13 @@ import { addDays, localDate } from '../bot/time.js';
 import { openDb, type Db } from '../storage/db.js';
 import { createApp } from './app.js';
 import { installPresets } from '../storage/quotas.js';
-import { seedRoster, seedVisits } from './bench-seed.js';
+import { percentile, progressBar, seedRoster, seedVisits } from './bench-seed.js';
 
 export interface BenchOptions {
   visits: string; cadres: string; bigVisits: string; bigCadres: string; bigUnits: string; concurrency?: string; remindCadres?: string; remindUnits?: string; feishuRequests?: string; only?: string;
 }
 
 const log = createLogger('silent');
-
-function bar(label: string, total: number): SingleBar {
-  const b = new SingleBar({ format: `${label} [{bar}] {percentage}% {value}/{total}`, noTTYOutput: false, stream: process.stderr }, Presets.shades_classic);
-  b.start(total, 0);
-  return b;
-}
-
-export function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 
@@ -50,7 +39,7 @@ async function benchCommands(o: BenchOptions): Promise<void> {
   const places = ['石门村', '东关社区', '西河村', '南山村', '北街社区'];
   const kinds = ['入户', '到村', '驻村', '企业', '座谈', '宣讲', '谈心'];
   const lat: number[] = [];
-  const b = bar('(a) /走访', n);
+  const b = progressBar('(a) /走访', n);
   const at = new Date();
   const lanes = Number(o.concurrency ?? 32);
   let ok = 0, next = 0;
@@ -87,7 +76,7 @@ async function benchStats(o: BenchOptions): Promise<void> {
   const today = localDate(new Date());
   seedRoster(db, units, cadres);
   installPresets(db, Date.now());
-  const b = bar('(b) 生成走访记录', visits);
+  const b = progressBar('(b) 生成走访记录', visits);
   seedVisits(db, visits, cadres, units, today, b);
   b.stop();
   db.$client.pragma('optimize');
@@ -120,7 +109,7 @@ async function benchReminders(o: BenchOptions): Promise<void> {
   const at = new Date('2026-11-27T09:00:00+08:00'); // a Friday, the month's second nudge day
   seedRoster(db, units, cadres);
   installPresets(db, Date.now());
-  const b = bar('(c) 生成本月走访记录', cadres * 2);
+  const b = progressBar('(c) 生成本月走访记录', cadres * 2);
   seedVisits(db, cadres * 2, cadres, units, '2026-11-27', b, 30);
   b.stop();
   const { Outbound } = await import('../bot/outbound.js');
@@ -139,7 +128,7 @@ async function benchReminders(o: BenchOptions): Promise<void> {
   const queued = await scheduler.enqueueUndelivered();
   const jobs = await scheduler.queue.count();
   const t2 = performance.now();
-  const d = bar('(c) 投递', queued);
+  const d = progressBar('(c) 投递', queued);
   scheduler.startWorker();
   while (delivered < queued) { await new Promise((r) => setTimeout(r, 100)); d.update(delivered); }
   const t3 = performance.now();

@@ -24,7 +24,7 @@ import { loadReminderSettings } from '../storage/reminder-settings.js';
 import { undeliveredKeys } from '../storage/reminders.js';
 import { deliverMany, runPass } from '../jobs/pass.js';
 import { createApp } from './app.js';
-import { seedRoster } from './bench-seed.js';
+import { percentile, seedRoster } from './bench-seed.js';
 
 export interface SoakOptions {
   minutes: number;
@@ -51,12 +51,7 @@ const T = {
 const PLACES = ['石门村', '东关社区', '西河村', '南山村', '北街社区', '县福利院', '城关镇'];
 const KINDS = ['入户', '到村', '驻村', '企业', '座谈', '宣讲', '谈心'];
 
-function percentile(xs: Float64Array | number[], p: number): number {
-  if (!xs.length) return 0;
-  const s = Float64Array.from(xs).sort();
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
-
+const pct = (xs: Float64Array | number[], p: number) => percentile(Float64Array.from(xs).sort(), p);
 const mb = (bytes: number) => bytes / 1_048_576;
 
 /** Runs the soak; resolves true when memory stayed flat (or the run was too short to tell). */
@@ -148,7 +143,7 @@ export async function runSoak(o: SoakOptions): Promise<boolean> {
       const mem = process.memoryUsage();
       samples.push({ t: elapsed, rss: mb(mem.rss) });
       const win = all.subarray(windowStart, n);
-      write(`  ${clockText(elapsed)}  ${mb(mem.rss).toFixed(0).padStart(7)}  ${mb(mem.heapUsed).toFixed(0).padStart(6)}  ${String(win.length).padStart(8)}  ${percentile(win, 50).toFixed(2).padStart(7)}  ${percentile(win, 99).toFixed(2).padStart(7)}  ${percentile(win, 100).toFixed(1).padStart(8)}  ${percentile(queries.subarray(queryWindowStart, nq), 99).toFixed(2).padStart(11)}  ${n}`);
+      write(`  ${clockText(elapsed)}  ${mb(mem.rss).toFixed(0).padStart(7)}  ${mb(mem.heapUsed).toFixed(0).padStart(6)}  ${String(win.length).padStart(8)}  ${pct(win, 50).toFixed(2).padStart(7)}  ${pct(win, 99).toFixed(2).padStart(7)}  ${pct(win, 100).toFixed(1).padStart(8)}  ${pct(queries.subarray(queryWindowStart, nq), 99).toFixed(2).padStart(11)}  ${n}`);
       windowStart = n;
       queryWindowStart = nq;
     }
@@ -157,7 +152,7 @@ export async function runSoak(o: SoakOptions): Promise<boolean> {
   await Promise.all([...pending]);
   const secs = (performance.now() - t0) / 1000;
   const done = all.subarray(0, n);
-  write(T.summary(n, secs, percentile(done, 50), percentile(done, 99), percentile(done, 100), percentile(queries.subarray(0, nq), 99), failed));
+  write(T.summary(n, secs, pct(done, 50), pct(done, 99), pct(done, 100), pct(queries.subarray(0, nq), 99), failed));
   const count = (t: string) => db.$client.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number;
   write(T.rows(count('visits'), count('volunteers'), count('issues'), count('reminders')));
 
