@@ -212,3 +212,64 @@ export const reminders = sqliteTable('reminders', {
   attempts: integer('attempts').notNull().default(0),
   lastError: text('last_error'),
 }, (t) => [index('reminders_undelivered').on(t.deliveredAt, t.createdAt), index('reminders_due').on(t.dueDate, t.kind)]);
+
+/**
+ * The reply outbox. Each addressed reply of a handled message is written in the transaction that
+ * claims the message id (`inbound_messages`), under a key stable across redeliveries and
+ * restarts (`platform:messageId:index`), and delivered from here with retries. A row ends either
+ * delivered (`deliveredAt`) or undeliverable (`failedAt`, after a permanent platform error or the
+ * last attempt); neither is ever sent again.
+ */
+export const outbox = sqliteTable('outbox', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  key: text('key').notNull(),
+  /** The inbound message the reply answers; its replies go out in `idx` order. */
+  platform: text('platform').notNull(),
+  messageId: text('message_id').notNull(),
+  idx: integer('idx').notNull(),
+  /** JSON of the addressed outgoing message (bot/outgoing.ts). */
+  message: text('message').notNull(),
+  createdAt: integer('created_at').notNull(),
+  /** Not before this instant (backoff after a failed attempt). */
+  dueAt: integer('due_at').notNull(),
+  claimedAt: integer('claimed_at'),
+  attempts: integer('attempts').notNull().default(0),
+  deliveredAt: integer('delivered_at'),
+  failedAt: integer('failed_at'),
+  lastError: text('last_error'),
+}, (t) => [
+  uniqueIndex('outbox_key').on(t.key),
+  index('outbox_source').on(t.platform, t.messageId, t.idx),
+  index('outbox_pending').on(t.dueAt).where(sql`delivered_at IS NULL AND failed_at IS NULL`),
+]);
+
+/**
+ * Request proofs seen once (a DingTalk HTTP `(timestamp, sign)` pair): kept until `expiresAt`, the
+ * end of the window in which the proof would be accepted, so a captured pair cannot carry a second
+ * body — across restarts too.
+ */
+export const seenProofs = sqliteTable('seen_proofs', {
+  scope: text('scope').notNull(),
+  proof: text('proof').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.scope, t.proof] }), index('seen_proofs_expiry').on(t.expiresAt)]);
+
+/**
+ * Evidence attached to a record (SPEC §4): the platform's file key and metadata; `path` and
+ * `bytes` only when the deployment stores the bytes (`MINQING_EVIDENCE=store`).
+ */
+export const evidence = sqliteTable('evidence', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  recordKind: text('record_kind', { enum: ['visit', 'volunteer', 'issue'] }).notNull(),
+  recordId: integer('record_id').notNull(),
+  cadreId: integer('cadre_id').notNull(),
+  kind: text('kind').notNull(),
+  platform: text('platform').notNull(),
+  messageId: text('message_id'),
+  fileKey: text('file_key').notNull(),
+  name: text('name'),
+  meta: text('meta'),
+  path: text('path'),
+  bytes: integer('bytes'),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [index('evidence_record').on(t.recordKind, t.recordId), uniqueIndex('evidence_source').on(t.platform, t.messageId, t.fileKey)]);
