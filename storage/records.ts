@@ -1,7 +1,7 @@
 /** Visits and volunteer records: written once, verified or returned by a lead, voided on /撤销. */
 import { and, desc, eq, gte, isNull, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
-import { issues, visits, volunteers } from './schema.js';
+import { issues, recordEdits, visits, volunteers } from './schema.js';
 import { prepared } from './prepared.js';
 import type { Origin, Visit, Volunteer } from './types.js';
 
@@ -9,7 +9,7 @@ export type NewVisit = Omit<typeof visits.$inferInsert, 'id' | 'platform' | 'cha
 export type NewVolunteer = Omit<typeof volunteers.$inferInsert, 'id' | 'platform' | 'chatId' | 'messageId' | 'createdAt'>;
 
 
-const VISIT_COLS = ['cadre_id', 'unit_id', 'date', 'hours', 'place', 'status', 'backdated', 'kind', 'households', 'content', 'evidence', 'platform', 'chat_id', 'message_id', 'created_at'] as const;
+const VISIT_COLS = ['cadre_id', 'unit_id', 'date', 'hours', 'place', 'status', 'backdated', 'kind', 'households', 'content', 'evidence', 'time_of_day', 'platform', 'chat_id', 'message_id', 'created_at'] as const;
 const VOLUNTEER_COLS = ['cadre_id', 'unit_id', 'date', 'hours', 'place', 'status', 'backdated', 'activity', 'platform', 'chat_id', 'message_id', 'created_at'] as const;
 const insertSql = (table: string, cols: readonly string[]) =>
   `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) RETURNING id`;
@@ -18,7 +18,7 @@ const insertSql = (table: string, cols: readonly string[]) =>
 export function insertVisit(db: Db, v: NewVisit, o: Origin): number {
   const q = prepared(db, 'insertVisit', (d) => d.$client.prepare(insertSql('visits', VISIT_COLS)).pluck());
   return q.get(v.cadreId, v.unitId, v.date, v.hours, v.place, v.status ?? 'ok', v.backdated ? 1 : 0, v.kind, v.households ?? 0,
-    v.content ?? '', v.evidence ?? null, o.platform, o.chatId, o.messageId, o.at) as number;
+    v.content ?? '', v.evidence ?? null, v.timeOfDay ?? null, o.platform, o.chatId, o.messageId, o.at) as number;
 }
 
 export function insertVolunteer(db: Db, v: NewVolunteer, o: Origin): number {
@@ -66,4 +66,28 @@ export function visitTotals(db: Db, cadreId: number, from: string, to: string): 
     `SELECT count(*) AS count, coalesce(sum(hours), 0) AS hours FROM visits
      WHERE cadre_id = ? AND date BETWEEN ? AND ? AND voided_at IS NULL AND status IN ('ok','verified')`));
   return q.get(cadreId, from, to) as { count: number; hours: number };
+}
+
+export type VisitPatch = Partial<Pick<Visit, 'date' | 'timeOfDay' | 'place' | 'kind' | 'hours' | 'households' | 'content' | 'status' | 'backdated'>>;
+export type VolunteerPatch = Partial<Pick<Volunteer, 'date' | 'place' | 'hours' | 'activity' | 'status' | 'backdated'>>;
+
+/**
+ * /修改: changes fields of a record and writes one audit row per changed field, old and new
+ * value, in the caller's transaction.
+ */
+export function editRecord(db: Db, type: 'visit' | 'volunteer', id: number, patch: VisitPatch | VolunteerPatch, by: number, at: number): string[] {
+  const t = type === 'visit' ? visits : volunteers;
+  const before = (type === 'visit' ? visitById(db, id) : volunteerById(db, id)) as Record<string, unknown> | undefined;
+  if (!before) return [];
+  const changed = Object.entries(patch).filter(([k, v]) => v !== undefined && before[k] !== v);
+  if (!changed.length) return [];
+  db.update(t).set(Object.fromEntries(changed)).where(eq(t.id, id)).run();
+  for (const [field, v] of changed) {
+    db.insert(recordEdits).values({ recordKind: type, recordId: id, cadreId: by, field, oldValue: before[field] == null ? null : String(before[field]), newValue: v == null ? null : String(v), at }).run();
+  }
+  return changed.map(([k]) => k);
+}
+
+export function editsOf(db: Db, type: 'visit' | 'volunteer', id: number): Array<typeof recordEdits.$inferSelect> {
+  return db.select().from(recordEdits).where(and(eq(recordEdits.recordKind, type), eq(recordEdits.recordId, id))).all();
 }

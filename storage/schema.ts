@@ -96,6 +96,8 @@ export const visits = sqliteTable('visits', {
   kind: text('kind').notNull(),
   households: integer('households').notNull().default(0),
   content: text('content').notNull().default(''),
+  /** 上午 / 中午 / 下午 / 晚上 when the cadre said so (`昨天下午`); the date alone otherwise. */
+  timeOfDay: text('time_of_day'),
   contactPointId: integer('contact_point_id'),
   evidence: text('evidence'),
 }, (t) => [
@@ -273,3 +275,33 @@ export const evidence = sqliteTable('evidence', {
   bytes: integer('bytes'),
   createdAt: integer('created_at').notNull(),
 }, (t) => [index('evidence_record').on(t.recordKind, t.recordId), uniqueIndex('evidence_source').on(t.platform, t.messageId, t.fileKey)]);
+
+/**
+ * A half-read record waiting for one answer (issue 10): what was understood so far and the field
+ * asked for. One per cadre and chat; expires after 30 minutes; the record it becomes is written
+ * in the same transaction that deletes it.
+ */
+export const drafts = sqliteTable('drafts', {
+  platform: text('platform').notNull(),
+  chatId: text('chat_id').notNull(),
+  senderId: text('sender_id').notNull(),
+  command: text('command').notNull(),
+  /** Canonical raw strings per argument key (JSON). */
+  raw: text('raw').notNull(),
+  /** The questions still open, the first being asked now (JSON). */
+  asks: text('asks').notNull(),
+  createdAt: integer('created_at').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.platform, t.chatId, t.senderId] })]);
+
+/** Audit of /修改: every field a cadre corrected on their own record, with the old and new value. */
+export const recordEdits = sqliteTable('record_edits', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  recordKind: text('record_kind', { enum: ['visit', 'volunteer'] }).notNull(),
+  recordId: integer('record_id').notNull(),
+  cadreId: integer('cadre_id').notNull(),
+  field: text('field').notNull(),
+  oldValue: text('old_value'),
+  newValue: text('new_value'),
+  at: integer('at').notNull(),
+}, (t) => [index('record_edits_record').on(t.recordKind, t.recordId)]);
