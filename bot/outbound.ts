@@ -8,11 +8,16 @@
  */
 import type { Logger } from 'pino';
 import type { Reply } from './reply.js';
+import { outgoingOf, type Outgoing } from './outgoing.js';
 
-/** What an adapter provides to deliver a reply; `key` is an idempotency key (Feishu `uuid`). */
+/**
+ * What an adapter provides to deliver an addressed message; `key` is an idempotency key (Feishu
+ * `uuid`). A refusal a retry cannot cure is thrown as a `PlatformError` with `permanent: true`
+ * (bot/delivery.ts); anything else thrown is retried.
+ */
 export interface Sender {
   platform: string;
-  send(reply: Reply, key: string): Promise<void>;
+  send(msg: Outgoing, key: string): Promise<void>;
 }
 
 export interface Window { max: number; ms: number }
@@ -67,9 +72,13 @@ export class Outbound {
     return this.senders.has(platform);
   }
 
-  /** Delivers one reply; waits for the target's rate limit; throws when the platform fails. */
-  async send(reply: Reply, key: string): Promise<void> {
-    const platform = reply.platform ?? 'console';
+  /**
+   * Delivers one message; waits for the target's rate limit; throws when the platform fails. An
+   * addressed `Reply` (reminders) is read as an outgoing message to a user (direct) or a group.
+   */
+  async send(reply: Reply | Outgoing, key: string): Promise<void> {
+    const msg = outgoingOf({ platform: 'console', ...reply } as Reply);
+    const platform = msg.platform;
     const sender = this.senders.get(platform);
     if (!sender) throw new Error(`no sender for platform ${platform}`);
     let limiter = this.limiters.get(platform);
@@ -77,11 +86,11 @@ export class Outbound {
       limiter = new Limiter((this.opts.limits ?? DEFAULT_LIMITS)[platform] ?? []);
       this.limiters.set(platform, limiter);
     }
-    const wait = limiter.reserve(`${reply.to}:${reply.target}`);
+    const wait = limiter.reserve(`${msg.to}:${msg.target}`);
     if (wait > 0) {
       this.opts.log.debug({ platform, wait }, 'rate limit: message delayed');
       await (this.opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(wait);
     }
-    await sender.send(reply, key);
+    await sender.send(msg, key);
   }
 }

@@ -16,6 +16,7 @@ import { inGroupCommit } from '../storage/db.js';
 import { cadreByAccount, unitOfChat } from '../storage/identity.js';
 import { addressCadre } from './address.js';
 import { claimMessage, recordedReplies } from '../storage/inbound.js';
+import { outboxJson } from './outgoing.js';
 import type { Cadre } from '../storage/types.js';
 
 const DUPLICATE = new Error('message already handled');
@@ -64,7 +65,7 @@ async function write(event: BotEvent, deps: Deps, parsed: Parsed): Promise<Reply
       const out = finalize(event, deps, result);
       // Claimed last, in the same transaction: if another worker handled this message
       // meanwhile, everything above is rolled back and its replies are returned instead.
-      if (id && !claimMessage(db, event.platform, id, event.at.getTime(), JSON.stringify(out))) throw DUPLICATE;
+      if (id && !claimMessage(db, event.platform, id, event.at.getTime(), JSON.stringify(out), outboxJson(event, out))) throw DUPLICATE;
       return out;
     });
   } catch (e) {
@@ -170,7 +171,7 @@ function finalize(event: BotEvent, deps: Deps, result: HandlerResult): Reply[] {
 function remember(event: BotEvent, deps: Deps, replies: Reply[]): Reply[] {
   if (!event.messageId) return replies;
   const json = JSON.stringify(replies);
-  if (claimMessage(deps.db, event.platform, event.messageId, event.at.getTime(), json)) return replies;
+  if (claimMessage(deps.db, event.platform, event.messageId, event.at.getTime(), json, outboxJson(event, replies))) return replies;
   return JSON.parse(recordedReplies(deps.db, event.platform, event.messageId) ?? json) as Reply[];
 }
 

@@ -11,11 +11,18 @@ import { handleEvent } from '../bot/router.js';
 import type { BotEvent } from '../bot/event.js';
 import type { Reply } from '../bot/reply.js';
 import { openDb, type Db } from '../storage/db.js';
+import { firstSeen } from '../storage/proofs.js';
+import type { AdapterDeps } from '../bot/adapters/common.js';
 import { allCommands } from './commands.js';
 
 export interface App {
   deps: Deps;
   handle(e: BotEvent): Promise<Reply[]>;
+  /**
+   * What the adapters get besides `handle`: the durable replay guard, and the reply outbox once
+   * the outbound path exists (set by whoever starts the platforms).
+   */
+  adapterDeps: Pick<AdapterDeps, 'outbox' | 'firstSeen'>;
   close(): void;
 }
 
@@ -27,6 +34,7 @@ export function createApp(config: Config, opts: { db?: Db; log?: Logger } = {}):
   return {
     deps,
     handle: (e) => handleEvent(e, deps),
+    adapterDeps: { firstSeen: (scope, proof, expiresAt) => firstSeen(db, scope, proof, expiresAt, Date.now()) },
     close: () => { if (!opts.db) db.$client.close(); },
   };
 }

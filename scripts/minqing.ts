@@ -18,6 +18,7 @@ import { Outbound, type Sender } from '../bot/outbound.js';
 import { consoleSender } from '../bot/adapters/console/sender.js';
 import { ensureRedis, RedisUnavailable } from '../jobs/redis.js';
 import { Scheduler } from '../jobs/scheduler.js';
+import { ReplyDelivery } from '../bot/delivery.js';
 
 function config(): Config {
   try {
@@ -56,11 +57,16 @@ async function runPlatforms(cfg: Config, o: { demo?: boolean; reminders?: boolea
   const app = createApp(cfg, { log });
   if (o.demo) seedDemo(app.deps.db);
   const outbound = new Outbound({ log });
+  // Replies are delivered from the outbox in SQLite: with or without Redis and reminders.
+  const delivery = new ReplyDelivery({ db: app.deps.db, send: (m, k) => outbound.send(m, k), log });
+  app.adapterDeps.outbox = delivery;
   const platforms = await startPlatforms(cfg, app, log, outbound);
+  delivery.start();
   const runtime = o.reminders === false ? undefined : await startReminders(cfg, app, log, [], outbound);
   process.stderr.write(`民情已启动：${platforms.describe.join('；')}${runtime ? '；提醒调度运行中' : ''}\n`);
   await new Promise<void>((res) => { process.once('SIGINT', res); process.once('SIGTERM', res); });
   await platforms.stop();
+  await delivery.stop();
   await runtime?.stop();
   app.close();
 }

@@ -12,7 +12,7 @@ import type { App } from './app.js';
 export interface Running { stop(): Promise<void>; describe: string[] }
 
 export async function startPlatforms(cfg: Config, app: App, log: Logger, outbound: Outbound): Promise<Running> {
-  const deps: AdapterDeps = { handle: app.handle, log, send: (r, k) => outbound.send(r, k) };
+  const deps: AdapterDeps = { handle: app.handle, log, send: (r, k) => outbound.send(r, k), ...app.adapterDeps };
   const forms = formsFromCommands(app.deps.registry.commands);
   const http = new HttpServer({ log, bodyLimit: cfg.MINQING_HTTP_BODY_LIMIT });
   const stops: Array<() => Promise<void> | void> = [];

@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { BotEvent } from '../event.js';
 import type { Reply } from '../reply.js';
+import type { Outgoing } from '../outgoing.js';
 import { usageOf, type ArgDefs, type CommandDef } from '../command.js';
 
 /** Handed to every adapter by the composition root. */
@@ -16,6 +17,17 @@ export interface AdapterDeps {
   log: Logger;
   /** `Outbound.send`: every reply goes through the per-target limiter. */
   send: (reply: Reply, key: string) => Promise<void>;
+  /**
+   * The reply outbox (`ReplyDelivery` in bot/delivery.ts). When present, the replies of a message
+   * the router recorded are delivered from it — with retries, and never again for a redelivery;
+   * replies it did not record (a fault's apology) are sent once directly.
+   */
+  outbox?: { settle(platform: string, messageId: string | undefined, replies: Array<Reply | Outgoing>, origin: { chatId: string; direct: boolean; senderId?: string }): Promise<void> };
+  /**
+   * Remembers a request proof (a DingTalk `(timestamp, sign)` pair) until `expiresAt`, durably;
+   * false when it was seen before, i.e. the request is a replay.
+   */
+  firstSeen?: (scope: string, proof: string, expiresAt: number) => boolean;
 }
 
 /**
@@ -103,12 +115,27 @@ export async function deliver(replies: Reply[], deps: AdapterDeps, platform: str
 export async function handleAndDeliver(event: BotEvent, deps: AdapterDeps, platform: string): Promise<Reply[] | undefined> {
   try {
     const replies = await deps.handle(event);
-    await deliver(replies, deps, platform, event.messageId ?? 'no-id', event.log);
+    if (deps.outbox) await deps.outbox.settle(event.platform, event.messageId, replies, { chatId: event.chatId, direct: event.direct, senderId: event.senderId });
+    else await deliver(replies, deps, platform, event.messageId ?? 'no-id', event.log);
     return replies;
   } catch (err) {
     event.log.error({ err }, 'event could not be handled');
     return undefined;
   }
+}
+
+/** The in-process fallback of `AdapterDeps.firstSeen`: forgotten on restart. */
+export function memoryProofs(now: () => number = Date.now): NonNullable<AdapterDeps['firstSeen']> {
+  const seen = new Map<string, number>();
+  return (scope, proof, expiresAt) => {
+    const k = `${scope}\u0000${proof}`;
+    const t = now();
+    const until = seen.get(k);
+    if (until !== undefined && until >= t) return false;
+    seen.set(k, expiresAt);
+    if (seen.size > 100_000) for (const [key, exp] of seen) if (exp < t) seen.delete(key);
+    return true;
+  };
 }
 
 /** Constant-time comparison of two strings (signatures, tokens). */

@@ -185,7 +185,7 @@ describe('DingTalk through the real core', () => {
 
 describe('DingTalk cards', () => {
   it('sends a reminder as an interactive card whose 填报 button answers with the form guide', async () => {
-    await r.dt.sender.send({ to: 'user', target: 'u2staff', platform: 'dingtalk', text: '本月还差 1 次到村走访。', actions: [{ label: '填报', command: '/走访', form: 'visit' }] }, 'quota:1:2:2026-11:20');
+    await r.dt.sender.send({ to: 'user', target: 'u2staff', platform: 'dingtalk', direct: true, text: '本月还差 1 次到村走访。', actions: [{ label: '填报', command: '/走访', form: 'visit' }] }, 'quota:1:2:2026-11:20');
     const [card] = r.fake.to('/v1.0/im/v1.0/robot/interactiveCards/send');
     expect(card.json).toMatchObject({ cardTemplateId: 'StandardCard', robotCode: 'dingrobotappkey01', singleChatReceiver: JSON.stringify({ userId: 'u2staff' }) });
     const data = JSON.parse(card.json.cardData);
@@ -219,7 +219,7 @@ describe('DingTalk cards', () => {
     const file = join(dir, '台账.xlsx');
     writeFileSync(file, 'workbook bytes');
     try {
-      await r.dt.sender.send({ to: 'chat', target: 'cidGroupShimen0001==', platform: 'dingtalk', text: '', file }, 'export:1');
+      await r.dt.sender.send({ to: 'chat', target: 'cidGroupShimen0001==', platform: 'dingtalk', direct: false, text: '', file }, 'export:1');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -239,7 +239,7 @@ describe('Feishu cards', () => {
   beforeEach(async () => { r = await rig(); });
 
   it('sends a reminder as a card with a 填报 button that opens the visit form', async () => {
-    await r.feishu.sender.send({ to: 'user', target: 'ou_u2', platform: 'feishu', text: '本月还差 1 次到村走访。', actions: [{ label: '填报', command: '/走访', form: 'visit' }] }, 'quota:1:2:2026-11:20');
+    await r.feishu.sender.send({ to: 'user', target: 'ou_u2', platform: 'feishu', direct: true, text: '本月还差 1 次到村走访。', actions: [{ label: '填报', command: '/走访', form: 'visit' }] }, 'quota:1:2:2026-11:20');
     const [card] = r.fake.delivered();
     expect(card).toMatchObject({ receive_id_type: 'open_id', receive_id: 'ou_u2', msg_type: 'interactive' });
     expect(card.content.body.elements[0]).toEqual({ tag: 'markdown', content: '本月还差 1 次到村走访。' });
@@ -290,7 +290,7 @@ describe('Feishu cards', () => {
     const file = join(dir, '台账.xlsx');
     writeFileSync(file, 'not really a workbook');
     try {
-      await r.feishu.sender.send({ to: 'chat', target: 'oc_group_shimen', platform: 'feishu', text: '台账已导出。', file }, 'export:1');
+      await r.feishu.sender.send({ to: 'chat', target: 'oc_group_shimen', platform: 'feishu', direct: false, text: '台账已导出。', file }, 'export:1');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

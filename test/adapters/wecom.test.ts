@@ -138,7 +138,7 @@ describe('WeCom through wechaty (puppet-mock) and the real core', () => {
   });
 
   it('renders a reminder with a 填报 button as the command to send', async () => {
-    await adapter.sender.send({ to: 'user', target: alice.id, platform: 'wecom', text: '本月还差 1 次到村走访。', actions: [{ label: '填报', command: '/走访', form: 'visit' }] }, 'quota:1');
+    await adapter.sender.send({ to: 'user', target: alice.id, platform: 'wecom', direct: true, text: '本月还差 1 次到村走访。', actions: [{ label: '填报', command: '/走访', form: 'visit' }] }, 'quota:1');
     const text = await eventually(() => toAlice[0], 'the reminder');
     expect(text).toBe('本月还差 1 次到村走访。\n填报：发送 /走访 [日期] 地点 [类型] 时长 [户数] [内容]');
   });
@@ -203,7 +203,9 @@ describe('WeCom app callback', () => {
     const sent = fake.to('/cgi-bin/message/send');
     expect(sent).toHaveLength(1);
     expect(sent[0].query.get('access_token')).toBe('wc-token');
-    expect(sent[0].json).toMatchObject({ touser: 'zhangsan', agentid: 1000002, msgtype: 'text', enable_duplicate_check: 1 });
+    expect(sent[0].json).toMatchObject({ touser: 'zhangsan', agentid: 1000002, msgtype: 'text' });
+    // WeCom's duplicate check compares content: it would swallow a second identical reply.
+    expect(sent[0].json).not.toHaveProperty('enable_duplicate_check');
     expect(sent[0].json.text.content).toContain('已记录走访 #V1');
     expect(xmlField(fixture('wecom', 'app-text').xml, 'MsgId')).toBe('7430123456789012345');
   });

@@ -9,7 +9,8 @@ import type { Reply } from '../../reply.js';
 import { deliver, handleAndDeliver, InFlight, SeenIds, within, type AdapterDeps, type Forms } from '../common.js';
 import { decodeCardCallback, decodeRobotMessage, PLATFORM, type CardCallback, type RobotMessage } from './decode.js';
 import { DingtalkSender } from './sender.js';
-import { verifyDingtalkRequest } from './sign.js';
+import { MAX_SKEW_MS, verifyDingtalkRequest } from './sign.js';
+import { memoryProofs } from '../common.js';
 import { startStream as openStream, type Ack } from './stream.js';
 import { formGuide } from './card.js';
 
@@ -55,6 +56,8 @@ export function createDingtalkAdapter(o: DingtalkOptions, deps: AdapterDeps): Di
   const seen = new SeenIds(20_000, 24 * 3_600_000, now);
   const inflight = new InFlight();
   const decodeOpts = { botName: o.botName, log, now };
+  // Durable when the composition root provides it (across restarts); otherwise this process only.
+  const firstSeen = deps.firstSeen ?? memoryProofs(now);
   const sender = new DingtalkSender({
     clientId: o.clientId, clientSecret: o.clientSecret, robotCode: o.robotCode ?? o.clientId,
     apiBase: o.apiBase, oapiBase: o.oapiBase, forms, log, now,
@@ -93,6 +96,12 @@ export function createDingtalkAdapter(o: DingtalkOptions, deps: AdapterDeps): Di
   async function handleCallback(req: HttpRequest): Promise<HttpResponse> {
     const v = verifyDingtalkRequest(req.headers, o.clientSecret, now());
     if (!v.ok) return { status: v.status, body: { error: 'unauthorized' }, refusal: v.reason };
+    // The sign covers only the timestamp (it is a function of it), so the timestamp is the proof:
+    // accepted once while it would be accepted at all, or a captured pair could carry any body.
+    const ts = String(req.headers.timestamp);
+    if (!firstSeen('dingtalk-http-sign', ts, Number(ts) + MAX_SKEW_MS)) {
+      return { status: 403, body: { error: 'unauthorized' }, refusal: `replayed request (timestamp ${ts} already used)` };
+    }
     const m = parse<RobotMessage>(req.body.toString('utf8'));
     if (!m || typeof m !== 'object') return { status: 400, body: { error: 'bad request' }, refusal: 'body is not JSON' };
     await take(m);

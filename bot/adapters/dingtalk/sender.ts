@@ -17,6 +17,8 @@ import { basename, extname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Sender } from '../../outbound.js';
 import type { Reply } from '../../reply.js';
+import { splitText, TEXT_LIMITS, type Outgoing } from '../../outgoing.js';
+import { networkError, PlatformError } from '../../delivery.js';
 import { sha256Hex, type Forms } from '../common.js';
 import { formsOf, replyMarkdown, standardCard } from './card.js';
 import { accountOf, PLATFORM, type RobotMessage } from './decode.js';
@@ -42,7 +44,28 @@ interface Session { direct: boolean; staffId?: string; webhook?: string; expires
 /** A webhook is used only with this much time left, so it does not expire in flight. */
 const WEBHOOK_MARGIN_MS = 10_000;
 
-class ApiError extends Error {}
+/** Each call to DingTalk gives up after this long; the outbox retries it. */
+const TIMEOUT_MS = 20_000;
+
+/**
+ * The access token died before its `expireIn`: the new API answers `code: InvalidAuthentication`
+ * ("不合法的access_token"), oapi answers errcode 40014 (invalid) or 42001 (expired)
+ * (https://open.dingtalk.com/document/orgapp/server-api-error-codes-1). Refresh and retry once.
+ */
+const TOKEN_CODES = new Set<string | number>(['InvalidAuthentication', 40014, 42001]);
+
+/**
+ * New-API refusals a retry cannot cure: no permission for the API or the robot, a malformed
+ * request, an unknown robot or conversation. Throttling codes and 5xx are retried.
+ */
+function apiError(what: string, status: number, out: Record<string, any>): PlatformError {
+  const code = out.code as string | undefined;
+  const transient = status === 429 || status >= 500 || /throttl|flowcontrol|limit/i.test(code ?? '') || (code !== undefined && TOKEN_CODES.has(code));
+  return new PlatformError({
+    platform: PLATFORM, message: `DingTalk ${what} failed: ${status} ${code ?? ''} ${out.message ?? ''}`.trim(),
+    status, code, permanent: !transient && status >= 400 && status < 500,
+  });
+}
 
 export class DingtalkSender implements Sender {
   readonly platform = PLATFORM;
@@ -79,23 +102,23 @@ export class DingtalkSender implements Sender {
     if (!this.chats.has(userId)) bounded(this.chats, userId, { direct: true, staffId: userId });
   }
 
-  async send(reply: Reply, key: string): Promise<void> {
-    if (!reply.target) throw new Error('DingTalk reply without a target');
+  async send(reply: Outgoing, key: string): Promise<void> {
     const session = reply.to === 'user' ? this.users.get(reply.target) : this.chats.get(reply.target);
     const dest: Dest = reply.to === 'user'
       ? { direct: true, id: reply.target }
-      : session?.direct ? { direct: true, id: session.staffId ?? reply.target } : { direct: false, id: reply.target };
+      : session?.direct ? { direct: true, id: session.staffId ?? reply.target }
+      // No session in memory (after a restart): the outgoing message says what the chat was.
+      : reply.direct && reply.peer ? { direct: true, id: reply.peer } : { direct: false, id: reply.target };
     const cardForms = formsOf(reply, this.o.forms);
     if (cardForms.length && (await this.sendCard(reply, dest, key))) {
       // sent as an interactive card
-    } else if (reply.text || reply.card) {
-      const body = reply.card || reply.actions?.length
-        ? { msgtype: 'markdown', markdown: replyMarkdown(reply, this.o.forms) }
-        : { msgtype: 'text', text: { content: reply.text } };
-      if (!(await this.viaWebhook(session, body))) {
-        await this.viaApi(dest, body.msgtype === 'text'
-          ? { msgKey: 'sampleText', msgParam: { content: reply.text } }
-          : { msgKey: 'sampleMarkdown', msgParam: (body as { markdown: unknown }).markdown });
+    } else if (reply.card || reply.actions?.length) {
+      const markdown = replyMarkdown(reply, this.o.forms);
+      if (!(await this.viaWebhook(session, { msgtype: 'markdown', markdown }))) await this.viaApi(dest, { msgKey: 'sampleMarkdown', msgParam: markdown });
+    } else if (reply.text) {
+      // msgParam is limited to 15,000 bytes (robot group-message API): a long text goes in parts.
+      for (const content of splitText(reply.text, TEXT_LIMITS.dingtalk)) {
+        if (!(await this.viaWebhook(session, { msgtype: 'text', text: { content } }))) await this.viaApi(dest, { msgKey: 'sampleText', msgParam: { content } });
       }
     }
     if (reply.image) await this.viaApi(dest, { msgKey: 'sampleImageMsg', msgParam: { photoURL: await this.upload(reply.image, 'image') } });
@@ -108,7 +131,7 @@ export class DingtalkSender implements Sender {
   private async viaWebhook(s: Session | undefined, body: unknown): Promise<boolean> {
     if (!s?.webhook || !s.expires || s.expires - WEBHOOK_MARGIN_MS <= this.now()) return false;
     try {
-      const res = await fetch(s.webhook, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(s.webhook, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(TIMEOUT_MS) });
       const out = await res.json().catch(() => ({})) as { errcode?: number; errmsg?: string };
       if (res.ok && (out.errcode ?? 0) === 0) return true;
       this.o.log.warn({ status: res.status, errcode: out.errcode, errmsg: out.errmsg }, 'session webhook refused the reply: using the robot API');
@@ -122,8 +145,8 @@ export class DingtalkSender implements Sender {
     const msgParam = JSON.stringify(m.msgParam);
     if (dest.direct) {
       const out = await this.api('/v1.0/robot/oToMessages/batchSend', { robotCode: this.o.robotCode, userIds: [dest.id], msgKey: m.msgKey, msgParam });
-      if (out.flowControlledStaffIdList?.length) throw new ApiError(`DingTalk flow control for ${dest.id}: message not sent`);
-      if (out.invalidStaffIdList?.length) throw new ApiError(`DingTalk does not know user ${dest.id}`);
+      if (out.flowControlledStaffIdList?.length) throw new PlatformError({ platform: PLATFORM, message: `DingTalk flow control for ${dest.id}: message not sent`, code: 'flowControlled' });
+      if (out.invalidStaffIdList?.length) throw new PlatformError({ platform: PLATFORM, message: `DingTalk does not know user ${dest.id}`, code: 'invalidStaffId', permanent: true });
     } else {
       await this.api('/v1.0/robot/groupMessages/send', { robotCode: this.o.robotCode, openConversationId: dest.id, msgKey: m.msgKey, msgParam });
     }
@@ -147,38 +170,66 @@ export class DingtalkSender implements Sender {
     }
   }
 
+  /** One robot API call; a token invalidated early is dropped and the call made once more. */
   private async api(path: string, body: unknown): Promise<Record<string, any>> {
-    const res = await fetch(this.apiBase + path, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'x-acs-dingtalk-access-token': await this.accessToken() },
-      body: JSON.stringify(body),
-    });
-    const out = await res.json().catch(() => ({})) as Record<string, any>;
-    if (!res.ok) throw new ApiError(`DingTalk ${path} failed: ${res.status} ${out.code ?? ''} ${out.message ?? ''}`.trim());
-    return out;
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(this.apiBase + path, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'x-acs-dingtalk-access-token': await this.accessToken() },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(TIMEOUT_MS),
+        });
+      } catch (err) {
+        if (err instanceof PlatformError) throw err;
+        throw networkError(PLATFORM, `DingTalk ${path}`, err);
+      }
+      const out = await res.json().catch(() => ({})) as Record<string, any>;
+      if (res.ok) return out;
+      if (attempt === 0 && TOKEN_CODES.has(out.code)) {
+        this.o.log.warn({ code: out.code }, 'DingTalk token invalidated early: fetching a new one');
+        this.token = undefined;
+        continue;
+      }
+      throw apiError(path, res.status, out);
+    }
   }
 
   private async accessToken(): Promise<string> {
     if (this.token && this.token.expires - 300_000 > this.now()) return this.token.value;
-    const res = await fetch(`${this.apiBase}/v1.0/oauth2/accessToken`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ appKey: this.o.clientId, appSecret: this.o.clientSecret }),
-    });
+    let res: Response;
+    try {
+      res = await fetch(`${this.apiBase}/v1.0/oauth2/accessToken`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ appKey: this.o.clientId, appSecret: this.o.clientSecret }),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch (err) {
+      throw networkError(PLATFORM, 'DingTalk access token', err);
+    }
     const out = await res.json().catch(() => ({})) as { accessToken?: string; expireIn?: number; message?: string };
-    if (!res.ok || !out.accessToken) throw new ApiError(`DingTalk access token refused: ${res.status} ${out.message ?? ''}`.trim());
+    // A refused secret is a configuration error, but retried: fixing the config then delivers.
+    if (!res.ok || !out.accessToken) throw new PlatformError({ platform: PLATFORM, message: `DingTalk access token refused: ${res.status} ${out.message ?? ''}`.trim(), status: res.status });
     this.token = { value: out.accessToken, expires: this.now() + (out.expireIn ?? 7200) * 1000 };
     return out.accessToken;
   }
 
   private async upload(path: string, type: 'file' | 'image'): Promise<string> {
-    const form = new FormData();
-    form.append('media', new Blob([await readFile(path)]), basename(path));
-    const url = `${this.oapiBase}/media/upload?access_token=${encodeURIComponent(await this.accessToken())}&type=${type}`;
-    const res = await fetch(url, { method: 'POST', body: form });
-    const out = await res.json().catch(() => ({})) as { errcode?: number; errmsg?: string; media_id?: string };
-    if (!res.ok || out.errcode || !out.media_id) throw new ApiError(`DingTalk upload of ${basename(path)} failed: ${out.errcode ?? res.status} ${out.errmsg ?? ''}`.trim());
-    return out.media_id;
+    const bytes = await readFile(path);
+    for (let attempt = 0; ; attempt++) {
+      const form = new FormData();
+      form.append('media', new Blob([bytes]), basename(path));
+      const url = `${this.oapiBase}/media/upload?access_token=${encodeURIComponent(await this.accessToken())}&type=${type}`;
+      let res: Response;
+      try { res = await fetch(url, { method: 'POST', body: form, signal: AbortSignal.timeout(TIMEOUT_MS * 3) }); } catch (err) { throw networkError(PLATFORM, 'DingTalk upload', err); }
+      const out = await res.json().catch(() => ({})) as { errcode?: number; errmsg?: string; media_id?: string };
+      if (res.ok && !out.errcode && out.media_id) return out.media_id;
+      if (attempt === 0 && out.errcode !== undefined && TOKEN_CODES.has(out.errcode)) { this.token = undefined; continue; }
+      const transient = !res.ok && (res.status === 429 || res.status >= 500) || out.errcode === -1;
+      throw new PlatformError({ platform: PLATFORM, message: `DingTalk upload of ${basename(path)} failed: ${out.errcode ?? res.status} ${out.errmsg ?? ''}`.trim(), status: res.status, code: out.errcode, permanent: !transient });
+    }
   }
 }
 

@@ -152,6 +152,11 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
     if (payload.type === 'url_verification') return { status: 200, body: { challenge: payload.challenge } };
     // Only the URL check comes unsigned; an unsigned event could be a replay of any old body.
     if (signature === undefined) return refuse(401, 'unsigned event');
+    // The app an event is for (PLATFORMS.md): one Encrypt Key shared by two apps must not let the
+    // other app's events in. v2 events carry it in the header, old card callbacks at the top.
+    const appId = payload.header?.app_id ?? payload.app_id;
+    if (appId !== undefined && (typeof appId !== 'string' || !safeEqual(appId, o.appId))) return refuse(401, `event for another app (${String(appId)})`);
+    if (appId === undefined && payload.schema === '2.0') return refuse(401, 'event without app_id');
     const result = await dispatcher.invoke(payload, { needCheck: false });
     return { status: 200, body: result && typeof result === 'object' ? result : {} };
   }

@@ -1,7 +1,9 @@
 /**
  * WeCom self-built app (自建应用) over its HTTP callback — the server-API alternative to wechaty.
  * Members chat one-to-one with the app; messages arrive encrypted at `/wecom/callback`, replies
- * go out through `message/send` with `enable_duplicate_check`.
+ * go out through `message/send`. Without `enable_duplicate_check`: WeCom compares the request's
+ * content, not our key, so a second identical reply (the same `/我的`, the same error) within the
+ * interval would be dropped; the outbox already keeps a reply from being sent twice.
  *
  * Callback: https://developer.work.weixin.qq.com/document/path/90930
  * Send: https://developer.work.weixin.qq.com/document/path/90236
@@ -10,11 +12,30 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { HttpRequest, HttpResponse, RouteDef } from '../../http-server.js';
 import type { Sender } from '../../outbound.js';
-import type { Reply } from '../../reply.js';
+import { splitText, TEXT_LIMITS, type Outgoing } from '../../outgoing.js';
+import { networkError, PlatformError } from '../../delivery.js';
 import { makeEvent, type BotEvent } from '../../event.js';
 import { handleAndDeliver, InFlight, instant, safeEqual, SeenIds, within, type AdapterDeps, type Forms } from '../common.js';
 import { decryptWecom, verifyWecomSignature, xmlField } from './crypto.js';
 import { replyText } from './wechaty.js';
+
+/** Each call to WeCom gives up after this long; the outbox retries it. */
+const TIMEOUT_MS = 20_000;
+
+/**
+ * errcodes of a token that died before `expires_in` (https://developer.work.weixin.qq.com/document/path/90313):
+ * 40014 invalid access_token, 42001 access_token expired, 40001 invalid credential (a secret or
+ * token no longer valid), 41001 access_token missing. A new token is fetched and the call made once more.
+ */
+export const WECOM_TOKEN_CODES = new Set([40001, 40014, 41001, 42001]);
+
+/**
+ * Refusals a retry cannot cure (same table): 81013 no valid receiver (unknown or out of the app's
+ * scope), 60011 no permission, 60111 unknown userid, 40003 invalid userid, 48002 API forbidden,
+ * 301002 no permission for the member, 44004 empty text, 40058 bad parameter. Others
+ * (-1 system busy, 45009 frequency limit, …) are retried.
+ */
+export const WECOM_PERMANENT_CODES = new Set([81013, 60011, 60111, 40003, 48002, 301002, 44004, 40058]);
 
 export interface WecomAppOptions {
   corpId: string;
@@ -100,40 +121,63 @@ export function createWecomAppAdapter(o: WecomAppOptions, deps: AdapterDeps): We
 
   async function accessToken(): Promise<string> {
     if (token && token.expires - 300_000 > now()) return token.value;
-    const res = await fetch(`${apiBase}/cgi-bin/gettoken?corpid=${encodeURIComponent(o.corpId)}&corpsecret=${encodeURIComponent(o.secret)}`);
+    let res: Response;
+    try {
+      res = await fetch(`${apiBase}/cgi-bin/gettoken?corpid=${encodeURIComponent(o.corpId)}&corpsecret=${encodeURIComponent(o.secret)}`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    } catch (err) { throw networkError(platform, 'WeCom gettoken', err); }
     const out = await res.json().catch(() => ({})) as { errcode?: number; errmsg?: string; access_token?: string; expires_in?: number };
-    if (!out.access_token) throw new Error(`WeCom access token refused: ${out.errcode ?? res.status} ${out.errmsg ?? ''}`.trim());
+    if (!out.access_token) throw new PlatformError({ platform, message: `WeCom access token refused: ${out.errcode ?? res.status} ${out.errmsg ?? ''}`.trim(), status: res.status, code: out.errcode });
     token = { value: out.access_token, expires: now() + (out.expires_in ?? 7200) * 1000 };
     return token.value;
   }
 
-  async function call(path: string, init: RequestInit): Promise<Record<string, any>> {
-    const res = await fetch(`${apiBase}${path}${path.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(await accessToken())}`, init);
-    const out = await res.json().catch(() => ({})) as Record<string, any>;
-    if (!res.ok || out.errcode) throw new Error(`WeCom ${path} failed: ${out.errcode ?? res.status} ${out.errmsg ?? ''}`.trim());
-    return out;
+  /** One API call; on a token invalidated early (WECOM_TOKEN_CODES) a new token and one more try. */
+  async function call(path: string, init: () => RequestInit): Promise<Record<string, any>> {
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(`${apiBase}${path}${path.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(await accessToken())}`, { ...init(), signal: AbortSignal.timeout(TIMEOUT_MS) });
+      } catch (err) {
+        if (err instanceof PlatformError) throw err;
+        throw networkError(platform, `WeCom ${path}`, err);
+      }
+      const out = await res.json().catch(() => ({})) as Record<string, any>;
+      if (res.ok && !out.errcode) return out;
+      if (attempt === 0 && WECOM_TOKEN_CODES.has(out.errcode)) {
+        log.warn({ errcode: out.errcode }, 'WeCom token invalidated early: fetching a new one');
+        token = undefined;
+        continue;
+      }
+      const transient = !res.ok ? res.status === 429 || res.status >= 500 : !WECOM_PERMANENT_CODES.has(out.errcode);
+      throw new PlatformError({
+        platform, message: `WeCom ${path.split('?')[0]} failed: ${out.errcode ?? res.status} ${out.errmsg ?? ''}`.trim(),
+        status: res.status, code: out.errcode, permanent: !transient,
+      });
+    }
   }
 
   async function post(msg: Record<string, unknown>, touser: string): Promise<void> {
-    await call('/cgi-bin/message/send', {
+    await call('/cgi-bin/message/send', () => ({
       method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ touser, agentid: Number(o.agentId), enable_duplicate_check: 1, duplicate_check_interval: 1800, ...msg }),
-    });
+      body: JSON.stringify({ touser, agentid: Number(o.agentId), ...msg }),
+    }));
   }
 
   async function upload(path: string, type: 'image' | 'file'): Promise<string> {
-    const form = new FormData();
-    form.append('media', new Blob([await readFile(path)]), basename(path));
-    return (await call(`/cgi-bin/media/upload?type=${type}`, { method: 'POST', body: form })).media_id as string;
+    const bytes = await readFile(path);
+    return (await call(`/cgi-bin/media/upload?type=${type}`, () => {
+      const form = new FormData();
+      form.append('media', new Blob([bytes]), basename(path));
+      return { method: 'POST', body: form };
+    })).media_id as string;
   }
 
   const sender: Sender = {
     platform,
-    async send(reply: Reply) {
+    async send(reply: Outgoing) {
       // App messages are one-to-one, so a chat target is the member's userid.
-      if (!reply.target) throw new Error('WeCom reply without a target');
       const text = replyText(reply, o.forms ?? {});
-      if (text) await post({ msgtype: 'text', text: { content: text } }, reply.target);
+      for (const part of text ? splitText(text, TEXT_LIMITS.wecom) : []) await post({ msgtype: 'text', text: { content: part } }, reply.target);
       if (reply.image) await post({ msgtype: 'image', image: { media_id: await upload(reply.image, 'image') } }, reply.target);
       if (reply.file) await post({ msgtype: 'file', file: { media_id: await upload(reply.file, 'file') } }, reply.target);
     },

@@ -12,6 +12,7 @@ import { FileBox } from 'file-box';
 import type { Logger } from 'pino';
 import type { Sender } from '../../outbound.js';
 import type { Reply } from '../../reply.js';
+import { splitText, TEXT_LIMITS } from '../../outgoing.js';
 import { makeEvent, type Attachment, type BotEvent } from '../../event.js';
 import { handleAndDeliver, InFlight, SeenIds, type AdapterDeps, type Forms } from '../common.js';
 
@@ -123,10 +124,9 @@ export function createWechatyAdapter(o: WechatyAdapterOptions, deps: AdapterDeps
   const sender: Sender = {
     platform: PLATFORM,
     async send(reply) {
-      if (!reply.target) throw new Error('WeCom reply without a target');
       const to = await sayTo(reply);
       const text = replyText(reply, forms);
-      if (text) await to.say(text);
+      for (const part of text ? splitText(text, TEXT_LIMITS.wecom) : []) await to.say(part);
       if (reply.image) await to.say(FileBox.fromFile(reply.image));
       if (reply.file) await to.say(FileBox.fromFile(reply.file));
     },
