@@ -8,6 +8,7 @@ import type { Reply } from './reply.js';
 import type { ArgDef } from './args.js';
 import type { LocalDate } from './time.js';
 import type { Db } from '../storage/db.js';
+import type { ReminderDefaults } from '../storage/reminder-settings.js';
 import type { Cadre, Unit } from '../storage/types.js';
 import type { Config } from './config.js';
 
@@ -20,6 +21,11 @@ export interface Deps {
   config: Config;
   log: Logger;
   registry: Registry;
+  /**
+   * The reminder settings the environment gives (MINQING_QUIET_HOURS, MINQING_CRON_*): what the
+   * scheduler runs with and /提醒 shows, under the admins' changes.
+   */
+  reminderDefaults: ReminderDefaults;
   /** Set by the composition root when a scheduler runs: /提醒 calls it after changing times. */
   onRemindersChanged?: () => void;
 }

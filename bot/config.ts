@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { existsSync } from 'node:fs';
+import type { ReminderDefaults } from '../storage/reminder-settings.js';
+import { checkPlatforms, enabledPlatforms as enabledPlatformDefs, platformConfig } from './adapters/registry.js';
 
 const accountList = z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
   .refine((xs) => xs.every((x) => /^[a-z]+:.+$/.test(x)), { message: '应为逗号分隔的 平台:账号，如 console:u1,feishu:ou_abc' });
@@ -35,54 +37,16 @@ export const configSchema = z.object({
   MINQING_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   MINQING_HTTP_HOST: z.string().default('0.0.0.0'),
   MINQING_HTTP_BODY_LIMIT: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
-  FEISHU_APP_ID: z.string().optional(),
-  FEISHU_APP_SECRET: z.string().optional(),
-  FEISHU_MODE: z.enum(['ws', 'http']).default('ws'),
-  FEISHU_ENCRYPT_KEY: z.string().optional(),
-  FEISHU_VERIFICATION_TOKEN: z.string().optional(),
-  FEISHU_BOT_OPEN_ID: z.string().optional(),
-  FEISHU_DOMAIN: z.url().optional(),
-  DINGTALK_CLIENT_ID: z.string().optional(),
-  DINGTALK_CLIENT_SECRET: z.string().optional(),
-  DINGTALK_MODE: z.enum(['stream', 'http']).default('stream'),
-  DINGTALK_ROBOT_CODE: z.string().optional(),
-  DINGTALK_API_BASE: z.url().optional(),
-  DINGTALK_OAPI_BASE: z.url().optional(),
-  WECOM_MODE: z.enum(['wechaty', 'app']).optional(),
-  WECHATY_PUPPET: z.string().optional(),
-  WECHATY_PUPPET_TOKEN: z.string().optional(),
-  WECHATY_NAME: z.string().default('minqing'),
-  WECOM_CORP_ID: z.string().optional(),
-  WECOM_AGENT_ID: z.string().optional(),
-  WECOM_SECRET: z.string().optional(),
-  WECOM_TOKEN: z.string().optional(),
-  WECOM_ENCODING_AES_KEY: z.string().length(43, { message: '应为企业微信后台生成的 43 位 EncodingAESKey' }).optional(),
-  WECOM_API_BASE: z.url().optional(),
+  // Each platform's own variables (bot/adapters/<platform>/platform.ts).
+  ...platformConfig,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export type Config = z.output<typeof configSchema>;
 
-/** A platform switched on by half its variables is a mistake worth stopping for. */
-const pairs: Array<[string, string[]]> = [
-  ['FEISHU_APP_ID', ['FEISHU_APP_SECRET']],
-  ['DINGTALK_CLIENT_ID', ['DINGTALK_CLIENT_SECRET']],
-];
-
-function checkPlatforms(c: Config): string | null {
-  const env = c as unknown as Record<string, unknown>;
-  for (const [on, needs] of pairs) for (const n of [on, ...needs]) {
-    if ([on, ...needs].some((x) => env[x]) && !env[n]) return `${n} 未设置（${on} 等变量需成对设置）`;
-  }
-  if (c.FEISHU_APP_ID && c.FEISHU_MODE === 'http' && (!c.FEISHU_ENCRYPT_KEY || !c.FEISHU_VERIFICATION_TOKEN)) return 'FEISHU_ENCRYPT_KEY 和 FEISHU_VERIFICATION_TOKEN 在 FEISHU_MODE=http 时必须设置';
-  if (c.WECOM_MODE === 'wechaty' && !c.WECHATY_PUPPET) return 'WECHATY_PUPPET 未设置（WECOM_MODE=wechaty 需要指定 puppet，如 wechaty-puppet-service）';
-  if (c.WECOM_MODE === 'app') for (const n of ['WECOM_CORP_ID', 'WECOM_AGENT_ID', 'WECOM_SECRET', 'WECOM_TOKEN', 'WECOM_ENCODING_AES_KEY'] as const) if (!c[n]) return `${n} 未设置（WECOM_MODE=app 需要）`;
-  return null;
-}
-
 /** Which platforms the configuration switches on. */
-export function enabledPlatforms(c: Config): Array<'feishu' | 'dingtalk' | 'wecom'> {
-  return [...(c.FEISHU_APP_ID ? ['feishu' as const] : []), ...(c.DINGTALK_CLIENT_ID ? ['dingtalk' as const] : []), ...(c.WECOM_MODE || c.WECHATY_PUPPET ? ['wecom' as const] : [])];
+export function enabledPlatforms(c: Config): string[] {
+  return enabledPlatformDefs(c).map((p) => p.platform);
 }
 
 export class ConfigError extends Error {}
@@ -105,9 +69,9 @@ export function testConfig(over: Partial<Config> = {}): Config {
 }
 
 /** The reminder settings the environment gives (the scheduler's defaults). */
-export function reminderDefaults(c: Config): { quietStart: string; quietEnd: string; crons: Record<string, string> } {
+export function reminderDefaults(c: Config): ReminderDefaults {
   const [quietStart, quietEnd] = c.MINQING_QUIET_HOURS.split('-');
-  const crons: Record<string, string> = {};
+  const crons: NonNullable<ReminderDefaults['crons']> = {};
   if (c.MINQING_CRON_QUOTA) crons.quota = c.MINQING_CRON_QUOTA;
   if (c.MINQING_CRON_DEADLINES) crons.deadlines = c.MINQING_CRON_DEADLINES;
   if (c.MINQING_CRON_QUARTERLY) crons.quarterly = c.MINQING_CRON_QUARTERLY;

@@ -1,6 +1,7 @@
 /**
  * The one HTTP server for platform callbacks (Feishu events and cards, DingTalk outgoing robot,
- * WeCom app callback) plus `/healthz`.
+ * WeCom app callback) plus `/healthz`, which reports each adapter's state (503 while one is not
+ * ready).
  *
  * Plain `node:http` rather than a framework: it is one dependency fewer, and every platform signs
  * the exact bytes it sent, so routes must receive the raw body untouched — body parsers in
@@ -50,6 +51,8 @@ export interface HttpServerOptions {
   headersTimeoutMs?: number;
   /** Deadline for a route's answer; platforms resend after a few seconds anyway. */
   handlerTimeoutMs?: number;
+  /** What `/healthz` answers (each adapter's state); without it, 200 `{ok: true}`. */
+  health?: () => { status: number; body: unknown };
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -103,7 +106,7 @@ export class HttpServer {
     const method = req.method ?? 'GET';
     const remote = req.socket.remoteAddress;
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) {
-      return send(res, { status: 200, body: { ok: true } });
+      return send(res, this.opts.health?.() ?? { status: 200, body: { ok: true } });
     }
     const handler = this.routes.get(`${method} ${url.pathname}`);
     if (!handler) {

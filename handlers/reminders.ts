@@ -34,7 +34,7 @@ export const remindCommand = defineCommand({
   },
   examples: ['/提醒', '/提醒 配额 0 9 * * 1-5', '/提醒 免打扰 21:00-08:00', '/提醒 每月 20,27'],
   handle(ctx, a) {
-    if (!a.what) return T.show(loadReminderSettings(ctx.db));
+    if (!a.what) return T.show(loadReminderSettings(ctx.db, ctx.deps.reminderDefaults));
     if (!a.value) throw new UserError(T.badCron('缺少设置值'));
     let saved: string;
     if (a.what === 'quiet') {

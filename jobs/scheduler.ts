@@ -7,25 +7,23 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { Outbound } from '../bot/outbound.js';
 import type { Reply } from '../bot/reply.js';
 import type { Db } from '../storage/db.js';
 import { undeliveredKeys } from '../storage/reminders.js';
-import { deliverMany, runPass } from './pass.js';
-import { JOB_KINDS, loadReminderSettings, type ReminderSettings } from '../storage/reminder-settings.js';
+import { JOB_KINDS, loadReminderSettings, type ReminderDefaults, type ReminderSettings } from '../storage/reminder-settings.js';
+import type { JobDef, JobDeps } from './job.js';
+import { passJob } from './pass-job.js';
+import { deliverJob } from './deliver-job.js';
+
+export { passJob } from './pass-job.js';
+export { deliverJob } from './deliver-job.js';
 
 export const DEFAULT_QUEUE = 'minqing-reminders';
 const BATCH = 200;
 
-export const passJob = {
-  name: 'pass',
-  data: z.object({ kind: z.enum(JOB_KINDS), at: z.iso.datetime({ offset: true }).optional() }),
-};
-export const deliverJob = {
-  name: 'deliver',
-  data: z.object({ keys: z.array(z.string().min(1)).min(1).max(10_000) }),
-};
+/** Every job this queue runs, by name. */
+export const JOBS: Record<string, JobDef> = Object.fromEntries([passJob, deliverJob].map((j) => [j.name, j as JobDef]));
 
 export interface SchedulerOptions {
   db: Db;
@@ -36,7 +34,7 @@ export interface SchedulerOptions {
   queueName?: string;
   worker?: string;
   /** Settings from the environment; /提醒 changes stored in the database take precedence. */
-  envSettings?: Partial<ReminderSettings>;
+  envSettings?: ReminderDefaults;
   /** Deliveries in flight per worker. */
   concurrency?: number;
   /** Attaches charts to reminders that ask for one (see Reply.chart). */
@@ -93,25 +91,20 @@ export class Scheduler {
     return this.worker;
   }
 
+  /** What every job's `process` gets. */
+  get deps(): JobDeps {
+    return {
+      db: this.o.db, outbound: this.o.outbound, log: this.o.log, tz: this.o.tz, worker: this.id, enrich: this.o.enrich,
+      settings: () => this.settings(), enqueueUndelivered: () => this.enqueueUndelivered(),
+    };
+  }
+
   async process(job: Job): Promise<unknown> {
-    if (job.name === passJob.name) {
-      const d = passJob.data.safeParse(job.data);
-      if (!d.success) throw new UnrecoverableError(`invalid pass job data: ${d.error.issues[0].message}`);
-      const r = runPass(this.o.db, { kind: d.data.kind, at: d.data.at ? new Date(d.data.at) : new Date(), tz: this.o.tz, settings: this.settings() });
-      this.o.log.info({ kind: r.kind, date: r.date, planned: r.planned, fresh: r.fresh.length, skipped: r.skipped }, 'reminder pass');
-      await this.enqueueUndelivered();
-      return { planned: r.planned, fresh: r.fresh.length };
-    }
-    if (job.name === deliverJob.name) {
-      const d = deliverJob.data.safeParse(job.data);
-      if (!d.success) throw new UnrecoverableError(`invalid deliver job data: ${d.error.issues[0].message}`);
-      const r = await deliverMany(this.o.db, d.data.keys, { outbound: this.o.outbound, worker: this.id, log: this.o.log, enrich: this.o.enrich });
-      for (const f of r.failed) this.o.log.warn({ key: f.key, err: f.error.message }, 'reminder delivery failed; will retry');
-      if (r.failed.length) throw new Error(`${r.failed.length} of ${d.data.keys.length} reminders not delivered`);
-      const sent = r.sent;
-      return { sent };
-    }
-    throw new UnrecoverableError(`unknown job ${job.name}`);
+    const def = JOBS[job.name];
+    if (!def) throw new UnrecoverableError(`unknown job ${job.name}`);
+    const d = def.data.safeParse(job.data);
+    if (!d.success) throw new UnrecoverableError(`invalid ${job.name} job data: ${d.error.issues[0].message}`);
+    return def.process(d.data, this.deps);
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { Registry, type Deps } from '../bot/command.js';
-import type { Config } from '../bot/config.js';
+import { reminderDefaults, type Config } from '../bot/config.js';
 import { createLogger } from '../bot/logger.js';
 import { normalize } from '../bot/normalize.js';
 import { handleEvent } from '../bot/router.js';
@@ -30,7 +30,7 @@ export function createApp(config: Config, opts: { db?: Db; log?: Logger } = {}):
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
   const db = opts.db ?? openDb(config.MINQING_DB);
   const registry = new Registry(allCommands(), normalize);
-  const deps: Deps = { db, config, log, registry };
+  const deps: Deps = { db, config, log, registry, reminderDefaults: reminderDefaults(config) };
   return {
     deps,
     handle: (e) => handleEvent(e, deps),

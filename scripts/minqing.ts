@@ -82,7 +82,7 @@ async function startReminders(cfg: Config, app: App, log: Logger, senders: Sende
     return undefined;
   }
   for (const s of senders) outbound.register(s);
-  const scheduler = new Scheduler({ db: app.deps.db, redisUrl: redis.url, outbound, log, tz: cfg.MINQING_TZ, envSettings: reminderDefaults(cfg) as never, enrich: chartEnricher(app.deps.db, cfg) });
+  const scheduler = new Scheduler({ db: app.deps.db, redisUrl: redis.url, outbound, log, tz: cfg.MINQING_TZ, envSettings: app.deps.reminderDefaults, enrich: chartEnricher(app.deps.db, cfg) });
   app.deps.onRemindersChanged = () => { scheduler.upsertSchedulers().catch((e) => log.warn({ err: e.message }, 'could not update schedulers')); };
   await scheduler.upsertSchedulers();
   scheduler.startWorker();
@@ -120,7 +120,7 @@ program.command('remind').description('立即执行某一时刻的提醒检查�
     const log = createLogger(cfg.LOG_LEVEL, 2);
     const db = openDb(cfg.MINQING_DB);
     const { runRemindOnce } = await import('./remind.js');
-    await runRemindOnce(db, { at, dryRun: !!o.dryRun, tz: cfg.MINQING_TZ, log, envSettings: reminderDefaults(cfg) as never, enrich: chartEnricher(db, cfg), write: (l) => process.stdout.write(l + '\n') });
+    await runRemindOnce(db, { at, dryRun: !!o.dryRun, tz: cfg.MINQING_TZ, log, envSettings: reminderDefaults(cfg), enrich: chartEnricher(db, cfg), write: (l) => process.stdout.write(l + '\n') });
     db.$client.close();
   });
 

@@ -4,12 +4,12 @@ import { Outbound } from '../bot/outbound.js';
 import { consoleSender } from '../bot/adapters/console/sender.js';
 import type { Db } from '../storage/db.js';
 import type { Reply } from '../bot/reply.js';
-import { JOB_KINDS, loadReminderSettings, type ReminderSettings } from '../storage/reminder-settings.js';
+import { JOB_KINDS, loadReminderSettings, type ReminderDefaults } from '../storage/reminder-settings.js';
 import { deliver, runPass } from '../jobs/pass.js';
 
 const SKIP = { 'quiet-hours': '免打扰时段，跳过', 'not-a-workday': '非工作日，跳过' };
 
-export async function runRemindOnce(db: Db, o: { at: Date; dryRun: boolean; tz: string; log: Logger; write: (l: string) => void; envSettings?: Partial<ReminderSettings>; enrich?: (r: Reply) => Promise<Reply> }): Promise<number> {
+export async function runRemindOnce(db: Db, o: { at: Date; dryRun: boolean; tz: string; log: Logger; write: (l: string) => void; envSettings?: ReminderDefaults; enrich?: (r: Reply) => Promise<Reply> }): Promise<number> {
   const settings = loadReminderSettings(db, o.envSettings);
   const outbound = new Outbound({ log: o.log, limits: {} });
   // Operators read what went out: every platform prints here (adapters deliver in `start`).

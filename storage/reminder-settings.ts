@@ -42,12 +42,15 @@ export const reminderSettingsSchema = z.object({
 });
 
 export type ReminderSettings = z.output<typeof reminderSettingsSchema>;
+/** What the environment sets (MINQING_QUIET_HOURS, MINQING_CRON_*): any part, any cron. */
+export type ReminderDefaults = Partial<Omit<ReminderSettings, 'crons'>> & { crons?: Partial<ReminderSettings['crons']> };
 export const JOB_KINDS = ['quota', 'deadlines', 'quarterly', 'digest'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 const KEY = 'reminders';
 
-export function loadReminderSettings(db: Db, envDefaults: Partial<ReminderSettings> = {}): ReminderSettings {
+/** The settings in force: the schema's defaults, under the environment's, under the admins' (/提醒). */
+export function loadReminderSettings(db: Db, envDefaults: ReminderDefaults = {}): ReminderSettings {
   const stored = getSetting(db, KEY);
   const over = stored ? (JSON.parse(stored) as Partial<ReminderSettings>) : {};
   const r = reminderSettingsSchema.safeParse({ ...envDefaults, ...over, crons: { ...envDefaults.crons, ...over.crons } });

@@ -6,7 +6,7 @@ import { createLogger } from '../../bot/logger.js';
 import { Outbound } from '../../bot/outbound.js';
 import { HttpServer } from '../../bot/http-server.js';
 import { formsFromCommands } from '../../bot/adapters/common.js';
-import { createDingtalkAdapter, dingtalkSign, superviseStream, type DingtalkAdapter } from '../../bot/adapters/dingtalk/index.js';
+import { createDingtalkAdapter, dingtalkSign, type DingtalkAdapter } from '../../bot/adapters/dingtalk/index.js';
 import { decodeRobotMessage, type RobotMessage } from '../../bot/adapters/dingtalk/decode.js';
 import { verifyDingtalkRequest } from '../../bot/adapters/dingtalk/sign.js';
 import { allCommands } from '../../scripts/commands.js';
@@ -41,7 +41,7 @@ async function rig(): Promise<Rig> {
   const outbound = new Outbound({ log });
   const dt = createDingtalkAdapter({
     clientId: 'dingrobotappkey01', clientSecret: SECRET, botName: '民情', apiBase: fake.url, oapiBase: fake.url,
-    forms: formsFromCommands(allCommands()), ackWithinMs: 20_000, now: () => NOW,
+    forms: formsFromCommands(allCommands()), ackWithinMs: 20_000, now: () => NOW, mode: 'http',
   }, { handle: chat.app.handle, log, send: (reply, key) => outbound.send(reply, key) });
   outbound.register(dt.sender);
   const server = new HttpServer({ log });
@@ -230,34 +230,5 @@ describe('DingTalk cards', () => {
     const [msg] = r.fake.to('/v1.0/robot/groupMessages/send');
     expect(msg.json.msgKey).toBe('sampleFile');
     expect(JSON.parse(msg.json.msgParam)).toEqual({ mediaId: '@lAjPDfake', fileName: '台账.xlsx', fileType: 'xlsx' });
-  });
-});
-
-describe('DingTalk stream supervision', () => {
-  it('reconnects with exponential back-off and resets it once connected', async () => {
-    const delays: number[] = [];
-    let queued: (() => void) | undefined;
-    let failing = 3;
-    const client = {
-      connected: false,
-      disconnected: false,
-      async connect() { this.connected = failing-- <= 0; },
-      disconnect() { this.disconnected = true; },
-    };
-    const s = superviseStream(client, {
-      log, minDelayMs: 1000, maxDelayMs: 4000, checkEveryMs: 5000, random: () => 0.5,
-      schedule: (fn, ms) => { delays.push(ms); queued = fn; return { cancel: () => { queued = undefined; } }; },
-    });
-    const step = async () => { await new Promise((res) => setImmediate(res)); const fn = queued; queued = undefined; fn?.(); await new Promise((res) => setImmediate(res)); };
-    for (let i = 0; i < 5; i++) await step();
-    expect(delays.slice(0, 5)).toEqual([1000, 2000, 4000, 5000, 5000]);
-    // The connection drops; the first attempt fails, and the back-off starts again from the minimum.
-    client.connected = false;
-    failing = 1;
-    await step();
-    await step();
-    expect(delays.slice(-2)).toEqual([1000, 5000]);
-    s.stop();
-    expect(client.disconnected).toBe(true);
   });
 });

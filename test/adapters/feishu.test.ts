@@ -57,7 +57,7 @@ async function rig(handle?: (e: BotEvent) => Promise<Reply[]>, extra: { ackWithi
   r.feishu = createFeishuAdapter({
     appId: 'cli_a1b2c3d4e5f6a7b8', appSecret: 'app-secret', encryptKey: ENCRYPT_KEY, verificationToken: TOKEN,
     botOpenId: 'ou_bot', botName: '民情', domain: fake.url, forms: formsFromCommands(allCommands()),
-    ackWithinMs: extra.ackWithinMs ?? 20_000, now: () => r.now,
+    ackWithinMs: extra.ackWithinMs ?? 20_000, now: () => r.now, mode: 'http',
   }, { handle: handle ?? chat.app.handle, log, send: (reply, key) => outbound.send(reply, key) });
   outbound.register(r.feishu.sender);
   r.server = new HttpServer({ log });

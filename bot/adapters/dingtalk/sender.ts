@@ -37,6 +37,12 @@ export interface DingtalkSenderOptions {
   forms: Forms;
   log: Logger;
   now?: () => number;
+  /**
+   * Where clicks on our interactive cards go: `STREAM` over the Stream connection, or `HTTP` to
+   * the URL registered for `callbackRouteKey` (POST /v1.0/card/callbacks/register). Without it
+   * a click reaches nobody (the official SDK's `card_replier` sets the same two fields).
+   */
+  cardCallback?: { callbackType: 'STREAM' } | { callbackType: 'HTTP'; callbackRouteKey: string };
 }
 
 interface Session { direct: boolean; staffId?: string; webhook?: string; expires?: number }
@@ -161,6 +167,7 @@ export class DingtalkSender implements Sender {
         cardBizId: sha256Hex(key).slice(0, 32),
         cardData: JSON.stringify(standardCard(reply, this.o.forms)),
         ...(dest.direct ? { singleChatReceiver: JSON.stringify({ userId: dest.id }) } : { openConversationId: dest.id }),
+        ...this.o.cardCallback,
         sendOptions: {},
       });
       return true;

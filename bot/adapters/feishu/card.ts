@@ -18,6 +18,8 @@ const T = {
   formNote: (s: FormSpec) => `也可直接发送命令：${s.usage}${s.example ? `\n例如：${s.example}` : ''}`,
   unknownForm: (form: string) => `没有名为「${form}」的表单，请直接发送命令填报，或发送 /帮助 查看命令。`,
   received: '已收到，正在处理。',
+  inDirect: (s: FormSpec) => `你在群里点了「${s.title}」的填报：请在这里填写，填好的内容只有你和机器人看得到。`,
+  sentToDirect: '填报表单已私信发给你，请到与机器人的单聊中填写。',
 };
 export { T as CARD_TEXTS };
 
@@ -96,6 +98,22 @@ export function openFormResponse(forms: Forms, form: string, direct: boolean): R
   const spec = forms[form];
   if (!spec) return { toast: { type: 'error', content: T.unknownForm(form) } };
   return { card: { type: 'raw', data: formCard(spec, direct) } };
+}
+
+/**
+ * A "填报" click in a group: JSON 2.0 cards are shared, so answering with the form would replace
+ * the card for everyone. The clicker gets the form in a direct message instead (a card whose
+ * button opens it in place, there), and the group card stays as it was.
+ */
+export function formInDirect(forms: Forms, form: string, operator: string, platform: string): Reply | undefined {
+  const spec = forms[form];
+  if (!spec) return undefined;
+  return { to: 'user', target: operator, platform, text: T.inDirect(spec), card: { title: T.formTitle(spec), form } };
+}
+
+/** The callback answer in the group: a toast for the clicker only, no card (it stays intact). */
+export function sentToDirectResponse(): Record<string, unknown> {
+  return { toast: { type: 'info', content: T.sentToDirect } };
 }
 
 /** The callback answer to a submission: the first line of the reply, or "received" while it runs. */

@@ -11,13 +11,16 @@
  * parsed body, which fails for a body with other spacing, and our raw-body check is stricter.
  */
 import * as lark from '@larksuiteoapi/node-sdk';
+import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse, RouteDef } from '../../http-server.js';
 import type { BotEvent } from '../../event.js';
 import type { Reply } from '../../reply.js';
-import { handleAndDeliver, InFlight, safeEqual, SeenIds, TIMED_OUT, within, type AdapterDeps, type Forms } from '../common.js';
+import { deliver, handleAndDeliver, InFlight, safeEqual, SeenIds, TIMED_OUT, within, type AdapterDeps, type Forms } from '../common.js';
+import { stackMentions, type PlatformAdapter } from '../adapter.js';
+import { Backoff, HealthCell, pause } from '../health.js';
 import { decryptFeishu, verifyFeishuSignature } from './crypto.js';
 import { decodeCardAction, decodeMessage, PLATFORM, type FlatCardAction, type FlatMessageEvent } from './decode.js';
-import { openFormResponse, submitResponse } from './card.js';
+import { formInDirect, openFormResponse, sentToDirectResponse, submitResponse } from './card.js';
 import { feishuClient, FeishuSender, sdkLogger } from './sender.js';
 
 export { PLATFORM } from './decode.js';
@@ -42,20 +45,91 @@ export interface FeishuOptions {
   /** Oldest acceptable `X-Lark-Request-Timestamp`, and how far in the future. */
   maxSkewMs?: number;
   paths?: { events?: string; cards?: string };
+  /** 'ws' (default): the long connection; 'http': Feishu POSTs to our routes. */
+  mode?: 'ws' | 'http';
+  /** Long connection: back-off after the SDK gives up, handshake deadline, liveness watchdog. */
+  ws?: { minDelayMs?: number; maxDelayMs?: number; handshakeTimeoutMs?: number; pingTimeoutSec?: number; watchEveryMs?: number };
   now?: () => number;
 }
 
-export interface FeishuAdapter {
+export interface FeishuAdapter extends PlatformAdapter {
   platform: typeof PLATFORM;
   sender: FeishuSender;
   dispatcher: lark.EventDispatcher;
-  /** POST routes for the HTTP callback (events and card clicks); throws when the keys are missing. */
+  /** HTTP mode: POST routes for the callback (events and card clicks); throws when the keys are missing. */
   routes(): RouteDef[];
   handleCallback(req: HttpRequest): Promise<HttpResponse>;
-  /** Starts the long connection; events arrive through the same dispatcher. */
-  startLongConnection(): Promise<{ close(): void }>;
-  /** Resolves when every event taken so far has been answered. */
-  idle(): Promise<void>;
+}
+
+/** What the long connection needs of `lark.WSClient` (a real one, or one pointed at a test server). */
+type WsCallbacks = { onReady(): void; onError(err: Error): void; onReconnecting(): void; onReconnected(): void };
+
+/**
+ * Feishu's long connection, kept up. `WSClient.start()` returns before the socket is open and
+ * its own retry loop is not awaited (PLATFORMS.md), so its callbacks are the only news: onReady
+ * and onReconnected → ready; onReconnecting → reconnecting; onError (a refused endpoint, e.g.
+ * a wrong secret or the 50-connection limit; or its retries exhausted) → the client is closed
+ * and a fresh one started after a back-off of 1 s, 2 s … up to 5 minutes. While the SDK retries
+ * on its own (its interval comes from the server, 2 minutes by default), a watcher reads
+ * `getConnectionStatus()` and logs each new attempt, so an outage is never silent.
+ */
+function superviseWs(o: FeishuOptions, dispatcher: lark.EventDispatcher, health: HealthCell, log: Logger): { stop(): Promise<void> } {
+  const backoff = new Backoff(o.ws?.minDelayMs ?? 1_000, o.ws?.maxDelayMs ?? 300_000);
+  let stopped = false;
+  let client: lark.WSClient | undefined;
+  let wait: ReturnType<typeof pause> | undefined;
+  let failures = 0;
+  let lastAttempts = 0;
+
+  const open = (): void => {
+    if (stopped) return;
+    const cb: WsCallbacks = {
+      onReady: () => { failures = 0; backoff.reset(); health.set('ready'); log.info('Feishu long connection ready'); },
+      onReconnected: () => { failures = 0; health.set('ready'); log.info('Feishu long connection reconnected'); },
+      onReconnecting: () => { health.set('reconnecting', '连接已断开，SDK 正在重连'); log.warn('Feishu long connection dropped: reconnecting'); },
+      onError: (err) => {
+        if (client === c) client = undefined;
+        c.close({ force: true });
+        if (stopped) return;
+        failures++;
+        const ms = backoff.next();
+        health.set('reconnecting', `${err.message}；${Math.round(ms / 1000)} 秒后重试`, failures);
+        log.warn({ err: err.message, failures, retryInMs: ms }, 'Feishu long connection failed: retrying with a new client');
+        wait = pause(ms);
+        void wait.done.then((go) => { wait = undefined; if (go) open(); });
+      },
+    };
+    const c = new lark.WSClient({
+      appId: o.appId, appSecret: o.appSecret, domain: o.domain ?? lark.Domain.Feishu, logger: sdkLogger(log), loggerLevel: lark.LoggerLevel.warn,
+      handshakeTimeoutMs: o.ws?.handshakeTimeoutMs ?? 15_000, wsConfig: { pingTimeout: o.ws?.pingTimeoutSec ?? 0 },
+      ...cb,
+    });
+    client = c;
+    lastAttempts = 0;
+    void c.start({ eventDispatcher: dispatcher }).catch((err: Error) => cb.onError(err));
+  };
+
+  const watch = setInterval(() => {
+    const st = client?.getConnectionStatus();
+    if (!st || st.reconnectAttempts === lastAttempts) return;
+    lastAttempts = st.reconnectAttempts;
+    if (st.state === 'connected') return;
+    const next = st.nextConnectTime ? Math.max(0, Math.round((st.nextConnectTime - Date.now()) / 1000)) : undefined;
+    health.set('reconnecting', `第 ${st.reconnectAttempts} 次重连未成功${next !== undefined ? `；约 ${next} 秒后再试` : ''}`, st.reconnectAttempts);
+    log.warn({ attempts: st.reconnectAttempts, nextInSec: next }, 'Feishu long connection still down');
+  }, o.ws?.watchEveryMs ?? 5_000);
+  watch.unref();
+
+  open();
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(watch);
+      wait?.cancel();
+      client?.close({ force: true });
+      client = undefined;
+    },
+  };
 }
 
 const refuse = (status: number, refusal: string): HttpResponse => ({ status, body: { error: status === 400 ? 'bad request' : 'unauthorized' }, refusal });
@@ -83,6 +157,9 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
   const inflight = new InFlight();
   const decodeOpts = { botOpenId: o.botOpenId, botName: o.botName, log, now };
   const client = feishuClient({ appId: o.appId, appSecret: o.appSecret, domain: o.domain, log });
+  const mode = o.mode ?? 'ws';
+  const health = new HealthCell(PLATFORM, mode);
+  let ws: { stop(): Promise<void> } | undefined;
   const sender = new FeishuSender(client, { forms, isDirectChat: chats.isDirect, log });
 
   /** Handles and replies; on failure forgets the delivery so Feishu's resend is taken again. */
@@ -120,7 +197,13 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
       if (resent(flat.event_id)) return {};
       const d = decodeCardAction(flat, { ...decodeOpts, isDirectChat: chats.isDirect });
       if (d.kind === 'ignored') { log.debug({ reason: d.reason }, 'card callback ignored'); return {}; }
-      if (d.kind === 'open') return openFormResponse(forms, d.form, d.direct);
+      if (d.kind === 'open') {
+        if (d.direct) return openFormResponse(forms, d.form, true);
+        const dm = formInDirect(forms, d.form, d.operator, PLATFORM);
+        if (!dm) return openFormResponse(forms, d.form, false);
+        void inflight.track(deliver([dm], deps, PLATFORM, `card-open:${flat.context?.open_message_id ?? flat.open_message_id}:${d.operator}:${d.form}`, log));
+        return sentToDirectResponse();
+      }
       if (seenMessages.check(d.event.messageId!)) {
         d.event.log.info('card submitted again: dropped');
         return submitResponse(undefined);
@@ -163,10 +246,12 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
 
   return {
     platform: PLATFORM,
+    transport: mode,
     sender,
     dispatcher,
     handleCallback,
     routes() {
+      if (mode !== 'http') return [];
       if (!o.encryptKey || !o.verificationToken) {
         throw new Error('飞书 HTTP 回调需要 FEISHU_ENCRYPT_KEY 和 FEISHU_VERIFICATION_TOKEN（开发者后台 → 事件与回调 → 加密策略）；或改用长连接 FEISHU_MODE=ws');
       }
@@ -176,11 +261,22 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
         { method: 'POST', path: o.paths?.cards ?? '/feishu/cards', handler },
       ];
     },
-    async startLongConnection() {
-      const ws = new lark.WSClient({ appId: o.appId, appSecret: o.appSecret, domain: o.domain ?? lark.Domain.Feishu, logger: sdkLogger(log), loggerLevel: lark.LoggerLevel.warn });
-      await ws.start({ eventDispatcher: dispatcher });
-      return { close: () => ws.close() };
+    async start() {
+      if (mode === 'http') { health.set('ready'); return; }
+      // The SDK's start() logs and returns, connecting nothing, for an id of another shape.
+      if (!/^cli_[0-9a-fA-F]{16}$/.test(o.appId)) throw new Error(`FEISHU_APP_ID「${o.appId}」不是飞书应用 ID（应为 cli_ 加 16 位十六进制，见开发者后台 → 凭证与基础信息）`);
+      if (ws) return;
+      health.set('starting');
+      ws = superviseWs(o, dispatcher, health, log);
     },
+    async stop() {
+      const w = ws;
+      ws = undefined;
+      if (w) await w.stop();
+      health.set('stopped');
+    },
+    health: () => health.get(),
+    owns: (err) => stackMentions(err, 'node_modules/@larksuiteoapi/', 'adapters/feishu/'),
     idle: () => inflight.idle(),
   };
 }

@@ -15,6 +15,8 @@ import type { Reply } from '../../reply.js';
 import { splitText, TEXT_LIMITS } from '../../outgoing.js';
 import { makeEvent, type Attachment, type BotEvent } from '../../event.js';
 import { handleAndDeliver, InFlight, SeenIds, type AdapterDeps, type Forms } from '../common.js';
+import { stackMentions, type PlatformAdapter } from '../adapter.js';
+import { HealthCell } from '../health.js';
 
 export const PLATFORM = 'wecom';
 
@@ -33,13 +35,10 @@ export interface WechatyAdapterOptions {
   now?: () => number;
 }
 
-export interface WechatyAdapter {
+export interface WechatyAdapter extends PlatformAdapter {
   platform: typeof PLATFORM;
   bot: Wechaty;
   sender: Sender;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  idle(): Promise<void>;
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -67,6 +66,7 @@ export function createWechatyAdapter(o: WechatyAdapterOptions, deps: AdapterDeps
   const seen = new SeenIds();
   const inflight = new InFlight();
   const rooms = new Set<string>();
+  const health = new HealthCell(PLATFORM, 'wechaty');
   const bot = WechatyBuilder.build({ name: o.name ?? 'minqing', puppet: o.puppet as never, puppetOptions: o.puppetOptions as never });
 
   async function decode(m: Message): Promise<BotEvent | null> {
@@ -134,15 +134,38 @@ export function createWechatyAdapter(o: WechatyAdapterOptions, deps: AdapterDeps
 
   bot.on('message', (m: Message) => { void inflight.track(onMessage(m).catch((err) => log.error({ err }, 'message handling failed'))); });
   bot.on('error', (err: unknown) => log.warn({ err }, 'wechaty error'));
-  bot.on('scan', (qrcode: string, status: number) => log.info({ status, qrcode }, 'wechaty: scan the QR code to log in'));
-  bot.on('login', (user: { name(): string }) => log.info({ user: user.name() }, 'wechaty logged in'));
+  bot.on('scan', (qrcode: string, status: number) => {
+    health.set('starting', '等待扫码登录');
+    log.info({ status, qrcode }, 'wechaty: scan the QR code to log in');
+  });
+  bot.on('login', (user: { name(): string }) => {
+    health.set('ready');
+    log.info({ user: user.name() }, 'wechaty logged in');
+  });
+  // A logout (from the phone, or the account kicked off) stops every message; the puppet shows a
+  // new QR code, so it waits for a scan rather than for a restart.
+  bot.on('logout', (user: { name(): string }, reason?: string) => {
+    health.set('failed', `已退出登录${reason ? `（${reason}）` : ''}：请重新扫码登录`);
+    log.error({ user: user.name(), reason }, 'wechaty logged out: no messages until someone logs in again');
+  });
 
   return {
     platform: PLATFORM,
+    transport: 'wechaty',
     bot,
     sender,
-    start: () => bot.start(),
-    stop: () => bot.stop(),
+    routes: () => [],
+    async start() {
+      health.set('starting');
+      await bot.start();
+      if (bot.isLoggedIn) health.set('ready');
+    },
+    async stop() {
+      await bot.stop();
+      health.set('stopped');
+    },
+    health: () => health.get(),
+    owns: (err) => stackMentions(err, 'node_modules/wechaty', 'adapters/wecom/wechaty'),
     idle: () => inflight.idle(),
   };
 }
