@@ -352,7 +352,7 @@ describe('platform HTTP handlers (verify → decrypt → decode → core)', () =
       type: fc.constantFrom('url_verification', 'event_callback', undefined), challenge: fc.jsonValue(), token: fc.constantFrom(TOKEN, 'x'),
     }, { requiredKeys: ['header'] });
     const message = fc.tuple(fc.constantFrom('p2p', 'group'), messageText, fc.string({ minLength: 1, maxLength: 8 }))
-      .map(([type, text, id]) => ({ schema: '2.0', header: { token: TOKEN, event_id: `e-${id}`, event_type: 'im.message.receive_v1' }, event: { sender: { sender_id: { open_id: 'ou_u1' }, sender_type: 'user' }, message: { message_id: `om-${id}`, chat_id: 'oc_1', chat_type: type, message_type: 'text', content: JSON.stringify({ text: type === 'group' ? `@_user_1 ${text}` : text }), mentions: [{ key: '@_user_1', id: { open_id: 'ou_bot' }, name: '民情' }] } } }));
+      .map(([type, text, id]) => ({ schema: '2.0', header: { token: TOKEN, app_id: 'cli_fuzz', event_id: `e-${id}`, event_type: 'im.message.receive_v1' }, event: { sender: { sender_id: { open_id: 'ou_u1' }, sender_type: 'user' }, message: { message_id: `om-${id}`, chat_id: 'oc_1', chat_type: type, message_type: 'text', content: JSON.stringify({ text: type === 'group' ? `@_user_1 ${text}` : text }), mentions: [{ key: '@_user_1', id: { open_id: 'ou_bot' }, name: '民情' }] } } }));
     await runAsync('http-feishu', fc.oneof(asJson(feishuEvent), message, jsonWithKeys(['header', 'token', 'event', 'schema'], 3)), 2_500, 7602, async (payload) => {
       const signed = signedCallback(payload, { encryptKey: EK, timestamp: NOW_MS / 1000 });
       await judge(() => feishu.handleCallback(req('/feishu/events', signed.body, signed.headers)), payload);
@@ -367,9 +367,11 @@ describe('platform HTTP handlers (verify → decrypt → decode → core)', () =
       sessionWebhookExpiredTime: fc.oneof(fc.integer(), fc.jsonValue()), atUsers: fc.oneof(fc.array(fc.record({ dingtalkId: fc.string(), staffId: fc.string() })), fc.jsonValue()),
     }, { requiredKeys: ['msgId', 'conversationId', 'senderStaffId'] });
     const body = fc.oneof({ weight: 4, arbitrary: asJson(robot).map((m) => JSON.stringify(m)) }, { weight: 1, arbitrary: randomBody });
-    const headers = { timestamp: String(NOW_MS), sign: dingtalkSign(String(NOW_MS), SECRET) };
+    // A (timestamp, sign) pair is taken once, so each body comes with its own.
+    let ts = NOW_MS;
+    const headers = () => { ts -= 1; return { timestamp: String(ts), sign: dingtalkSign(String(ts), SECRET) }; };
     await runAsync('http-dingtalk', body, 2_500, 7603, async (b) => {
-      await judge(() => dingtalk.handleCallback(req('/dingtalk/robot', b, headers)), b);
+      await judge(() => dingtalk.handleCallback(req('/dingtalk/robot', b, headers())), b);
     });
   }, 120_000);
 
