@@ -8,6 +8,8 @@
  *   feishu   — signed+encrypted Feishu callbacks over loopback through the real HTTP server
  *   reports  — the ledger export of 100,000 issues and the month's three lists of the root unit
  *              (seconds and peak RSS; run it alone, `--only reports`, for a clean RSS figure)
+ *   faults   — 10,000 replies through the outbox into a platform refusing 10% of sends, with a
+ *              restart half-way and redeliveries: lost and duplicated replies (scripts/bench-faults.ts)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +24,7 @@ import { installPresets } from '../storage/quotas.js';
 import { percentile, progressBar, seedRoster, seedVisits } from './bench-seed.js';
 
 export interface BenchOptions {
-  visits: string; cadres: string; bigVisits: string; bigCadres: string; bigUnits: string; concurrency?: string; remindCadres?: string; remindUnits?: string; feishuRequests?: string; only?: string;
+  visits: string; cadres: string; bigVisits: string; bigCadres: string; bigUnits: string; concurrency?: string; remindCadres?: string; remindUnits?: string; feishuRequests?: string; faultReplies?: string; only?: string;
 }
 
 const log = createLogger('silent');
@@ -142,7 +144,7 @@ async function benchReminders(o: BenchOptions): Promise<void> {
 }
 
 export async function runBench(o: BenchOptions): Promise<void> {
-  const parts = (o.only ?? 'commands,stats,reminders,feishu,reports').split(',');
+  const parts = (o.only ?? 'commands,stats,reminders,feishu,reports,faults').split(',');
   console.log(`minqing bench — Node ${process.version}，${new Date().toISOString()}`);
   if (parts.includes('commands')) await benchCommands(o);
   if (parts.includes('stats')) await benchStats(o);
@@ -154,5 +156,9 @@ export async function runBench(o: BenchOptions): Promise<void> {
   if (parts.includes('reports')) {
     const { benchReports } = await import('./bench-reports.js');
     await benchReports();
+  }
+  if (parts.includes('faults')) {
+    const { benchFaults, describeFaults } = await import('./bench-faults.js');
+    console.log(describeFaults(await benchFaults({ replies: Number(o.faultReplies ?? 10_000), log })));
   }
 }

@@ -165,7 +165,8 @@ program.command('bench').description('性能基准（打印数据，不是测试
   .option('--remind-cadres <n>', '(c) 提醒基准的干部人数', '100000')
   .option('--remind-units <n>', '(c) 提醒基准的单位数', '1000')
   .option('--feishu-requests <n>', '(d) 飞书回调请求数', '20000')
-  .option('--only <parts>', '只跑其中几项，逗号分隔：commands,stats,reminders,feishu,reports')
+  .option('--fault-replies <n>', '(f) 故障投递基准的回复条数', '10000')
+  .option('--only <parts>', '只跑其中几项，逗号分隔：commands,stats,reminders,feishu,reports,faults')
   // Issue 7: the soak (200 commands/s, stats queries, a reminder pass a minute) — scripts/soak.ts.
   .option('--soak', '耐久测试：每秒200条命令，夹杂 /统计、/我的 和每分钟一次提醒检查，每10秒打印内存与延迟')
   .option('--minutes <n>', '耐久测试时长（分钟）', '10')

@@ -23,6 +23,7 @@ import { bindAccount, cadreByPhone } from '../storage/identity.js';
 import { claimDue, outboxCounts, outboxOf } from '../storage/outbox.js';
 import { firstSeen } from '../storage/proofs.js';
 import { fakeServer, fixture, post, type Answer, type Call, type Fake } from './adapters/loopback.js';
+import { benchFaults } from '../scripts/bench-faults.js';
 
 const NOW = Date.parse('2026-11-20T09:30:00+08:00');
 const log = createLogger('silent');
@@ -91,7 +92,7 @@ describe('Feishu through the outbox', () => {
     const { delivery, outbound, deps } = deliveryFor(chat);
     const adapter = createFeishuAdapter({
       appId: APP, appSecret: 'app-secret', encryptKey: ENCRYPT_KEY, verificationToken: TOKEN,
-      botOpenId: 'ou_bot', botName: '民情', domain: f.url, forms, ackWithinMs: 20_000, now: () => NOW,
+      botOpenId: 'ou_bot', botName: '民情', domain: f.url, forms, ackWithinMs: 20_000, now: () => NOW, mode: 'http',
     }, deps);
     outbound.register(adapter.sender);
     cleanups.push(() => adapter.idle());
@@ -163,7 +164,7 @@ describe('DingTalk through the outbox', () => {
     const { delivery, outbound, deps } = deliveryFor(chat);
     const adapter = createDingtalkAdapter({
       clientId: 'dingrobotappkey01', clientSecret: SECRET, botName: '民情', apiBase: f.url, oapiBase: f.url,
-      forms, ackWithinMs: 20_000, now: () => NOW,
+      forms, ackWithinMs: 20_000, now: () => NOW, mode: 'http',
     }, deps);
     outbound.register(adapter.sender);
     cleanups.push(() => adapter.idle());
@@ -290,6 +291,14 @@ describe('WeCom app through the outbox', () => {
     for (const c of help) expect(Buffer.byteLength(c.json.text.content, 'utf8')).toBeLessThanOrEqual(2048);
     expect(outboxOf(chat.db, 'wecom', '1003')[0].deliveredAt).not.toBeNull();
   });
+});
+
+describe('the fault bench', () => {
+  it('loses and duplicates nothing with 10% of sends refused, a restart and redeliveries', async () => {
+    const r = await benchFaults({ replies: 400, log, quiet: true });
+    expect(r).toMatchObject({ replies: 400, accepted: 400, lost: 0, duplicated: 0 });
+    expect(r.retried).toBeGreaterThan(0);
+  }, 60_000);
 });
 
 describe('outgoing messages and backoff', () => {

@@ -1,0 +1,127 @@
+/**
+ * `minqing bench --only faults`: N `/走访` messages through the real router and the reply outbox
+ * into a platform that refuses 10% of attempts (a 429 or a 5xx, at random), with a restart of the
+ * delivery half-way (the old process's claims left behind) and every tenth message redelivered at
+ * the end. Counted at the platform: replies lost (never accepted) and duplicated (accepted twice).
+ *
+ * A second figure for the case a retry cannot settle alone: 1% of accepted sends whose answer is
+ * lost (a timeout after the platform took the message). The outbox retries them with the same
+ * key; only a platform that deduplicates on it (Feishu `uuid`) keeps them from showing twice.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { testConfig } from '../bot/config.js';
+import { makeEvent } from '../bot/event.js';
+import { Outbound } from '../bot/outbound.js';
+import { PlatformError, ReplyDelivery } from '../bot/delivery.js';
+import { openDb } from '../storage/db.js';
+import { claimDue, outboxCounts } from '../storage/outbox.js';
+import { createApp } from './app.js';
+import { progressBar, seedRoster } from './bench-seed.js';
+
+export interface FaultResult { replies: number; accepted: number; lost: number; duplicated: number; attempts: number; retried: number; afterLostAnswer: number; seconds: number }
+
+export async function benchFaults(o: { replies: number; failRate?: number; lostAnswerRate?: number; log: Logger; quiet?: boolean }): Promise<FaultResult> {
+  const failRate = o.failRate ?? 0.1;
+  const lostAnswerRate = o.lostAnswerRate ?? 0.01;
+  const dir = mkdtempSync(join(tmpdir(), 'minqing-bench-'));
+  const db = openDb(join(dir, 'faults.db'));
+  const cadres = 500;
+  seedRoster(db, 20, cadres);
+  const app = createApp(testConfig(), { db, log: o.log });
+  // What the platform took, by key: a second acceptance of a key is a duplicate the user sees
+  // unless the platform drops it by key.
+  const accepted = new Map<string, number>();
+  let attempts = 0;
+  let afterLostAnswer = 0;
+  const lostAnswer = new Set<string>();
+  const outbound = new Outbound({ log: o.log, limits: {} });
+  outbound.register({
+    platform: 'console',
+    async send(_m, key) {
+      attempts++;
+      await new Promise((r) => setImmediate(r));
+      if (Math.random() < failRate) {
+        throw new PlatformError({ platform: 'console', message: Math.random() < 0.5 ? '429 too many requests' : '503 unavailable', status: Math.random() < 0.5 ? 429 : 503 });
+      }
+      if (lostAnswer.has(key)) afterLostAnswer++;
+      accepted.set(key, (accepted.get(key) ?? 0) + 1);
+      if (Math.random() < lostAnswerRate && !lostAnswer.has(key)) {
+        lostAnswer.add(key);
+        throw new PlatformError({ platform: 'console', message: 'timeout after the platform took the message' });
+      }
+    },
+  });
+  const retry = { maxAttempts: 8, baseMs: 1, maxMs: 20 };
+  const newDelivery = () => new ReplyDelivery({ db, send: (m, k) => outbound.send(m, k), log: o.log, retry, concurrency: 64 });
+  let delivery = newDelivery();
+  delivery.start();
+  const bar = o.quiet ? undefined : progressBar('(f) 故障投递', o.replies);
+  const at = new Date();
+  const event = (i: number) => makeEvent({
+    platform: 'console', chatId: `c${1 + (i % cadres)}`, direct: true, senderId: `c${1 + (i % cadres)}`,
+    messageId: `fault-${i}`, at, text: `/走访 昨天 石门村 入户 ${1 + (i % 3)}小时 走访困难户${i % 4}户`,
+  }, o.log);
+  const t0 = performance.now();
+  let next = 0;
+  let restarted = false;
+  const lane = async () => {
+    for (let i = next++; i < o.replies; i = next++) {
+      if (!restarted && i >= o.replies / 2) {
+        restarted = true;
+        // The process dies: its delivery stops, and some rows stay claimed as if sends were in
+        // flight. The next process must release them and deliver everything once.
+        await delivery.stop();
+        claimDue(db, Date.now(), 15 * 60_000, 50);
+        delivery = newDelivery();
+        delivery.start();
+      }
+      const e = event(i);
+      const replies = await app.handle(e);
+      await delivery.settle('console', e.messageId, replies, { chatId: e.chatId, direct: true, senderId: e.senderId });
+      if (i % 200 === 0) bar?.update(i);
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, lane));
+  for (;;) {
+    await delivery.idle();
+    const c = outboxCounts(db);
+    if (!c.pending) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  // Redeliveries of one message in ten: answered from the record, nothing sent again.
+  const before = attempts;
+  for (let i = 0; i < o.replies; i += 10) {
+    const e = event(i);
+    await delivery.settle('console', e.messageId, await app.handle(e), { chatId: e.chatId, direct: true, senderId: e.senderId });
+  }
+  await delivery.stop();
+  const seconds = (performance.now() - t0) / 1000;
+  bar?.update(o.replies); bar?.stop();
+  const counts = outboxCounts(db);
+  const keys = [...accepted.keys()];
+  const rows = counts.delivered + counts.failed + counts.pending;
+  const result: FaultResult = {
+    replies: rows,
+    accepted: keys.length,
+    lost: rows - keys.length,
+    duplicated: keys.filter((k) => accepted.get(k)! > 1 && !lostAnswer.has(k)).length,
+    attempts,
+    retried: attempts - rows,
+    afterLostAnswer,
+    seconds,
+  };
+  if (attempts !== before) throw new Error(`redelivered messages sent ${attempts - before} replies again`);
+  if (counts.failed) throw new Error(`${counts.failed} replies marked undeliverable`);
+  app.close(); db.$client.close();
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+export function describeFaults(r: FaultResult, failRate = 0.1, lostAnswerRate = 0.01): string {
+  return `(f) ${r.replies} 条回复，平台随机拒绝 ${(failRate * 100).toFixed(0)}% 的发送（429/5xx），中途重启一次，十分之一的消息重投：` +
+    `丢失 ${r.lost}，重复 ${r.duplicated}；共 ${r.attempts} 次发送（重试 ${r.retried}），${r.seconds.toFixed(2)} s。` +
+    `另有 ${(lostAnswerRate * 100).toFixed(0)}% 的发送平台已收下但应答丢失：${r.afterLostAnswer} 条以同一幂等键重发（飞书按 uuid 去重；钉钉、企业微信会显示两次）`;
+}
