@@ -19,6 +19,7 @@ import { consoleSender } from '../bot/adapters/console/sender.js';
 import { ensureRedis, RedisUnavailable } from '../jobs/redis.js';
 import { Scheduler } from '../jobs/scheduler.js';
 import { ReplyDelivery } from '../bot/delivery.js';
+import { platformLimits } from '../bot/adapters/registry.js';
 
 function config(): Config {
   try {
@@ -56,7 +57,7 @@ async function runPlatforms(cfg: Config, o: { demo?: boolean; reminders?: boolea
   const log = createLogger(cfg.LOG_LEVEL, 2);
   const app = createApp(cfg, { log });
   if (o.demo) seedDemo(app.deps.db);
-  const outbound = new Outbound({ log });
+  const outbound = new Outbound({ log, limits: platformLimits() });
   // Replies are delivered from the outbox in SQLite: with or without Redis and reminders.
   const delivery = new ReplyDelivery({ db: app.deps.db, send: (m, k) => outbound.send(m, k), log });
   app.adapterDeps.outbox = delivery;

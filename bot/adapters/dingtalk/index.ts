@@ -10,9 +10,9 @@
  */
 import type { DWClientDownStream } from 'dingtalk-stream';
 import type { HttpRequest, HttpResponse, RouteDef } from '../../http-server.js';
-import type { BotEvent } from '../../event.js';
 import type { Reply } from '../../reply.js';
-import { deliver, handleAndDeliver, InFlight, safeEqual, SeenIds, within, type AdapterDeps, type Forms } from '../common.js';
+import { deliver, safeEqual, type AdapterDeps, type Forms } from '../common.js';
+import { Intake } from '../intake.js';
 import { stackMentions, type PlatformAdapter } from '../adapter.js';
 import { HealthCell } from '../health.js';
 import { decodeCardCallback, decodeRobotMessage, PLATFORM, type CardCallback, type RobotMessage } from './decode.js';
@@ -68,8 +68,7 @@ export function createDingtalkAdapter(o: DingtalkOptions, deps: AdapterDeps): Di
   const now = o.now ?? Date.now;
   const forms = o.forms ?? {};
   const ackWithin = o.ackWithinMs ?? 2_500;
-  const seen = new SeenIds(20_000, 24 * 3_600_000, now);
-  const inflight = new InFlight();
+  const intake = new Intake(deps, PLATFORM, { ackWithinMs: ackWithin, now });
   const decodeOpts = { botName: o.botName, log, now };
   // Durable when the composition root provides it (across restarts); otherwise this process only.
   const firstSeen = deps.firstSeen ?? memoryProofs(now);
@@ -84,18 +83,14 @@ export function createDingtalkAdapter(o: DingtalkOptions, deps: AdapterDeps): Di
   });
   let stream: { stop(): Promise<void> } | undefined;
 
-  const run = (event: BotEvent): Promise<Reply[] | undefined> => inflight.track(handleAndDeliver(event, deps, PLATFORM).then((replies) => {
-    if (!replies) seen.forget(event.messageId!);
-    return replies;
-  }));
 
   /** Takes one robot message; resolves when answered or when the ack window closes. */
   async function take(m: RobotMessage): Promise<void> {
     const event = decodeRobotMessage(m, decodeOpts);
     if (!event) { log.warn({ msgId: m?.msgId }, 'robot message without id, conversation or sender: ignored'); return; }
     sender.remember(m);
-    if (seen.check(event.messageId!)) { event.log.info('redelivered message dropped'); return; }
-    await within(run(event), ackWithin);
+    if (!intake.accept(event.messageId!)) { event.log.info('redelivered message dropped'); return; }
+    await intake.take(event);
   }
 
   async function takeCard(d: CardCallback): Promise<void> {
@@ -108,8 +103,8 @@ export function createDingtalkAdapter(o: DingtalkOptions, deps: AdapterDeps): Di
       return;
     }
     if (c.event.direct) sender.rememberDirect(c.event.chatId);
-    if (seen.check(c.event.messageId!)) { c.event.log.info('card submitted again: dropped'); return; }
-    await within(run(c.event), ackWithin);
+    if (!intake.accept(c.event.messageId!)) { c.event.log.info('card submitted again: dropped'); return; }
+    await intake.take(c.event);
   }
 
   const parse = <T>(data: string): T | undefined => { try { return JSON.parse(data) as T; } catch { return undefined; } };
@@ -186,7 +181,7 @@ export function createDingtalkAdapter(o: DingtalkOptions, deps: AdapterDeps): Di
     health: () => health.get(),
     // 2.1.5's heartbeat interval is the known thrower ("WebSocket is not open").
     owns: (err) => stackMentions(err, 'node_modules/dingtalk-stream/', 'adapters/dingtalk/'),
-    idle: () => inflight.idle(),
+    idle: () => intake.idle(),
   };
   return adapter;
 }

@@ -15,7 +15,8 @@ import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse, RouteDef } from '../../http-server.js';
 import type { BotEvent } from '../../event.js';
 import type { Reply } from '../../reply.js';
-import { deliver, handleAndDeliver, InFlight, safeEqual, SeenIds, TIMED_OUT, within, type AdapterDeps, type Forms } from '../common.js';
+import { deliver, safeEqual, type AdapterDeps, type Forms } from '../common.js';
+import { Intake, TIMED_OUT } from '../intake.js';
 import { stackMentions, type PlatformAdapter } from '../adapter.js';
 import { Backoff, HealthCell, pause } from '../health.js';
 import { decryptFeishu, verifyFeishuSignature } from './crypto.js';
@@ -151,10 +152,9 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
   const forms = o.forms ?? {};
   const ackWithin = o.ackWithinMs ?? 2_500;
   const maxSkew = o.maxSkewMs ?? 5 * 60_000;
-  const seenEvents = new SeenIds(20_000, 24 * 3_600_000, now);
-  const seenMessages = new SeenIds(20_000, 24 * 3_600_000, now);
+  // Feishu may resend one message under a new event id: both ids are remembered.
+  const intake = new Intake(deps, PLATFORM, { ackWithinMs: ackWithin, now });
   const chats = new ChatKinds();
-  const inflight = new InFlight();
   const decodeOpts = { botOpenId: o.botOpenId, botName: o.botName, log, now };
   const client = feishuClient({ appId: o.appId, appSecret: o.appSecret, domain: o.domain, log });
   const mode = o.mode ?? 'ws';
@@ -162,21 +162,14 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
   let ws: { stop(): Promise<void> } | undefined;
   const sender = new FeishuSender(client, { forms, isDirectChat: chats.isDirect, log });
 
-  /** Handles and replies; on failure forgets the delivery so Feishu's resend is taken again. */
-  const run = (event: BotEvent, eventId: unknown): Promise<Reply[] | undefined> => inflight.track(handleAndDeliver(event, deps, PLATFORM).then((replies) => {
-    if (!replies) {
-      seenMessages.forget(event.messageId!);
-      if (typeof eventId === 'string') seenEvents.forget(eventId);
-    }
-    return replies;
-  }));
-
   /** True for an event id this process has taken already (a resend). */
   const resent = (eventId: unknown): boolean => {
-    if (typeof eventId !== 'string' || !seenEvents.check(eventId)) return false;
+    if (typeof eventId !== 'string' || intake.accept(`event:${eventId}`)) return false;
     log.info({ event_id: eventId }, 'redelivered event dropped');
     return true;
   };
+  /** The ids a failure forgets, so Feishu's resend is taken again. */
+  const ids = (event: BotEvent, eventId: unknown): string[] => [`message:${event.messageId}`, ...(typeof eventId === 'string' ? [`event:${eventId}`] : [])];
 
   const dispatcher = new lark.EventDispatcher({
     encryptKey: o.encryptKey, verificationToken: o.verificationToken, logger: sdkLogger(log), loggerLevel: lark.LoggerLevel.warn,
@@ -186,11 +179,11 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
       const event = decodeMessage(flat, decodeOpts);
       if (!event) return {};
       chats.set(event.chatId, event.direct);
-      if (seenMessages.check(event.messageId!)) {
+      if (!intake.accept(`message:${event.messageId}`)) {
         event.log.info('redelivered message dropped');
         return {};
       }
-      await within(run(event, flat.event_id), ackWithin);
+      await intake.take(event, ids(event, flat.event_id));
       return {};
     },
     'card.action.trigger': async (flat: FlatCardAction) => {
@@ -201,14 +194,14 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
         if (d.direct) return openFormResponse(forms, d.form, true);
         const dm = formInDirect(forms, d.form, d.operator, PLATFORM);
         if (!dm) return openFormResponse(forms, d.form, false);
-        void inflight.track(deliver([dm], deps, PLATFORM, `card-open:${flat.context?.open_message_id ?? flat.open_message_id}:${d.operator}:${d.form}`, log));
+        void intake.track(deliver([dm], deps, PLATFORM, `card-open:${flat.context?.open_message_id ?? flat.open_message_id}:${d.operator}:${d.form}`, log));
         return sentToDirectResponse();
       }
-      if (seenMessages.check(d.event.messageId!)) {
+      if (!intake.accept(`message:${d.event.messageId}`)) {
         d.event.log.info('card submitted again: dropped');
         return submitResponse(undefined);
       }
-      const r = await within(run(d.event, flat.event_id), ackWithin);
+      const r = await intake.take(d.event, ids(d.event, flat.event_id));
       return submitResponse(r === TIMED_OUT ? undefined : r);
     },
   });
@@ -277,6 +270,6 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
     },
     health: () => health.get(),
     owns: (err) => stackMentions(err, 'node_modules/@larksuiteoapi/', 'adapters/feishu/'),
-    idle: () => inflight.idle(),
+    idle: () => intake.idle(),
   };
 }

@@ -15,7 +15,8 @@ import type { Sender } from '../../outbound.js';
 import { splitText, TEXT_LIMITS, type Outgoing } from '../../outgoing.js';
 import { networkError, PlatformError } from '../../delivery.js';
 import { makeEvent, type BotEvent } from '../../event.js';
-import { handleAndDeliver, InFlight, instant, safeEqual, SeenIds, within, type AdapterDeps, type Forms } from '../common.js';
+import { instant, safeEqual, type AdapterDeps, type Forms } from '../common.js';
+import { Intake } from '../intake.js';
 import { decryptWecom, verifyWecomSignature, xmlField } from './crypto.js';
 import { replyText } from './wechaty.js';
 
@@ -69,8 +70,7 @@ export function createWecomAppAdapter(o: WecomAppOptions, deps: AdapterDeps): We
   const now = o.now ?? Date.now;
   const maxSkew = o.maxSkewMs ?? 5 * 60_000;
   const apiBase = (o.apiBase ?? 'https://qyapi.weixin.qq.com').replace(/\/$/, '');
-  const seen = new SeenIds(20_000, 24 * 3_600_000, now);
-  const inflight = new InFlight();
+  const intake = new Intake(deps, platform, { ackWithinMs: o.ackWithinMs, now });
   let token: { value: string; expires: number } | undefined;
 
   const refuse = (status: number, refusal: string): HttpResponse => ({ status, body: 'unauthorized', refusal });
@@ -111,11 +111,8 @@ export function createWecomAppAdapter(o: WecomAppOptions, deps: AdapterDeps): We
     if ('status' in r) return r;
     const event = decode(r.message);
     if (!event) return { status: 200, body: '' };
-    if (seen.check(event.messageId!)) { event.log.info('redelivered message dropped'); return { status: 200, body: '' }; }
-    const work = inflight.track(handleAndDeliver(event, deps, platform).then((replies) => {
-      if (!replies) seen.forget(event.messageId!);
-    }));
-    await within(work, o.ackWithinMs ?? 2_500);
+    if (!intake.accept(event.messageId!)) { event.log.info('redelivered message dropped'); return { status: 200, body: '' }; }
+    await intake.take(event);
     return { status: 200, body: '' };
   }
 
@@ -190,6 +187,6 @@ export function createWecomAppAdapter(o: WecomAppOptions, deps: AdapterDeps): We
       { method: 'GET', path: o.path ?? '/wecom/callback', handler: verifyUrl },
       { method: 'POST', path: o.path ?? '/wecom/callback', handler: receive },
     ],
-    idle: () => inflight.idle(),
+    idle: () => intake.idle(),
   };
 }

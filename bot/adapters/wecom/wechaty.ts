@@ -14,7 +14,8 @@ import type { Sender } from '../../outbound.js';
 import type { Reply } from '../../reply.js';
 import { splitText, TEXT_LIMITS } from '../../outgoing.js';
 import { makeEvent, type Attachment, type BotEvent } from '../../event.js';
-import { handleAndDeliver, InFlight, SeenIds, type AdapterDeps, type Forms } from '../common.js';
+import type { AdapterDeps, Forms } from '../common.js';
+import { Intake } from '../intake.js';
 import { stackMentions, type PlatformAdapter } from '../adapter.js';
 import { HealthCell } from '../health.js';
 
@@ -63,8 +64,8 @@ const ATTACHMENT_KINDS: Partial<Record<number, Attachment['kind']>> = {
 export function createWechatyAdapter(o: WechatyAdapterOptions, deps: AdapterDeps): WechatyAdapter {
   const log: Logger = deps.log.child({ adapter: PLATFORM });
   const forms = o.forms ?? {};
-  const seen = new SeenIds();
-  const inflight = new InFlight();
+  // No ack window: wechaty does not resend, so the work is simply awaited.
+  const intake = new Intake(deps, PLATFORM, { ackWithinMs: 24 * 3_600_000, now: o.now });
   const rooms = new Set<string>();
   const health = new HealthCell(PLATFORM, 'wechaty');
   const bot = WechatyBuilder.build({ name: o.name ?? 'minqing', puppet: o.puppet as never, puppetOptions: o.puppetOptions as never });
@@ -104,10 +105,10 @@ export function createWechatyAdapter(o: WechatyAdapterOptions, deps: AdapterDeps
 
   async function onMessage(m: Message): Promise<void> {
     if (m.self()) return;
-    if (seen.check(m.id)) { log.info({ msg_id: m.id }, 'redelivered message dropped'); return; }
+    if (!intake.accept(m.id)) { log.info({ msg_id: m.id }, 'redelivered message dropped'); return; }
     const event = await decode(m);
     if (!event) return;
-    if (!(await handleAndDeliver(event, deps, PLATFORM))) seen.forget(m.id);
+    await intake.take(event, [m.id]);
   }
 
   async function sayTo(reply: Reply): Promise<{ say(s: string | FileBox): Promise<unknown> }> {
@@ -132,7 +133,7 @@ export function createWechatyAdapter(o: WechatyAdapterOptions, deps: AdapterDeps
     },
   };
 
-  bot.on('message', (m: Message) => { void inflight.track(onMessage(m).catch((err) => log.error({ err }, 'message handling failed'))); });
+  bot.on('message', (m: Message) => { void intake.track(onMessage(m).catch((err) => log.error({ err }, 'message handling failed'))); });
   bot.on('error', (err: unknown) => log.warn({ err }, 'wechaty error'));
   bot.on('scan', (qrcode: string, status: number) => {
     health.set('starting', '等待扫码登录');
@@ -166,6 +167,6 @@ export function createWechatyAdapter(o: WechatyAdapterOptions, deps: AdapterDeps
     },
     health: () => health.get(),
     owns: (err) => stackMentions(err, 'node_modules/wechaty', 'adapters/wecom/wechaty'),
-    idle: () => inflight.idle(),
+    idle: () => intake.idle(),
   };
 }
