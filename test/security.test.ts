@@ -63,8 +63,8 @@ async function rig(): Promise<Rig> {
   const log = capturedLogger('info');
   const sent: Reply[] = [];
   const deps = { handle: chat.app.handle, log: log.log, send: async (r: Reply) => { sent.push(r); } };
-  const feishu = createFeishuAdapter({ appId: 'cli_a1b2c3d4e5f6a7b8', appSecret: 's', encryptKey: EK, verificationToken: TOKEN, botOpenId: 'ou_bot', botName: '民情', ackWithinMs: 20_000, now: () => NOW }, deps);
-  const dingtalk = createDingtalkAdapter({ clientId: 'dingsec', clientSecret: SECRET, botName: '民情', ackWithinMs: 20_000, now: () => NOW }, deps);
+  const feishu = createFeishuAdapter({ appId: 'cli_a1b2c3d4e5f6a7b8', appSecret: 's', encryptKey: EK, verificationToken: TOKEN, botOpenId: 'ou_bot', botName: '民情', ackWithinMs: 20_000, now: () => NOW, mode: 'http' }, deps);
+  const dingtalk = createDingtalkAdapter({ clientId: 'dingsec', clientSecret: SECRET, botName: '民情', ackWithinMs: 20_000, now: () => NOW, mode: 'http' }, deps);
   const wecom = createWecomAppAdapter({ corpId: WC.corp, agentId: '1000002', secret: 's', token: WC.token, encodingAESKey: WC.key, ackWithinMs: 20_000, now: () => NOW }, deps);
   const server = new HttpServer({ log: log.log, bodyLimit: LIMIT });
   for (const a of [feishu, dingtalk, wecom]) for (const route of a.routes()) server.route(route);
