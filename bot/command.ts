@@ -3,7 +3,7 @@
  * and the handler. Parsing, help text, error replies and card forms are all derived from this.
  */
 import type { Logger } from 'pino';
-import type { BotEvent } from './event.js';
+import type { Attachment, BotEvent } from './event.js';
 import type { Reply } from './reply.js';
 import type { ArgDef } from './args.js';
 import type { LocalDate } from './time.js';
@@ -28,6 +28,14 @@ export interface Deps {
   reminderDefaults: ReminderDefaults;
   /** Set by the composition root when a scheduler runs: /提醒 calls it after changing times. */
   onRemindersChanged?: () => void;
+  /**
+   * Evidence sent with or after a record (handlers/evidence.ts; set by the composition root):
+   * `withCommand` attaches a write command's own attachments to what it recorded, inside its
+   * transaction; `alone` answers a message that carries attachments and no command.
+   */
+  evidence?: { withCommand(ctx: Ctx): void; alone(ctx: Ctx): HandlerResult };
+  /** The bytes of an attachment, from the platform that delivered it (set once adapters run). */
+  fetchAttachment?: (platform: string, messageId: string | undefined, attachment: Attachment) => Promise<Buffer>;
 }
 
 export interface Ctx {

@@ -23,6 +23,13 @@ export const configSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { message: '应为 redis://主机:端口' }).optional(),
   MINQING_ADMINS: accountList,
   MINQING_TZ: timezone,
+  /**
+   * Evidence (photos, files, voice, locations): `keys` keeps the platform's file key and metadata;
+   * `store` also fetches the bytes into `evidence/` beside the database, each up to
+   * MINQING_EVIDENCE_MAX_BYTES.
+   */
+  MINQING_EVIDENCE: z.enum(['keys', 'store']).default('keys'),
+  MINQING_EVIDENCE_MAX_BYTES: z.coerce.number().int().min(1024).max(200 * 1024 * 1024).default(20 * 1024 * 1024),
   /** Longest message text accepted; longer ones are refused with a reply saying so. */
   MINQING_MAX_TEXT: z.coerce.number().int().min(100).max(100_000).default(2000),
   /** Name the bot answers to when @-mentioned in the console. */

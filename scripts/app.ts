@@ -12,6 +12,7 @@ import type { BotEvent } from '../bot/event.js';
 import type { Reply } from '../bot/reply.js';
 import { openDb, type Db } from '../storage/db.js';
 import { firstSeen } from '../storage/proofs.js';
+import { alone, withCommand } from '../handlers/evidence.js';
 import type { AdapterDeps } from '../bot/adapters/common.js';
 import { allCommands } from './commands.js';
 
@@ -30,7 +31,7 @@ export function createApp(config: Config, opts: { db?: Db; log?: Logger } = {}):
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
   const db = opts.db ?? openDb(config.MINQING_DB);
   const registry = new Registry(allCommands(), normalize);
-  const deps: Deps = { db, config, log, registry, reminderDefaults: reminderDefaults(config) };
+  const deps: Deps = { db, config, log, registry, reminderDefaults: reminderDefaults(config), evidence: { alone, withCommand } };
   return {
     deps,
     handle: (e) => handleEvent(e, deps),

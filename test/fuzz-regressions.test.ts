@@ -24,7 +24,7 @@ describe('Feishu decoding (property feishu-message, seed 7201)', () => {
 
   it('reads a post whose paragraphs or mentions are not lists', () => {
     const e = decodeMessage({ sender, message: { message_id: 'om_1', chat_id: 'oc_1', message_type: 'post', content: JSON.stringify({ title: '标题', content: [5, [{ tag: 'text', text: '/我的' }]] }), mentions: { key: 1 } as never } }, opts);
-    expect(e?.text).toBe('标题\n\n/我的');
+    expect(e?.text).toBe('/我的');
     const m = decodeMessage({ sender, message: { message_id: 'om_2', chat_id: 'oc_1', content: '{"text":"@_user_1 /我的"}', mentions: [{ key: 7 as never, name: '民情' }, { key: '@_user_1', id: { open_id: 'ou_bot' } }] } }, opts);
     expect(m?.mentionsBot).toBe(true);
   });

@@ -71,7 +71,9 @@ function contentOf(m: RobotMessage): { text: string; attachments: Attachment[] }
       break;
     case 'audio':
       if (c.downloadCode) attachments.push({ kind: 'audio', key: String(c.downloadCode), meta: { duration: c.duration, recognition: c.recognition } });
-      break;
+      // DingTalk transcribes voice messages (content.recognition): what was said is read as text,
+      // so a spoken「走访 今天 石门村 一天」is the command; the recording stays as evidence.
+      return { text: typeof c.recognition === 'string' ? c.recognition : '', attachments };
     case 'video':
       if (c.downloadCode) attachments.push({ kind: 'video', key: String(c.downloadCode), meta: { duration: c.duration } });
       break;

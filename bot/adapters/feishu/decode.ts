@@ -65,8 +65,9 @@ function contentOf(type: string, content: Record<string, any>): { text: string; 
         }
         lines.push(line);
       }
-      const title = post.title ? [String(post.title)] : [];
-      return { text: [...title, ...lines].join('\n').trim(), attachments };
+      // The title is not part of the command: a post titled「走访」over「/走访 今天 石门村 1天」is
+      // that command, not a first line that breaks it (issue 11).
+      return { text: lines.join('\n').trim(), attachments };
     }
     case 'image':
       if (content.image_key) attachments.push({ kind: 'image', key: String(content.image_key) });

@@ -14,7 +14,7 @@ import type { HttpRequest, HttpResponse, RouteDef } from '../../http-server.js';
 import type { Sender } from '../../outbound.js';
 import { splitText, TEXT_LIMITS, type Outgoing } from '../../outgoing.js';
 import { networkError, PlatformError } from '../../delivery.js';
-import { makeEvent, type BotEvent } from '../../event.js';
+import { makeEvent, type Attachment, type BotEvent } from '../../event.js';
 import { instant, safeEqual, type AdapterDeps, type Forms } from '../common.js';
 import { Intake } from '../intake.js';
 import { decryptWecom, verifyWecomSignature, xmlField } from './crypto.js';
@@ -94,15 +94,33 @@ export function createWecomAppAdapter(o: WecomAppOptions, deps: AdapterDeps): We
     return 'status' in r ? r : { status: 200, body: r.message };
   }
 
+  /**
+   * Text, and the evidence kinds (接收消息: https://developer.work.weixin.qq.com/document/path/90239):
+   * image (MediaId, PicUrl), voice (MediaId, Format), video (MediaId), location (Location_X =
+   * latitude, Location_Y = longitude, Scale, Label), and file (MediaId, FileName) should WeCom send it.
+   */
   function decode(xml: string): BotEvent | null {
-    if (xmlField(xml, 'MsgType') !== 'text') return null;
+    const type = xmlField(xml, 'MsgType');
     const from = xmlField(xml, 'FromUserName');
     const msgId = xmlField(xml, 'MsgId');
     if (!from || !msgId) return null;
+    const media = xmlField(xml, 'MediaId');
+    const attachments: Attachment[] = [];
+    let text = '';
+    if (type === 'text') text = (xmlField(xml, 'Content') ?? '').trim();
+    else if (type === 'image' && media) attachments.push({ kind: 'image', key: media, meta: { picUrl: xmlField(xml, 'PicUrl') } });
+    else if (type === 'voice' && media) attachments.push({ kind: 'audio', key: media, meta: { format: xmlField(xml, 'Format') } });
+    else if (type === 'video' && media) attachments.push({ kind: 'video', key: media });
+    else if (type === 'file' && media) attachments.push({ kind: 'file', key: media, name: xmlField(xml, 'FileName') });
+    else if (type === 'location') {
+      const lat = Number(xmlField(xml, 'Location_X'));
+      const lng = Number(xmlField(xml, 'Location_Y'));
+      if (!Number.isFinite(lat) || !Number.isFinite(lng)) return null;
+      attachments.push({ kind: 'location', key: `${lat},${lng}`, name: xmlField(xml, 'Label'), meta: { latitude: lat, longitude: lng, scale: xmlField(xml, 'Scale') } });
+    } else return null;
     return makeEvent({
       platform, chatId: from, direct: true, senderId: from, messageId: msgId,
-      at: instant(Number(xmlField(xml, 'CreateTime')) * 1000, now()),
-      text: (xmlField(xml, 'Content') ?? '').trim(),
+      at: instant(Number(xmlField(xml, 'CreateTime')) * 1000, now()), text, attachments,
     }, log);
   }
 

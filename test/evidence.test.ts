@@ -1,0 +1,125 @@
+/**
+ * Evidence (SPEC §4, issue 11): photos, files, voice and locations sent with a record or within
+ * 10 minutes after it are attached to it; the decoders read what each platform sends.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Chat } from './chat.js';
+import { createLogger } from '../bot/logger.js';
+import { makeEvent, type Attachment } from '../bot/event.js';
+import { decodeRobotMessage, type RobotMessage } from '../bot/adapters/dingtalk/decode.js';
+import { Outbound } from '../bot/outbound.js';
+import { HttpServer } from '../bot/http-server.js';
+import { createWecomAppAdapter } from '../bot/adapters/wecom/app.js';
+import { encryptedCallback } from '../bot/adapters/wecom/crypto.js';
+import { bindAccount, cadreByPhone } from '../storage/identity.js';
+import { evidenceOf } from '../storage/evidence.js';
+import { fakeServer, fixture } from './adapters/loopback.js';
+
+const log = createLogger('silent');
+const T0 = Date.parse('2026-11-20T09:30:00+08:00');
+const min = 60_000;
+let chat: Chat;
+afterEach(() => chat?.close());
+
+function send(o: { user?: string; id: string; at: number; text?: string; attachments?: Attachment[]; group?: boolean; mentionsBot?: boolean }) {
+  const user = o.user ?? 'u2';
+  return chat.app.handle(makeEvent({
+    platform: 'console', chatId: o.group ? 'g1' : user, direct: !o.group, senderId: user, messageId: o.id, at: new Date(o.at),
+    text: o.text ?? '', attachments: o.attachments ?? [], mentionsBot: o.mentionsBot ?? false,
+  }, log));
+}
+
+const photo: Attachment = { kind: 'image', key: 'img_key_1' };
+
+describe('evidence after a record', () => {
+  it('attaches a photo sent within 10 minutes, once, and says so in one line', async () => {
+    chat = Chat.demo();
+    await send({ id: 'm1', at: T0, text: '/走访 昨天 石门村 1天' });
+    const [r] = await send({ id: 'm2', at: T0 + 5 * min, attachments: [photo, { kind: 'location', key: '29.2,113.1', name: '石门村村委会' }] });
+    expect(r.text).toBe('已附到走访 #V1：照片 1 张、位置 1 个。');
+    expect(evidenceOf(chat.db, 'visit', 1).map((e) => [e.kind, e.fileKey])).toEqual([['image', 'img_key_1'], ['location', '29.2,113.1']]);
+    // The platform delivers the same message again: nothing attached twice.
+    const [again] = await send({ id: 'm2', at: T0 + 5 * min, attachments: [photo] });
+    expect(again.text).toBe(r.text);
+    expect(evidenceOf(chat.db, 'visit', 1)).toHaveLength(2);
+  });
+
+  it('after 10 minutes, says how to attach; in a group not addressed to the bot, says nothing', async () => {
+    chat = Chat.demo();
+    await send({ id: 'm1', at: T0, text: '/走访 昨天 石门村 1天' });
+    const [r] = await send({ id: 'm2', at: T0 + 11 * min, attachments: [photo] });
+    expect(r.text).toContain('10 分钟内再发送材料');
+    expect(evidenceOf(chat.db, 'visit', 1)).toHaveLength(0);
+    expect(await send({ id: 'm3', at: T0 + 12 * min, attachments: [photo], group: true })).toEqual([]);
+    expect(await send({ user: 'stranger', id: 'm4', at: T0, attachments: [photo], group: true })).toEqual([]);
+  });
+
+  it('attaches what comes with the command itself (a post with a picture)', async () => {
+    chat = Chat.demo();
+    const [r] = await send({ id: 'm1', at: T0, text: '/走访 昨天 石门村 1天', attachments: [photo] });
+    expect(r.text).toContain('已记录走访 #V1');
+    expect(evidenceOf(chat.db, 'visit', 1).map((e) => e.fileKey)).toEqual(['img_key_1']);
+  });
+
+  it('with MINQING_EVIDENCE=store fetches the bytes into evidence/ beside the database, within the cap', async () => {
+    chat = Chat.demo({ MINQING_EVIDENCE: 'store', MINQING_EVIDENCE_MAX_BYTES: 2048 });
+    const asked: string[] = [];
+    chat.app.deps.fetchAttachment = async (platform, messageId, a) => { asked.push(`${platform}:${messageId}:${a.key}`); return Buffer.from(a.key === 'big' ? 'x'.repeat(4096) : 'JPEG…'); };
+    await send({ id: 'm1', at: T0, text: '/走访 昨天 石门村 1天' });
+    await send({ id: 'm2', at: T0 + min, attachments: [photo, { kind: 'file', key: 'big', name: '台账.xlsx' }] });
+    const rows = await (async () => { for (let i = 0; i < 100; i++) { const e = evidenceOf(chat.db, 'visit', 1); if (e[0]?.path) return e; await new Promise((r) => setTimeout(r, 10)); } return evidenceOf(chat.db, 'visit', 1); })();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(asked).toEqual(['console:m2:img_key_1', 'console:m2:big']);
+    expect(rows[0].path).toContain('/evidence/');
+    expect(readFileSync(rows[0].path!, 'utf8')).toBe('JPEG…');
+    expect(rows[0].bytes).toBe(Buffer.byteLength('JPEG…'));
+    // Over the cap: kept as its key only.
+    expect(evidenceOf(chat.db, 'visit', 1)[1]).toMatchObject({ fileKey: 'big', path: null });
+    expect(existsSync(rows[0].path!)).toBe(true);
+  });
+});
+
+describe('what the decoders read', () => {
+  it('DingTalk: a voice message is read as its recognition text, the recording kept as evidence', () => {
+    const base = fixture<RobotMessage>('dingtalk', 'robot-p2p');
+    const e = decodeRobotMessage({ ...base, msgtype: 'audio', text: undefined, content: { downloadCode: 'dc-voice', duration: 4000, recognition: '/走访 今天 石门村 1天' } }, { botName: '民情', log, now: () => T0 })!;
+    expect(e.text).toBe('/走访 今天 石门村 1天');
+    expect(e.attachments).toMatchObject([{ kind: 'audio', key: 'dc-voice' }]);
+  });
+
+  it('WeCom app: an image after a record is attached and answered through message/send', async () => {
+    chat = Chat.demo();
+    const v = fixture('wecom', 'callback-vector');
+    bindAccount(chat.db, 'wecom', 'zhangsan', cadreByPhone(chat.db, '13800000002')!.id, T0);
+    const fake = await fakeServer({
+      'GET /cgi-bin/gettoken': () => ({ json: { errcode: 0, access_token: 'wc', expires_in: 7200 } }),
+      'POST /cgi-bin/message/send': () => ({ json: { errcode: 0, errmsg: 'ok' } }),
+    });
+    const outbound = new Outbound({ log });
+    const app = createWecomAppAdapter({ corpId: v.corpId, agentId: '1000002', secret: 's', token: v.token, encodingAESKey: v.encodingAESKey, apiBase: fake.url, ackWithinMs: 20_000, now: () => T0 },
+      { handle: chat.app.handle, log, send: (r, k) => outbound.send(r, k) });
+    outbound.register(app.sender);
+    const server = new HttpServer({ log });
+    for (const r of app.routes()) server.route(r);
+    const url = `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}/wecom/callback`;
+    try {
+      const say = (body: string, id: string) => {
+        const xml = `<xml><ToUserName><![CDATA[${v.corpId}]]></ToUserName><FromUserName><![CDATA[zhangsan]]></FromUserName><CreateTime>${T0 / 1000}</CreateTime>${body}<MsgId>${id}</MsgId><AgentID>1000002</AgentID></xml>`;
+        const cb = encryptedCallback({ token: v.token, encodingAESKey: v.encodingAESKey, corpId: v.corpId, agentId: '1000002', xml, timestamp: String(T0 / 1000), nonce: id });
+        return fetch(`${url}?${cb.query}`, { method: 'POST', body: cb.body });
+      };
+      await say('<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[/走访 昨天 石门村 1天]]></Content>', '2001');
+      await say('<MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[https://example.invalid/p.jpg]]></PicUrl><MediaId><![CDATA[media-img-1]]></MediaId>', '2002');
+      await say('<MsgType><![CDATA[location]]></MsgType><Location_X>29.2</Location_X><Location_Y>113.1</Location_Y><Scale>15</Scale><Label><![CDATA[石门村]]></Label>', '2003');
+      await app.idle();
+      const texts = fake.to('/cgi-bin/message/send').map((c) => c.json.text.content as string);
+      expect(texts[1]).toBe('已附到走访 #V1：照片 1 张。');
+      expect(texts[2]).toBe('已附到走访 #V1：位置 1 个。');
+      expect(evidenceOf(chat.db, 'visit', 1).map((e) => [e.kind, e.fileKey, e.name])).toEqual([['image', 'media-img-1', null], ['location', '29.2,113.1', '石门村']]);
+    } finally {
+      await server.close();
+      await fake.close();
+    }
+  });
+});
