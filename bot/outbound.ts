@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { Reply } from './reply.js';
 import { outgoingOf, type Outgoing } from './outgoing.js';
+import type { Attachment } from './event.js';
 
 /**
  * What an adapter provides to deliver an addressed message; `key` is an idempotency key (Feishu
@@ -18,6 +19,8 @@ import { outgoingOf, type Outgoing } from './outgoing.js';
 export interface Sender {
   platform: string;
   send(msg: Outgoing, key: string): Promise<void>;
+  /** The bytes of an attachment a message of this platform carried (evidence, roster files). */
+  download?(messageId: string | undefined, attachment: Attachment): Promise<Buffer>;
 }
 
 export interface Window { max: number; ms: number }
@@ -70,6 +73,13 @@ export class Outbound {
 
   has(platform: string): boolean {
     return this.senders.has(platform);
+  }
+
+  /** Fetches an attachment through the platform it came from; throws when that cannot be done. */
+  async download(platform: string, messageId: string | undefined, attachment: Attachment): Promise<Buffer> {
+    const sender = this.senders.get(platform);
+    if (!sender?.download) throw new Error(`platform ${platform} cannot fetch attachments`);
+    return sender.download(messageId, attachment);
   }
 
   /**

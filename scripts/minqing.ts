@@ -61,6 +61,7 @@ async function runPlatforms(cfg: Config, o: { demo?: boolean; reminders?: boolea
   // Replies are delivered from the outbox in SQLite: with or without Redis and reminders.
   const delivery = new ReplyDelivery({ db: app.deps.db, send: (m, k) => outbound.send(m, k), log });
   app.adapterDeps.outbox = delivery;
+  app.deps.fetchAttachment = (platform, messageId, a) => outbound.download(platform, messageId, a);
   const platforms = await startPlatforms(cfg, app, log, outbound);
   delivery.start();
   const runtime = o.reminders === false ? undefined : await startReminders(cfg, app, log, [], outbound);

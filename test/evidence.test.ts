@@ -15,6 +15,8 @@ import { encryptedCallback } from '../bot/adapters/wecom/crypto.js';
 import { bindAccount, cadreByPhone } from '../storage/identity.js';
 import { evidenceOf } from '../storage/evidence.js';
 import { fakeServer, fixture } from './adapters/loopback.js';
+import { DingtalkSender } from '../bot/adapters/dingtalk/sender.js';
+import { FeishuSender, feishuClient } from '../bot/adapters/feishu/sender.js';
 
 const log = createLogger('silent');
 const T0 = Date.parse('2026-11-20T09:30:00+08:00');
@@ -119,6 +121,75 @@ describe('what the decoders read', () => {
       expect(evidenceOf(chat.db, 'visit', 1).map((e) => [e.kind, e.fileKey, e.name])).toEqual([['image', 'media-img-1', null], ['location', '29.2,113.1', '石门村']]);
     } finally {
       await server.close();
+      await fake.close();
+    }
+  });
+});
+
+describe('fetching the bytes from each platform (loopback fakes)', () => {
+  it('WeCom app: MINQING_EVIDENCE=store fetches media/get through the adapter into the data folder', async () => {
+    chat = Chat.demo({ MINQING_EVIDENCE: 'store' });
+    const v = fixture('wecom', 'callback-vector');
+    bindAccount(chat.db, 'wecom', 'zhangsan', cadreByPhone(chat.db, '13800000002')!.id, T0);
+    const fake = await fakeServer({
+      'GET /cgi-bin/gettoken': () => ({ json: { errcode: 0, access_token: 'wc', expires_in: 7200 } }),
+      'POST /cgi-bin/message/send': () => ({ json: { errcode: 0, errmsg: 'ok' } }),
+      'GET /cgi-bin/media/get': (c) => (c.query.get('media_id') === 'media-img-1' ? { body: Buffer.from([0xff, 0xd8, 0xff, 0xe0]), contentType: 'image/jpeg' } : { json: { errcode: 40007, errmsg: 'invalid media_id' } }),
+    });
+    const outbound = new Outbound({ log });
+    chat.app.deps.fetchAttachment = (p, m, a) => outbound.download(p, m, a);
+    const app = createWecomAppAdapter({ corpId: v.corpId, agentId: '1000002', secret: 's', token: v.token, encodingAESKey: v.encodingAESKey, apiBase: fake.url, ackWithinMs: 20_000, now: () => T0 },
+      { handle: chat.app.handle, log, send: (r, k) => outbound.send(r, k) });
+    outbound.register(app.sender);
+    const server = new HttpServer({ log });
+    for (const r of app.routes()) server.route(r);
+    const url = `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}/wecom/callback`;
+    try {
+      const say = (body: string, id: string) => {
+        const xml = `<xml><ToUserName><![CDATA[${v.corpId}]]></ToUserName><FromUserName><![CDATA[zhangsan]]></FromUserName><CreateTime>${T0 / 1000}</CreateTime>${body}<MsgId>${id}</MsgId><AgentID>1000002</AgentID></xml>`;
+        const cb = encryptedCallback({ token: v.token, encodingAESKey: v.encodingAESKey, corpId: v.corpId, agentId: '1000002', xml, timestamp: String(T0 / 1000), nonce: id });
+        return fetch(`${url}?${cb.query}`, { method: 'POST', body: cb.body });
+      };
+      await say('<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[/走访 昨天 石门村 1天]]></Content>', '3001');
+      await say('<MsgType><![CDATA[image]]></MsgType><MediaId><![CDATA[media-img-1]]></MediaId>', '3002');
+      await say('<MsgType><![CDATA[voice]]></MsgType><MediaId><![CDATA[media-gone]]></MediaId><Format><![CDATA[amr]]></Format>', '3003');
+      const stored = async () => { for (let i = 0; i < 200; i++) { const e = evidenceOf(chat.db, 'visit', 1); if (e[0]?.path && fake.to('/cgi-bin/media/get').length === 2) return e; await new Promise((r) => setTimeout(r, 10)); } throw new Error('not stored'); };
+      const rows = await stored();
+      expect([...readFileSync(rows[0].path!)]).toEqual([0xff, 0xd8, 0xff, 0xe0]);
+      expect(rows[0].path).toContain(chat.dir);
+      // A medium the platform will not give stays a key.
+      expect(rows[1]).toMatchObject({ kind: 'audio', fileKey: 'media-gone', path: null });
+    } finally {
+      await server.close();
+      await fake.close();
+    }
+  });
+
+  it('DingTalk: a downloadCode is exchanged for a URL, then fetched', async () => {
+    const fake = await fakeServer({
+      'POST /v1.0/oauth2/accessToken': () => ({ json: { accessToken: 'dt', expireIn: 7200 } }),
+      'POST /v1.0/robot/messageFiles/download': (c) => ({ json: { downloadUrl: `${url}/oss/${c.json.downloadCode}?robot=${c.json.robotCode}` } }),
+      'GET /oss/dc-1': () => ({ body: 'PNGDATA', contentType: 'image/png' }),
+    });
+    const url = fake.url;
+    try {
+      const s = new DingtalkSender({ clientId: 'k', clientSecret: 's', robotCode: 'robot-1', apiBase: fake.url, oapiBase: fake.url, forms: {}, log });
+      expect((await s.download('m', { kind: 'image', key: 'dc-1' })).toString()).toBe('PNGDATA');
+      expect(fake.to('/oss/dc-1')[0].query.get('robot')).toBe('robot-1');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('Feishu: im.messageResource.get with the message id and the key', async () => {
+    const fake = await fakeServer({
+      'POST /open-apis/auth/v3/tenant_access_token/internal': () => ({ json: { code: 0, tenant_access_token: 't', expire: 7200 } }),
+      'GET /open-apis/im/v1/messages/om_1/resources/img_v3_1': (c) => ({ body: `IMG:${c.query.get('type')}`, contentType: 'image/jpeg' }),
+    });
+    try {
+      const s = new FeishuSender(feishuClient({ appId: 'a', appSecret: 's', domain: fake.url, log }), { forms: {}, isDirectChat: () => false, log });
+      expect((await s.download('om_1', { kind: 'image', key: 'img_v3_1' })).toString()).toBe('IMG:image');
+    } finally {
       await fake.close();
     }
   });

@@ -17,7 +17,8 @@ export interface Call {
   json?: any;
 }
 
-export type Answer = { status?: number; json?: unknown } | undefined;
+/** `body` (with its `contentType`) answers with raw bytes instead of JSON, e.g. a media download. */
+export type Answer = { status?: number; json?: unknown; body?: Buffer | string; contentType?: string } | undefined;
 export type Routes = Record<string, (c: Call) => Answer | Promise<Answer>>;
 
 export interface Fake {
@@ -41,6 +42,11 @@ export async function fakeServer(routes: Routes): Promise<Fake> {
       calls.push(call);
       const route = routes[`${call.method} ${call.path}`];
       const answer = route ? await route(call) : { status: 404, json: { error: 'no such route in the fake' } };
+      if (answer?.body !== undefined) {
+        res.writeHead(answer.status ?? 200, { 'Content-Type': answer.contentType ?? 'application/octet-stream' });
+        res.end(answer.body);
+        return;
+      }
       res.writeHead(answer?.status ?? 200, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(answer?.json ?? {}));
     });

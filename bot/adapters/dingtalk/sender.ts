@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { Sender } from '../../outbound.js';
 import type { Reply } from '../../reply.js';
 import { splitText, TEXT_LIMITS, type Outgoing } from '../../outgoing.js';
+import type { Attachment } from '../../event.js';
 import { networkError, PlatformError } from '../../delivery.js';
 import { sha256Hex, type Forms } from '../common.js';
 import { formsOf, replyMarkdown, standardCard } from './card.js';
@@ -221,6 +222,19 @@ export class DingtalkSender implements Sender {
     if (!res.ok || !out.accessToken) throw new PlatformError({ platform: PLATFORM, message: `DingTalk access token refused: ${res.status} ${out.message ?? ''}`.trim(), status: res.status });
     this.token = { value: out.accessToken, expires: this.now() + (out.expireIn ?? 7200) * 1000 };
     return out.accessToken;
+  }
+
+  /**
+   * A picture, file, voice or video a user sent: its `downloadCode` is exchanged for a short-lived
+   * URL (POST /v1.0/robot/messageFiles/download {downloadCode, robotCode}), which is then fetched
+   * (https://open.dingtalk.com/document/orgapp/download-the-file-content-of-the-robot-receiving-message).
+   */
+  async download(_messageId: string | undefined, a: Attachment): Promise<Buffer> {
+    const out = await this.api('/v1.0/robot/messageFiles/download', { downloadCode: a.key, robotCode: this.o.robotCode });
+    if (typeof out.downloadUrl !== 'string') throw new PlatformError({ platform: PLATFORM, message: 'DingTalk gave no downloadUrl', permanent: true });
+    const res = await fetch(out.downloadUrl, { signal: AbortSignal.timeout(TIMEOUT_MS * 3) });
+    if (!res.ok) throw new PlatformError({ platform: PLATFORM, message: `DingTalk file download failed: ${res.status}`, status: res.status });
+    return Buffer.from(await res.arrayBuffer());
   }
 
   private async upload(path: string, type: 'file' | 'image'): Promise<string> {

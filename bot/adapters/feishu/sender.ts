@@ -12,6 +12,7 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from 'pino';
 import type { Sender } from '../../outbound.js';
 import type { Outgoing } from '../../outgoing.js';
+import type { Attachment } from '../../event.js';
 import { splitText, TEXT_LIMITS } from '../../outgoing.js';
 import { PlatformError } from '../../delivery.js';
 import { sha256Hex, type Forms } from '../common.js';
@@ -163,6 +164,19 @@ export class FeishuSender implements Sender {
       this.o.log.warn({ code: err.code }, 'Feishu token invalidated early: fetching a new one');
       forgetToken(this.client);
     }
+  }
+
+  /**
+   * An image, file, voice or video a user sent: im.messageResource.get with the message id and
+   * the file key (https://open.feishu.cn/document/server-docs/im-v1/message/get-2); `type` is
+   * `image` for images, `file` for everything else.
+   */
+  async download(messageId: string | undefined, a: Attachment): Promise<Buffer> {
+    if (!messageId) throw new Error('Feishu resource download needs the message id');
+    const res = await this.client.im.messageResource.get({ path: { message_id: messageId, file_key: a.key }, params: { type: a.kind === 'image' ? 'image' : 'file' } });
+    const chunks: Buffer[] = [];
+    for await (const c of res.getReadableStream()) chunks.push(Buffer.from(c as Buffer));
+    return Buffer.concat(chunks);
   }
 
   private async uploadImage(path: string): Promise<string> {

@@ -189,6 +189,18 @@ export function createWecomAppAdapter(o: WecomAppOptions, deps: AdapterDeps): We
 
   const sender: Sender = {
     platform,
+    /** An image, voice, video or file a member sent: GET /cgi-bin/media/get?media_id (path/90254). */
+    async download(_messageId, a) {
+      for (let attempt = 0; ; attempt++) {
+        const res = await fetch(`${apiBase}/cgi-bin/media/get?access_token=${encodeURIComponent(await accessToken())}&media_id=${encodeURIComponent(a.key)}`, { signal: AbortSignal.timeout(TIMEOUT_MS * 3) });
+        const bytes = Buffer.from(await res.arrayBuffer());
+        // Errors come back as JSON; media as anything else.
+        if (res.ok && !String(res.headers.get('content-type') ?? '').includes('json')) return bytes;
+        const out = (() => { try { return JSON.parse(bytes.toString('utf8')) as { errcode?: number; errmsg?: string }; } catch { return {}; } })();
+        if (attempt === 0 && WECOM_TOKEN_CODES.has(out.errcode ?? 0)) { token = undefined; continue; }
+        throw new PlatformError({ platform, message: `WeCom media/get failed: ${out.errcode ?? res.status} ${out.errmsg ?? ''}`.trim(), status: res.status, code: out.errcode });
+      }
+    },
     async send(reply: Outgoing) {
       // App messages are one-to-one, so a chat target is the member's userid.
       const text = replyText(reply, o.forms ?? {});
