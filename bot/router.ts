@@ -32,7 +32,7 @@ export async function handleEvent(event: BotEvent, deps: Deps): Promise<Reply[]>
       const prev = recordedReplies(db, event.platform, id);
       if (prev !== undefined) return redelivered(event, prev);
     }
-    if (!parsed) return remember(event, deps, event.attachments.length && deps.evidence ? finalize(event, deps, deps.evidence.alone(makeCtx(event, deps))) : []);
+    if (!parsed) return remember(event, deps, event.attachments?.length && deps.evidence ? finalize(event, deps, await deps.evidence.alone(makeCtx(event, deps))) : []);
     const { ctx, input } = authorize(event, deps, parsed);
     return remember(event, deps, finalize(event, deps, await parsed.command.handle(ctx, input as never)));
   } catch (e) {
@@ -62,7 +62,7 @@ async function write(event: BotEvent, deps: Deps, parsed: Parsed): Promise<Reply
       const { ctx, input } = authorize(event, deps, parsed);
       const result = parsed.command.handle(ctx, input as never);
       if (result instanceof Promise) throw new Error(`write command /${parsed.command.name} returned a promise`);
-      if (event.attachments.length) deps.evidence?.withCommand(ctx);
+      if (event.attachments?.length) deps.evidence?.withCommand(ctx);
       const out = finalize(event, deps, result);
       // Claimed last, in the same transaction: if another worker handled this message
       // meanwhile, everything above is rolled back and its replies are returned instead.

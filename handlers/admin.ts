@@ -18,6 +18,7 @@ import { unitById } from '../storage/units.js';
 import { normalizePhone, ROSTER_COLUMNS } from '../storage/roster.js';
 import type { Cadre } from '../storage/types.js';
 import { unitCommand } from './admin-units.js';
+import { awaitRoster, canImportInChat, importAttached } from './roster-file.js';
 
 interface Account { platform: string; accountId: string }
 
@@ -54,8 +55,7 @@ const T = {
   notBoundAcc: (acc: string) => `账号 ${acc} 没有绑定任何干部，无需解除。请核对账号（格式 平台:账号），例如 /绑定 解除 console:u9`,
   unbound: (acc: string, name: string, unit: string) => `已解除账号 ${acc} 与 ${name}（${unit}）的绑定。该干部的记录全部保留。`,
   unbindNameMismatch: (acc: string, name: string) => `账号 ${acc} 绑定的不是「${name}」，没有解除。请只写账号，例如 /绑定 解除 ${acc}`,
-  importFile: (name: string) =>
-    `收到文件「${name}」。在聊天中直接导入文件需要平台适配器的下载功能，即将提供。\n目前请由管理员在服务器上运行：`,
+  importSend: '请在 10 分钟内把名册文件（.xlsx 或 .csv）发给我，收到后立即导入并回复结果。也可以由管理员在服务器上（项目目录中）运行：',
   importHow: '导入名册请由管理员在服务器上（项目目录中）运行：',
   importCli: (file: string) => `  npx minqing import ${file}`,
   importColumns: `名册为 .xlsx（第一个工作表）或 UTF-8 编码的 .csv，第1行为列名：${ROSTER_COLUMNS.join('、')}。`,
@@ -207,12 +207,17 @@ export const importCommand = defineCommand({
   args: { file: optional(restArg('文件', 200, '名册文件名，如 名册.xlsx')) },
   examples: ['/导入', 'npx minqing import 名册.csv'],
   notes: [T.importColumns, T.importRules, T.importExample],
-  handle(ctx, a) {
+  async handle(ctx, a) {
+    // A file that came with the command is imported at once; otherwise the next file the
+    // administrator sends is (messengers send files as messages of their own).
     const attached = ctx.event.attachments.find((x) => x.kind === 'file');
-    const file = attached?.name ?? a.file?.trim() ?? '名册.csv';
+    if (attached) return importAttached(ctx, attached);
+    const inChat = canImportInChat(ctx);
+    if (inChat) awaitRoster(ctx);
+    const file = a.file?.trim() || '名册.csv';
     const cliFile = /\s/.test(file) ? `"${file}"` : file;
     return [
-      attached ? T.importFile(attached.name ?? attached.key) : T.importHow,
+      inChat ? T.importSend : T.importHow,
       T.importCli(cliFile),
       T.importColumns,
       T.importRules,

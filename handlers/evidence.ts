@@ -10,6 +10,7 @@ import type { Attachment } from '../bot/event.js';
 import type { Cadre } from '../storage/types.js';
 import { addEvidence, latestRecordBy, recordOfMessage, setEvidenceFile, type RecordRef } from '../storage/evidence.js';
 import { cadreByAccount } from '../storage/identity.js';
+import { importAttached, isAwaitedRoster } from './roster-file.js';
 
 /** Evidence sent this long after a record attaches to it. */
 export const EVIDENCE_WINDOW_MS = 10 * 60_000;
@@ -41,7 +42,7 @@ function attach(ctx: Ctx, cadre: Cadre, record: RecordRef): number[] {
 /** Attachments that came with the write command that just recorded something. */
 export function withCommand(ctx: Ctx): void {
   const e = ctx.event;
-  if (!e.attachments.length || !e.messageId) return;
+  if (!e.attachments?.length || !e.messageId) return;
   const cadre = cadreByAccount(ctx.db, e.platform, e.senderId);
   const record = recordOfMessage(ctx.db, e.platform, e.messageId);
   if (!cadre || !record) return;
@@ -49,9 +50,14 @@ export function withCommand(ctx: Ctx): void {
   storeBytes(ctx, ids);
 }
 
-/** A message of attachments only: attached to the sender's record of the last 10 minutes. */
-export function alone(ctx: Ctx): HandlerResult {
+/**
+ * A message of attachments only: the roster an administrator announced with `/导入`, or evidence
+ * for the sender's record of the last 10 minutes.
+ */
+export function alone(ctx: Ctx): HandlerResult | Promise<HandlerResult> {
   const e = ctx.event;
+  const roster = e.attachments.find((a) => isAwaitedRoster(ctx, a));
+  if (roster) return importAttached(ctx, roster);
   const addressed = e.direct || e.mentionsBot;
   const cadre = cadreByAccount(ctx.db, e.platform, e.senderId);
   // In a group the bot sees every message on some platforms (wechaty): a photo not meant for it

@@ -13,6 +13,7 @@ import type { Reply } from '../bot/reply.js';
 import { openDb, type Db } from '../storage/db.js';
 import { firstSeen } from '../storage/proofs.js';
 import { alone, withCommand } from '../handlers/evidence.js';
+import { formatImportReport, importRosterFile } from './import.js';
 import type { AdapterDeps } from '../bot/adapters/common.js';
 import { allCommands } from './commands.js';
 
@@ -31,7 +32,8 @@ export function createApp(config: Config, opts: { db?: Db; log?: Logger } = {}):
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
   const db = opts.db ?? openDb(config.MINQING_DB);
   const registry = new Registry(allCommands(), normalize);
-  const deps: Deps = { db, config, log, registry, reminderDefaults: reminderDefaults(config), evidence: { alone, withCommand } };
+  const deps: Deps = { db, config, log, registry, reminderDefaults: reminderDefaults(config), evidence: { alone, withCommand },
+    importRoster: async (file) => formatImportReport(await importRosterFile(db, file)) };
   return {
     deps,
     handle: (e) => handleEvent(e, deps),

@@ -248,11 +248,33 @@ describe('/导入', () => {
     expect(chat.lastReply).toContain('张三,13800000002,石门镇,示范县,一般,是,console:u2');
   });
 
-  it('answers an attached file: chat import waits for the adapters’ download', async () => {
-    await event('u1', '/导入', { attachments: [{ kind: 'file', key: 'file_v2_abc', name: '干部名册.xlsx' }] });
-    expect(chat.lastReply).toContain('收到文件「干部名册.xlsx」');
-    expect(chat.lastReply).toContain('需要平台适配器的下载功能，即将提供');
-    expect(chat.lastReply).toContain('npx minqing import 干部名册.xlsx');
-    expect(chat.count('cadres')).toBe(4);
+  const roster = '姓名,手机,单位,上级单位,职级,驻村,账号\n王五,13800000009,石门镇,示范县,一般,是,console:u9\n赵六,1380000,石门镇,示范县,一般,,\n';
+
+  it('imports the file an administrator sends after /导入 and answers with the row report', async () => {
+    const fetched: string[] = [];
+    chat.app.deps.fetchAttachment = async (_p, _m, a) => { fetched.push(a.key); return Buffer.from(roster); };
+    await chat.says('u1', '/导入');
+    expect(chat.lastReply).toContain('请在 10 分钟内把名册文件');
+    expect(chat.lastReply).not.toContain('即将提供');
+    await event('u1', '', { attachments: [{ kind: 'file', key: 'file_v2_abc', name: '干部名册.csv' }] });
+    expect(fetched).toEqual(['file_v2_abc']);
+    expect(chat.lastReply).toContain('导入完成：新增 1 人');
+    expect(chat.lastReply).toContain('第3行');
+    expect(chat.count('cadres')).toBe(5);
+    // Without a /导入 before it, a file is not a roster (here: no record to attach it to).
+    await event('u1', '', { attachments: [{ kind: 'file', key: 'file_v2_def', name: '干部名册.csv' }] });
+    expect(chat.lastReply).not.toContain('导入完成');
+    expect(fetched).toHaveLength(1);
+  });
+
+  it('imports a file that comes with /导入; refuses other kinds of file and a cadre who is not an administrator', async () => {
+    chat.app.deps.fetchAttachment = async () => Buffer.from(roster);
+    await event('u1', '/导入', { attachments: [{ kind: 'file', key: 'f1', name: '名册.csv' }] });
+    expect(chat.lastReply).toContain('导入完成：新增 1 人');
+    await event('u1', '/导入', { attachments: [{ kind: 'file', key: 'f2', name: '名册.docx' }] });
+    expect(chat.lastReply).toContain('不是 .xlsx 或 .csv 文件');
+    await event('u3', '/导入', { attachments: [{ kind: 'file', key: 'f3', name: '名册.csv' }] });
+    expect(chat.lastReply).toBe('/导入 只有管理员可以使用。如需操作，请联系管理员。');
+    expect(chat.count('cadres')).toBe(5);
   });
 });
