@@ -1,76 +1,141 @@
 /**
- * Argument types of the command language. Each carries its Chinese label (used for `键：值`, help
- * and errors), a zod schema that turns the typed string into a value, and — for typed arguments —
- * a recogniser, so positional arguments can come in any order (`/走访 昨天 石门村 1天` and
- * `/走访 石门村 1天 昨天` mean the same).
+ * Argument types of the command language. Each carries its Chinese label (used for `键：值`, help,
+ * errors and questions), a reader that turns a typed value into a value — given the clock, time
+ * zone and known places of this message, never a module global — and, for typed arguments,
+ * recognisers: `match` for a whole word, `find` for spans inside running text (bot/spans.ts).
+ * So `/走访 昨天 石门村 1天`, `/走访 石门村 1天 昨天` and `昨天下午去石门村走访，用时1天` agree.
  */
-import { z } from 'zod';
 import { normalize } from './normalize.js';
-import { parseDate, parseDuration, type LocalDate } from './time.js';
+import { isLocalDate, parseChineseNumber, parseDate, parseDuration, parsePeriod, type LocalDate, type Period } from './time.js';
+import {
+  findDates, findDayParts, findDeadlines, findDurations, findHouseholds, findIssueRefs, findPeople, findRecordRefs,
+  readDateValue, dateRaw, nearestMonthDay, type DateValue, type Found,
+} from './spans.js';
+
+/** What a reader may know about the message it reads: passed in, never kept between messages. */
+export interface ReadEnv {
+  now: Date;
+  tz: string;
+  today: LocalDate;
+  /** Place names the deployment knows (units, contact points, households, earlier visits), normalised. */
+  places: readonly string[];
+}
 
 export interface ArgDef<T> {
   label: string;
   /** Other names accepted before a colon (the label and the English key always are). */
   keys: string[];
-  /** What a valid value looks like, for help and errors: '日期，如 昨天、11月20日'. */
+  /** What a valid value looks like, for help, errors and questions: '日期，如 昨天、11月20日'. */
   hint: string;
-  schema: z.ZodType<T, string>;
-  /** Recognises a positional token as this argument. */
-  match?: (token: string) => boolean;
-  /** Takes the free text left over (joined by spaces). */
+  /** Reads a whole value: a keyed field, a card field, a positional word, the answer to a question. */
+  read: (s: string, env: ReadEnv) => T | null;
+  /** Why a value could not be read. */
+  bad: (s: string) => string;
+  /** Recognises a positional word as this argument. */
+  match?: (token: string, env: ReadEnv) => boolean;
+  /** Finds this argument's values inside running text; `raw` of each is read back by `read`. */
+  find?: (text: string, env: ReadEnv) => Found[];
+  /** Where found spans count: only in the head of the message (dates, references) or anywhere. */
+  where?: 'head' | 'anywhere';
+  /** Several different values found: take the first, add them up, or ask which (default). */
+  several?: 'first' | 'sum' | 'ask';
+  /** Takes the free text after the head (a visit's content, an issue's description). */
   rest?: boolean;
+  /** A place: read from known places and place shapes (bot/parse.ts), never from a leftover word. */
+  place?: boolean;
+  /** A keyed value may hold commas (`类型：入户,到村`). */
+  list?: boolean;
+  /** The record's date: an unreadable date-like word at the head is asked about, not ignored. */
+  dateLike?: boolean;
+  /** Only as `键：值` (or a card field). */
+  keyedOnly?: boolean;
   optional: boolean;
 }
 
-/** The clock and timezone that date arguments are read against, set by the parser per call. */
-export const parseEnv = { now: new Date(), tz: 'Asia/Shanghai' };
-
-function def<T>(label: string, hint: string, schema: z.ZodType<T, string>, extra: Partial<ArgDef<T>> = {}): ArgDef<T> {
-  return { label, hint, schema, keys: [], optional: false, ...extra };
+export function def<T>(label: string, hint: string, read: (s: string, env: ReadEnv) => T | null, bad: (s: string) => string, extra: Partial<ArgDef<T>> = {}): ArgDef<T> {
+  return { label, hint, read, bad, keys: [], optional: false, ...extra };
 }
 
 export function optional<T>(a: ArgDef<T>): ArgDef<T | undefined> {
-  return { ...a, optional: true, schema: a.schema.optional() as unknown as z.ZodType<T | undefined, string> };
+  return { ...a, optional: true } as ArgDef<T | undefined>;
 }
 
 export function withKeys<T>(a: ArgDef<T>, ...keys: string[]): ArgDef<T> {
   return { ...a, keys: [...a.keys, ...keys] };
 }
 
-const custom = <T>(fn: (s: string) => T | null, message: (s: string) => string) =>
-  z.string().transform((s, c) => {
-    const v = fn(s);
-    if (v === null) {
-      c.addIssue({ code: 'custom', message: message(s) });
-      return z.NEVER;
-    }
-    return v;
-  });
+export const keyOnly = <V>(a: ArgDef<V>): ArgDef<V> => ({ ...a, match: undefined, find: undefined, keyedOnly: true });
 
-export function dateArg(label = '日期', prefer: 'past' | 'future' = 'past'): ArgDef<LocalDate> {
-  const read = (s: string) => parseDate(normalize(s), parseEnv.now, { tz: parseEnv.tz, prefer });
-  return def(label, '日期，如 今天、昨天、上周五、11月20日、2026-11-20',
-    custom(read, (s) => `「${s}」不是能识别的日期`), { match: (t) => read(t) !== null });
+/** An argument read by `read`; `bad` says what was wrong with a value it could not read. */
+export function customArg<T>(label: string, hint: string, read: (s: string, env: ReadEnv) => T | null, bad: (s: string) => string, keys: string[] = []): ArgDef<T> {
+  return def(label, hint, read, bad, { keys, match: (t, env) => read(t, env) !== null });
 }
 
+/** A visit or volunteer date, with the time of day when one is given (`昨天下午`, `今早`). */
+export function dateArg(label = '日期'): ArgDef<DateValue> {
+  const read = (s: string, env: ReadEnv): DateValue | null => {
+    const canonical = readDateValue(s);
+    if (canonical) return canonical;
+    const t = normalize(s).replace(/\s+/g, '');
+    const spans = [...findDates(t, env.today), ...findDayParts(t, env.today)];
+    const whole = spans.find((f) => f.start === 0 && f.end === t.length);
+    if (whole) return readDateValue(whole.raw);
+    const d = parseDate(t, env.now, { tz: env.tz, prefer: 'past' });
+    if (!d) return null;
+    // parseDate prefers the past for a year-less date; the nearest occurrence is what was meant.
+    const md = /^(\d{1,2})[月./-](\d{1,2})[日号]?$/.exec(t);
+    return { date: md ? nearestMonthDay(+md[1], +md[2], env.today) ?? d : d };
+  };
+  return def(label, '日期，如 今天、昨天下午、上周五、11月20日、2026-11-20', read, (s) => `「${s}」不是能识别的日期`, {
+    match: (t, env) => read(t, env) !== null,
+    find: (text, env) => [...findDates(text, env.today), ...findDayParts(text, env.today)],
+    where: 'head', dateLike: true,
+  });
+}
+export { dateRaw, type DateValue };
+
 export function durationArg(label = '时长'): ArgDef<number> {
-  const read = (s: string) => parseDuration(normalize(s))?.hours ?? null;
-  return def(label, '时长，如 2小时、1.5h、半天、1天、两天', custom(read, (s) => `「${s}」不是能识别的时长`),
-    { match: (t) => read(t) !== null });
+  const read = (s: string) => {
+    const t = normalize(s).replace(/\s+/g, '');
+    if (/^\d+(\.\d+)?$/.test(t)) return null;
+    const whole = findDurations(t).find((f) => f.start === 0 && f.end === t.length);
+    return whole ? Number(whole.raw) : parseDuration(t)?.hours ?? null;
+  };
+  const readRaw = (s: string) => (/^\d+(\.\d+)?$/.test(s.trim()) ? Number(s) : read(s));
+  return def(label, '时长，如 2小时、两个半小时、半天、1天、9:00-11:30', readRaw, (s) => `「${s}」不是能识别的时长`, {
+    match: (t) => read(t) !== null, find: (text) => findDurations(text), where: 'anywhere', several: 'ask',
+  });
+}
+
+/** Household counts in running text, summed (`困难户2户、低保户3户` is 5). */
+export function householdsArg(label = '户数'): ArgDef<number> {
+  const read = (s: string) => {
+    const t = normalize(s).replace(/\s|户|家/g, '');
+    const n = /^\d+$/.test(t) ? Number(t) : parseChineseNumber(t);
+    return n !== null && Number.isInteger(n) && n >= 0 && n <= 1000 ? n : null;
+  };
+  return def(label, '户数，如 3户', read, (s) => `「${s}」不是 0–1000 之间的户数`, { find: (text) => findHouseholds(text), where: 'anywhere', several: 'sum' });
 }
 
 /** One of a fixed set of words; `choices` maps every accepted spelling to its value. */
-export function choiceArg<V extends string>(label: string, choices: Record<string, V>, hint?: string): ArgDef<V> {
+export function choiceArg<V extends string>(label: string, choices: Record<string, V>, hint?: string, opts: { inText?: boolean } = {}): ArgDef<V> {
   const table = new Map(Object.entries(choices).map(([k, v]) => [normalize(k), v]));
   const read = (s: string) => table.get(normalize(s)) ?? null;
   const names = [...new Set(Object.keys(choices))].slice(0, 12).join('、');
-  return def(label, hint ?? `${label}：${names}`, custom(read, (s) => `「${s}」不是可选的${label}（可选：${names}）`),
-    { match: (t) => read(t) !== null });
+  // Longest spelling first, so 基本满意 is not read as 满意 and 不满意 not as 满意.
+  const words = [...table.keys()].filter((w) => /[^\x00-\x7f]/.test(w)).sort((a, b) => b.length - a.length);
+  const find = opts.inText ? (text: string): Found[] => {
+    const out: Found[] = [];
+    for (const w of words) for (let i = text.indexOf(w); i >= 0; i = text.indexOf(w, i + 1)) out.push({ start: i, end: i + w.length, raw: w });
+    return out;
+  } : undefined;
+  return def(label, hint ?? `${label}：${names}`, read, (s) => `「${s}」不是可选的${label}（可选：${names}）`,
+    { match: (t) => read(t) !== null, find, where: 'anywhere', several: 'first' });
 }
 
 export function textArg(label: string, max = 200, hint?: string): ArgDef<string> {
-  return def(label, hint ?? `${label}（${max}字以内）`, z.string().trim()
-    .min(1, { message: `缺少${label}` }).max(max, { message: `${label}太长，最多${max}字` }));
+  return def(label, hint ?? `${label}（${max}字以内）`, (s) => { const t = s.trim(); return t && t.length <= max ? t : null; },
+    (s) => (s.trim() ? `${label}太长，最多${max}字` : `缺少${label}`));
 }
 
 /** The free text after the typed arguments, e.g. a visit's content. */
@@ -78,33 +143,91 @@ export function restArg(label: string, max = 1000, hint?: string): ArgDef<string
   return { ...textArg(label, max, hint), rest: true };
 }
 
-const ISSUE_REF = /^[#＃](\d{1,9})$/;
+/** A place: known to the deployment or shaped like one; stored in simplified characters. */
+export function placeArg(label = '地点', max = 60, hint = '地点，如 石门村、东关社区'): ArgDef<string> {
+  return { ...textArg(label, max, hint), place: true };
+}
+
 export function issueRefArg(): ArgDef<number> {
-  const read = (s: string) => { const m = ISSUE_REF.exec(s.trim()); return m ? Number(m[1]) : null; };
-  return def('问题编号', '问题编号，如 #12', custom(read, (s) => `「${s}」不是问题编号（应为 #数字，如 #12）`),
-    { match: (t) => read(t) !== null });
+  const read = (s: string) => {
+    const t = normalize(s).replace(/\s+/g, '');
+    if (/^\d{1,9}$/.test(t)) return Number(t);
+    const f = findIssueRefs(t).find((x) => x.start === 0 && x.end === t.length);
+    return f ? Number(f.raw) : null;
+  };
+  return def('问题编号', '问题编号，如 #12', read, (s) => `「${s}」不是问题编号（应为 #数字，如 #12）`,
+    { match: (t) => /^[#＃]/.test(t.trim()) && read(t) !== null, find: (text) => findIssueRefs(text), where: 'head', several: 'ask' });
 }
 
 export type RecordRef = { type: 'visit' | 'volunteer'; id: number };
-const RECORD_REF = /^[#＃]?([VvＶｖZzＺｚ])(\d{1,9})$/;
 export function recordRefArg(): ArgDef<RecordRef> {
   const read = (s: string): RecordRef | null => {
-    const m = RECORD_REF.exec(s.trim());
-    if (!m) return null;
-    return { type: /[VvＶｖ]/.test(m[1]) ? 'visit' : 'volunteer', id: Number(m[2]) };
+    const m = /^[#＃]?\s?([vz])\s?(\d{1,9})$/.exec(normalize(s));
+    return m ? { type: m[1] === 'v' ? 'visit' : 'volunteer', id: Number(m[2]) } : null;
   };
-  return def('记录编号', '记录编号：走访 #V12，志愿 #Z12',
-    custom(read, (s) => `「${s}」不是记录编号（走访记录如 #V12，志愿记录如 #Z12）`), { match: (t) => read(t) !== null });
+  return def('记录编号', '记录编号：走访 #V12，志愿 #Z12', read, (s) => `「${s}」不是记录编号（走访记录如 #V12，志愿记录如 #Z12）`,
+    { match: (t) => read(t) !== null, find: (text) => findRecordRefs(text), where: 'head', several: 'ask' });
 }
 
 /** A person: `@李四` (a platform mention or a roster name); resolved against the roster later. */
 export function cadreRefArg(label: string): ArgDef<string> {
-  const read = (s: string) => { const v = s.trim().replace(/^[@＠]/, ''); return v ? v : null; };
-  return def(label, `${label}，如 @李四`, custom(read, () => `缺少${label}`), { match: (t) => /^[@＠]\S/.test(t) });
+  const read = (s: string) => { const v = s.trim().replace(/^[@＠]/, '').trim(); return v ? v : null; };
+  return def(label, `${label}，如 @李四`, read, () => `缺少${label}`,
+    { match: (t) => /^[@＠]\S/.test(t), find: (text) => findPeople(text), where: 'anywhere', several: 'ask' });
 }
 
 export function numberArg(label: string, min: number, max: number): ArgDef<number> {
   const read = (s: string) => { const n = Number(s.normalize('NFKC')); return Number.isFinite(n) && n >= min && n <= max ? n : null; };
-  return def(label, `${label}（${min}–${max} 的数）`, custom(read, (s) => `「${s}」不是 ${min}–${max} 之间的数`),
-    { match: (t) => read(t) !== null });
+  return def(label, `${label}（${min}–${max} 的数）`, read, (s) => `「${s}」不是 ${min}–${max} 之间的数`, { match: (t) => read(t) !== null });
+}
+
+/** A reporting period: 本月、上月、本周、本季、本年、2026-10、10月. */
+export function periodArg(label = '时段', keys: string[] = ['期间', '月份', 'period']): ArgDef<Period> {
+  const read = (s: string, env: ReadEnv) => parsePeriod(s, env.now, env.tz);
+  return customArg(label, '时段：本月、上月、本周、本季、本年、2026-10、10月', read,
+    (s) => `「${s}」不是能识别的时段（如 本月、上月、本周、本季、本年、2026-10）`, keys);
+}
+
+/** A deadline: a date (`12月31日`, `月底前`, `两周内`, `下周五前`) or a number of days (`30天`). */
+export type When = { date: LocalDate } | { days: number };
+const DAYS = /^(\d{1,3}|[零〇一二两三四五六七八九十]{1,3})个?(?:天|日|d|days?)(?:后|以后)?$/;
+const MONTHS = /^(\d{1,2}|[一二两三四五六]|半)个月(?:后|以后)?$/;
+const WEEKS = /^(\d{1,2}|[一二两三四])(?:周|个星期|个礼拜|星期)(?:后|以后)?$/;
+export function whenArg(label: string, hint: string, opts: { bareDates: boolean } = { bareDates: true }): ArgDef<When> {
+  const read = (s: string, env: ReadEnv): When | null => {
+    const t = normalize(s).replace(/\s+/g, '').replace(/^(?:延至|延期至|延长至|延到|至|到)/, '');
+    if (/^\d{4}-\d{2}-\d{2}$/.test(t)) return isLocalDate(t) ? { date: t } : null;
+    let m = DAYS.exec(t);
+    if (m) { const n = parseChineseNumberLoose(m[1]); return n ? { days: n } : null; }
+    if ((m = MONTHS.exec(t))) { const n = m[1] === '半' ? 0.5 : parseChineseNumberLoose(m[1]); return n ? { days: n * 30 } : null; }
+    if ((m = WEEKS.exec(t))) { const n = parseChineseNumberLoose(m[1]); return n ? { days: n * 7 } : null; }
+    const phrase = findDeadlines(t, env.today).find((f) => f.start === 0 && f.end === t.length);
+    if (phrase) return { date: phrase.raw };
+    const date = findDates(t, env.today, 'future').find((f) => f.start === 0 && f.end === t.length);
+    if (date) return { date: date.raw.slice(0, 10) };
+    const d = parseDate(t, env.now, { tz: env.tz, prefer: 'future' });
+    return d ? { date: d } : null;
+  };
+  const bare = (text: string, env: ReadEnv): Found[] => {
+    if (!opts.bareDates) return [];
+    const out: Found[] = findDates(text, env.today, 'future').map((f) => ({ ...f, raw: f.raw.slice(0, 10) }));
+    const g = /(?:(?<![\d.])\d{1,3}|[一二两三四五六七八九十]{1,3})个?(?:天|日)(?![前内以])/g;
+    for (let m = g.exec(text); m; m = g.exec(text)) out.push({ start: m.index, end: m.index + m[0].length, raw: m[0] });
+    return out.map((f) => ({ ...f, headOnly: true }));
+  };
+  return def(label, hint, read, (s) => `「${s}」不是能识别的${label}（写日期如 12月31日、月底前，或天数如 30天）`, {
+    match: (t, env) => opts.bareDates && read(t, env) !== null,
+    find: (text, env) => [...findDeadlines(text, env.today), ...bare(text, env)],
+    where: 'anywhere', several: 'ask',
+  });
+}
+
+function parseChineseNumberLoose(s: string): number | null {
+  if (/^\d+$/.test(s)) return Number(s);
+  const map: Record<string, number> = { 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9, 十: 10 };
+  if (s.length === 1) return map[s] ?? null;
+  const t = s.indexOf('十');
+  if (t < 0) return null;
+  const tens = t === 0 ? 1 : map[s[0]] ?? null, ones = s.length > t + 1 ? map[s[t + 1]] ?? null : 0;
+  return tens === null || ones === null ? null : tens * 10 + ones;
 }

@@ -10,3 +10,14 @@ export class UserError extends Error {
 }
 
 export const isUserError = (e: unknown): e is UserError => e instanceof UserError;
+
+/**
+ * Thrown by a handler when a field can only be filled by asking (a deadline not given, whether the
+ * citizen was told): the router keeps a draft and asks for exactly that field.
+ */
+export class AskFor extends Error {
+  constructor(readonly key: string, readonly why: 'missing' | 'several' | 'guess' = 'missing', readonly options?: string[], readonly note?: string) {
+    super(`ask for ${key}`);
+    this.name = 'AskFor';
+  }
+}

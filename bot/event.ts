@@ -31,6 +31,8 @@ export interface BotEvent {
   /** Message text, with the mention of the bot itself removed by the adapter. */
   text: string;
   mentionsBot: boolean;
+  /** The platform message this one quotes or replies to, when the platform says (an answer to a question). */
+  replyTo?: string;
   mentions: Mention[];
   /** A submitted card form: decoded into the same command a user could have typed. */
   card?: { form: string; values: Record<string, unknown> };

@@ -1,7 +1,11 @@
 /**
- * Matching form of a token: full-width folded to half-width (NFKC) and traditional characters
- * converted to simplified with OpenCC, so `／走訪`, `/走访` and `/ZouFang`-style variants meet.
- * Used only for recognising words; what users wrote is stored as they wrote it.
+ * The one normalisation pass every reader runs first (issue 10): full-width folded to
+ * half-width, traditional characters converted to simplified with OpenCC, case folded. Two
+ * forms:
+ * - {@link normalize} for a single word (command names, choice words, keys): trimmed as well;
+ * - {@link normalizeText} for a whole message: the same conversion character for character, so
+ *   a span found in the normalised text is the same span of what the cadre typed — content is
+ *   kept as typed, while places and units are stored in their simplified spelling.
  */
 import * as OpenCC from 'opencc-js';
 
@@ -20,4 +24,28 @@ export function normalize(token: string): string {
     cache.set(token, v);
   }
   return v;
+}
+
+/** Chinese (and ASCII) punctuation that separates values the way a space does. */
+export const SEPARATOR = /[\s,.;:!?，。、；：！？…·~～]/;
+export const SEPARATORS = /[\s,.;:!?，。、；：！？…·~～]+/g;
+
+/**
+ * A message in matching form, with the same length as the original: character i of the result
+ * is character i of `text`, folded. A character whose compatibility form is longer (㎡ → m2) is
+ * left as it is, so positions never shift.
+ */
+export function normalizeText(text: string): string {
+  let folded = '';
+  for (const ch of text) {
+    const n = ch.normalize('NFKC');
+    // Astral characters are two UTF-16 units: keep them so indices stay aligned.
+    folded += n.length === ch.length ? n : ch;
+  }
+  folded = folded.replace(/\u3000/g, ' ');
+  const simple = toSimplified(folded);
+  // OpenCC converts phrase by phrase; in the rare case a phrase changes length, convert each
+  // character alone instead so that positions still line up.
+  const out = simple.length === folded.length ? simple : [...folded].map((c) => { const s = toSimplified(c); return s.length === c.length ? s : c; }).join('');
+  return out.toLowerCase().length === out.length ? out.toLowerCase() : out;
 }

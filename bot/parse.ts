@@ -1,13 +1,25 @@
 /**
- * The command language of SPEC §3: `/` or `／` (or an @-mention of the bot) then a command name;
- * arguments positional, as `键：值` pairs, or one per line. Everything here is derived from the
- * command declarations, so a new command needs no change in this file.
+ * The command language: `/` or `／` (or an @-mention of the bot) then a command name; arguments
+ * as `键：值` pairs, or read out of the whole text — positional words in any order, values inside
+ * sentences, one per line. Everything here is derived from the command declarations, so a new
+ * command needs no change in this file.
+ *
+ * How a body is read (issue 10):
+ * 1. one normalisation pass (bot/normalize.ts), positions kept;
+ * 2. keyed fields (`时限：12月31日`) are taken out first;
+ * 3. every typed argument's recogniser runs over the whole text; overlapping spans keep the
+ *    longest;
+ * 4. the head of the message — the leading run of values, separators and filler words (去, 在,
+ *    用时 …) — is where dates, references and places count; the rest is content;
+ * 5. a value that is missing, ambiguous, or could only be a guess becomes a question
+ *    ({@link Reading.asks}) instead of a default or a leftover word.
  */
 import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
-import { parseEnv, type ArgDef } from './args.js';
+import type { ArgDef, ReadEnv } from './args.js';
 import { UserError } from './errors.js';
-import { normalize } from './normalize.js';
+import { normalize, normalizeText } from './normalize.js';
+import { PLACE_SUFFIXES, placeShapeAt, placeTailAt, type Found } from './spans.js';
 import { usageOf, type CommandDef, type Registry } from './command.js';
 import { T } from './texts.js';
 
@@ -18,21 +30,30 @@ export interface CommandText {
 }
 
 const PREFIX = /^[\/／]\s*/;
+const WORD_END = /[\s\u3000,，.。;；:：!！?？、#＃@＠\d]/;
 
 /**
- * Splits off the command word. Returns null when the message is not a command: no slash, and
- * either the bot was not mentioned or the first word names no command.
+ * Splits off the command word. The word ends at a space, any punctuation, `#` or a digit
+ * (`/走访：昨天…`, `/督办#28`, `/我的。`); voice input glues it to the arguments (`/走访昨天石门村`),
+ * so the longest command name the text starts with wins. Returns null when the message is not a
+ * command: no slash, and either the bot was not mentioned or the first word names no command.
  */
 export function splitCommand(text: string, mentionsBot: boolean, registry: Registry): CommandText | null {
   const t = text.trim();
   const slashed = PREFIX.test(t);
   if (!slashed && !mentionsBot) return null;
   const rest = t.replace(PREFIX, '');
-  const m = /^(\S+?)(?:[\s\u3000]|$)([\s\S]*)$/.exec(rest);
-  if (!m) return slashed ? { word: '', body: '' } : null;
-  const [, word, body] = m;
-  if (!slashed && !registry.get(normalize(word))) return null;
-  return { word, body };
+  if (!rest) return slashed ? { word: '', body: '' } : null;
+  const norm = normalizeText(rest);
+  let end = 0;
+  while (end < rest.length && !WORD_END.test(norm[end])) end++;
+  if (end > 0 && registry.get(normalize(rest.slice(0, end)))) return { word: rest.slice(0, end), body: rest.slice(end) };
+  // Longest registered name that the text starts with.
+  for (let n = Math.min(end, 12); n > 0; n--) {
+    if (registry.get(norm.slice(0, n))) return { word: rest.slice(0, n), body: rest.slice(n) };
+  }
+  if (!slashed) return null;
+  return { word: rest.slice(0, end || 1), body: rest.slice(end || 1) };
 }
 
 export function findCommand(registry: Registry, word: string): CommandDef {
@@ -44,20 +65,34 @@ export function findCommand(registry: Registry, word: string): CommandDef {
   throw new UserError(T.unknownCommand(word, near ? registry.get(guess)!.name : undefined));
 }
 
-interface Token { text: string; fromLine: boolean }
+/** A field the bot must ask for: missing, found with several values, or only guessable. */
+export interface Ask {
+  key: string;
+  why: 'missing' | 'several' | 'guess';
+  /** The values seen (several) or the word that might be meant (guess). */
+  options?: string[];
+  /** Why the question is asked again, or a handler's own wording of it. */
+  note?: string;
+}
 
-const SPACES = /[\s\u3000]+/;
-const KV = /^([^:：\s]{1,10})[:：]([\s\S]*)$/;
+export interface Reading {
+  /** Canonical raw strings per argument key; `read` of each gives the value. */
+  raw: Record<string, string>;
+  asks: Ask[];
+}
 
-function tokenize(body: string): Token[] {
-  const lines = body.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  const out: Token[] = [];
-  lines.forEach((line, i) => {
-    // A later line that is a `键：值` pair is one argument even with spaces in its value.
-    if (i > 0 && KV.test(line)) out.push({ text: line, fromLine: true });
-    else for (const w of line.split(SPACES)) if (w) out.push({ text: w, fromLine: false });
-  });
-  return out;
+// Words around values in a sentence that belong to no value: `昨天下午去石门村走访了三户，用时两个小时`.
+const FILLER = /^(?:今天我|我们|我|本人|和|与|及|跟|同|对|给|为|共计|共|合计|总计|约|大约|大概|左右|用时|历时|耗时|花了|花费|用了|时长|时间|一共|去了|去|到了|到|在|赴|前往|来到|深入|下沉到?|走访了?|入户走访了?|看望了?|慰问了?|开展了?|进行了?|参加了?|参与了?|组织了?|申请延期|延期到|延期至|延期|延长到|延长至|延长|推迟到|推迟|再延|了(?!解)|的|是|在那里|其中)/;
+
+export function isSeparatorAt(s: string, i: number): boolean {
+  const c = s[i];
+  if (c === undefined) return false;
+  if (/[\s,;!?，。、；！？…~～·]/.test(c)) return true;
+  // `.` and `:` separate, except between digits (1.5h, 11.20, 9:00) and inside ASCII words
+  // (feishu:ou_abc, 1.5h); the full-width colon always separates.
+  if (c === '：') return !(/\d/.test(s[i - 1] ?? '') && /\d/.test(s[i + 1] ?? ''));
+  if (c === '.' || c === ':') return !(/[\w-]/.test(s[i - 1] ?? '') && /[\w-]/.test(s[i + 1] ?? ''));
+  return false;
 }
 
 function keyTable(c: CommandDef): Map<string, string> {
@@ -65,65 +100,307 @@ function keyTable(c: CommandDef): Map<string, string> {
   for (const [key, a] of Object.entries(c.args)) for (const k of [key, a.label, ...a.keys]) m.set(normalize(k), key);
   return m;
 }
-const keyTables = new WeakMap<CommandDef, Map<string, string>>();
+const keyTables = new WeakMap<CommandDef, { keys: Map<string, string>; re: RegExp | null }>();
+function keysOf(c: CommandDef) {
+  let k = keyTables.get(c);
+  if (!k) {
+    const keys = keyTable(c);
+    const words = [...keys.keys()].filter(Boolean).sort((a, b) => b.length - a.length).map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+    k = { keys, re: words.length ? new RegExp(`(${words.join('|')})\\s*[:：]`, 'g') : null };
+    keyTables.set(c, k);
+  }
+  return k;
+}
 
-/** Turns the text after the command word into raw strings per argument key. */
-export function collectArgs(c: CommandDef, body: string): Record<string, string> {
-  let keys = keyTables.get(c);
-  if (!keys) keyTables.set(c, (keys = keyTable(c)));
+interface Span extends Found { key: string }
+
+/** Turns the text after the command word into canonical raw strings per argument key. */
+export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading {
   const args = Object.entries(c.args) as Array<[string, ArgDef<unknown>]>;
+  const argOf = (k: string) => c.args[k] as ArgDef<unknown>;
+  const norm = normalizeText(body);
+  const masked = new Array<boolean>(body.length).fill(false);
   const raw: Record<string, string> = {};
-  const tokens = tokenize(body);
-  const free: string[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const m = KV.exec(tokens[i].text);
-    const key = m && keys.get(normalize(m[1]));
-    if (m && key) {
-      let value = m[2].trim();
-      if (!value && i + 1 < tokens.length && !tokens[i + 1].fromLine) value = tokens[++i].text;
-      raw[key] = value;
-    } else free.push(tokens[i].text);
+  const asks: Ask[] = [];
+  const { keys, re } = keysOf(c);
+
+  // 2. Keyed fields.
+  if (re) {
+    const hits: Array<{ key: string; start: number; valueStart: number }> = [];
+    re.lastIndex = 0;
+    for (let m = re.exec(norm); m; m = re.exec(norm)) {
+      const key = keys.get(m[1]);
+      if (key) hits.push({ key, start: m.index, valueStart: m.index + m[0].length });
+    }
+    hits.forEach((h, i) => {
+      const a = argOf(h.key);
+      const limit = Math.min(i + 1 < hits.length ? hits[i + 1].start : body.length, lineEnd(norm, h.valueStart));
+      let end = h.valueStart;
+      while (end < limit && /\s/.test(norm[end])) end++;
+      const vStart = end;
+      // A field on a line of its own (`困难：孩子上学远 就医难`) runs to the end of that line.
+      const atLineStart = /\n\s*$/.test(norm.slice(0, h.start));
+      const freeText = !a.match && !a.find && !a.place;
+      if (a.rest || (atLineStart && !a.list)) end = limit;
+      // Free text runs on over commas (`意见:路已修好，很满意`) up to a space; typed values stop at any separator.
+      else if (freeText) while (end < limit && !/\s/.test(norm[end])) end++;
+      else while (end < limit && !(a.list ? /[\s;；。]/.test(norm[end]) : isSeparatorAt(norm, end))) end++;
+      let value = (a.rest || freeText ? body : norm).slice(vStart, end).trim();
+      if (!value && !a.rest && i + 1 >= hits.length) {
+        // `时限：` with the value on the next word.
+        const m = /^\s*(\S+)/.exec(norm.slice(end));
+        if (m) { value = m[1]; end += m[0].length; }
+      }
+      for (let j = h.start; j < end; j++) masked[j] = true;
+      if (value) raw[h.key] = a.place ? normalize(value) : value;
+    });
   }
-  const rest: string[] = [];
-  for (const tok of free) {
-    const typed = args.find(([k, a]) => a.match && !(k in raw) && a.match(tok));
-    if (typed) { raw[typed[0]] = tok; continue; }
-    const plain = args.find(([k, a]) => !a.match && !a.rest && !(k in raw));
-    if (plain && rest.length === 0) { raw[plain[0]] = tok; continue; }
-    rest.push(tok);
+
+  // 3. Spans of every typed argument.
+  const candidates: Span[] = [];
+  for (const [key, a] of args) {
+    if (key in raw || !a.find) continue;
+    for (const f of a.find(norm, env)) {
+      // A span never starts or ends with a space: the head scan steps over spaces.
+      let { start, end } = f;
+      while (start < end && /\s/.test(norm[start])) start++;
+      while (end > start && /\s/.test(norm[end - 1])) end--;
+      if (end > start && !anyMasked(masked, start, end)) candidates.push({ ...f, start, end, key });
+    }
   }
-  if (rest.length) {
-    const restArg = args.find(([k, a]) => a.rest && !(k in raw));
-    if (!restArg) throw new UserError(T.extraWords(rest.join(' '), c));
-    raw[restArg[0]] = rest.join(' ');
+  const placeKey = args.find(([, a]) => a.place)?.[0];
+  if (placeKey && !(placeKey in raw)) {
+    for (const p of env.places) {
+      if (!p) continue;
+      for (let i = norm.indexOf(p); i >= 0; i = norm.indexOf(p, i + 1)) {
+        if (!anyMasked(masked, i, i + p.length)) candidates.push({ start: i, end: extendPlace(norm, i + p.length), raw: '', key: placeKey });
+      }
+    }
   }
-  return raw;
+  const order = new Map(args.map(([k], i) => [k, i]));
+  candidates.sort((x, y) => (y.end - y.start) - (x.end - x.start) || order.get(x.key)! - order.get(y.key)! || x.start - y.start);
+  const taken: Span[] = [];
+  for (const s of candidates) if (!taken.some((t) => s.start < t.end && t.start < s.end)) taken.push(s);
+  taken.sort((x, y) => x.start - y.start);
+
+  // 4. The head.
+  const inHead = new Set<Span>();
+  const chunkArgs = new Set<string>();
+  let pos = 0;
+  let sentence = false;
+  // Where the last value of the head ends: filler words after it (`1天 走访困难户…`) are content.
+  let valueEnd = 0;
+  const skipSeparators = () => { while (pos < norm.length && (isSeparatorAt(norm, pos) || masked[pos])) pos++; };
+  for (;;) {
+    skipSeparators();
+    if (pos >= norm.length) break;
+    const span = taken.find((s) => s.start === pos);
+    if (span) {
+      // A second value of the same argument starts the content (`宣讲 半天 宣讲医保政策`).
+      if ([...inHead].some((t) => t.key === span.key)) break;
+      inHead.add(span); pos = valueEnd = span.end; continue;
+    }
+    const chunkEnd = nextSeparator(norm, masked, pos);
+    const chunk = norm.slice(pos, chunkEnd);
+    const typed = args.find(([k, a]) => a.match && !a.find && !(k in raw) && !chunkArgs.has(k) && a.match(chunk, env));
+    if (typed) { raw[typed[0]] = chunk; chunkArgs.add(typed[0]); pos = valueEnd = chunkEnd; continue; }
+    if (placeKey && !(placeKey in raw) && ![...inHead].some((t) => t.key === placeKey)) {
+      const shape = placeShapeAt(norm, pos);
+      if (shape !== null && !taken.some((t) => t.start < shape && pos < t.end && t.key !== placeKey)) {
+        const s: Span = { start: pos, end: extendPlace(norm, shape), raw: '', key: placeKey };
+        taken.push(s); inHead.add(s); pos = valueEnd = s.end; continue;
+      }
+    }
+    const filler = FILLER.exec(norm.slice(pos, chunkEnd));
+    if (filler && filler[0].length) { pos += filler[0].length; sentence ||= VERB.test(filler[0]); continue; }
+    const plain = args.find(([k, a]) => !a.match && !a.find && !a.rest && !a.place && !a.keyedOnly && !(k in raw));
+    if (plain) { raw[plain[0]] = body.slice(pos, chunkEnd).trim(); pos = valueEnd = chunkEnd; continue; }
+    break;
+  }
+  const headEnd = pos;
+  const contentStart = Math.max(valueEnd, skipFrom(norm, masked, valueEnd));
+
+  // A head that stops at a word that looks like a date we could not read (`明儿上午`) must not
+  // quietly become today.
+  const dateKey = args.find(([, a]) => a.dateLike)?.[0];
+  const stopWord = norm.slice(headEnd, nextSeparator(norm, masked, headEnd));
+  const dateInHead = taken.some((t) => t.key === dateKey && inHead.has(t));
+  if (dateKey && !(dateKey in raw) && !dateInHead && DATEISH.test(stopWord) && !taken.some((t) => t.start === headEnd)) {
+    asks.push({ key: dateKey, why: 'missing', note: `没看懂「${body.slice(headEnd, headEnd + stopWord.length)}」是哪一天` });
+  }
+
+  // 5. Values per argument.
+  const placeSpans = taken.filter((s) => s.key === placeKey);
+  for (const [key, a] of args) {
+    if (key in raw || key === placeKey) continue;
+    const spans = taken.filter((s) => s.key === key && (inHead.has(s) || ((a.where ?? 'head') === 'anywhere' && !s.headOnly)));
+    if (!spans.length) continue;
+    if (a.several === 'sum') { raw[key] = String(spans.reduce((n, s) => n + Number(s.raw), 0)); continue; }
+    let values = [...new Set(spans.map((s) => s.raw))];
+    // A time of day on its own completes the date found beside it (`昨天去石门村，下午入户`).
+    const parts = spans.filter((s) => s.partOnly), dates = spans.filter((s) => !s.partOnly);
+    if (parts.length && dates.length) {
+      const part = parts[0].raw.slice(11);
+      values = [...new Set(dates.map((s) => (s.raw.length > 10 ? s.raw : `${s.raw} ${part}`)))];
+    }
+    if (a.several === 'first' || values.length === 1) raw[key] = values[0];
+    else asks.push({ key, why: 'several', options: spans.map((s) => body.slice(s.start, s.end)) });
+  }
+  if (placeKey && !(placeKey in raw)) {
+    // The head's place and every known place named anywhere: two different ones are asked about.
+    const names = [...new Set(placeSpans.map((s) => norm.slice(s.start, s.end)))];
+    if (names.length === 1) raw[placeKey] = names[0];
+    else if (names.length > 1) asks.push({ key: placeKey, why: 'several', options: names });
+    else {
+      const guess = shapedPlaceIn(norm, headEnd, taken);
+      if (guess) asks.push({ key: placeKey, why: 'guess', options: [guess] });
+    }
+  }
+
+  // The rest: content as typed, without the keyed fields and the tagged words taken out of it.
+  const restKey = args.find(([k, a]) => a.rest && !(k in raw))?.[0];
+  const tail: string[] = [];
+  let p = contentStart;
+  while (p < body.length) {
+    while (p < body.length && masked[p]) p++;
+    let q = p;
+    while (q < body.length && !masked[q]) q++;
+    if (q > p) tail.push(takeChunks(body.slice(p, q), norm.slice(p, q), args, raw, env));
+    p = q;
+  }
+  const rest = tail.join(' ').replace(/^[\s,，。;；:：、]+|[\s,，;；:：、]+$/g, '').trim();
+  if (rest) {
+    if (restKey) raw[restKey] = rest;
+    else throw new UserError(T.extraWords(rest, c));
+  } else if (restKey && sentence) {
+    // A sentence made only of values (`昨天下午去石门村走访了三户`) is its own content.
+    raw[restKey] = body.trim();
+  }
+  return { raw, asks };
 }
 
-const schemas = new WeakMap<CommandDef, z.ZodType>();
-function schemaOf(c: CommandDef): z.ZodType {
-  let s = schemas.get(c);
-  if (!s) {
-    s = z.object(Object.fromEntries(Object.entries(c.args).map(([k, a]) => [k, a.schema])));
-    schemas.set(c, s);
+// Fillers that make a message a sentence (`去石门村走访了三户`), which is then its own content.
+const VERB = /去|到|在|赴|走访|看望|慰问|开展|进行|参加|参与|组织|前往|来到|深入|下沉/;
+const DATEISH = /^(?:[今昨明前后大]|上个?周|下个?周|本周|这周|周[一二三四五六日天末]|星期|礼拜|\d{1,2}[号日]|[一二三四五六七八九十]{1,3}[号日])/;
+
+function skipFrom(s: string, masked: boolean[], from: number): number {
+  let i = from;
+  while (i < s.length && (isSeparatorAt(s, i) || masked[i])) i++;
+  return i;
+}
+function lineEnd(s: string, from: number): number {
+  const i = s.indexOf('\n', from);
+  return i < 0 ? s.length : i;
+}
+function anyMasked(masked: boolean[], start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (masked[i]) return true;
+  return false;
+}
+function nextSeparator(s: string, masked: boolean[], from: number): number {
+  let i = from;
+  while (i < s.length && !isSeparatorAt(s, i) && !masked[i]) i++;
+  return i;
+}
+/** A place followed by its sub-places, adjacent or after one space: 石门镇 石门村三组王大爷家. */
+function extendPlace(s: string, end: number): number {
+  for (;;) {
+    // After a space only a sub-place joins (`石门村 三组`); a whole new place joins only when glued.
+    const gap = s[end] === ' ' ? 1 : 0;
+    const next = placeTailAt(s, end + gap) ?? (gap ? null : placeShapeAt(s, end) ?? bareSuffixAt(s, end));
+    if (next === null) return end;
+    end = next;
   }
-  return s;
+}
+const NOT_IN_PLACE_END = /(?:走访|入户|开展|宣讲|座谈|调研|谈心|慰问|看望|帮助|协调|反映|了解|核实|到|去|在|了|的|和|与)$/;
+const BARE_SUFFIX = new RegExp(`^(?:${PLACE_SUFFIXES.filter((w) => w.length >= 2).join('|')})`);
+/** A place word with no name of its own, glued to a place: 石门村小学, 石门镇卫生院. */
+function bareSuffixAt(s: string, i: number): number | null {
+  const m = BARE_SUFFIX.exec(s.slice(i));
+  return m ? i + m[0].length : null;
 }
 
-/** Validates raw argument strings with the command's zod schema; errors name the argument. */
-export function validateArgs(c: CommandDef, raw: Record<string, unknown>, now: Date, tz: string): Record<string, unknown> {
-  parseEnv.now = now;
-  parseEnv.tz = tz;
-  const r = schemaOf(c).safeParse(raw);
-  if (r.success) return r.data as Record<string, unknown>;
-  const problems = r.error.issues.map((i) => {
-    const a = c.args[String(i.path[0])];
-    if (!a) return i.message;
-    if (raw[String(i.path[0])] === undefined) return T.missing(a.label);
-    return i.code === 'custom' || i.message.startsWith(a.label) || i.message.startsWith('缺少')
-      ? i.message : T.badValue(a.label, a.hint);
-  });
-  throw new UserError(T.badArgs(problems, c));
+/** The first place-shaped word in the content, offered as a question, never taken. */
+function shapedPlaceIn(s: string, from: number, taken: Span[]): string | null {
+  for (let i = from; i < s.length; i++) {
+    if (taken.some((t) => i >= t.start && i < t.end)) continue;
+    // Only at the start of a word: after a separator, a value, or a verb (`协调县医院` offers 县医院).
+    const before = s.slice(from, i);
+    if (i > from && !isSeparatorAt(s, i - 1) && !taken.some((t) => t.end === i) && !NOT_IN_PLACE_END.test(before)) continue;
+    const end = placeShapeAt(s, i);
+    if (end !== null) {
+      const word = s.slice(i, end).replace(FILLER, '');
+      if (word.length >= 2) return word;
+    }
+  }
+  return null;
+}
+
+/** Whole words in the content that are typed values with no span reader (类别, @责任人) are taken out. */
+function takeChunks(orig: string, norm: string, args: Array<[string, ArgDef<unknown>]>, raw: Record<string, string>, env: ReadEnv): string {
+  let out = '';
+  let i = 0;
+  while (i < norm.length) {
+    let j = i;
+    while (j < norm.length && !isSeparatorAt(norm, j)) j++;
+    const chunk = norm.slice(i, j);
+    const typed = chunk && args.find(([k, a]) => a.match && !(k in raw) && !a.rest && (!a.find || a.where === 'anywhere') &&
+      (/^[@＠]/.test(chunk) || !a.find) && a.match(chunk, env));
+    if (typed) raw[typed[0]] = typed[1].find ? chunk.replace(/^[@＠]/, '') : chunk;
+    else out += orig.slice(i, j);
+    if (j < norm.length) out += orig[j];
+    i = j + 1;
+  }
+  return out.replace(/\s{2,}/g, ' ');
+}
+
+/** A question the router turns into a draft: the reading so far and the field to ask for. */
+export class NeedsAnswer extends Error {
+  constructor(readonly ask: Ask, readonly raw: Record<string, string>, readonly command: CommandDef, readonly rest: Ask[] = []) {
+    super(`needs ${ask.key}`);
+  }
+}
+
+/**
+ * Validates raw argument strings with the command's readers, given this message's clock and
+ * places. Throws NeedsAnswer for the first field to ask about, UserError for a bad value.
+ */
+export function validateArgs(c: CommandDef, reading: Reading, env: ReadEnv): Record<string, unknown> {
+  const { raw, asks } = reading;
+  // Values that are there are checked first: a wrong date is said at once, not after a question.
+  const r = schemaOf(c, env).safeParse(raw);
+  if (!r.success && c.mode === 'write' && !c.adminOnly) {
+    // A value that cannot be read is asked for again, saying what was not understood.
+    const first = r.error.issues.find((i) => raw[String(i.path[0])] !== undefined);
+    if (first) {
+      const key = String(first.path[0]);
+      const { [key]: _bad, ...kept } = raw;
+      throw new NeedsAnswer({ key, why: 'missing', note: first.message }, kept, c, asks.filter((x) => x.key !== key));
+    }
+  }
+  if (!r.success) {
+    const problems = r.error.issues.map((i) => {
+      const a = c.args[String(i.path[0])];
+      return a && raw[String(i.path[0])] === undefined ? T.missing(a.label) : i.message;
+    });
+    throw new UserError(T.badArgs(problems, c));
+  }
+  const missing: Ask[] = Object.entries(c.args).filter(([k, a]) => !a.optional && raw[k] === undefined && !asks.some((x) => x.key === k))
+    .map(([key]) => ({ key, why: 'missing' }));
+  const open = [...asks, ...missing];
+  if (open.length) throw new NeedsAnswer(open[0], raw, c, open.slice(1));
+  return r.data as Record<string, unknown>;
+}
+
+function schemaOf(c: CommandDef, env: ReadEnv): z.ZodType {
+  return z.object(Object.fromEntries(Object.entries(c.args).map(([k, a]) => {
+    const s = z.string().max(5000).transform((v, ctx) => {
+      const out = a.read(v, env);
+      if (out === null) { ctx.addIssue({ code: 'custom', message: a.bad(v) }); return z.NEVER; }
+      return out;
+    });
+    // Missing values are questions (validateArgs), not schema errors.
+    return [k, s.optional()];
+  })));
 }
 
 export { usageOf };

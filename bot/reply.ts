@@ -21,7 +21,8 @@ export interface Reply {
   /** For to: 'user' from handlers and jobs: the cadre to reach. */
   cadreId?: number;
   text: string;
-  card?: { title: string; fields?: Array<[string, string]>; form?: string };
+  /** `values`: what was understood so far, filled into the form the card opens (a question's draft). */
+  card?: { title: string; fields?: Array<[string, string]>; form?: string; values?: Record<string, string> };
   actions?: ReplyAction[];
   file?: string;
   image?: string;

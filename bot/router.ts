@@ -6,8 +6,12 @@
  */
 import type { BotEvent } from './event.js';
 import { maskPhones, type Reply } from './reply.js';
-import { isUserError, UserError } from './errors.js';
-import { collectArgs, findCommand, splitCommand, validateArgs } from './parse.js';
+import { AskFor, isUserError, UserError } from './errors.js';
+import { collectArgs, findCommand, NeedsAnswer, splitCommand, validateArgs, type Reading } from './parse.js';
+import type { ReadEnv } from './args.js';
+import { answerDraft, question, DRAFT_MINUTES } from './drafts.js';
+import { draftOf, dropDraft, saveDraft, type Draft } from '../storage/drafts.js';
+import { knownPlaces } from '../storage/places.js';
 import type { CommandDef, Ctx, Deps, HandlerResult } from './command.js';
 import { T } from './texts.js';
 import { localDate } from './time.js';
@@ -59,11 +63,7 @@ async function write(event: BotEvent, deps: Deps, parsed: Parsed): Promise<Reply
     return await inGroupCommit(db, () => {
       const prev = id ? recordedReplies(db, event.platform, id) : undefined;
       if (prev !== undefined) return redelivered(event, prev);
-      const { ctx, input } = authorize(event, deps, parsed);
-      const result = parsed.command.handle(ctx, input as never);
-      if (result instanceof Promise) throw new Error(`write command /${parsed.command.name} returned a promise`);
-      if (event.attachments?.length) deps.evidence?.withCommand(ctx);
-      const out = finalize(event, deps, result);
+      const out = finalize(event, deps, runWrite(event, deps, parsed));
       // Claimed last, in the same transaction: if another worker handled this message
       // meanwhile, everything above is rolled back and its replies are returned instead.
       if (id && !claimMessage(db, event.platform, id, event.at.getTime(), JSON.stringify(out), outboxJson(event, out))) throw DUPLICATE;
@@ -75,7 +75,49 @@ async function write(event: BotEvent, deps: Deps, parsed: Parsed): Promise<Reply
   }
 }
 
-interface Parsed { command: CommandDef; raw: Record<string, unknown> }
+/**
+ * The handler of a write command, with the draft kept in step: a field that must be asked for
+ * becomes a draft and a question; a record made from a draft deletes it — in the same
+ * transaction, so a redelivered answer finds the message claimed and makes nothing twice.
+ */
+function runWrite(event: BotEvent, deps: Deps, parsed: Parsed): HandlerResult {
+  const { db } = deps;
+  const where = [event.platform, event.chatId, event.senderId] as const;
+  let reading: Reading | undefined;
+  try {
+    const { ctx, input, reading: r } = authorize(event, deps, parsed);
+    reading = r;
+    const result = parsed.command.handle(ctx, input as never);
+    if (result instanceof Promise) throw new Error(`write command /${parsed.command.name} returned a promise`);
+    if (event.attachments?.length) deps.evidence?.withCommand(ctx);
+    if (parsed.draft || parsed.body !== undefined) dropDraft(db, ...where, event.at.getTime());
+    return result;
+  } catch (e) {
+    const ask = e instanceof NeedsAnswer ? { ask: e.ask, raw: e.raw, rest: e.rest }
+      : e instanceof AskFor && reading ? { ask: { key: e.key, why: e.why, options: e.options, note: e.note }, raw: reading.raw, rest: [] } : undefined;
+    if (!ask) throw e;
+    const c = parsed.command;
+    if (c.adminOnly || !c.args[ask.ask.key]) throw new UserError(T.badArgs([T.missing(c.args[ask.ask.key]?.label ?? ask.ask.key)], c));
+    const now = event.at.getTime();
+    const draft: Draft = {
+      platform: event.platform, chatId: event.chatId, senderId: event.senderId, command: c.name,
+      raw: ask.raw, asks: [ask.ask, ...ask.rest], createdAt: now, expiresAt: now + DRAFT_MINUTES * 60_000,
+    };
+    saveDraft(db, draft);
+    return question(c, draft, { group: !event.direct, tz: deps.config.MINQING_TZ });
+  }
+}
+
+interface Parsed {
+  command: CommandDef;
+  /** The text after the command word, read once the sender (and so the known places) is known. */
+  body?: string;
+  /** Card values keyed by argument. */
+  card?: Record<string, string>;
+  /** A draft this message answers. */
+  draft?: Draft;
+  answer?: string;
+}
 
 /** The command and its raw arguments, without touching the database; null when not for the bot. */
 function parse(event: BotEvent, deps: Deps): Parsed | null {
@@ -84,7 +126,7 @@ function parse(event: BotEvent, deps: Deps): Parsed | null {
   if (event.card) {
     const c = deps.registry.commands.find((x) => x.form === event.card!.form);
     if (!c) throw new UserError(T.badCard(String(event.card.form)));
-    return { command: c, raw: cardArgs(c, event.card.values) };
+    return { command: c, card: cardArgs(c, event.card.values) };
   }
   const text = event.text ?? '';
   if (text.length > config.MINQING_MAX_TEXT) throw new UserError(T.tooLong(config.MINQING_MAX_TEXT, text.length));
@@ -94,33 +136,60 @@ function parse(event: BotEvent, deps: Deps): Parsed | null {
   }
   const split = splitCommand(text, event.mentionsBot, deps.registry);
   if (!split) {
+    // In a direct chat any text answers the open question; in a group, an @-mention or a reply.
+    if (addressed || event.replyTo) {
+      const draft = draftOf(deps.db, event.platform, event.chatId, event.senderId, event.at.getTime());
+      const command = draft && deps.registry.get(draft.command);
+      if (draft && command) return { command, draft, answer: text };
+    }
     if (addressed) throw new UserError(T.notCommandDirect);
     return null;
   }
   const command = findCommand(deps.registry, split.word);
-  return { command, raw: collectArgs(command, split.body) };
+  return { command, body: split.body };
 }
 
 /** Who is speaking and whether they may run the command; then the validated arguments. */
-function authorize(event: BotEvent, deps: Deps, { command, raw }: Parsed): { ctx: Ctx; input: Record<string, unknown> } {
+function authorize(event: BotEvent, deps: Deps, parsed: Parsed): { ctx: Ctx; input: Record<string, unknown>; reading: Reading } {
+  const { command } = parsed;
   const ctx = makeCtx(event, deps);
   if (!ctx.cadreOrNone && !command.anyone && !(command.adminOnly && ctx.isAdmin)) {
     throw new UserError(T.notBound(event.platform, event.senderId));
   }
   if (command.adminOnly && !ctx.isAdmin) throw new UserError(T.notAdmin(command.name));
-  return { ctx, input: validateArgs(command, raw, ctx.now, ctx.tz) };
+  const env = readEnv(ctx, command);
+  const reading: Reading = parsed.draft ? answerDraft(command, parsed.draft, parsed.answer ?? '', env)
+    : parsed.card ? { raw: parsed.card, asks: [] }
+    : collectArgs(command, parsed.body ?? '', env);
+  try {
+    return { ctx, input: validateArgs(command, reading, env), reading };
+  } catch (e) {
+    // A read-only command has no draft: what it lacks is said, not asked.
+    if (e instanceof NeedsAnswer && (command.mode === 'read' || command.adminOnly)) {
+      throw new UserError(T.badArgs([e.ask.note ?? T.missing(command.args[e.ask.key]?.label ?? e.ask.key)], command));
+    }
+    throw e;
+  }
+}
+
+/** What reading this message may use: its clock and time zone, and the places the deployment knows. */
+function readEnv(ctx: Ctx & { cadreOrNone?: Cadre }, command: CommandDef): ReadEnv {
+  const needsPlaces = Object.values(command.args).some((a) => a.place);
+  return { now: ctx.now, tz: ctx.tz, today: ctx.today, places: needsPlaces ? knownPlaces(ctx.db, ctx.cadreOrNone?.id).map(normalize) : [] };
 }
 
 /** Card values keyed by argument key or label become the same raw strings a command would give. */
-function cardArgs(c: CommandDef, values: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+function cardArgs(c: CommandDef, values: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
   const byName = new Map<string, string>();
   for (const [k, a] of Object.entries(c.args)) for (const n of [k, a.label, ...a.keys]) byName.set(normalize(n), k);
   if (values === null || typeof values !== 'object') return out;
   for (const [name, v] of Object.entries(values)) {
     const key = byName.get(normalize(name));
     if (!key || v === null || v === undefined || v === '') continue;
-    out[key] = Array.isArray(v) ? v.map(String).join(' ') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    const text = Array.isArray(v) ? v.map(String).join(' ') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    // Places are stored in their simplified spelling, as from a typed message.
+    out[key] = c.args[key].place ? normalize(text) : text;
   }
   return out;
 }

@@ -70,12 +70,8 @@ const PHONE = /^1[3-9]\d{9}$/;
 const phoneArg: ArgDef<string> = {
   ...textArg('手机', 20, '11位手机号，如 13800001111'),
   keys: ['手机号', '电话', 'phone'],
-  schema: z.string().transform((s, c) => {
-    const p = normalizePhone(s);
-    if (PHONE.test(p)) return p;
-    c.addIssue({ code: 'custom', message: `「${s}」不是11位手机号` });
-    return z.NEVER;
-  }),
+  read: (s) => { const p = normalizePhone(s); return PHONE.test(p) ? p : null; },
+  bad: (s) => `「${s}」不是11位手机号`,
   match: (t) => PHONE.test(normalizePhone(t)),
 };
 
@@ -83,12 +79,8 @@ const ACCOUNT = /^([A-Za-z]+)[:：](\S+)$/;
 const accountArg: ArgDef<Account> = {
   ...textArg('账号', 200, '平台:账号，如 feishu:ou_abc、console:u9'),
   keys: ['帐号', 'account'],
-  schema: z.string().transform((s, c) => {
-    const m = ACCOUNT.exec(s.trim());
-    if (m) return { platform: m[1].toLowerCase(), accountId: m[2] };
-    c.addIssue({ code: 'custom', message: `「${s}」不是账号（应为 平台:账号，如 feishu:ou_abc）` });
-    return z.NEVER;
-  }),
+  read: (s) => { const m = ACCOUNT.exec(s.trim()); return m ? { platform: m[1].toLowerCase(), accountId: m[2] } : null; },
+  bad: (s) => `「${s}」不是账号（应为 平台:账号，如 feishu:ou_abc）`,
   match: (t) => ACCOUNT.test(t),
 };
 

@@ -53,10 +53,8 @@ const phoneArg: ArgDef<string> = {
   label: '电话', keys: ['手机', '联系电话', '电话号码', 'phone'], optional: false,
   hint: '电话，如 13912345678 或 0715-1234567',
   match: (t) => PHONE.test(t.normalize('NFKC').replace(/\s/g, '')),
-  schema: z.string().transform((s, c) => {
-    const v = s.normalize('NFKC').replace(/[\s]/g, '').replace(/^\+?86-?/, '');
-    return PHONE.test(v) ? v : (c.addIssue({ code: 'custom', message: `「${s}」不是电话号码（如 13912345678 或 0715-1234567）` }), z.NEVER);
-  }),
+  read: (s) => { const v = s.normalize('NFKC').replace(/[\s]/g, '').replace(/^\+?86-?/, ''); return PHONE.test(v) ? v : null; },
+  bad: (s) => `「${s}」不是电话号码（如 13912345678 或 0715-1234567）`,
 };
 
 const SIZE = /^(\d{1,2})(口人|口|人)?$/;
@@ -64,14 +62,11 @@ const sizeArg: ArgDef<number> = {
   label: '人口', keys: ['家庭人口', '家庭人口数', '人口数', '人数', 'size'], optional: false,
   hint: '家庭人口数，如 人口:4 或 4口人',
   match: (t) => /^\d{1,2}(口人|口|人)$/.test(t.normalize('NFKC')),
-  schema: z.string().transform((s, c) => {
-    const m = SIZE.exec(s.normalize('NFKC').trim());
-    const n = m ? Number(m[1]) : NaN;
-    return n >= 1 && n <= 50 ? n : (c.addIssue({ code: 'custom', message: `「${s}」不是家庭人口数（1–50，如 人口:4）` }), z.NEVER);
-  }),
+  read: (s) => { const m = SIZE.exec(s.normalize('NFKC').trim()); const n = m ? Number(m[1]) : NaN; return n >= 1 && n <= 50 ? n : null; },
+  bad: (s) => `「${s}」不是家庭人口数（1–50，如 人口:4）`,
 };
 /** Only as `键:值`: free words of a message must not land in these. */
-const keyed = <V>(a: ArgDef<V>): ArgDef<V> => ({ ...a, match: () => false });
+const keyed = <V>(a: ArgDef<V>): ArgDef<V> => ({ ...a, match: undefined, find: undefined, keyedOnly: true });
 
 export const householdCommand = defineCommand({
   name: '联系户', aliases: ['household', '民情记录'], group: 'record', mode: 'write',

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { defineCommand, type Ctx } from '../bot/command.js';
-import { choiceArg, optional, parseEnv, textArg, withKeys, type ArgDef } from '../bot/args.js';
+import { choiceArg, customArg, optional, textArg, withKeys, type ArgDef } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
 import { toChat, type Reply } from '../bot/reply.js';
 import { daysBetween, formatDate, parsePeriod, periodOf, type LocalDate, type Period } from '../bot/time.js';
@@ -80,13 +80,8 @@ export function cadreName(ctx: Ctx, id: number | null): string {
 }
 
 function periodArg(): ArgDef<Period> {
-  const read = (s: string) => parsePeriod(s, parseEnv.now, parseEnv.tz);
-  return {
-    label: '月份', keys: ['月', 'period', 'month'], optional: false,
-    hint: '月份，如 本月、上月、10月、2026-10',
-    schema: z.string().transform((s, c) => read(s) ?? (c.addIssue({ code: 'custom', message: `「${s}」不是能识别的月份（如 本月、上月、10月、2026-10）` }), z.NEVER)),
-    match: (t) => read(t) !== null,
-  };
+  return customArg('月份', '月份，如 本月、上月、10月、2026-10', (s, env) => parsePeriod(s, env.now, env.tz),
+    (s) => `「${s}」不是能识别的月份（如 本月、上月、10月、2026-10）`, ['月', 'period', 'month']);
 }
 
 const unitArg = () => optional(withKeys(textArg('单位', 60, '单位名称，如 石门镇；省略为本群或本人所在单位'), 'unit'));

@@ -10,11 +10,11 @@
  */
 import { z } from 'zod';
 import { defineCommand, type Ctx } from '../bot/command.js';
-import { cadreRefArg, choiceArg, issueRefArg, optional, parseEnv, recordRefArg, restArg, textArg, withKeys, type ArgDef } from '../bot/args.js';
-import { UserError } from '../bot/errors.js';
+import { cadreRefArg, choiceArg, issueRefArg, keyOnly, optional, placeArg, recordRefArg, restArg, textArg, whenArg, withKeys, type ArgDef, type When } from '../bot/args.js';
+import { AskFor, UserError } from '../bot/errors.js';
 import { normalize } from '../bot/normalize.js';
 import { toCadre, toChat, type Reply } from '../bot/reply.js';
-import { addDays, daysBetween, formatDate, parseChineseNumber, parseDate, type LocalDate } from '../bot/time.js';
+import { addDays, daysBetween, formatDate, type LocalDate } from '../bot/time.js';
 import { cadreByAccount, cadreByPhone, cadresByName, chatsOfUnit } from '../storage/identity.js';
 import { addIssueEvent, changeIssue, insertIssue, issueById, PENDING_STATES, type IssuePatch, type Satisfaction } from '../storage/issues.js';
 import { visitById } from '../storage/records.js';
@@ -45,13 +45,31 @@ const SOURCE_WORDS: Record<string, Source> = {
   走访: 'visit', visit: 'visit', 热线: 'hotline', '12345': 'hotline', hotline: 'hotline',
   信访: 'petition', 来信来访: 'petition', petition: 'petition', 其他: 'other', other: 'other',
 };
-const ANSWER_WORDS: Record<string, 'yes' | 'no'> = { 是: 'yes', 已答复: 'yes', 已告知: 'yes', yes: 'yes', 否: 'no', 未答复: 'no', 未告知: 'no', no: 'no' };
+const ANSWER_WORDS: Record<string, 'yes' | 'no'> = { 是: 'yes', 是的: 'yes', 已答复: 'yes', 已告知: 'yes', yes: 'yes', 否: 'no', 没有: 'no', 还没有: 'no', 未答复: 'no', 未告知: 'no', no: 'no' };
+const ANSWER_TABLE = new Map(Object.entries(ANSWER_WORDS));
 const RATING_WORDS: Record<string, Satisfaction> = {
-  满意: 'satisfied', 非常满意: 'satisfied', 基本满意: 'basic', 比较满意: 'basic', 一般: 'basic', 不满意: 'dissatisfied',
+  满意: 'satisfied', 非常满意: 'satisfied', 很满意: 'satisfied', 基本满意: 'basic', 比较满意: 'basic', 还算满意: 'basic', 一般: 'basic',
+  不满意: 'dissatisfied', 不太满意: 'dissatisfied', 不是很满意: 'dissatisfied', 不够满意: 'dissatisfied', 很不满意: 'dissatisfied',
 };
 // "Was the citizen told?" read from the result text; a negation wins over the plain phrase.
-const ANSWER_NO = /(未|没有?|尚未|暂未|还没有?)(电话|当面|书面|上门)?(告知|答复|回复|反馈|通知)/;
-const ANSWER_YES = /已(经)?(电话|当面|书面|上门)?(告知|答复|回复|反馈|通知)|(电话|当面|书面|上门)(告知|答复|回复|反馈)|(告知|答复|回复|反馈给?)(了)?(群众|信访人|当事人|本人|村民|居民|住户|企业)/;
+// Our answer to the citizen, read from what the text says about *answering*: `群众暂未反馈意见` is
+// the citizen not answering us and says nothing about our answer, so 反馈 counts only as 反馈给.
+// 已通知施工队 tells a contractor, not the citizen.
+const NOT_CITIZEN = '施工|交通|水务|供电|电力|物业|部门|单位|公司|局|厂|队|村委|居委|社区|镇|街道|相关|领导|上级';
+const NEGATOR = /(未|没有?|尚未|暂未|还没有?|还未|并未)$/;
+const ANSWER_NO = /(?:未|没有?|尚未|暂未|还没有?|还未|并未)(?:向|给|跟)?(?:群众|当事人|本人|村民|居民|信访人|住户)?(?:电话|当面|书面|上门)?(?:告知|答复|回复|通知|告诉|反馈给)/g;
+const ANSWER_YES = new RegExp(String.raw`已(?:经)?(?:向|给|跟)?(?:群众|当事人|本人|村民|居民|信访人|住户|企业)?(?:电话|当面|书面|上门)?(?:告知|答复|回复|反馈|通知|告诉)(?!${NOT_CITIZEN})|(?:电话|当面|书面|上门)(?:告知|答复|回复|反馈|通知)(?!${NOT_CITIZEN})|(?:告知|答复|回复|反馈给|通知|告诉)了?(?:群众|信访人|当事人|本人|村民|居民|住户|企业|他|她|对方)`, 'g');
+
+/** Whether the text says the citizen was answered: true, false, or undefined (neither, or both). */
+export function readAnswered(text: string): boolean | undefined {
+  const t = normalize(text);
+  const no = [...t.matchAll(ANSWER_NO)].length > 0;
+  const yes = [...t.matchAll(ANSWER_YES)].some((m) => !NEGATOR.test(t.slice(Math.max(0, m.index - 3), m.index)));
+  return yes === no ? undefined : yes;
+}
+
+// A lead's /销号 text that refuses: the issue goes back, it is never closed.
+const REFUSAL = /不同意|不予|退回|驳回|打回|未解决|没有?解决|还没|尚未|仍有|仍然|依然|重新办理|不能销号|暂缓|不销号|不合格|未完成|没完成|未落实/;
 
 const T = {
   registered: (i: Issue, who: string) =>
@@ -59,7 +77,7 @@ const T = {
   leadAndDept: (lead: string | null, dept: string | null) => [lead && `责任领导 ${lead}`, dept && `责任部门 ${dept}`].filter(Boolean).join('，') + '。',
   undoHint: `发错了？${UNDO_MINUTES}分钟内发送 /撤销 可作废。`,
   assigned: (i: Issue, by: string) => `${by} 登记了问题 #${i.id}，责任人是您：${i.place} ${i.description}（${i.category}），时限 ${formatDate(i.deadline)}。\n办理中请发送 /进展 #${i.id} 措施；办结后发送 /办结 #${i.id} 结果（写明是否已答复群众）。`,
-  needDeadline: '请写明办理时限，例如 /民情 石门村 道路破损影响出行 时限:12月31日（也可写 时限:30天）。信访件可省略，默认30天。',
+  needDeadline: '这个问题还没有办理时限，例如 /民情 石门村 道路破损影响出行 时限:12月31日（也可写 时限:30天）。信访件可省略，默认30天。',
   tooFar: (d: LocalDate, max: LocalDate, example: string) => `时限 ${formatDate(d)} 太远：最晚可定在 ${formatDate(max)}（三年内）。请写较近的日期，例如 ${example}`,
   leadNotLeader: (name: string) => `责任领导应为领导干部，「${name}」是一般干部。请写领导的姓名，例如 责任领导:@王强；没有责任领导时省略即可。`,
   pastDeadline: (d: LocalDate) => `时限 ${formatDate(d)} 已经过去。请写今天或以后的日期，例如 时限:12月31日 或 时限:30天。`,
@@ -80,6 +98,7 @@ const T = {
   },
   progressed: (i: Issue, note: string, today: LocalDate) => `已记录 #${i.id} 进展：${note}。状态：${STATE_NAMES[i.state]}，${T.deadlineLeft(i.deadline, today)}。`,
   progressNotice: (i: Issue, by: string, note: string) => `${by} 为问题 #${i.id}（${i.place} ${i.description}）添加了进展：${note}`,
+  askAnswered: '还要写明是否已答复群众（解决一件，答复一件）：已答复请回复「是」，还没有请回复「否」',
   needAnswered: (id: number) => `请写明是否已答复群众（解决一件，答复一件），例如 /办结 #${id} 路面已修复，已电话告知群众，或 /办结 #${id} 路面已修复 答复:否`,
   resolved: (i: Issue, unit: string) => `已办结 #${i.id}：${i.result}。${i.answered ? '已答复群众。' : '尚未答复群众，请尽快答复。'}请「${unit}」领导发送 /销号 #${i.id} 确认销号。`,
   resolvedNotice: (i: Issue, by: string) => `${by} 已办结您负责的问题 #${i.id}：${i.result}`,
@@ -107,29 +126,9 @@ const T = {
   reopenedNotice: (i: Issue, note?: string) => `群众对问题 #${i.id}（${i.place} ${i.description}）不满意${note ? `：${note}` : ''}。问题已重新转为「办理中」，请继续办理后再次 /办结 #${i.id}。`,
 };
 
-const keyOnly = <V>(a: ArgDef<V>): ArgDef<V> => ({ ...a, match: () => false });
 /** Positionally only the full names: a bare 困难 or 稳定 in a description stays description. */
-const fullNamesOnly = <V>(a: ArgDef<V>, names: readonly string[]): ArgDef<V> => ({ ...a, match: (t) => names.includes(normalize(t)) });
+const fullNamesOnly = <V>(a: ArgDef<V>, names: readonly string[]): ArgDef<V> => ({ ...a, find: undefined, match: (t) => names.includes(normalize(t)) });
 
-type When = { date: LocalDate } | { days: number };
-const DAYS = /^(\d{1,3}|[零〇一二两三四五六七八九十]{1,3})个?(?:天|d|days?)$/;
-const MONTHS = /^(\d{1,2}|[一二两三四五六]|半)个月$/;
-
-/** A deadline: a date (`12月31日`, `30天后`) or a number of days (`30天`, `一个月`). */
-function whenArg(label: string, hint: string): ArgDef<When> {
-  const read = (s: string): When | null => {
-    const t = normalize(s).replace(/\s+/g, '');
-    let m = DAYS.exec(t);
-    if (m) { const n = parseChineseNumber(m[1]); return n ? { days: n } : null; }
-    if ((m = MONTHS.exec(t))) { const n = m[1] === '半' ? 0.5 : parseChineseNumber(m[1]); return n ? { days: n * 30 } : null; }
-    const d = parseDate(t, parseEnv.now, { tz: parseEnv.tz, prefer: 'future' });
-    return d ? { date: d } : null;
-  };
-  return {
-    label, keys: [], hint, optional: false, match: (t) => read(t) !== null,
-    schema: z.string().transform((s, c) => read(s) ?? (c.addIssue({ code: 'custom', message: `「${s}」不是能识别的${label}（写日期如 12月31日，或天数如 30天）` }), z.NEVER)),
-  };
-}
 const dateOf = (w: When, base: LocalDate) => ('days' in w ? addDays(base, w.days) : w.date);
 
 const isPetition = (i: Pick<Issue, 'source' | 'category'>) => i.source === 'petition' || i.category === '信访';
@@ -189,14 +188,14 @@ export const registerCommand = defineCommand({
   name: '民情', aliases: ['issue', '问题'], group: 'issue', mode: 'write', form: 'issue',
   summary: '登记群众反映的问题（进入台账）',
   args: {
-    place: withKeys(textArg('地点', 60, '地点或群众，如 石门村、石门村三组王大爷家'), '地方', '群众', 'place'),
+    place: withKeys(placeArg('地点', 60, '地点或群众，如 石门村、石门村三组王大爷家'), '地方', '群众', 'place'),
     description: withKeys(restArg('问题', 500, '问题描述'), '描述', '内容', 'description'),
     category: optional(withKeys(fullNamesOnly(choiceArg('类别', CATEGORY_WORDS, `类别：${CATEGORIES.join('、')}`), CATEGORIES), '分类', 'category')),
     ledger: optional(withKeys(fullNamesOnly(choiceArg('台账', LEDGER_WORDS, '台账：民生诉求、困难群众、稳定工作'), Object.values(LEDGER_NAMES)), 'ledger')),
     responsible: optional(withKeys(cadreRefArg('责任人'), '负责人', 'responsible')),
     lead: optional(withKeys(keyOnly({ ...cadreRefArg('责任领导'), hint: '责任领导，如 责任领导:@王强' }), '领导', 'lead')),
     department: optional(withKeys(keyOnly(textArg('责任部门', 60)), '部门', 'department')),
-    deadline: optional(withKeys(whenArg('时限', '时限，如 12月31日、30天（信访件可省略，默认30天）'), '期限', '完成时限', '截止', 'deadline')),
+    deadline: optional(withKeys(whenArg('时限', '时限，如 12月31日、月底前、两周内、30天（信访件可省略，默认30天）', { bareDates: false }), '期限', '完成时限', '截止', '办结时限', 'deadline')),
     source: optional(withKeys(keyOnly(choiceArg('来源', SOURCE_WORDS, '来源：走访、热线、信访、其他')), 'source')),
     visit: optional(withKeys({ ...recordRefArg(), label: '走访记录', hint: '走访记录编号，如 #V12' }, '走访', 'visit')),
   },
@@ -206,7 +205,7 @@ export const registerCommand = defineCommand({
     const category = a.category ?? (a.source === 'petition' ? '信访' : '其他');
     const source: Source = a.source ?? (category === '信访' ? 'petition' : 'visit');
     const petition = isPetition({ source, category });
-    if (!a.deadline && !petition) throw new UserError(T.needDeadline);
+    if (!a.deadline && !petition) throw new AskFor('deadline', 'missing', undefined, T.needDeadline.split('，例如')[0]);
     const deadline = a.deadline ? dateOf(a.deadline, ctx.today) : addDays(ctx.today, PETITION_DAYS);
     if (deadline < ctx.today) throw new UserError(T.pastDeadline(deadline));
     const furthest = addDays(ctx.today, MAX_DEADLINE_DAYS);
@@ -258,15 +257,16 @@ export const resolveCommand = defineCommand({
   args: {
     issue: issueRefArg(),
     result: withKeys(restArg('结果', 500, '办理结果，写明是否已告知群众'), 'result'),
-    answered: optional(withKeys(keyOnly(choiceArg('答复', ANSWER_WORDS, '答复：是 或 否（已告知群众吗）')), '已答复', 'answered')),
+    answered: optional(withKeys(keyOnly({ ...choiceArg('答复', ANSWER_WORDS, '答复：是 或 否（已告知群众吗）'),
+      read: (s: string) => { const w = ANSWER_TABLE.get(normalize(s)); if (w) return w; const r = readAnswered(s); return r === undefined ? null : r ? 'yes' as const : 'no' as const; } }), '已答复', 'answered')),
   },
   examples: ['/办结 #12 路面已修复，已电话告知群众', '/办结 #12 已协调发放补助 答复:是'],
   handle(ctx, a) {
     let i = loadIssue(ctx, a.issue);
     requireHandler(ctx, i, '办结', `/办结 #${i.id} 路面已修复，已电话告知群众`);
     requireState(i, PENDING, (x) => (x.state === 'resolved' ? `无需重复办结；请领导发送 /销号 #${x.id}` : '已经销号，无需办结。'));
-    const answered = a.answered ? a.answered === 'yes' : ANSWER_NO.test(a.result) ? false : ANSWER_YES.test(a.result) ? true : undefined;
-    if (answered === undefined) throw new UserError(T.needAnswered(i.id));
+    const answered = a.answered ? a.answered === 'yes' : readAnswered(a.result);
+    if (answered === undefined) throw new AskFor('answered', 'missing', undefined, T.askAnswered);
     i = change(ctx, i, { state: 'resolved', result: a.result, answered, resolvedAt: ctx.now.getTime(), resolvedDate: ctx.today }, 'resolve', a.result);
     return [toChat(T.resolved(i, unitOfIssue(ctx, i).name)), ...tellResponsible(ctx, i, T.resolvedNotice(i, ctx.cadre.name))];
   },
@@ -284,9 +284,10 @@ export const closeCommand = defineCommand({
   handle(ctx, a) {
     let i = loadIssue(ctx, a.issue);
     requireLead(ctx, i, '销号', `/销号 #${i.id}`);
-    if (a.verdict === 'reject') {
+    const refuses = a.verdict === 'reject' || (!!a.note && REFUSAL.test(normalize(a.note)));
+    if (refuses) {
       requireState(i, ['resolved'], (x) => `只有「已办结」的问题可以退回，例如 /销号 #${x.id} 退回 理由`);
-      if (!a.note) throw new UserError(T.needRejectReason(i.id));
+      if (!a.note) throw new AskFor('note', 'missing', undefined, T.needRejectReason(i.id).split('，例如')[0]);
       i = change(ctx, i, { state: 'in_progress', resolvedAt: null, resolvedDate: null }, 'reject', a.note);
       return [toChat(T.rejected(i, a.note, ctx.today)), ...tellResponsible(ctx, i, T.rejectedNotice(i, ctx.cadre.name, a.note))];
     }
@@ -311,7 +312,7 @@ export const extendCommand = defineCommand({
     let i = loadIssue(ctx, a.issue);
     requireLead(ctx, i, '延期', `/延期 #${i.id} 15天 理由`);
     requireState(i, PENDING, (x) => `${finished(x)}的问题不能延期。`);
-    if (!a.reason) throw new UserError(T.needExtendReason(i.id));
+    if (!a.reason) throw new AskFor('reason', 'missing', undefined, T.needExtendReason(i.id).split('，例如')[0]);
     const from = i.deadline, next = dateOf(a.until, from);
     if (next <= from) throw new UserError(T.notLater(from, next, i.id));
     if (next < ctx.today) throw new UserError(T.stillPast(next, i.id));
@@ -335,7 +336,7 @@ export const escalateCommand = defineCommand({
     let i = loadIssue(ctx, a.issue);
     requireHandler(ctx, i, '上报', `/上报 #${i.id} 理由`);
     requireState(i, PENDING, (x) => `${finished(x)}的问题不能上报。`);
-    if (!a.reason) throw new UserError(T.needEscalateReason(i.id));
+    if (!a.reason) throw new AskFor('reason', 'missing', undefined, T.needEscalateReason(i.id).split('，例如')[0]);
     const unit = unitOfIssue(ctx, i);
     const parent = parentOf(ctx.db, unit);
     if (!parent) throw new UserError(T.atRoot(i, unit.name));
@@ -367,7 +368,7 @@ export const rateCommand = defineCommand({
   args: {
     issue: issueRefArg(),
     // Optional only so that a wrong word gets its own answer (it lands in the note otherwise).
-    rating: optional(choiceArg('评价', RATING_WORDS, '评价：满意、基本满意、不满意')),
+    rating: optional(choiceArg('评价', RATING_WORDS, '评价：满意、基本满意、不满意', { inText: true })),
     note: optional(withKeys(restArg('说明', 200), 'note')),
   },
   examples: ['/评价 #12 满意', '/评价 #12 不满意 路面又出现裂缝'],
@@ -375,8 +376,8 @@ export const rateCommand = defineCommand({
   handle(ctx, a) {
     let i = loadIssue(ctx, a.issue);
     requireHandler(ctx, i, '评价', `/评价 #${i.id} 满意`);
-    if (!a.rating) throw new UserError(T.needRating(i.id, a.note));
     requireState(i, ['resolved', 'closed'], (x) => `办结后才能评价；请先 /办结 #${x.id} 结果`);
+    if (!a.rating) throw new AskFor('rating', 'missing', undefined, a.note ? `「${a.note.slice(0, 20)}」看不出是哪种评价` : '还没有写群众评价');
     if (a.rating !== 'dissatisfied') {
       i = change(ctx, i, { satisfaction: a.rating }, 'rate', [SATISFACTION_NAMES[a.rating], a.note].filter(Boolean).join('：'));
       return T.rated(i, a.rating);

@@ -9,24 +9,14 @@
  */
 import { z } from 'zod';
 import { defineCommand } from '../bot/command.js';
-import { choiceArg, numberArg, optional, textArg, withKeys, type ArgDef } from '../bot/args.js';
+import { choiceArg, customArg, numberArg, optional, textArg, withKeys, type ArgDef } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
 import { normalize } from '../bot/normalize.js';
 import { isVisitMetric, KIND_SHORT, METRIC_NAMES, ruleDef, ruleText, type QuotaRuleDef } from '../bot/quota.js';
 import { allQuotaRules, IN_VILLAGE, insertQuotaRule, installPresets, quotaRuleById, setQuotaRuleActive, type QuotaFilter, type QuotaMetric } from '../storage/quotas.js';
 import type { QuotaRule, VisitKind } from '../storage/types.js';
 
-/** An argument read by `read`; `bad` says what was wrong with a value it could not read. */
-export function customArg<T>(label: string, hint: string, read: (s: string) => T | null, bad: (s: string) => string, keys: string[] = []): ArgDef<T> {
-  return {
-    label, hint, keys, optional: false, match: (t) => read(t) !== null,
-    schema: z.string().transform((s, c) => {
-      const v = read(s);
-      if (v === null) { c.addIssue({ code: 'custom', message: bad(s) }); return z.NEVER; }
-      return v;
-    }),
-  };
-}
+export { customArg };
 
 const METRIC_WORDS: Record<string, QuotaMetric> = {
   ...Object.fromEntries(Object.entries(METRIC_NAMES).map(([m, name]) => [name, m as QuotaMetric])),

@@ -6,12 +6,15 @@
  * else 其他); 1天 = 8 working hours; a record dated more than 7 days back (补报) is kept but
  * counts only after a lead's /核查 通过; a returned record stops counting until a lead passes it.
  */
-import { defineCommand, type Ctx } from '../bot/command.js';
-import { choiceArg, dateArg, durationArg, numberArg, optional, recordRefArg, restArg, textArg, withKeys } from '../bot/args.js';
+import { defineCommand, type CommandDef, type Ctx } from '../bot/command.js';
+import { collectArgs, validateArgs } from '../bot/parse.js';
+import { normalize } from '../bot/normalize.js';
+import { knownPlaces } from '../storage/places.js';
+import { choiceArg, dateArg, durationArg, householdsArg, optional, placeArg, recordRefArg, restArg, withKeys, type ArgDef, type DateValue } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
 import { toCadre, toChat, type Reply } from '../bot/reply.js';
 import { daysBetween, formatDate, periodOf, WORKDAY_HOURS, type LocalDate } from '../bot/time.js';
-import { insertVisit, insertVolunteer, lastRecordSince, setVerification, visitById, visitTotals, voidRecord, volunteerById } from '../storage/records.js';
+import { editRecord, insertVisit, insertVolunteer, lastRecordSince, setVerification, visitById, visitTotals, voidRecord, volunteerById } from '../storage/records.js';
 import { voidIssue } from '../storage/issues.js';
 import { unitById } from '../storage/units.js';
 import type { Origin, VisitKind } from '../storage/types.js';
@@ -39,12 +42,20 @@ const KIND_WORDS: Record<string, VisitKind> = {
 const T = {
   future: (d: LocalDate) => `日期 ${formatDate(d)} 还没到，不能填报未来的记录。请写今天或之前的日期，例如 今天、昨天、11月20日。`,
   backdated: `（补报：超过${BACKDATE_DAYS}天，需领导 /核查 通过后才计入统计）`,
-  visitSaved: (id: number, d: LocalDate, place: string, kind: VisitKind, hours: number) =>
-    `已记录走访 #V${id}：${formatDate(d)} ${place} ${KIND_NAMES[kind]} ${hoursText(hours)}。`,
-  volunteerSaved: (id: number, d: LocalDate, place: string, hours: number) =>
-    `已记录志愿服务 #Z${id}：${formatDate(d)} ${place} ${hoursText(hours)}。`,
+  visitSaved: (id: number, fields: string) => `已记录走访 #V${id}：${fields}。`,
+  volunteerSaved: (id: number, fields: string) => `已记录志愿服务 #Z${id}：${fields}。`,
+  dateField: (d: LocalDate, today: LocalDate, part: string | null | undefined, given: boolean) =>
+    `日期 ${shortDate(d, today)}${relativeName(d, today, given)}${part ? part : ''}`,
+  kindField: (kind: VisitKind, given: boolean) => `${KIND_NAMES[kind]}${given ? '' : '（按内容推断）'}`,
+  householdsField: (n: number, given: boolean) => `${n}户${given ? '' : '（入户默认1户）'}`,
+  fixHint: (ref: string) => `有误可在${UNDO_MINUTES}分钟内发送 /修改 ${ref} 日期：前天（或 地点、类型、时长、户数），发错了可 /撤销。`,
+  edited: (ref: string, fields: string) => `已修改 ${ref}：${fields}。`,
+  nothingEdited: (ref: string) => `${ref} 没有需要修改的内容。请写要改的项，例如 /修改 ${ref} 日期：前天 或 /修改 ${ref} 时长：3小时`,
+  notYours: (ref: string) => `${ref} 不是您填报的记录，只能修改自己的记录。`,
+  editTooLate: (ref: string) => `${ref} 已超过${UNDO_MINUTES}分钟，不能再修改。如有错误，请联系单位领导 /核查 退回后重新填报。`,
   monthSoFar: (count: number, hours: number) => `本月已走访 ${count} 次，共 ${hoursText(hours)}。`,
   undoHint: `发错了？${UNDO_MINUTES}分钟内发送 /撤销 可作废。`,
+  visitRef: (id: number) => `#V${id}`,
   notFound: (ref: string) => `没有找到记录 ${ref}。请核对编号（走访记录如 #V12，志愿记录如 #Z12）。`,
   notLead: (ref: string) => `只有该记录所在单位的领导才能核查 ${ref}。`,
   voided: (ref: string) => `${ref} 已撤销，无需核查。`,
@@ -56,9 +67,26 @@ const T = {
   undone: (what: string) => `已撤销${what}。记录保留但不再计入统计。`,
 };
 
+const RELATIVE_NAMES = new Map([[0, '今天'], [-1, '昨天'], [-2, '前天']]);
+/** `（昨天）` after a date the cadre wrote; `（未写日期，按今天）` when the date is the default. */
+function relativeName(d: LocalDate, today: LocalDate, given: boolean): string {
+  if (!given) return '（未写日期，按今天）';
+  const name = RELATIVE_NAMES.get(daysBetween(today, d));
+  return name ? `（${name}）` : '';
+}
+function shortDate(d: LocalDate, today: LocalDate): string {
+  return d.slice(0, 4) === today.slice(0, 4) ? formatDate(d).replace(/^\d{4}年/, '') : formatDate(d);
+}
+
 export function hoursText(h: number): string {
   const r = (x: number) => Math.round(x * 100) / 100;
   return h >= WORKDAY_HOURS && h % (WORKDAY_HOURS / 2) === 0 ? `${r(h / WORKDAY_HOURS)}天` : `${r(h)}小时`;
+}
+
+/** The kind when none was written: households counted mean 入户走访, else the place's shape. */
+function inferKind(place: string, households: number | undefined): VisitKind {
+  if (households) return 'household';
+  return kindFromPlace(place);
 }
 
 function kindFromPlace(place: string): VisitKind {
@@ -75,6 +103,7 @@ export function originOf(ctx: Ctx): Origin {
 /** Future dates are refused; dates over a week back are kept as 补报 awaiting /核查. */
 function checkDate(ctx: Ctx, date: LocalDate | undefined): { date: LocalDate; backdated: boolean } {
   const d = date ?? ctx.today;
+  // A record dated before the cadre's own message day is fine; one after it is refused, never moved.
   const age = daysBetween(d, ctx.today);
   if (age < 0) throw new UserError(T.future(d));
   return { date: d, backdated: age > BACKDATE_DAYS };
@@ -84,31 +113,35 @@ function evidenceOf(ctx: Ctx): string | null {
   return ctx.event.attachments.length ? JSON.stringify(ctx.event.attachments) : null;
 }
 
+const KIND_CHOICE = withKeys(choiceArg('类型', KIND_WORDS, '类型：入户、到村、驻村、企业、座谈、宣讲、谈心、其他', { inText: true }), 'type');
+
 export const visitCommand = defineCommand({
   name: '走访', aliases: ['visit', '下基层'], group: 'record', mode: 'write', form: 'visit',
   summary: '记录一次走访（下基层）',
   args: {
-    date: optional(dateArg()),
-    place: withKeys(textArg('地点', 60, '地点，如 石门村、东关社区'), '地方', 'place'),
-    kind: optional(withKeys(choiceArg('类型', KIND_WORDS, '类型：入户、到村、驻村、企业、座谈、宣讲、谈心、其他'), 'type')),
-    duration: withKeys(durationArg(), '用时'),
-    households: optional(withKeys(numberArg('户数', 0, 1000), 'households')),
+    date: optional(withKeys(dateArg(), '时间', 'date')),
+    place: withKeys(placeArg('地点', 60, '地点，如 石门村、东关社区'), '地方', 'place'),
+    kind: optional(KIND_CHOICE),
+    duration: withKeys(durationArg(), '用时', 'duration'),
+    households: optional(withKeys(householdsArg(), 'households')),
     content: optional(withKeys(restArg('内容'), '事项', 'content')),
   },
   examples: ['/走访 昨天 石门村 入户 1天 走访困难户3户，了解就医难', '/走访 今天 东关社区 宣讲 半天 宣讲医保政策', '/走访\n日期：11月20日\n地点：石门村\n类型：驻村\n时长：两天'],
-  notes: ['日期可省略（默认今天）；超过7天的补报需领导 /核查。', '类型省略时按地点推断：…村/社区 为到村，…企业/公司 为走访企业。', '户数可省略：内容里写“3户”会自动识别，入户走访默认1户。'],
+  notes: ['也可以整句写：/走访 昨天下午去石门村走访了三户，用时两个小时。', '日期可省略（默认今天）；超过7天的补报需领导 /核查。', '类型省略时：写了户数为入户走访，否则按地点推断（…村/社区 为到村，…企业/公司 为走访企业）。', '缺少地点或时长时会追问，回复即可补全。'],
   handle(ctx, a) {
-    const { date, backdated } = checkDate(ctx, a.date);
-    const kind = a.kind ?? kindFromPlace(a.place);
+    const { date, backdated } = checkDate(ctx, a.date?.date);
+    const kind = a.kind ?? inferKind(a.place, a.households);
     const content = a.content ?? '';
-    const households = a.households ?? Number(/(\d+)\s*户/.exec(content)?.[1] ?? (kind === 'household' ? 1 : 0));
+    const households = a.households ?? (kind === 'household' ? 1 : 0);
     const id = insertVisit(ctx.db, {
       cadreId: ctx.cadre.id, unitId: ctx.cadre.unitId, date, hours: a.duration, place: a.place, kind, households,
-      content, status: backdated ? 'pending' : 'ok', backdated, evidence: evidenceOf(ctx),
+      content, status: backdated ? 'pending' : 'ok', backdated, evidence: evidenceOf(ctx), timeOfDay: a.date?.part ?? null,
     }, originOf(ctx));
     const month = periodOf('month', ctx.today);
     const totals = visitTotals(ctx.db, ctx.cadre.id, month.start, month.end);
-    return [T.visitSaved(id, date, a.place, kind, a.duration), backdated ? T.backdated : T.monthSoFar(totals.count, totals.hours), T.undoHint].join('\n');
+    const fields = [T.dateField(date, ctx.today, a.date?.part, !!a.date), `地点 ${a.place}`, T.kindField(kind, !!a.kind || !!a.households),
+      hoursText(a.duration), ...(households || kind === 'household' ? [T.householdsField(households, a.households !== undefined)] : [])];
+    return [T.visitSaved(id, fields.join(' · ')), backdated ? T.backdated : T.monthSoFar(totals.count, totals.hours), T.fixHint(`#V${id}`)].join('\n');
   },
 });
 
@@ -116,20 +149,21 @@ export const volunteerCommand = defineCommand({
   name: '志愿', aliases: ['volunteer', '志愿服务', '义工'], group: 'record', mode: 'write', form: 'volunteer',
   summary: '记录志愿服务时长',
   args: {
-    date: optional(dateArg()),
-    duration: withKeys(durationArg('时长'), '小时', 'hours'),
-    place: withKeys(textArg('地点', 60, '地点，如 县福利院'), 'place'),
+    date: optional(withKeys(dateArg(), '时间', 'date')),
+    duration: withKeys(durationArg('时长'), '小时', '用时', 'hours'),
+    place: withKeys(placeArg('地点', 60, '地点，如 县福利院'), 'place'),
     activity: optional(withKeys(restArg('活动', 200), '内容', 'activity')),
   },
   examples: ['/志愿 3小时 县福利院 义工日', '/志愿 上周六 2小时 东关社区 垃圾分类宣传'],
   notes: ['志愿服务按小时计；1天按8小时。每季度最后一个周末为义工日。'],
   handle(ctx, a) {
-    const { date, backdated } = checkDate(ctx, a.date);
+    const { date, backdated } = checkDate(ctx, a.date?.date);
     const id = insertVolunteer(ctx.db, {
       cadreId: ctx.cadre.id, unitId: ctx.cadre.unitId, date, hours: a.duration, place: a.place, activity: a.activity ?? '',
       status: backdated ? 'pending' : 'ok', backdated,
     }, originOf(ctx));
-    return [T.volunteerSaved(id, date, a.place, a.duration), ...(backdated ? [T.backdated] : []), T.undoHint].join('\n');
+    const fields = [T.dateField(date, ctx.today, a.date?.part, !!a.date), `地点 ${a.place}`, hoursText(a.duration), ...(a.activity ? [`活动 ${a.activity}`] : [])];
+    return [T.volunteerSaved(id, fields.join(' · ')), ...(backdated ? [T.backdated] : []), T.fixHint(`#Z${id}`)].join('\n');
   },
 });
 
@@ -175,4 +209,73 @@ export const undoCommand = defineCommand({
   },
 });
 
-export const recordCommands = [visitCommand, volunteerCommand, verifyCommand, undoCommand];
+const allOptional = <C extends { args: Record<string, ArgDef<unknown>> }>(c: C): CommandDef =>
+  ({ ...c, args: Object.fromEntries(Object.entries(c.args).map(([k, a]) => [k, { ...a, optional: true }])) }) as unknown as CommandDef;
+const visitFields = allOptional(visitCommand), volunteerFields = allOptional(volunteerCommand);
+// `地点改为红星村`, `时长应为3小时`: the verbs of a correction are not part of the value.
+const CORRECTION_WORDS = /(改为|改成|更正为|应为|应该是|修改为|换成)/g;
+
+export const editCommand = defineCommand({
+  name: '修改', aliases: ['edit', '更正'], group: 'record', mode: 'write',
+  summary: `更正自己${UNDO_MINUTES}分钟内填报的走访或志愿记录`,
+  args: {
+    record: optional(recordRefArg()),
+    changes: optional(withKeys(restArg('修改内容', 500, '要改的项，如 日期：前天、地点：红星村、时长：3小时'), 'changes')),
+  },
+  examples: ['/修改 #V12 日期：前天', '/修改 #V12 时长：3小时 户数：2', '/修改 #Z3 地点：县敬老院'],
+  notes: ['不写编号时修改自己最近的一条记录。每项修改都留有记录（原值和新值）。'],
+  handle(ctx, a) {
+    const since = ctx.now.getTime() - UNDO_MINUTES * 60_000;
+    const last = a.record ? undefined : lastRecordSince(ctx.db, ctx.cadre.id, since);
+    // A reference that could not be read is never taken for "my last record".
+    if (!a.record && /^\s*(?:[#＃]|[vVzZＶｖＺｚ]\s?\d)/.test(a.changes ?? '')) throw new UserError(T.notFound((a.changes ?? '').trim().split(/\s/)[0]));
+    const ref = a.record ?? (last && last.type !== 'issue' ? { type: last.type, id: last.id } : undefined);
+    if (!ref) throw new UserError(T.nothingToUndo.replace('撤销', '修改'));
+    const label = `#${ref.type === 'visit' ? 'V' : 'Z'}${ref.id}`;
+    const rec = ref.type === 'visit' ? visitById(ctx.db, ref.id) : volunteerById(ctx.db, ref.id);
+    if (!rec || rec.voidedAt) throw new UserError(T.notFound(label));
+    if (rec.cadreId !== ctx.cadre.id) throw new UserError(T.notYours(label));
+    if (rec.createdAt < since) throw new UserError(T.editTooLate(label));
+    const text = (a.changes ?? '').replace(CORRECTION_WORDS, ' ');
+    const env = { now: ctx.now, tz: ctx.tz, today: ctx.today, places: knownPlaces(ctx.db, ctx.cadre.id).map(normalize) };
+    const fields = ref.type === 'visit' ? visitFields : volunteerFields;
+    const input = validateArgs(fields, collectArgs(fields, text, env), env) as Record<string, unknown>;
+    const patch: Record<string, unknown> = {};
+    const date = input.date as DateValue | undefined;
+    if (date) {
+      const checked = checkDate(ctx, date.date);
+      Object.assign(patch, { date: checked.date, backdated: checked.backdated });
+      if (rec.status === 'ok' || rec.status === 'pending') patch.status = checked.backdated ? 'pending' : 'ok';
+      if (ref.type === 'visit' && date.part) patch.timeOfDay = date.part;
+    }
+    if (input.place !== undefined) patch.place = input.place;
+    if (input.duration !== undefined) patch.hours = input.duration;
+    if (ref.type === 'visit') {
+      if (input.kind !== undefined) patch.kind = input.kind;
+      if (input.households !== undefined) patch.households = input.households;
+      // Content changes only when named (`内容：…`): the words of a correction are not content.
+      if (input.content !== undefined && /(内容|事项|content)\s*[:：]/.test(text)) patch.content = input.content;
+    } else if (input.activity !== undefined) patch.activity = input.activity;
+    const changed = editRecord(ctx.db, ref.type, ref.id, patch, ctx.cadre.id, ctx.now.getTime());
+    if (!changed.length) throw new UserError(T.nothingEdited(label));
+    const now = (ref.type === 'visit' ? visitById(ctx.db, ref.id) : volunteerById(ctx.db, ref.id))! as Record<string, unknown>;
+    const shown = changed.filter((f) => f !== 'status' && f !== 'backdated').map((f) => fieldText(f, now, ctx.today));
+    return [T.edited(label, shown.join(' · ')), ...(now.backdated ? [T.backdated] : [])].join('\n');
+  },
+});
+
+function fieldText(field: string, rec: Record<string, unknown>, today: LocalDate): string {
+  switch (field) {
+    case 'date': return T.dateField(rec.date as string, today, rec.timeOfDay as string | null, true);
+    case 'timeOfDay': return `时段 ${rec.timeOfDay}`;
+    case 'place': return `地点 ${rec.place}`;
+    case 'hours': return `时长 ${hoursText(rec.hours as number)}`;
+    case 'kind': return `类型 ${KIND_NAMES[rec.kind as VisitKind]}`;
+    case 'households': return `${rec.households}户`;
+    case 'content': return `内容 ${rec.content}`;
+    case 'activity': return `活动 ${rec.activity}`;
+    default: return field;
+  }
+}
+
+export const recordCommands = [visitCommand, volunteerCommand, verifyCommand, undoCommand, editCommand];

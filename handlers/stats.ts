@@ -12,7 +12,7 @@
  * 满意率 = (满意 + 基本满意) ÷ rated. /静音 N天 pauses today and the N−1 days after (at most 30).
  */
 import { defineCommand, type Ctx } from '../bot/command.js';
-import { choiceArg, optional, parseEnv, textArg } from '../bot/args.js';
+import { choiceArg, customArg, optional, periodArg as sharedPeriodArg, textArg, type ReadEnv } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
 import { evaluateQuotas, md, METRIC_UNITS, missingText, num, PERIOD_NAMES, PERIOD_THIS, quotaCompletion, targetText, type QuotaStatus } from '../bot/quota.js';
 import { addDays, daysBetween, formatDate, parseChineseNumber, parseDate, parsePeriod, periodOf, WORKDAY_HOURS, type LocalDate, type Period, type PeriodKind } from '../bot/time.js';
@@ -21,7 +21,7 @@ import { setMutedUntil } from '../storage/identity.js';
 import type { AggregateCache } from '../storage/quota-aggregates.js';
 import { cadreIssueYear, cadreNumbers, sumVisits, unitNames, unitScope, unitStats, type CadreNumbers } from '../storage/stats.js';
 import type { Satisfaction } from '../storage/issues.js';
-import { customArg, quotaCommand } from './quota-admin.js';
+import { quotaCommand } from './quota-admin.js';
 import { requireView, resolveUnit, unitOf } from './policy.js';
 import { chartsReply, coverageReply } from './reports.js';
 
@@ -96,18 +96,17 @@ const T = {
 
 // --- arguments ---
 
-const periodArg = customArg('时段', '时段：本月、上月、本周、本季、本年、2026-10、10月',
-  (s) => parsePeriod(s, parseEnv.now, parseEnv.tz), (s) => `「${s}」不是能识别的时段（如 本月、上月、本周、本季、本年、2026-10）`, ['期间', '月份', 'period']);
+const periodArg = sharedPeriodArg();
 
-const yearArg = customArg('年份', '年份，如 2026、今年、去年', (s) => {
-  const p = parsePeriod(s, parseEnv.now, parseEnv.tz);
+const yearArg = customArg('年份', '年份，如 2026、今年、去年', (s, env) => {
+  const p = parsePeriod(s, env.now, env.tz);
   return p?.kind === 'year' ? p : null;
 }, (s) => `「${s}」不是年份（如 2026、今年、去年）`, ['year']);
 
 type MuteSpan = { off: true } | { days: number } | { until: LocalDate };
 const MUTE_OFF = new Set(['关闭', '取消', '解除', '恢复', 'off']);
 const MUTE_DAYS = /^(\d{1,3}|[一二两三四五六七八九十]{1,3})(天|日|d|days?|周|个?星期|w)$/;
-function readMute(s: string): MuteSpan | null {
+function readMute(s: string, env: ReadEnv): MuteSpan | null {
   const t = normalize(s).replace(/\s+/g, '');
   if (MUTE_OFF.has(t)) return { off: true };
   const m = MUTE_DAYS.exec(t);
@@ -116,7 +115,7 @@ function readMute(s: string): MuteSpan | null {
     if (n === null || n < 1) return null;
     return { days: /周|星期|w/.test(m[2]) ? n * 7 : n };
   }
-  const d = parseDate(t.replace(/^(至|到|直到)/, ''), parseEnv.now, { tz: parseEnv.tz, prefer: 'future' });
+  const d = parseDate(t.replace(/^(至|到|直到)/, ''), env.now, { tz: env.tz, prefer: 'future' });
   return d ? { until: d } : null;
 }
 const muteArg = customArg('时长', `天数（1–${MAX_MUTE_DAYS}天，如 3天、一周）、截止日期（如 至12月5日）或 关闭`, readMute,

@@ -8,7 +8,8 @@ import { helpCommand } from '../handlers/help.js';
 import { remindCommand } from '../handlers/reminders.js';
 import { reportCommands } from '../handlers/reports.js';
 import { householdCommands } from '../handlers/households.js';
+import { cancelCommand } from '../handlers/drafts.js';
 
 export function allCommands(): CommandDef<any>[] {
-  return [...recordCommands, ...issueCommands, ...statsCommands, ...reportCommands, ...householdCommands, ...adminCommands, remindCommand, helpCommand];
+  return [...recordCommands, cancelCommand, ...issueCommands, ...statsCommands, ...reportCommands, ...householdCommands, ...adminCommands, remindCommand, helpCommand];
 }

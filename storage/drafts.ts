@@ -8,7 +8,7 @@ export interface Draft {
   senderId: string;
   command: string;
   raw: Record<string, string>;
-  asks: Array<{ key: string; why: string; options?: string[] }>;
+  asks: Array<{ key: string; why: 'missing' | 'several' | 'guess'; options?: string[]; note?: string }>;
   createdAt: number;
   expiresAt: number;
 }

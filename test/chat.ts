@@ -2,7 +2,7 @@
  * A fake chat that reads like a conversation: `await chat.says('u1', '/走访 …')`, then look at
  * `chat.lastReply`. Each chat has its own SQLite file with the real migrations applied.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testConfig, type Config } from '../bot/config.js';
@@ -14,7 +14,7 @@ import { openDb, type Db } from '../storage/db.js';
 import { createApp, type App } from '../scripts/app.js';
 import { seedDemo } from '../scripts/demo.js';
 
-export interface SayOptions { group?: boolean | string; id?: string; at?: string; card?: string; values?: Record<string, unknown> }
+export interface SayOptions { group?: boolean | string; id?: string; at?: string; card?: string; values?: Record<string, unknown>; replyTo?: string }
 
 export class Chat {
   readonly dir = mkdtempSync(join(tmpdir(), 'minqing-test-'));
@@ -24,7 +24,9 @@ export class Chat {
   at = '2026-11-20T09:30:00+08:00';
   replies: Reply[] = [];
 
-  constructor(config: Partial<Config> = {}) {
+  /** `from`: a database file to start from (copied, so the original stays as it is). */
+  constructor(config: Partial<Config> = {}, from?: string) {
+    if (from) copyFileSync(from, join(this.dir, 'test.db'));
     this.db = openDb(join(this.dir, 'test.db'));
     this.app = createApp(testConfig({ MINQING_DB: join(this.dir, 'test.db'), ...config }), { db: this.db, log: createLogger('silent') });
   }
@@ -41,7 +43,7 @@ export class Chat {
     const { text: t, mentionsBot } = stripBotMention(text, '民情');
     const event = makeEvent({
       platform: 'console', chatId: typeof o.group === 'string' ? o.group : group ? 'g1' : user, direct: !group,
-      senderId: user, messageId: o.id, at: new Date(o.at ?? this.at), text: t, mentionsBot,
+      senderId: user, messageId: o.id, at: new Date(o.at ?? this.at), text: t, mentionsBot, replyTo: o.replyTo,
       card: o.card ? { form: o.card, values: o.values ?? {} } : undefined,
     }, createLogger('silent'));
     this.replies = await this.app.handle(event);

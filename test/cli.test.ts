@@ -40,7 +40,7 @@ describe('minqing console --jsonl', () => {
     expect(out[2].replies[0].text).toContain('不是有效的 JSON');
     expect(out[3].replies[0].text).toContain('user');
     expect(out[4].replies[0].text).toContain('已记录走访 #V2');
-    expect(out[4].replies[0].text).toContain('东关社区 政策宣讲 2小时');
+    expect(out[4].replies[0].text).toContain('地点 东关社区 · 政策宣讲 · 2小时');
     expect(out[5].replies[0]).toMatchObject({ to: 'chat', target: 'g1' });
     expect(out[5].replies[0].text).toContain('/走访');
   });

@@ -98,7 +98,8 @@ const TEXTS = ['石门村', '东关社区', '县福利院', '石门村三组王�
 function valuesFor(a: ArgDefs[string]): string[] {
   if (!a.match) return TEXTS;
   const words = a.hint.split(/[：:]/).slice(1).join('').split(/[、，,\s]|或/).map((w) => w.replace(/^如/, '')).filter(Boolean);
-  const ok = [...new Set([...REAL_TOKENS, ...words])].filter((t) => { try { return a.match!(t); } catch { return false; } });
+  const env = { now: new Date('2026-11-20T01:30:00Z'), tz: 'Asia/Shanghai', today: '2026-11-20', places: [] };
+  const ok = [...new Set([...REAL_TOKENS, ...words])].filter((t) => { try { return a.match!(t, env); } catch { return false; } });
   return ok.length ? ok : REAL_TOKENS;
 }
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Chat } from './chat.js';
+import { join } from 'node:path';
 
 let chat: Chat;
 beforeEach(() => { chat = Chat.demo(); });
@@ -9,18 +10,18 @@ describe('/走访', () => {
   it('records a visit from the example of the spec', async () => {
     await chat.says('u2', '/走访 昨天 石门村 入户 1天 走访困难户3户，了解就医难');
     expect(chat.lastReply).toContain('已记录走访 #V1');
-    expect(chat.lastReply).toContain('2026年11月19日 石门村 入户走访 1天');
+    expect(chat.lastReply).toContain('日期 11月19日（昨天） · 地点 石门村 · 入户走访 · 1天 · 3户');
     const v = chat.db.$client.prepare('SELECT * FROM visits').get() as Record<string, unknown>;
     expect(v).toMatchObject({ date: '2026-11-19', place: '石门村', kind: 'household', hours: 8, households: 3, status: 'ok', content: '走访困难户3户，了解就医难' });
   });
 
   it('accepts full-width slash, traditional characters, english alias, key:value and one argument per line', async () => {
     await chat.says('u2', '／走訪 上週五 石門村 駐村 兩天');
-    expect(chat.lastReply).toContain('驻村蹲点 2天');
+    expect(chat.lastReply).toContain('地点 石门村 · 驻村蹲点 · 2天');
     await chat.says('u2', '/visit 地点：东关社区 时长:2小时 类型：宣讲');
-    expect(chat.lastReply).toContain('东关社区 政策宣讲 2小时');
+    expect(chat.lastReply).toContain('地点 东关社区 · 政策宣讲 · 2小时');
     await chat.says('u2', '/走访\n日期：11月18日\n地点：石门村 三组\n时长：半天\n内容：了解春耕 准备');
-    expect(chat.lastReply).toContain('2026年11月18日 石门村 三组');
+    expect(chat.lastReply).toContain('日期 11月18日（前天） · 地点 石门村 三组');
     expect(chat.count('visits')).toBe(3);
   });
 
@@ -35,11 +36,58 @@ describe('/走访', () => {
     expect(chat.count('visits')).toBe(0);
   });
 
-  it('names the missing argument with the form and an example', async () => {
+  it('asks for the missing argument, keeps a draft, and the answer completes it once', async () => {
+    await chat.says('u2', '/走访 昨天 石门村', { id: 'q1' });
+    expect(chat.lastReply).toContain('还差「时长」');
+    expect(chat.lastReply).toContain('已识别：日期 11月19日 · 地点 石门村');
+    expect(chat.count('visits')).toBe(0);
+    await chat.says('u2', '两个半小时', { id: 'a1' });
+    expect(chat.lastReply).toContain('已记录走访 #V1：日期 11月19日（昨天） · 地点 石门村 · 到村/社区（按内容推断） · 2.5小时');
+    await chat.says('u2', '两个半小时', { id: 'a1' });
+    expect(chat.count('visits')).toBe(0 + 1);
+    expect(chat.count('drafts')).toBe(0);
+  });
+
+  it('in a group, takes the answer only with an @-mention or a reply, and /取消 drops the draft', async () => {
+    await chat.says('u2', '/走访 昨天 入户 2小时', { group: true });
+    expect(chat.lastReply).toContain('还差「地点」');
+    expect(chat.lastReply).toContain('请 @我 或引用这条消息回复');
+    expect(await chat.says('u2', '石门村', { group: true })).toEqual([]);
+    await chat.says('u2', '@民情 石门村', { group: true });
+    expect(chat.lastReply).toContain('地点 石门村');
+    await chat.says('u2', '/走访 昨天 入户 2小时', { group: true });
+    await chat.says('u2', '/取消', { group: true });
+    expect(chat.lastReply).toContain('已取消');
+    await chat.says('u2', '红星村', { group: true, replyTo: 'm-question' });
+    expect(chat.count('visits')).toBe(1);
+  });
+
+  it('keeps the draft across a restart and lets it expire after 30 minutes', async () => {
     await chat.says('u2', '/走访 昨天 石门村');
-    expect(chat.lastReply).toContain('缺少时长');
-    expect(chat.lastReply).toContain('格式：/走访 [日期] 地点 [类型] 时长');
-    expect(chat.lastReply).toContain('例如：/走访 昨天 石门村 入户 1天');
+    chat.db.$client.pragma('wal_checkpoint(TRUNCATE)');
+    const reopened = new Chat({}, join(chat.dir, 'test.db'));
+    try {
+      await reopened.says('u2', '3小时', { at: '2026-11-20T09:50:00+08:00' });
+      expect(reopened.lastReply).toContain('3小时');
+      await reopened.says('u2', '/走访 昨天 红星村');
+      await reopened.says('u2', '3小时', { at: '2026-11-20T10:31:00+08:00' });
+      expect(reopened.lastReply).toContain('请用命令和我对话');
+      expect(reopened.count('visits')).toBe(1);
+    } finally {
+      reopened.close();
+    }
+  });
+
+  it('corrects a record field by field with /修改, with an audit row, only within the window', async () => {
+    await chat.says('u2', '/走访 昨天 石门村 入户 1天');
+    await chat.says('u2', '/修改 #V1 日期：前天 时长改为3小时');
+    expect(chat.lastReply).toContain('已修改 #V1：日期 11月18日（前天） · 时长 3小时');
+    expect(chat.count('record_edits')).toBe(2);
+    await chat.says('u3', '/修改 #V1 地点：红星村');
+    expect(chat.lastReply).toContain('不是您填报的记录');
+    await chat.says('u2', '/修改 #V1 地点：红星村', { at: '2026-11-20T09:41:00+08:00' });
+    expect(chat.lastReply).toContain('已超过10分钟');
+    expect(chat.count('record_edits')).toBe(2);
   });
 
   it('keeps an old date as backdated, awaiting /核查', async () => {

@@ -118,7 +118,7 @@ describe('DingTalk through the real core', () => {
     const [hook] = r.fake.to('/robot/sendBySession');
     expect(hook.query.get('session')).toBe('p2psession0001');
     expect(hook.json.msgtype).toBe('text');
-    expect(hook.json.text.content).toContain('已记录走访 #V1：2026年11月19日 石门村 入户走访 1天');
+    expect(hook.json.text.content).toContain('已记录走访 #V1：日期 11月19日（昨天） · 地点 石门村 · 入户走访 · 1天');
     expect(r.fake.to('/v1.0/oauth2/accessToken')).toHaveLength(0);
   });
 

@@ -155,7 +155,7 @@ describe('Feishu HTTP callback through the real core', () => {
       .toEqual([{ date: '2026-11-19', place: '石门村', kind: 'household', hours: 8, households: 3 }]);
     const [sent] = r.fake.delivered();
     expect(sent).toMatchObject({ receive_id_type: 'chat_id', receive_id: 'oc_p2p_u2', msg_type: 'text' });
-    expect(sent.content.text).toContain('已记录走访 #V1：2026年11月19日 石门村 入户走访 1天');
+    expect(sent.content.text).toContain('已记录走访 #V1：日期 11月19日（昨天） · 地点 石门村 · 入户走访 · 1天');
     expect(sent.uuid).toMatch(/^[0-9a-f]{40}$/);
   });
 
@@ -261,7 +261,7 @@ describe('Feishu cards', () => {
     const submit = fixture('feishu', 'card-submit');
     const res = await callback(r, submit, '/feishu/cards');
     expect(res.status).toBe(200);
-    expect(res.json.toast.content).toContain('已记录走访 #V1：2026年11月19日 石门村 入户走访 1天');
+    expect(res.json.toast.content).toContain('已记录走访 #V1：日期 11月19日（昨天） · 地点 石门村 · 入户走访 · 1天');
     expect(r.chat.db.$client.prepare('SELECT date, place, kind, hours, households, content FROM visits').all())
       .toEqual([{ date: '2026-11-19', place: '石门村', kind: 'household', hours: 8, households: 2, content: '走访困难户2户' }]);
     expect(r.fake.delivered()[0]).toMatchObject({ receive_id: 'oc_p2p_u2', receive_id_type: 'chat_id' });

@@ -95,7 +95,7 @@ describe('WeCom through wechaty (puppet-mock) and the real core', () => {
   it('records a command in a one-to-one chat and answers with contact.say', async () => {
     alice.say('/走访 昨天 石门村 入户 1天 走访困难户3户').to(me);
     const reply = await eventually(() => toAlice[0], 'the direct reply');
-    expect(reply).toContain('已记录走访 #V1：2026年11月19日 石门村 入户走访 1天');
+    expect(reply).toContain('已记录走访 #V1：日期 11月19日（昨天） · 地点 石门村 · 入户走访 · 1天');
     expect(chat.db.$client.prepare('SELECT date, place, kind, households FROM visits').all()).toEqual([{ date: '2026-11-19', place: '石门村', kind: 'household', households: 3 }]);
   });
 
@@ -103,7 +103,7 @@ describe('WeCom through wechaty (puppet-mock) and the real core', () => {
     expect(room.id).toContain('@');
     alice.say('@民情 走访 今天 东关社区 宣讲 半天', [me]).to(room);
     const reply = await eventually(() => inRoom[0], 'the room reply');
-    expect(reply).toContain('已记录走访 #V1：2026年11月20日 东关社区 政策宣讲 4小时');
+    expect(reply).toContain('已记录走访 #V1：日期 11月20日（今天） · 地点 东关社区 · 政策宣讲 · 4小时');
     expect(chat.count('visits')).toBe(1);
   });
 

@@ -1,0 +1,96 @@
+/**
+ * Ask, don't guess (issue 10): the question the bot sends for one field, and the reading of the
+ * cadre's answer into the draft. The draft itself is stored by the router (storage/drafts.ts).
+ *
+ * An answer is read for the field that was asked: a whole answer that reads as that field is
+ * taken as it is (the cadre was asked for it — `老李家门口` is then a place), otherwise values are
+ * read out of the answer the same way as from a command, and any other missing field they fill
+ * is kept too. `是` confirms a suggested value. An answer that gives nothing is asked again.
+ */
+import type { ReadEnv } from './args.js';
+import type { CommandDef } from './command.js';
+import { normalize } from './normalize.js';
+import { collectArgs, type Ask, type Reading } from './parse.js';
+import type { Reply } from './reply.js';
+import { formatDate, isLocalDate } from './time.js';
+
+export const DRAFT_MINUTES = 30;
+
+const YES = /^(是|是的|对|对的|嗯|好|好的|确认|没错|正确|yes|y|ok)[!！。.]*$/;
+
+interface DraftLike { raw: Record<string, string>; asks: Ask[] }
+
+export function answerDraft(c: CommandDef, draft: DraftLike, answer: string, env: ReadEnv): Reading {
+  const [ask, ...rest] = draft.asks;
+  const raw = { ...draft.raw };
+  const a = ask && c.args[ask.key];
+  if (!ask || !a) return { raw, asks: rest };
+  const text = answer.trim();
+  const norm = normalize(text);
+  const options = ask.options ?? [];
+  let value: string | undefined;
+  if (ask.why === 'guess' && options.length && YES.test(norm)) value = options[0];
+  else if (ask.why === 'several') value = options.find((o) => normalize(o) === norm);
+  if (value === undefined) {
+    const read = collectSafe(c, text, env);
+    const found = read?.raw[ask.key];
+    // The asked field first from the answer's own values, then the whole answer as that field.
+    if (found !== undefined && !(a.rest && Object.keys(read!.raw).length > 1)) value = found;
+    else if (a.read(text, env) !== null && !(a.rest && !text)) value = a.place ? normalize(text) : text;
+    for (const [k, v] of Object.entries(read?.raw ?? {})) if (k !== ask.key && raw[k] === undefined && !c.args[k]?.rest) raw[k] = v;
+  }
+  if (value === undefined) return { raw, asks: [{ ...ask, note: `没看懂「${text.slice(0, 20)}」` }, ...rest] };
+  raw[ask.key] = value;
+  return { raw, asks: rest.filter((x) => raw[x.key] === undefined || x.why !== 'missing') };
+}
+
+function collectSafe(c: CommandDef, text: string, env: ReadEnv): Reading | null {
+  try {
+    return collectArgs(c, text, env);
+  } catch {
+    return null;
+  }
+}
+
+/** `日期 11月19日 下午 · 地点 石门村 · 时长 2小时`: what was understood, for the question. */
+export function understood(c: CommandDef, raw: Record<string, string>): string {
+  const parts: string[] = [];
+  for (const [k, a] of Object.entries(c.args)) {
+    const v = raw[k];
+    if (v === undefined || a.rest) continue;
+    parts.push(`${a.label} ${displayRaw(k, v)}`);
+  }
+  return parts.join(' · ');
+}
+
+function displayRaw(key: string, v: string): string {
+  const d = /^(\d{4}-\d{2}-\d{2})(?: (.+))?$/.exec(v);
+  if (d && isLocalDate(d[1])) return formatDate(d[1]).replace(/^\d{4}年/, '') + (d[2] ? ` ${d[2]}` : '');
+  if (key === 'duration' && /^\d+(\.\d+)?$/.test(v)) return `${v}小时`;
+  return v;
+}
+
+const Q = {
+  missing: (label: string, hint: string) => `还差「${label}」：请回复${hint}。`,
+  several: (label: string, options: string[]) => `您写了${options.map((o) => `「${o}」`).join('、')}，不知道哪个是${label}。请回复其中一个（或正确的${label}）。`,
+  guess: (label: string, option: string) => `${label}是「${option}」吗？回复「是」确认，或直接回复${label}。`,
+  seen: (s: string) => `已识别：${s}。`,
+  group: '（请 @我 或引用这条消息回复）',
+  cancel: `发送 /取消 放弃这条记录；${DRAFT_MINUTES}分钟内回复有效。`,
+};
+
+/** The question for the first open field of a draft, with the form filled with what was understood. */
+export function question(c: CommandDef, draft: DraftLike, opts: { group: boolean; tz: string }): Reply {
+  const ask = draft.asks[0];
+  const a = c.args[ask.key];
+  const label = a?.label ?? ask.key;
+  const q = ask.why === 'several' && ask.options?.length ? Q.several(label, ask.options)
+    : ask.why === 'guess' && ask.options?.length ? Q.guess(label, ask.options[0])
+    : Q.missing(label, a?.hint ?? label);
+  const seen = understood(c, draft.raw);
+  const lines = [ask.note ? `${ask.note}。${q}` : q, ...(seen ? [Q.seen(seen)] : []), `${opts.group ? Q.group : ''}${Q.cancel}`];
+  return {
+    to: 'chat', text: lines.join('\n'),
+    ...(c.form ? { card: { title: `补充${label}`, form: c.form, values: { ...draft.raw } } } : {}),
+  };
+}

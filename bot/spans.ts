@@ -1,0 +1,271 @@
+/**
+ * Recognisers of values inside running text (issue 10): each finds every span of its kind in a
+ * message already passed through `normalizeText`, so `昨天下午石门村入户2小时` yields a date with
+ * a time of day, a place, a kind and a duration. A span's `raw` is a canonical string that the
+ * matching argument reads back to the same value — drafts store it, so a question answered
+ * after midnight still means the day that was meant.
+ *
+ * Nothing here moves a date to make it fit: a year-less date is the occurrence nearest today,
+ * and it is the handler that refuses a visit in the future or a deadline in the past.
+ */
+import { addDays, daysBetween, parseChineseNumber, periodOf, weekdayOf, WORKDAY_HOURS, MAX_DURATION_HOURS, type LocalDate } from './time.js';
+
+export interface Found {
+  start: number; end: number; raw: string;
+  /** Counts only in the head of the message even where the argument reads anywhere (a bare date in /延期). */
+  headOnly?: boolean;
+  /** A time of day with no date of its own: it completes a date found elsewhere. */
+  partOnly?: boolean;
+}
+
+export const DAY_PARTS = ['上午', '中午', '下午', '晚上'] as const;
+export type DayPart = (typeof DAY_PARTS)[number];
+
+const PART_WORDS: Array<[string, DayPart]> = [
+  ['早上', '上午'], ['早晨', '上午'], ['清早', '上午'], ['凌晨', '上午'], ['上午', '上午'], ['中午', '中午'], ['午后', '下午'],
+  ['下午', '下午'], ['傍晚', '下午'], ['晚上', '晚上'], ['夜里', '晚上'], ['夜间', '晚上'], ['晚间', '晚上'],
+];
+const PART = `(${PART_WORDS.map(([w]) => w).join('|')})`;
+// On its own (not right after a date) `夜间巡逻` is an activity, not a time of day.
+const STANDALONE_PART = `(${PART_WORDS.map(([w]) => w).filter((w) => !['夜里', '夜间', '晚间', '凌晨'].includes(w)).join('|')})`;
+const partOf = (w: string | undefined): DayPart | undefined => PART_WORDS.find(([k]) => k === w)?.[1];
+
+// Numerals: Arabic, or Chinese up to 九十九 (parseChineseNumber).
+const N = '(\\d{1,3}|[零〇一二两三四五六七八九十]{1,3})';
+const ND = '(\\d+(?:\\.\\d+)?|[零〇一二两三四五六七八九十]{1,3})';
+const num = (s: string | undefined) => (s === undefined ? null : parseChineseNumber(s));
+
+function all(re: RegExp, text: string, fn: (m: RegExpExecArray) => string | null): Found[] {
+  const out: Found[] = [];
+  const g = new RegExp(re.source, 'g');
+  for (let m = g.exec(text); m; m = g.exec(text)) {
+    if (m[0] === '') { g.lastIndex++; continue; }
+    const raw = fn(m);
+    if (raw !== null) out.push({ start: m.index, end: m.index + m[0].length, raw });
+  }
+  return out;
+}
+
+// --- dates ---
+const ymd = (y: number, m: number, d: number): LocalDate | null => {
+  const s = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+  if (m < 1 || m > 12 || d < 1 || d > 31) return null;
+  const back = new Date(`${s}T00:00:00Z`);
+  return back.getUTCMonth() + 1 === m && back.getUTCDate() === d ? s : null;
+};
+/** The occurrence of month/day nearest `today` (last, this or next year). */
+export function nearestMonthDay(m: number, d: number, today: LocalDate): LocalDate | null {
+  const y = +today.slice(0, 4);
+  const options = [y - 1, y, y + 1].map((yy) => ymd(yy, m, d)).filter((x): x is LocalDate => x !== null);
+  if (!options.length) return null;
+  return options.reduce((a, b) => (Math.abs(daysBetween(today, b)) < Math.abs(daysBetween(today, a)) ? b : a));
+}
+function nearestDay(d: number, today: LocalDate): LocalDate | null {
+  const [y, m] = [+today.slice(0, 4), +today.slice(5, 7)];
+  const options = [[y, m - 1], [y, m], [y, m + 1]].map(([yy, mm]) => (mm < 1 ? ymd(yy - 1, 12, d) : mm > 12 ? ymd(yy + 1, 1, d) : ymd(yy, mm, d)))
+    .filter((x): x is LocalDate => x !== null);
+  if (!options.length) return null;
+  return options.reduce((a, b) => (Math.abs(daysBetween(today, b)) < Math.abs(daysBetween(today, a)) ? b : a));
+}
+
+const RELATIVE: Array<[string, number, DayPart?]> = [
+  ['大前天', -3], ['前天', -2], ['前日', -2], ['昨天', -1], ['昨日', -1], ['昨儿', -1], ['今天', 0], ['今日', 0], ['今儿', 0],
+  ['明天', 1], ['明日', 1], ['大后天', 3], ['后天', 2],
+  ['今早', 0, '上午'], ['今晨', 0, '上午'], ['今晚', 0, '晚上'], ['今夜', 0, '晚上'], ['昨晚', -1, '晚上'], ['昨夜', -1, '晚上'],
+  ['前晚', -2, '晚上'], ['昨早', -1, '上午'], ['明早', 1, '上午'], ['明晚', 1, '晚上'], ['昨儿个', -1], ['今儿个', 0],
+];
+const WEEKDAY_NUM: Record<string, number> = { 一: 1, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 日: 7, 天: 7, 七: 7, 末: 6 };
+const WD = '(上上|上|本|这|下)?个?(?:周|星期|礼拜)([一二三四五六日天七末1-7])';
+
+export interface DateValue { date: LocalDate; part?: DayPart }
+export const dateRaw = (v: DateValue) => (v.part ? `${v.date} ${v.part}` : v.date);
+
+/** Date patterns without a time of day; each returns the date or null. */
+function datePatterns(today: LocalDate, prefer: 'past' | 'future'): Array<[RegExp, (m: RegExpExecArray) => LocalDate | null]> {
+  const wd = weekdayOf(today);
+  return [
+    [/(?<!\d)(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?/, (m) => ymd(+m[1], +m[2], +m[3])],
+    [new RegExp(`(?<!\\d)${N}月${N}[日号]?`), (m) => { const mo = num(m[1]), d = num(m[2]); return mo && d ? nearestMonthDay(mo, d, today) : null; }],
+    [/(?<![\d.])(\d{1,2})[./](\d{1,2})(?![\d.]|\s*(?:h|小时|个|天|d|倍|万|元|亩|米|%|分))/, (m) => nearestMonthDay(+m[1], +m[2], today)],
+    [new RegExp(`(?<![\\d月])${N}[日号](?!问题|楼|院|线|桌|门|房|户|地块|件|单元|栋)`), (m) => { const d = num(m[1]); return d ? nearestDay(d, today) : null; }],
+    [new RegExp(`(?<!\\d)${N}[天日](?:以)?前`), (m) => { const n = num(m[1]); return n ? addDays(today, -n) : null; }],
+    [new RegExp(WD), (m) => {
+      const target = WEEKDAY_NUM[m[2]] ?? +m[2];
+      const shift = m[1] === '上上' ? -2 : m[1] === '上' ? -1 : m[1] === '下' ? 1 : m[1] ? 0 : null;
+      if (shift !== null) return addDays(today, -(wd - 1) + 7 * shift + target - 1);
+      return addDays(today, prefer === 'past' ? -((wd - target + 7) % 7) : (target - wd + 7) % 7);
+    }],
+  ];
+}
+
+/** Dates, each with the time of day that follows it (`昨天下午`, `昨天 下午`, `11月19日晚上`). */
+export function findDates(text: string, today: LocalDate, prefer: 'past' | 'future' = 'past'): Found[] {
+  const out: Found[] = [];
+  const withPart = (start: number, end: number, date: LocalDate, part?: DayPart) => {
+    const m = new RegExp(`^\\s?${PART}`).exec(text.slice(end));
+    const p = m ? partOf(m[1]) : undefined;
+    out.push({ start, end: m ? end + m[0].length : end, raw: dateRaw({ date, part: part ?? p }) });
+  };
+  for (const [w, n, part] of RELATIVE) {
+    for (let i = text.indexOf(w); i >= 0; i = text.indexOf(w, i + 1)) withPart(i, i + w.length, addDays(today, n), part);
+  }
+  for (const [re, fn] of datePatterns(today, prefer)) {
+    for (const f of all(re, text, (m) => fn(m))) withPart(f.start, f.end, f.raw);
+  }
+  return out;
+}
+
+/** A time of day on its own (`下午在石门村…`): today at that part of the day. */
+export function findDayParts(text: string, today: LocalDate): Found[] {
+  return all(new RegExp(`(?<!一个?|半个?)${STANDALONE_PART}`), text, (m) => dateRaw({ date: today, part: partOf(m[1]) })).map((f) => ({ ...f, partOnly: true }));
+}
+
+export function readDateValue(raw: string): DateValue | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?: (上午|中午|下午|晚上))?$/.exec(raw.trim());
+  const date = m && ymd(+m[1], +m[2], +m[3]);
+  return date ? { date, part: m[4] as DayPart | undefined } : null;
+}
+
+// --- durations ---
+const H = '(?:小时|个钟头|钟头|个钟|h|hrs?|hours?)';
+const HOUR = '(?<![\\d.:])(\\d{1,2}|[一二两三四五六七八九十]{1,3})';
+const clock = (h: string, min: string | undefined) => +h + (min === '半' ? 0.5 : min ? +min / 60 : 0);
+const hoursRaw = (h: number | null) => (h !== null && h > 0 && h <= MAX_DURATION_HOURS ? String(Math.round(h * 100) / 100) : null);
+
+/** Durations in every common form, time ranges included; `raw` is the number of hours. */
+export function findDurations(text: string): Found[] {
+  const day = WORKDAY_HOURS, half = WORKDAY_HOURS / 2;
+  const pats: Array<[RegExp, (m: RegExpExecArray) => number | null]> = [
+    [new RegExp(`(?<![\\d.])${ND}\\s?个?(半)?\\s?${H}(?:${ND}分钟?)?`), (m) => {
+      const h = num(m[1]); if (h === null) return null;
+      const min = m[3] ? num(m[3]) : 0;
+      return min === null || min >= 60 ? null : h + (m[2] ? 0.5 : 0) + min / 60;
+    }],
+    [new RegExp(`半个?${H}`), () => 0.5],
+    [new RegExp(`(?<![\\d.])${ND}(?:分钟|mins?|minutes?)`), (m) => { const n = num(m[1]); return n === null ? null : n / 60; }],
+    [new RegExp(`(?<![\\d.])${ND}\\s?个?(?:工作日|天|d|days?)(半)?(?![前后内以之])`), (m) => { const n = num(m[1]); return n === null ? null : (n + (m[2] ? 0.5 : 0)) * day; }],
+    [/半个?(?:天|日|工作日)(?![前后内])/, () => half],
+    [/全天|一整天|整天|一个?整天/, () => day],
+    [/一个?(?:上午|下午)|半个?(?:上午|下午)/, (m) => (m[0].startsWith('半') ? half / 2 : half)],
+    [new RegExp(`${HOUR}(?:[:：](\\d{2})|点(半|\\d{1,2}分?|钟)?)\\s*(?:-|—|–|~|到|至)\\s*(?:(上午|下午|晚上|中午)\\s?)?${HOUR}(?:[:：](\\d{2})|点(半|\\d{1,2}分?|钟)?)`), (m) => {
+      // The part of day before the range (`下午两点到五点`) is read, not taken: it belongs to the date.
+      const before = /(上午|下午|早上|晚上|中午)\s?$/.exec(m.input.slice(0, m.index))?.[1];
+      const h = (x: string) => num(x) ?? NaN;
+      const pm = (p: string | undefined, hour: number) => ((p === '下午' || p === '晚上') && hour < 12 ? 12 : 0);
+      const a = clock(String(h(m[1])), m[2] ?? m[3]?.replace(/分|钟/, '')) + pm(before, h(m[1]));
+      let b = clock(String(h(m[5])), m[6] ?? m[7]?.replace(/分|钟/, '')) + pm(m[4] ?? before, h(m[5]));
+      if (b <= a && b + 12 > a) b += 12;
+      return b > a && a < 24 && b <= 24 ? b - a : null;
+    }],
+  ];
+  const out: Found[] = [];
+  for (const [re, fn] of pats) out.push(...all(re, text, (m) => hoursRaw(fn(m))));
+  return out;
+}
+
+// --- households ---
+const NOT_HOUSEHOLD = '(?!企业|公司|单位|厂|工厂|店|商户|门店|医院|学校|机构|合作社|超市|饭店)';
+/** Household counts (`三户`, `5家农户`); `raw` is the count. A breakdown after 其中 is not counted. */
+export function findHouseholds(text: string): Found[] {
+  const cut = text.indexOf('其中');
+  return all(new RegExp(`(?<![\\d.第])${N}\\s?(?:户|家${NOT_HOUSEHOLD})`), text, (m) => {
+    const n = num(m[1]);
+    return n !== null && n > 0 && n <= 1000 ? String(n) : null;
+  }).filter((f) => cut < 0 || f.start < cut);
+}
+
+// --- deadlines ---
+const monthEnd = (y: number, m: number) => periodOf('month', `${y}-${String(m).padStart(2, '0')}-01`).end;
+/** The next occurrence (today or later) of the end of month `m`. */
+function nextMonthEnd(m: number, today: LocalDate): LocalDate {
+  const y = +today.slice(0, 4);
+  const e = monthEnd(y, m);
+  return e >= today ? e : monthEnd(y + 1, m);
+}
+
+/**
+ * Deadline phrases: `12月31日前`, `月底前`, `12月底`, `年底前`, `两周内`, `30天内`, `一个月内`,
+ * `下周五前`, `本周内`, `延至12月20日`. `raw` is the date.
+ */
+export function findDeadlines(text: string, today: LocalDate): Found[] {
+  const y = +today.slice(0, 4), m0 = +today.slice(5, 7), wd = weekdayOf(today);
+  const BEFORE = '(?:之前|以前|前|为止|截止)';
+  const pats: Array<[RegExp, (m: RegExpExecArray) => LocalDate | null]> = [
+    [new RegExp(`(?<!\\d)${N}月(?:底|末|份底)${BEFORE}?`), (m) => { const mo = num(m[1]); return mo && mo <= 12 ? nextMonthEnd(mo, today) : null; }],
+    [new RegExp(`(?<![\\d十一二三四五六七八九])(?:本月|这个?月|当月|月)(?:底|末)${BEFORE}?`), () => monthEnd(y, m0)],
+    [/(?:下个?月)(?:底|末)(?:之前|以前|前)?/, () => (m0 === 12 ? monthEnd(y + 1, 1) : monthEnd(y, m0 + 1))],
+    [/(?:今年|本年)?(?:年底|年末)(?:之前|以前|前)?/, () => `${y}-12-31`],
+    [new RegExp(`(?<![\\d.])${N}个?(天|日|周|星期|礼拜|月)(?:之内|以内|内)`), (m) => {
+      const n = num(m[1]); if (!n) return null;
+      return addDays(today, m[2] === '月' ? n * 30 : /周|星期|礼拜/.test(m[2]) ? n * 7 : n);
+    }],
+    [/(?:本|这)(?:周|星期)(?:之内|以内|内)|(?:本|这)周末(?:之前|以前|前)?/, () => addDays(today, 7 - wd)],
+    [/下(?:周|星期)(?:之内|以内|内)/, () => addDays(today, 14 - wd)],
+    [new RegExp(`${WD}${BEFORE}`), (m) => {
+      const target = WEEKDAY_NUM[m[2]] ?? +m[2];
+      const shift = m[1] === '下' ? 1 : m[1] === '上' || m[1] === '上上' ? null : 0;
+      if (shift === null) return null;
+      if (m[1]) return addDays(today, -(wd - 1) + 7 * shift + target - 1);
+      return addDays(today, (target - wd + 7) % 7);
+    }],
+  ];
+  const out: Found[] = [];
+  for (const [re, fn] of pats) out.push(...all(re, text, (m) => fn(m)));
+  // A date followed by 前/之前, or after 延至/截止到 … is a deadline too.
+  for (const d of findDates(text, today, 'future')) {
+    const before = /^\s?(?:之前|以前|前|为止)/.exec(text.slice(d.end));
+    const lead = /(?:延至|延期至|延长至|延期到|延长到|延到|推迟到|推迟至|截止到?|截至|限期|期限)\s?$/.exec(text.slice(0, d.start));
+    if (before || lead) out.push({ start: lead ? d.start - lead[0].length : d.start, end: before ? d.end + before[0].length : d.end, raw: d.raw.slice(0, 10) });
+  }
+  return out;
+}
+
+// --- references ---
+/** Issue numbers with any punctuation around them: `#12`, `＃１２`, `#12号`, `12号问题`, `问题12`. */
+export function findIssueRefs(text: string): Found[] {
+  return [
+    ...all(/[#＃]\s?(\d{1,9})号?(?:问题)?/, text, (m) => m[1]),
+    ...all(/(?<![\d#vz])(\d{1,9})号问题/, text, (m) => m[1]),
+    ...all(/(?<![一二两三四五六七八九十])([一二两三四五六七八九十]{1,3})号问题/, text, (m) => { const n = parseChineseNumber(m[1]); return n ? String(n) : null; }),
+    ...all(/(?:问题|第)\s?(?:编号)?[#＃]?(\d{1,9})号?(?:问题)?/, text, (m) => m[1]),
+  ];
+}
+
+/** Record numbers: `#V12` (visit), `#Z3` (volunteer). */
+export function findRecordRefs(text: string): Found[] {
+  return all(/[#＃]?\s?(?<![a-z])([vz])\s?(\d{1,9})(?!\d)/, text, (m) => `${m[1].toUpperCase()}${m[2]}`);
+}
+
+/** People: `@李四` up to the next separator. */
+export function findPeople(text: string): Found[] {
+  return all(/[@＠]([^\s,，。;；:：、!！?？@＠#]{1,20})/, text, (m) => m[1]);
+}
+
+// --- places ---
+export const PLACE_SUFFIXES = ['社区', '小区', '街道', '合作社', '公司', '企业', '学校', '小学', '中学', '幼儿园', '医院', '卫生院', '卫生室',
+  '福利院', '敬老院', '养老院', '中心', '广场', '市场', '基地', '村委会', '居委会', '园区', '工业园', '村', '镇', '乡', '组', '屯', '厂', '站', '所', '馆', '家'];
+const SUFFIX_RE = new RegExp(`^(?:县城|[\\u4e00-\\u9fa5a-z0-9]{1,10}?(?:${PLACE_SUFFIXES.join('|')}))`);
+// Words a place name never contains: verbs and function words that follow a place in a sentence.
+const NOT_IN_PLACE = /走访|入户|了|的|和|与|及|开展|宣讲|座谈|调研|谈心|慰问|看望|帮助|协调|反映|问题|困难|低保|群众|用时|小时|天|我|去|到|在|共|户|驻|进|下|回|赴|上|服务|影响|出行|解决|帮忙|义务|辅导/;
+// …家 is a household (王大爷家) only when short and preceded by a person-like word.
+const FAMILY_RE = /^[\u4e00-\u9fa5]{1,4}家/;
+
+/** A place shaped word starting exactly at `i` (`石门村`, `县福利院`, `王大爷家`), or null. */
+export function placeShapeAt(text: string, i: number): number | null {
+  const rest = text.slice(i);
+  const m = SUFFIX_RE.exec(rest);
+  if (!m) return null;
+  const word = m[0];
+  if (NOT_IN_PLACE.test(word.slice(0, -1)) || /^\d+$/.test(word.slice(0, -1))) return null;
+  if (word.endsWith('家') && !FAMILY_RE.test(word)) return null;
+  // `组` and `家` alone are too common to start a place; they only extend one (石门村三组王大爷家).
+  if (/[组家站所]$/.test(word) && word.length < 3 && !/^[一二三四五六七八九十\d]+组$/.test(word)) return null;
+  return i + word.length;
+}
+
+/** Sub-places that extend a place right after it: `三组`, `5号楼`, `王大爷家`. */
+export function placeTailAt(text: string, i: number): number | null {
+  const m = /^(?:[一二三四五六七八九十\d]{1,3}(?:组|队|号楼|栋|单元|号院|号)|[\u4e00-\u9fa5]{1,3}家(?!庭|属|人|里))/.exec(text.slice(i));
+  if (!m || NOT_IN_PLACE.test(m[0].replace(/家$/, ''))) return null;
+  return i + m[0].length;
+}
