@@ -83,14 +83,16 @@ export const TEXT_LIMITS = {
 } as const;
 
 /**
- * The outbox rows of a handled message's replies (JSON each), for `claimMessage`. A reply the
- * router could not address is not among them (it was logged when addressing failed).
+ * The outbox rows of a handled message's replies (JSON each), for `claimMessage`. Not among them:
+ * a reply the router could not address (it was logged when addressing failed), and replies to
+ * the console, which prints the router's answer itself and runs no delivery.
  */
 export function outboxJson(origin: Origin, replies: Reply[]): string[] {
   const out: string[] = [];
   for (const r of replies) {
     if (!r.target) continue;
-    out.push(JSON.stringify(outgoingOf(r, origin)));
+    const msg = outgoingOf(r, origin);
+    if (msg.platform !== 'console') out.push(JSON.stringify(msg));
   }
   return out;
 }

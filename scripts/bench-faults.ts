@@ -21,7 +21,7 @@ import { claimDue, outboxCounts } from '../storage/outbox.js';
 import { createApp } from './app.js';
 import { progressBar, seedRoster } from './bench-seed.js';
 
-export interface FaultResult { replies: number; accepted: number; lost: number; duplicated: number; attempts: number; retried: number; afterLostAnswer: number; seconds: number }
+export interface FaultResult { visits: number; replies: number; accepted: number; lost: number; duplicated: number; attempts: number; retried: number; afterLostAnswer: number; seconds: number }
 
 export async function benchFaults(o: { replies: number; failRate?: number; lostAnswerRate?: number; log: Logger; quiet?: boolean }): Promise<FaultResult> {
   const failRate = o.failRate ?? 0.1;
@@ -30,6 +30,8 @@ export async function benchFaults(o: { replies: number; failRate?: number; lostA
   const db = openDb(join(dir, 'faults.db'));
   const cadres = 500;
   seedRoster(db, 20, cadres);
+  // Its own platform name: console replies are printed, not delivered through the outbox.
+  db.$client.prepare("INSERT INTO accounts (platform, account_id, cadre_id, created_at) SELECT 'bench', 'c' || id, id, 0 FROM cadres").run();
   const app = createApp(testConfig(), { db, log: o.log });
   // What the platform took, by key: a second acceptance of a key is a duplicate the user sees
   // unless the platform drops it by key.
@@ -39,18 +41,18 @@ export async function benchFaults(o: { replies: number; failRate?: number; lostA
   const lostAnswer = new Set<string>();
   const outbound = new Outbound({ log: o.log, limits: {} });
   outbound.register({
-    platform: 'console',
+    platform: 'bench',
     async send(_m, key) {
       attempts++;
       await new Promise((r) => setImmediate(r));
       if (Math.random() < failRate) {
-        throw new PlatformError({ platform: 'console', message: Math.random() < 0.5 ? '429 too many requests' : '503 unavailable', status: Math.random() < 0.5 ? 429 : 503 });
+        throw new PlatformError({ platform: 'bench', message: Math.random() < 0.5 ? '429 too many requests' : '503 unavailable', status: Math.random() < 0.5 ? 429 : 503 });
       }
       if (lostAnswer.has(key)) afterLostAnswer++;
       accepted.set(key, (accepted.get(key) ?? 0) + 1);
       if (Math.random() < lostAnswerRate && !lostAnswer.has(key)) {
         lostAnswer.add(key);
-        throw new PlatformError({ platform: 'console', message: 'timeout after the platform took the message' });
+        throw new PlatformError({ platform: 'bench', message: 'timeout after the platform took the message' });
       }
     },
   });
@@ -58,10 +60,10 @@ export async function benchFaults(o: { replies: number; failRate?: number; lostA
   const newDelivery = () => new ReplyDelivery({ db, send: (m, k) => outbound.send(m, k), log: o.log, retry, concurrency: 64 });
   let delivery = newDelivery();
   delivery.start();
-  const bar = o.quiet ? undefined : progressBar('(f) 故障投递', o.replies);
+  const bar = o.quiet ? undefined : progressBar('(g) 故障投递', o.replies);
   const at = new Date();
   const event = (i: number) => makeEvent({
-    platform: 'console', chatId: `c${1 + (i % cadres)}`, direct: true, senderId: `c${1 + (i % cadres)}`,
+    platform: 'bench', chatId: `c${1 + (i % cadres)}`, direct: true, senderId: `c${1 + (i % cadres)}`,
     messageId: `fault-${i}`, at, text: `/走访 昨天 石门村 入户 ${1 + (i % 3)}小时 走访困难户${i % 4}户`,
   }, o.log);
   const t0 = performance.now();
@@ -80,7 +82,7 @@ export async function benchFaults(o: { replies: number; failRate?: number; lostA
       }
       const e = event(i);
       const replies = await app.handle(e);
-      await delivery.settle('console', e.messageId, replies, { chatId: e.chatId, direct: true, senderId: e.senderId });
+      await delivery.settle('bench', e.messageId, replies, { chatId: e.chatId, direct: true, senderId: e.senderId });
       if (i % 200 === 0) bar?.update(i);
     }
   };
@@ -95,7 +97,7 @@ export async function benchFaults(o: { replies: number; failRate?: number; lostA
   const before = attempts;
   for (let i = 0; i < o.replies; i += 10) {
     const e = event(i);
-    await delivery.settle('console', e.messageId, await app.handle(e), { chatId: e.chatId, direct: true, senderId: e.senderId });
+    await delivery.settle('bench', e.messageId, await app.handle(e), { chatId: e.chatId, direct: true, senderId: e.senderId });
   }
   await delivery.stop();
   const seconds = (performance.now() - t0) / 1000;
@@ -104,6 +106,7 @@ export async function benchFaults(o: { replies: number; failRate?: number; lostA
   const keys = [...accepted.keys()];
   const rows = counts.delivered + counts.failed + counts.pending;
   const result: FaultResult = {
+    visits: (db.$client.prepare('SELECT count(*) AS n FROM visits').get() as { n: number }).n,
     replies: rows,
     accepted: keys.length,
     lost: rows - keys.length,
@@ -121,7 +124,7 @@ export async function benchFaults(o: { replies: number; failRate?: number; lostA
 }
 
 export function describeFaults(r: FaultResult, failRate = 0.1, lostAnswerRate = 0.01): string {
-  return `(f) ${r.replies} 条回复，平台随机拒绝 ${(failRate * 100).toFixed(0)}% 的发送（429/5xx），中途重启一次，十分之一的消息重投：` +
+  return `(g) ${r.replies} 条回复，平台随机拒绝 ${(failRate * 100).toFixed(0)}% 的发送（429/5xx），中途重启一次，十分之一的消息重投：` +
     `丢失 ${r.lost}，重复 ${r.duplicated}；共 ${r.attempts} 次发送（重试 ${r.retried}），${r.seconds.toFixed(2)} s。` +
     `另有 ${(lostAnswerRate * 100).toFixed(0)}% 的发送平台已收下但应答丢失：${r.afterLostAnswer} 条以同一幂等键重发（飞书按 uuid 去重；钉钉、企业微信会显示两次）`;
 }

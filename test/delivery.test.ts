@@ -296,7 +296,7 @@ describe('WeCom app through the outbox', () => {
 describe('the fault bench', () => {
   it('loses and duplicates nothing with 10% of sends refused, a restart and redeliveries', async () => {
     const r = await benchFaults({ replies: 400, log, quiet: true });
-    expect(r).toMatchObject({ replies: 400, accepted: 400, lost: 0, duplicated: 0 });
+    expect(r).toMatchObject({ visits: 400, replies: 400, accepted: 400, lost: 0, duplicated: 0 });
     expect(r.retried).toBeGreaterThan(0);
   }, 60_000);
 });
