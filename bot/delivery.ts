@@ -138,9 +138,12 @@ export class ReplyDelivery {
       await this.deliverMessage(platform, messageId);
       return;
     }
+    // Keys of their own: a fault's apology must not share the key (Feishu `uuid`) of the reply a
+    // successful redelivery of the same message will record, or Feishu would drop that reply.
+    const attempt = `u${this.now().toString(36)}`;
     for (const [i, r] of replies.entries()) {
       try {
-        await this.o.send(outgoingOf(r as Reply, origin && { platform, ...origin }), `${platform}:${messageId ?? 'no-id'}:${i}`);
+        await this.o.send(outgoingOf(r as Reply, origin && { platform, ...origin }), `${platform}:${messageId ?? 'no-id'}:${attempt}:${i}`);
       } catch (err) {
         this.o.log.error({ err, platform, target: r.target }, 'unrecorded reply could not be delivered');
       }

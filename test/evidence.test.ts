@@ -16,6 +16,9 @@ import { bindAccount, cadreByPhone } from '../storage/identity.js';
 import { evidenceOf } from '../storage/evidence.js';
 import { fakeServer, fixture } from './adapters/loopback.js';
 import { DingtalkSender } from '../bot/adapters/dingtalk/sender.js';
+import { PuppetMock, mock } from 'wechaty-puppet-mock';
+import { FileBox } from 'file-box';
+import { createWechatyAdapter } from '../bot/adapters/wecom/wechaty.js';
 import { FeishuSender, feishuClient } from '../bot/adapters/feishu/sender.js';
 
 const log = createLogger('silent');
@@ -191,6 +194,37 @@ describe('fetching the bytes from each platform (loopback fakes)', () => {
       expect((await s.download('om_1', { kind: 'image', key: 'img_v3_1' })).toString()).toBe('IMG:image');
     } finally {
       await fake.close();
+    }
+  });
+});
+
+describe('wechaty (puppet-mock): a photo after a record, its bytes kept', () => {
+  it('attaches the image, answers in one line, and stores what the message carries', async () => {
+    chat = Chat.demo({ MINQING_EVIDENCE: 'store' });
+    const mocker = new mock.Mocker();
+    const outbound = new Outbound({ log });
+    const adapter = createWechatyAdapter({ puppet: new PuppetMock({ mocker }), now: () => T0 }, { handle: chat.app.handle, log, send: (r, k) => outbound.send(r, k) });
+    outbound.register(adapter.sender);
+    chat.app.deps.fetchAttachment = (p, m, a) => outbound.download(p, m, a);
+    await adapter.start();
+    try {
+      const me = mocker.createContact({ name: '民情' });
+      mocker.login(me);
+      const alice = mocker.createContact({ name: '张三' });
+      bindAccount(chat.db, 'wecom', alice.id, cadreByPhone(chat.db, '13800000002')!.id, T0);
+      const said: string[] = [];
+      (alice as unknown as { on(e: 'message', f: (m: mock.MessageMock) => void): void }).on('message', (m) => { if (m.talker().id === me.id) said.push(m.text() ?? ''); });
+      const until = async (f: () => boolean, what: string) => { for (let i = 0; i < 300 && !f(); i++) await new Promise((r) => setTimeout(r, 10)); if (!f()) throw new Error(`timed out: ${what}`); };
+      alice.say('/走访 昨天 石门村 1天').to(me);
+      await until(() => said.length === 1, 'the record');
+      alice.say(FileBox.fromBase64(Buffer.from('PHOTO-BYTES').toString('base64'), '现场.jpg')).to(me);
+      await until(() => said.length === 2, 'the evidence line');
+      expect(said[1]).toBe('已附到走访 #V1：照片 1 张。');
+      await until(() => !!evidenceOf(chat.db, 'visit', 1)[0]?.path, 'the stored bytes');
+      expect(readFileSync(evidenceOf(chat.db, 'visit', 1)[0].path!, 'utf8')).toBe('PHOTO-BYTES');
+    } finally {
+      await adapter.idle();
+      await adapter.stop();
     }
   });
 });

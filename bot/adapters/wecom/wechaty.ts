@@ -67,6 +67,9 @@ export function createWechatyAdapter(o: WechatyAdapterOptions, deps: AdapterDeps
   // No ack window: wechaty does not resend, so the work is simply awaited.
   const intake = new Intake(deps, PLATFORM, { ackWithinMs: 24 * 3_600_000, now: o.now });
   const rooms = new Set<string>();
+  // wechaty fetches a message's file from the message object itself: the recent ones with a
+  // file are kept (bounded) so evidence can be fetched after the router decided to keep it.
+  const withFiles = new Map<string, Message>();
   const health = new HealthCell(PLATFORM, 'wechaty');
   const bot = WechatyBuilder.build({ name: o.name ?? 'minqing', puppet: o.puppet as never, puppetOptions: o.puppetOptions as never });
 
@@ -108,6 +111,10 @@ export function createWechatyAdapter(o: WechatyAdapterOptions, deps: AdapterDeps
     if (!intake.accept(m.id)) { log.info({ msg_id: m.id }, 'redelivered message dropped'); return; }
     const event = await decode(m);
     if (!event) return;
+    if (event.attachments.length) {
+      withFiles.set(m.id, m);
+      if (withFiles.size > 1000) withFiles.delete(withFiles.keys().next().value as string);
+    }
     await intake.take(event, [m.id]);
   }
 
@@ -124,6 +131,11 @@ export function createWechatyAdapter(o: WechatyAdapterOptions, deps: AdapterDeps
 
   const sender: Sender = {
     platform: PLATFORM,
+    async download(messageId) {
+      const m = messageId ? withFiles.get(messageId) : undefined;
+      if (!m) throw new Error('wechaty: the message is no longer at hand to fetch its file');
+      return (await m.toFileBox()).toBuffer();
+    },
     async send(reply) {
       const to = await sayTo(reply);
       const text = replyText(reply, forms);
