@@ -74,6 +74,14 @@ export const FEISHU_TOKEN_CODES = new Set([99991661, 99991663, 99991664, 9999166
  */
 export const FEISHU_PERMANENT_CODES = new Set([230001, 230002, 230006, 230013, 230027, 99991672]);
 
+/**
+ * Codes that may come with a 4xx but pass, so they are retried: 99991400 the request rate (older
+ * APIs answer it with HTTP 400 — open.feishu.cn …/api-call-guide/frequency-control), 11232 the
+ * limit under system load (same page), 1500/1503 internal errors (generic error codes); 230020,
+ * the chat's message rate, from the message-create error table as remembered — unverified here.
+ */
+export const FEISHU_TRANSIENT_CODES = new Set([99991400, 11232, 230020, 1500, 1503]);
+
 /** A failed SDK call (axios error, or a body with a non-zero code) as a typed PlatformError. */
 export function feishuError(what: string, err: unknown, body?: ApiResult): PlatformError {
   const ax = err as { response?: { status?: number; data?: ApiResult; headers?: Record<string, unknown> }; code?: string; message?: string } | undefined;
@@ -81,8 +89,8 @@ export function feishuError(what: string, err: unknown, body?: ApiResult): Platf
   const data = body ?? ax?.response?.data;
   const code = data?.code;
   const reset = Number(ax?.response?.headers?.['x-ogw-ratelimit-reset']);
-  const permanent = code !== undefined && !FEISHU_TOKEN_CODES.has(code)
-    ? FEISHU_PERMANENT_CODES.has(code) || (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429 && code !== 99991400)
+  const permanent = code !== undefined && !FEISHU_TOKEN_CODES.has(code) && !FEISHU_TRANSIENT_CODES.has(code)
+    ? FEISHU_PERMANENT_CODES.has(code) || (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429)
     : false;
   return new PlatformError({
     platform: PLATFORM,
