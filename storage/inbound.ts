@@ -16,10 +16,12 @@ export function recordedReplies(db: Db, platform: string, messageId: string): st
 export function claimMessage(db: Db, platform: string, messageId: string, at: number, replies: string, outgoing: string[] = []): boolean {
   const q = prepared(db, 'claimMessage', (d) => d.$client.prepare(
     'INSERT INTO inbound_messages (platform, message_id, received_at, replies) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'));
-  if (!outgoing.length) return q.run(platform, messageId, at, replies).changes === 1;
-  return inTransaction(db, () => {
+  const claim = () => {
     if (q.run(platform, messageId, at, replies).changes !== 1) return false;
     enqueueReplies(db, platform, messageId, outgoing, at);
     return true;
-  });
+  };
+  if (!outgoing.length) return q.run(platform, messageId, at, replies).changes === 1;
+  // Inside a write command's transaction already (the hot path): no savepoint of its own needed.
+  return db.$client.inTransaction ? claim() : inTransaction(db, claim);
 }

@@ -24,7 +24,7 @@ export const outboxKey = (platform: string, messageId: string, idx: number): str
 export function enqueueReplies(db: Db, platform: string, messageId: string, messages: string[], at: number): number {
   const ins = prepared(db, 'outboxInsert', (d) => d.$client.prepare(
     `INSERT INTO outbox (key, platform, message_id, idx, message, created_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (key) DO NOTHING`));
+     ON CONFLICT (platform, message_id, idx) DO NOTHING`));
   let n = 0;
   messages.forEach((m, i) => { n += ins.run(outboxKey(platform, messageId, i), platform, messageId, i, m, at, at).changes; });
   return n;

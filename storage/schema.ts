@@ -240,8 +240,9 @@ export const outbox = sqliteTable('outbox', {
   failedAt: integer('failed_at'),
   lastError: text('last_error'),
 }, (t) => [
-  uniqueIndex('outbox_key').on(t.key),
-  index('outbox_source').on(t.platform, t.messageId, t.idx),
+  // The key is `platform:messageId:idx`, so this one index makes it unique too (one index fewer
+  // to write on the hot path of every command).
+  uniqueIndex('outbox_source').on(t.platform, t.messageId, t.idx),
   index('outbox_pending').on(t.dueAt).where(sql`delivered_at IS NULL AND failed_at IS NULL`),
 ]);
 
