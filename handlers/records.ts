@@ -8,7 +8,8 @@
  */
 import { defineCommand, type CommandDef, type Ctx } from '../bot/command.js';
 import { collectArgs, validateArgs } from '../bot/parse.js';
-import { normalize } from '../bot/normalize.js';
+import { normalize, normalizeText } from '../bot/normalize.js';
+import { findHouseholds } from '../bot/spans.js';
 import { knownPlaces } from '../storage/places.js';
 import { choiceArg, dateArg, durationArg, householdsArg, optional, placeArg, recordRefArg, restArg, withKeys, type ArgDef, type DateValue } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
@@ -83,6 +84,8 @@ export function hoursText(h: number): string {
   return h >= WORKDAY_HOURS && h % (WORKDAY_HOURS / 2) === 0 ? `${r(h / WORKDAY_HOURS)}天` : `${r(h)}小时`;
 }
 
+const countHouseholds = (text: string) => findHouseholds(normalizeText(text)).reduce((n, f) => n + Number(f.raw), 0);
+
 /** The kind when none was written: households counted mean 入户走访, else the place's shape. */
 function inferKind(place: string, households: number | undefined): VisitKind {
   if (households) return 'household';
@@ -130,17 +133,19 @@ export const visitCommand = defineCommand({
   notes: ['也可以整句写：/走访 昨天下午去石门村走访了三户，用时两个小时。', '日期可省略（默认今天）；超过7天的补报需领导 /核查。', '类型省略时：写了户数为入户走访，否则按地点推断（…村/社区 为到村，…企业/公司 为走访企业）。', '缺少地点或时长时会追问，回复即可补全。'],
   handle(ctx, a) {
     const { date, backdated } = checkDate(ctx, a.date?.date);
-    const kind = a.kind ?? inferKind(a.place, a.households);
     const content = a.content ?? '';
-    const households = a.households ?? (kind === 'household' ? 1 : 0);
+    // A card's content is read for counts the way a typed message is (`走访困难户2户`).
+    const counted = a.households ?? (countHouseholds(content) || undefined);
+    const kind = a.kind ?? inferKind(a.place, counted);
+    const households = counted ?? (kind === 'household' ? 1 : 0);
     const id = insertVisit(ctx.db, {
       cadreId: ctx.cadre.id, unitId: ctx.cadre.unitId, date, hours: a.duration, place: a.place, kind, households,
       content, status: backdated ? 'pending' : 'ok', backdated, evidence: evidenceOf(ctx), timeOfDay: a.date?.part ?? null,
     }, originOf(ctx));
     const month = periodOf('month', ctx.today);
     const totals = visitTotals(ctx.db, ctx.cadre.id, month.start, month.end);
-    const fields = [T.dateField(date, ctx.today, a.date?.part, !!a.date), `地点 ${a.place}`, T.kindField(kind, !!a.kind || !!a.households),
-      hoursText(a.duration), ...(households || kind === 'household' ? [T.householdsField(households, a.households !== undefined)] : [])];
+    const fields = [T.dateField(date, ctx.today, a.date?.part, !!a.date), `地点 ${a.place}`, T.kindField(kind, !!a.kind || !!counted),
+      hoursText(a.duration), ...(households || kind === 'household' ? [T.householdsField(households, counted !== undefined)] : [])];
     return [T.visitSaved(id, fields.join(' · ')), backdated ? T.backdated : T.monthSoFar(totals.count, totals.hours), T.fixHint(`#V${id}`)].join('\n');
   },
 });

@@ -174,12 +174,12 @@ describe('DingTalk through the real core', () => {
   });
 
   it('masks a citizen phone number in a group reply but not in a one-to-one chat', async () => {
-    await r.dt.onRobotMessage(frame(robot('robot-group', { text: { content: '/走访 今天 石门村13812345678 1天' } }), 's1'), ack);
-    await r.dt.onRobotMessage(frame(robot('robot-p2p', { msgId: 'msgdt-p2p-phone', text: { content: '/走访 今天 石门村13812345678 1天' } }), 's2'), ack);
+    await r.dt.onRobotMessage(frame(robot('robot-group', { text: { content: '/志愿 今天 2小时 石门村 看望王大爷13812345678' } }), 's1'), ack);
+    await r.dt.onRobotMessage(frame(robot('robot-p2p', { msgId: 'msgdt-p2p-phone', text: { content: '/志愿 今天 2小时 石门村 看望王大爷13812345678' } }), 's2'), ack);
     const [inGroup, inP2p] = r.fake.to('/robot/sendBySession').map((c) => c.json.text.content as string);
-    expect(inGroup).toContain('石门村138****5678');
+    expect(inGroup).toContain('王大爷138****5678');
     expect(inGroup).not.toContain('13812345678');
-    expect(inP2p).toContain('石门村13812345678');
+    expect(inP2p).toContain('王大爷13812345678');
   });
 });
 

@@ -220,18 +220,18 @@ describe('Feishu HTTP callback through the real core', () => {
 
   it('masks a citizen phone number in a group reply but not in a one-to-one chat', async () => {
     const group = fixture('feishu', 'message-group');
-    group.event.message.content = JSON.stringify({ text: '@_user_1 /走访 今天 石门村13812345678 1天' });
+    group.event.message.content = JSON.stringify({ text: '@_user_1 /志愿 今天 2小时 石门村 看望王大爷13812345678' });
     await callback(r, group);
     const p2p = fixture('feishu', 'message-p2p');
     p2p.header.event_id = 'p2p-phone';
     p2p.event.message.message_id = 'om_p2p_phone';
-    p2p.event.message.content = JSON.stringify({ text: '/走访 今天 石门村13812345678 1天' });
+    p2p.event.message.content = JSON.stringify({ text: '/志愿 今天 2小时 石门村 看望王大爷13812345678' });
     await callback(r, p2p);
     const [inGroup, inP2p] = r.fake.delivered();
     expect(inGroup.receive_id).toBe('oc_group_shimen');
-    expect(inGroup.content.text).toContain('石门村138****5678');
+    expect(inGroup.content.text).toContain('王大爷138****5678');
     expect(inGroup.content.text).not.toContain('13812345678');
-    expect(inP2p.content.text).toContain('石门村13812345678');
+    expect(inP2p.content.text).toContain('王大爷13812345678');
   });
 });
 

@@ -129,12 +129,12 @@ describe('WeCom through wechaty (puppet-mock) and the real core', () => {
   });
 
   it('masks a citizen phone number in a room reply but not in a one-to-one chat', async () => {
-    alice.say('@民情 /走访 今天 石门村13812345678 1天', [me]).to(room);
-    alice.say('/走访 昨天 石门村13812345678 1天').to(me);
+    alice.say('@民情 /志愿 今天 2小时 石门村 看望王大爷13812345678', [me]).to(room);
+    alice.say('/志愿 昨天 2小时 石门村 看望王大爷13812345678').to(me);
     await eventually(() => inRoom[0] && toAlice[0], 'both replies');
-    expect(inRoom[0]).toContain('石门村138****5678');
+    expect(inRoom[0]).toContain('王大爷138****5678');
     expect(inRoom[0]).not.toContain('13812345678');
-    expect(toAlice[0]).toContain('石门村13812345678');
+    expect(toAlice[0]).toContain('王大爷13812345678');
   });
 
   it('renders a reminder with a 填报 button as the command to send', async () => {
