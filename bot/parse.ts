@@ -366,41 +366,42 @@ export class NeedsAnswer extends Error {
  */
 export function validateArgs(c: CommandDef, reading: Reading, env: ReadEnv): Record<string, unknown> {
   const { raw, asks } = reading;
-  // Values that are there are checked first: a wrong date is said at once, not after a question.
-  const r = schemaOf(c, env).safeParse(raw);
-  if (!r.success && c.mode === 'write' && !c.adminOnly) {
+  // The raw strings are external input: their shape is checked by the command's zod schema
+  // (built once per command), then each is read with this message's clock and places.
+  const shape = shapeOf(c).safeParse(raw);
+  if (!shape.success) throw new UserError(T.badArgs(shape.error.issues.map((i) => i.message), c));
+  const data: Record<string, unknown> = {};
+  const bad: Array<{ key: string; message: string }> = [];
+  for (const [k, a] of Object.entries(c.args)) {
+    const v = raw[k];
+    if (v === undefined) continue;
+    const out = a.read(v, env);
+    if (out === null) bad.push({ key: k, message: a.bad(v) });
+    else data[k] = out;
+  }
+  if (bad.length && c.mode === 'write' && !c.adminOnly) {
     // A value that cannot be read is asked for again, saying what was not understood.
-    const first = r.error.issues.find((i) => raw[String(i.path[0])] !== undefined);
-    if (first) {
-      const key = String(first.path[0]);
-      const { [key]: _bad, ...kept } = raw;
-      throw new NeedsAnswer({ key, why: 'missing', note: first.message }, kept, c, asks.filter((x) => x.key !== key));
-    }
+    const { key, message } = bad[0];
+    const { [key]: _bad, ...kept } = raw;
+    throw new NeedsAnswer({ key, why: 'missing', note: message }, kept, c, asks.filter((x) => x.key !== key));
   }
-  if (!r.success) {
-    const problems = r.error.issues.map((i) => {
-      const a = c.args[String(i.path[0])];
-      return a && raw[String(i.path[0])] === undefined ? T.missing(a.label) : i.message;
-    });
-    throw new UserError(T.badArgs(problems, c));
-  }
+  if (bad.length) throw new UserError(T.badArgs(bad.map((b) => b.message), c));
   const missing: Ask[] = Object.entries(c.args).filter(([k, a]) => !a.optional && raw[k] === undefined && !asks.some((x) => x.key === k))
     .map(([key]) => ({ key, why: 'missing' }));
   const open = [...asks, ...missing];
   if (open.length) throw new NeedsAnswer(open[0], raw, c, open.slice(1));
-  return r.data as Record<string, unknown>;
+  return data;
 }
 
-function schemaOf(c: CommandDef, env: ReadEnv): z.ZodType {
-  return z.object(Object.fromEntries(Object.entries(c.args).map(([k, a]) => {
-    const s = z.string().max(5000).transform((v, ctx) => {
-      const out = a.read(v, env);
-      if (out === null) { ctx.addIssue({ code: 'custom', message: a.bad(v) }); return z.NEVER; }
-      return out;
-    });
-    // Missing values are questions (validateArgs), not schema errors.
-    return [k, s.optional()];
-  })));
+const shapes = new WeakMap<CommandDef, z.ZodType>();
+function shapeOf(c: CommandDef): z.ZodType {
+  let s = shapes.get(c);
+  if (!s) {
+    s = z.object(Object.fromEntries(Object.entries(c.args).map(([k, a]) =>
+      [k, z.string().max(5000, { message: `${a.label}太长` }).optional()])));
+    shapes.set(c, s);
+  }
+  return s;
 }
 
 export { usageOf };

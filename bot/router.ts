@@ -90,7 +90,8 @@ function runWrite(event: BotEvent, deps: Deps, parsed: Parsed): HandlerResult {
     const result = parsed.command.handle(ctx, input as never);
     if (result instanceof Promise) throw new Error(`write command /${parsed.command.name} returned a promise`);
     if (event.attachments?.length) deps.evidence?.withCommand(ctx);
-    if (parsed.draft || parsed.body !== undefined) dropDraft(db, ...where, event.at.getTime());
+    // Any record made by this cadre here supersedes the question (a card submitted instead of an answer too).
+    dropDraft(db, ...where, event.at.getTime());
     return result;
   } catch (e) {
     const ask = e instanceof NeedsAnswer ? { ask: e.ask, raw: e.raw, rest: e.rest }

@@ -6,7 +6,7 @@
 import type { Db } from './db.js';
 import { prepared } from './prepared.js';
 
-const RECENT_VISIT_PLACES = 200;
+const RECENT_VISITS = 300;
 
 export function knownPlaces(db: Db, cadreId: number | undefined): string[] {
   const fixed = prepared(db, 'knownPlacesFixed', (d) => d.$client.prepare(
@@ -14,7 +14,8 @@ export function knownPlaces(db: Db, cadreId: number | undefined): string[] {
   const names = fixed.all() as string[];
   if (cadreId !== undefined) {
     const own = prepared(db, 'knownPlacesOwn', (d) => d.$client.prepare(
-      `SELECT place FROM (SELECT place, max(id) AS last FROM visits WHERE cadre_id = ? GROUP BY place ORDER BY last DESC LIMIT ${RECENT_VISIT_PLACES})`).pluck());
+      // The newest visits through the (cadre_id, date) index: bounded however many a cadre has.
+      `SELECT DISTINCT place FROM (SELECT place FROM visits WHERE cadre_id = ? ORDER BY date DESC LIMIT ${RECENT_VISITS})`).pluck());
     names.push(...(own.all(cadreId) as string[]));
   }
   return [...new Set(names)];

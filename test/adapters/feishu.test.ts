@@ -257,6 +257,25 @@ describe('Feishu cards', () => {
     expect(r.chat.count('visits')).toBe(0);
   });
 
+  it('asks for a missing field with a card whose form is filled with what was understood', async () => {
+    const msg = fixture('feishu', 'message-p2p');
+    msg.event.message.content = JSON.stringify({ text: '/走访 昨天下午 入户 两个半小时' });
+    await callback(r, msg);
+    const [question] = r.fake.delivered();
+    expect(question.msg_type).toBe('interactive');
+    expect(question.content.body.elements[0].content).toContain('还差「地点」');
+    const button = question.content.body.elements[1].columns[0].elements[0];
+    const value = button.behaviors[0].value;
+    expect(value).toMatchObject({ minqing: 'open', form: 'visit', values: { date: '2026-11-19 下午', kind: '入户', duration: '2.5' } });
+    expect(r.chat.count('visits')).toBe(0);
+
+    const open = fixture('feishu', 'card-open');
+    open.event.action.value = value;
+    const opened = await callback(r, open, '/feishu/cards');
+    const inputs = opened.json.card.data.body.elements[0].elements.filter((e: any) => e.tag === 'input');
+    expect(Object.fromEntries(inputs.map((e: any) => [e.name, e.default_value]))).toMatchObject({ date: '2026-11-19 下午', kind: '入户', duration: '2.5', place: undefined });
+  });
+
   it('records a submitted form like the command, once even when submitted twice', async () => {
     const submit = fixture('feishu', 'card-submit');
     const res = await callback(r, submit, '/feishu/cards');

@@ -19,6 +19,8 @@ const line = z.object({
   text: z.string().optional(),
   at: z.iso.datetime({ offset: true }).optional(),
   id: z.string().min(1).max(200).optional(),
+  /** The message this one replies to (a quote of the bot's question in a group). */
+  replyTo: z.string().min(1).max(200).optional(),
   name: z.string().max(100).optional(),
   card: z.string().min(1).max(100).optional(),
   values: z.record(z.string(), z.unknown()).optional(),
@@ -60,6 +62,7 @@ export function decodeLine(raw: string, log: Logger, botName: string): Decoded {
       at: l.at ? new Date(l.at) : new Date(),
       text,
       mentionsBot,
+      replyTo: l.replyTo,
       card: l.card ? { form: l.card, values: l.values ?? {} } : undefined,
     }, log),
   };

@@ -38,7 +38,7 @@ export function replyCard(r: Reply, o: { forms: Forms; direct: boolean }): Recor
   const forms = new Set<string>();
   if (r.card?.form && o.forms[r.card.form]) {
     forms.add(r.card.form);
-    buttons.push(button(T.fill, { minqing: 'open', form: r.card.form, direct: o.direct }));
+    buttons.push(button(T.fill, { minqing: 'open', form: r.card.form, direct: o.direct, ...(r.card.values ? { values: r.card.values } : {}) }));
   }
   for (const a of r.actions ?? []) {
     if (a.form && o.forms[a.form]) {
@@ -59,7 +59,7 @@ export function replyCard(r: Reply, o: { forms: Forms; direct: boolean }): Recor
 }
 
 /** The form card a "填报" click opens: one input per argument, named by its key. */
-export function formCard(spec: FormSpec, direct: boolean): Record<string, unknown> {
+export function formCard(spec: FormSpec, direct: boolean, values: Record<string, string> = {}): Record<string, unknown> {
   const inputs = spec.fields.map((f) => ({
     tag: 'input',
     name: f.name,
@@ -68,6 +68,8 @@ export function formCard(spec: FormSpec, direct: boolean): Record<string, unknow
     label_position: 'top',
     placeholder: plain(f.hint.slice(0, 100)),
     max_length: f.multiline ? 1000 : 100,
+    // What a question's draft already understood is filled in; the cadre adds the rest.
+    ...(values[f.name] ? { default_value: values[f.name] } : {}),
     ...(f.multiline ? { input_type: 'multiline_text', rows: 3, auto_resize: true } : {}),
   }));
   return {
@@ -94,10 +96,10 @@ export function formCard(spec: FormSpec, direct: boolean): Record<string, unknow
 }
 
 /** The callback answer that replaces the clicked card with the form (or says why not). */
-export function openFormResponse(forms: Forms, form: string, direct: boolean): Record<string, unknown> {
+export function openFormResponse(forms: Forms, form: string, direct: boolean, values?: Record<string, string>): Record<string, unknown> {
   const spec = forms[form];
   if (!spec) return { toast: { type: 'error', content: T.unknownForm(form) } };
-  return { card: { type: 'raw', data: formCard(spec, direct) } };
+  return { card: { type: 'raw', data: formCard(spec, direct, values) } };
 }
 
 /**
@@ -105,10 +107,10 @@ export function openFormResponse(forms: Forms, form: string, direct: boolean): R
  * the card for everyone. The clicker gets the form in a direct message instead (a card whose
  * button opens it in place, there), and the group card stays as it was.
  */
-export function formInDirect(forms: Forms, form: string, operator: string, platform: string): Reply | undefined {
+export function formInDirect(forms: Forms, form: string, operator: string, platform: string, values?: Record<string, string>): Reply | undefined {
   const spec = forms[form];
   if (!spec) return undefined;
-  return { to: 'user', target: operator, platform, text: T.inDirect(spec), card: { title: T.formTitle(spec), form } };
+  return { to: 'user', target: operator, platform, text: T.inDirect(spec), card: { title: T.formTitle(spec), form, ...(values ? { values } : {}) } };
 }
 
 /** The callback answer in the group: a toast for the clicker only, no card (it stays intact). */

@@ -143,7 +143,7 @@ export function decodeMessage(flat: FlatMessageEvent, o: DecodeOptions): BotEven
 
 /** What our own buttons carry in `value` (`behaviors[].value`), so a click can be told apart. */
 export type CardValue =
-  | { minqing: 'open'; form: string; direct?: boolean }
+  | { minqing: 'open'; form: string; direct?: boolean; values?: Record<string, string> }
   | { minqing: 'submit'; form: string; direct?: boolean }
   | { minqing: 'command'; command: string; direct?: boolean };
 
@@ -157,7 +157,7 @@ export interface FlatCardAction {
 }
 
 export type CardDecoded =
-  | { kind: 'open'; form: string; chatId: string; direct: boolean; operator: string }
+  | { kind: 'open'; form: string; chatId: string; direct: boolean; operator: string; values?: Record<string, string> }
   | { kind: 'event'; event: BotEvent }
   | { kind: 'ignored'; reason: string };
 
@@ -172,7 +172,7 @@ export function decodeCardAction(flat: FlatCardAction, o: DecodeOptions & { isDi
   if (!operator || !cardMessage || !chatId) return { kind: 'ignored', reason: 'card callback without operator, message or chat' };
   const value = parseJson(flat.action?.value) as Partial<CardValue> & Record<string, unknown>;
   const direct = typeof value.direct === 'boolean' ? value.direct : o.isDirectChat(chatId);
-  if (value.minqing === 'open' && typeof value.form === 'string') return { kind: 'open', form: value.form, chatId, direct, operator };
+  if (value.minqing === 'open' && typeof value.form === 'string') return { kind: 'open', form: value.form, chatId, direct, operator, values: stringValues(value.values) };
   const base = { platform: PLATFORM, chatId, direct, senderId: operator, senderName: str(flat.operator?.name), at: new Date(o.now()) };
   if (value.minqing === 'submit' && typeof value.form === 'string') {
     const values = flat.action?.form_value ?? {};
@@ -184,4 +184,12 @@ export function decodeCardAction(flat: FlatCardAction, o: DecodeOptions & { isDi
     return { kind: 'event', event: makeEvent({ ...base, messageId, text: value.command, mentionsBot: true }, o.log) };
   }
   return { kind: 'ignored', reason: 'card callback from a component that is not ours' };
+}
+
+/** The values a question's card carries into its form: strings only, a few and short. */
+function stringValues(v: unknown): Record<string, string> | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const out = Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => typeof x === 'string').slice(0, 20)
+    .map(([k, x]) => [k.slice(0, 40), (x as string).slice(0, 500)]));
+  return Object.keys(out).length ? out : undefined;
 }

@@ -191,9 +191,9 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
       const d = decodeCardAction(flat, { ...decodeOpts, isDirectChat: chats.isDirect });
       if (d.kind === 'ignored') { log.debug({ reason: d.reason }, 'card callback ignored'); return {}; }
       if (d.kind === 'open') {
-        if (d.direct) return openFormResponse(forms, d.form, true);
-        const dm = formInDirect(forms, d.form, d.operator, PLATFORM);
-        if (!dm) return openFormResponse(forms, d.form, false);
+        if (d.direct) return openFormResponse(forms, d.form, true, d.values);
+        const dm = formInDirect(forms, d.form, d.operator, PLATFORM, d.values);
+        if (!dm) return openFormResponse(forms, d.form, false, d.values);
         void intake.track(deliver([dm], deps, PLATFORM, `card-open:${flat.context?.open_message_id ?? flat.open_message_id}:${d.operator}:${d.form}`, log));
         return sentToDirectResponse();
       }
