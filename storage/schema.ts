@@ -306,3 +306,16 @@ export const recordEdits = sqliteTable('record_edits', {
   newValue: text('new_value'),
   at: integer('at').notNull(),
 }, (t) => [index('record_edits_record').on(t.recordKind, t.recordId)]);
+
+/**
+ * Audit of household transfers: a household moves from one cadre to another only by a lead's act
+ * (/联系户 转交), and each move is a row here — who held it, who holds it now, who decided.
+ */
+export const householdTransfers = sqliteTable('household_transfers', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  householdId: integer('household_id').notNull(),
+  fromCadreId: integer('from_cadre_id'),
+  toCadreId: integer('to_cadre_id').notNull(),
+  byCadreId: integer('by_cadre_id').notNull(),
+  at: integer('at').notNull(),
+}, (t) => [index('household_transfers_household').on(t.householdId)]);
