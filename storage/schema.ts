@@ -134,6 +134,14 @@ export const issues = sqliteTable('issues', {
   result: text('result'),
   answered: integer('answered', { mode: 'boolean' }),
   satisfaction: text('satisfaction'),
+  /**
+   * The citizen's own rating from their link (issue 14): it outranks `satisfaction` (a cadre's
+   * /评价) wherever a rating is shown or counted. Kept apart so neither overwrites the other.
+   */
+  citizenSatisfaction: text('citizen_satisfaction'),
+  /** The words the citizen added to the rating, as typed (shown masked like group messages). */
+  citizenNote: text('citizen_note'),
+  citizenRatedAt: integer('citizen_rated_at'),
   resolvedAt: integer('resolved_at'),
   resolvedDate: text('resolved_date'),
   closedAt: integer('closed_at'),
@@ -319,3 +327,24 @@ export const householdTransfers = sqliteTable('household_transfers', {
   byCadreId: integer('by_cadre_id').notNull(),
   at: integer('at').notNull(),
 }, (t) => [index('household_transfers_household').on(t.householdId)]);
+
+/**
+ * Public links (issue 14): a citizen's link to one issue (`issue`), or a unit's 公示 page of its
+ * results list (`board`). Looked up by the SHA-256 of the token; an issue link's token itself is
+ * never stored (only the cadre's reply carries it). A 公示 page is public by intent, so its token
+ * is kept (`token`) to show the same link and QR again while it is published.
+ */
+export const publicLinks = sqliteTable('public_links', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  kind: text('kind', { enum: ['issue', 'board'] }).notNull(),
+  tokenHash: text('token_hash').notNull(),
+  token: text('token'),
+  issueId: integer('issue_id'),
+  unitId: integer('unit_id'),
+  createdBy: integer('created_by').notNull(),
+  createdAt: integer('created_at').notNull(),
+  /** After this instant the link answers 410; null: no end of its own. */
+  expiresAt: integer('expires_at'),
+  revokedAt: integer('revoked_at'),
+  revokedBy: integer('revoked_by'),
+}, (t) => [uniqueIndex('public_links_token').on(t.tokenHash), index('public_links_issue').on(t.issueId), index('public_links_unit').on(t.kind, t.unitId)]);
