@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Chat } from '../test/chat.js';
 import { evaluateQuotas, missingText, quotaCompletion, type QuotaStatus } from './quota.js';
-import { insertQuotaRule, installPresets, PRESET_RULES, setQuotaRuleActive } from '../storage/quotas.js';
+import { ALL_PRESET_SETS, insertQuotaRule, installPresets, PRESET_RULES, PRESET_SETS, setQuotaRuleActive } from '../storage/quotas.js';
 import { cadresByName } from '../storage/identity.js';
 
 let chat: Chat;
@@ -244,10 +244,28 @@ describe('the rendering and the totals', () => {
   it('installs the presets once, however often it runs, and switches them back on', () => {
     const count = () => (chat.db.$client.prepare('SELECT count(*) AS n FROM quota_rules').get() as { n: number }).n;
     expect(count()).toBe(PRESET_RULES.length);
-    expect(installPresets(chat.db, 0)).toEqual({ added: 0, updated: 0 });
+    expect(installPresets(chat.db, 0, ALL_PRESET_SETS)).toEqual({ added: 0, updated: 0 });
     setQuotaRuleActive(chat.db, ruleId('leader-yearly-talks'), false);
-    expect(installPresets(chat.db, 0)).toEqual({ added: 0, updated: 1 });
+    expect(installPresets(chat.db, 0, ALL_PRESET_SETS)).toEqual({ added: 0, updated: 1 });
     expect(count()).toBe(PRESET_RULES.length);
     expect(new Set(PRESET_RULES.map((p) => p.preset)).size).toBe(PRESET_RULES.length);
+  });
+
+  it('installs only the documents a deployment follows, each rule named by its document\'s title', () => {
+    const rows = () => chat.db.$client.prepare('SELECT preset, source FROM quota_rules ORDER BY id').all() as Array<{ preset: string; source: string }>;
+    chat.db.$client.prepare('DELETE FROM quota_rules').run();
+    expect(installPresets(chat.db, 0, ['zou-jiceng'])).toEqual({ added: 2, updated: 0 });
+    expect(rows()).toEqual([
+      { preset: 'resident-monthly-days', source: '《走基层制度化常态化实施意见》二（2）' },
+      { preset: 'yearly-volunteer-hours', source: '《走基层制度化常态化实施意见》二（4）' },
+    ]);
+    expect(installPresets(chat.db, 0, ['lianhu-lianqing'])).toEqual({ added: 8, updated: 0 });
+    expect(rows().filter((r) => r.source.startsWith('《文旅局“联户联情”工作方案》'))).toHaveLength(8);
+    expect(rows().some((r) => /\d{3} §/.test(r.source))).toBe(false);
+    // A rule stored before the sets existed ('004 §3') gets its document's title back.
+    chat.db.$client.prepare("UPDATE quota_rules SET source = '004 §3' WHERE preset = 'monthly-village-visit'").run();
+    expect(installPresets(chat.db, 0, ['lianhu-lianqing'])).toEqual({ added: 0, updated: 1 });
+    // Every preset belongs to exactly one of the three documents, and the three cover all 14.
+    expect(PRESET_SETS.map((s) => PRESET_RULES.filter((p) => p.set === s.key).length)).toEqual([8, 2, 4]);
   });
 });

@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 import type { SingleBar } from 'cli-progress';
 import { addDays, localDate, periodOf } from '../bot/time.js';
 import { openDb, type Db } from '../storage/db.js';
-import { installPresets } from '../storage/quotas.js';
+import { ALL_PRESET_SETS, installPresets } from '../storage/quotas.js';
 import { unitById } from '../storage/units.js';
 import { exportLedger, exportLists, type ExportResult } from '../handlers/report-files.js';
 import { progressBar, seedRoster, seedVisits } from './bench-seed.js';
@@ -114,7 +114,7 @@ export async function benchReports(opts: BenchReportsOptions = {}): Promise<void
     const now = new Date();
     const today = localDate(now);
     seedRoster(db, units, cadres);
-    installPresets(db, now.getTime());
+    installPresets(db, now.getTime(), ALL_PRESET_SETS);
     const vb = bar('生成走访记录', visits, showBars);
     seedVisits(db, visits, cadres, units, today, vb);
     vb?.stop();

@@ -20,7 +20,7 @@ import { makeEvent } from '../bot/event.js';
 import { addDays, localDate } from '../bot/time.js';
 import { openDb, type Db } from '../storage/db.js';
 import { createApp } from './app.js';
-import { installPresets } from '../storage/quotas.js';
+import { ALL_PRESET_SETS, installPresets } from '../storage/quotas.js';
 import { percentile, progressBar, seedRoster, seedVisits } from './bench-seed.js';
 
 export interface BenchOptions {
@@ -77,7 +77,7 @@ async function benchStats(o: BenchOptions): Promise<void> {
   const db = openDb(join(dir, 'stats.db'));
   const today = localDate(new Date());
   seedRoster(db, units, cadres);
-  installPresets(db, Date.now());
+  installPresets(db, Date.now(), ALL_PRESET_SETS);
   const b = progressBar('(b) 生成走访记录', visits);
   seedVisits(db, visits, cadres, units, today, b);
   b.stop();
@@ -110,7 +110,7 @@ async function benchReminders(o: BenchOptions): Promise<void> {
   const db = openDb(join(dir, 'remind.db'));
   const at = new Date('2026-11-27T09:00:00+08:00'); // a Friday, the month's second nudge day
   seedRoster(db, units, cadres);
-  installPresets(db, Date.now());
+  installPresets(db, Date.now(), ALL_PRESET_SETS);
   const b = progressBar('(c) 生成本月走访记录', cadres * 2);
   seedVisits(db, cadres * 2, cadres, units, '2026-11-27', b, 30);
   b.stop();

@@ -7,7 +7,7 @@ import { importRoster } from '../storage/roster.js';
 import { cadreByPhone } from '../storage/identity.js';
 import { cadres } from '../storage/schema.js';
 import { eq } from 'drizzle-orm';
-import { installPresets } from '../storage/quotas.js';
+import { ALL_PRESET_SETS, installPresets } from '../storage/quotas.js';
 
 export const DEMO_ROSTER = [
   { 姓名: '王强', 手机: '13800000001', 单位: '示范县', 上级单位: '', 职级: '领导', 驻村: '', 账号: 'console:u1' },
@@ -19,5 +19,7 @@ export function seedDemo(db: Db, at = Date.now()): void {
   importRoster(db, DEMO_ROSTER, at);
   const lead = cadreByPhone(db, DEMO_ROSTER[0].手机)!;
   db.update(cadres).set({ isAdmin: true }).where(eq(cadres.id, lead.id)).run();
-  installPresets(db, at);
+  // Every document's set: the demo shows each kind of rule (/我的, /统计, the nudges); a real
+  // deployment installs only the sets it follows (/配额 预设).
+  installPresets(db, at, ALL_PRESET_SETS);
 }

@@ -19,7 +19,7 @@ import { createLogger } from '../bot/logger.js';
 import { makeEvent } from '../bot/event.js';
 import { Outbound } from '../bot/outbound.js';
 import { openDb } from '../storage/db.js';
-import { installPresets } from '../storage/quotas.js';
+import { ALL_PRESET_SETS, installPresets } from '../storage/quotas.js';
 import { loadReminderSettings } from '../storage/reminder-settings.js';
 import { undeliveredKeys } from '../storage/reminders.js';
 import { deliverMany, runPass } from '../jobs/pass.js';
@@ -64,7 +64,7 @@ export async function runSoak(o: SoakOptions): Promise<boolean> {
   const db = openDb(join(dir, 'soak.db'));
   const clock0 = Date.parse('2026-11-20T09:00:00+08:00');
   seedRoster(db, units, cadres, clock0);
-  installPresets(db, clock0);
+  installPresets(db, clock0, ALL_PRESET_SETS);
   const app = createApp(testConfig({ MINQING_DB: join(dir, 'soak.db') }), { db, log });
   let delivered = 0;
   const outbound = new Outbound({ log, limits: {} });

@@ -244,10 +244,12 @@ describe('/配额', () => {
   it('lists the rules with ids and on/off', async () => {
     await chat.says('u1', '/配额');
     expect(lines()[0]).toBe('配额规则（共 14 条，启用 14 条；✅ 启用　⏸ 停用）：');
-    expect(chat.lastReply).toContain('#1 ✅ 每月到村开展工作：全体干部 每月 到村走访 ≥1 次（到村、驻村蹲点、入户均计）（004 §3）');
+    expect(chat.lastReply).toContain('【文旅局“联户联情”工作方案】\n#1 ✅ 每月到村开展工作：全体干部 每月 到村走访 ≥1 次（到村、驻村蹲点、入户均计）（三）');
+    expect(chat.lastReply).not.toMatch(/\d{3} §/);
     expect(chat.lastReply).toContain('#3 ✅ 驻村帮扶干部每月在村天数：驻村帮扶干部 每月 到村 ≥10 天');
-    expect(chat.lastReply).toContain('#9 ✅ 一般干部每周下基层：一般干部 每周 下基层 ≥20 小时（003 §3(一)）');
-    expect(chat.lastReply).toContain('#14 ✅ 领导每年谈心谈话：领导干部 每年 谈心谈话 ≥4 次（004 §4(十)）');
+    expect(chat.lastReply).toContain('【长乐山工业园区关于开展党员干部下基层察民情解民忧暖民心实践活动实施方案】');
+    expect(chat.lastReply).toContain('#9 ✅ 一般干部每周下基层：一般干部 每周 下基层 ≥20 小时（三（一））');
+    expect(chat.lastReply).toContain('#14 ✅ 领导每年谈心谈话：领导干部 每年 谈心谈话 ≥4 次（四（十））');
   });
 
   it('switches a rule off and on, and the rule stops counting meanwhile', async () => {
@@ -300,13 +302,41 @@ describe('/配额', () => {
     expect(chat.count('quota_rules')).toBe(14);
   });
 
-  it('installs the presets idempotently and is for administrators only', async () => {
-    chat.db.$client.prepare("DELETE FROM quota_rules WHERE preset IN ('leader-yearly-talks', 'staff-weekly-hours')").run();
+  it('lists the preset documents by title and installs the ones a deployment follows, idempotently, for administrators only', async () => {
+    chat.db.$client.prepare('DELETE FROM quota_rules').run();
     await chat.says('u1', '/配额 预设');
-    expect(chat.lastReply).toBe('已安装预设配额 14 条：新增 2 条，恢复 0 条，其余不变。发送 /配额 查看全部规则。');
+    expect(chat.lastReply).toBe([
+      '可安装的预设配额（按文件规定分组，只安装本地执行的文件）：',
+      '1. 联户联情：《文旅局“联户联情”工作方案》，8 条规则',
+      '2. 走基层：《走基层制度化常态化实施意见》，2 条规则',
+      '3. 长乐山工业园区：《长乐山工业园区关于开展党员干部下基层察民情解民忧暖民心实践活动实施方案》，4 条规则',
+      '安装：/配额 预设 联户联情 或 /配额 预设 1；安装全部：/配额 预设 全部。不执行的规则可 /配额 停用 编号。',
+    ].join('\n'));
+    expect(chat.count('quota_rules')).toBe(0);
+    await chat.says('u1', '/配额 预设 联户联情');
+    expect(chat.lastReply).toBe('已安装《文旅局“联户联情”工作方案》的预设配额 8 条：新增 8 条，恢复 0 条，其余不变。发送 /配额 查看全部规则。');
+    expect(chat.count('quota_rules')).toBe(8);
+    // A staff member of this county is nudged about 联户联情 only, not an industrial park's weekly 20 hours.
+    await chat.says('u3', '/我的');
+    expect(chat.lastReply).toContain('每月到村开展工作');
+    expect(chat.lastReply).not.toContain('一般干部每周下基层');
+    await chat.says('u1', '/配额 预设 2');
+    expect(chat.lastReply).toBe('已安装《走基层制度化常态化实施意见》的预设配额 2 条：新增 2 条，恢复 0 条，其余不变。发送 /配额 查看全部规则。');
     await chat.says('u1', '/配额 预设');
-    expect(chat.lastReply).toBe('已安装预设配额 14 条：新增 0 条，恢复 0 条，其余不变。发送 /配额 查看全部规则。');
+    expect(chat.lastReply).toContain('1. 联户联情：《文旅局“联户联情”工作方案》，8 条规则（已启用 8 条）');
+    expect(chat.lastReply).toContain('3. 长乐山工业园区：《长乐山工业园区关于开展党员干部下基层察民情解民忧暖民心实践活动实施方案》，4 条规则\n');
+    await chat.says('u1', '/配额');
+    expect(chat.lastReply).not.toContain('【长乐山工业园区');
+    expect(chat.lastReply).toMatch(/【走基层制度化常态化实施意见】\n#\d+ ✅ 驻村帮扶干部每月在村天数：.*（二（2））\n/);
+    await chat.says('u1', '/配额 预设 9');
+    expect(chat.lastReply).toContain('没有第 9 号预设文件');
+    await chat.says('u1', '/配额 预设 全部');
+    expect(chat.lastReply).toBe('已安装《文旅局“联户联情”工作方案》、《走基层制度化常态化实施意见》、《长乐山工业园区关于开展党员干部下基层察民情解民忧暖民心实践活动实施方案》的预设配额 14 条：新增 4 条，恢复 0 条，其余不变。发送 /配额 查看全部规则。');
+    await chat.says('u1', '/配额 预设 全部');
+    expect(chat.lastReply).toContain('新增 0 条，恢复 0 条');
     expect(chat.count('quota_rules')).toBe(14);
+    await chat.says('u2', '/配额 预设 联户联情');
+    expect(chat.lastReply).toContain('/配额 只有管理员可以使用');
     await chat.says('u2', '/配额 停用 1');
     expect(chat.lastReply).toContain('/配额 只有管理员可以使用');
     expect(chat.count('quota_rules', 'active = 1')).toBe(14);
