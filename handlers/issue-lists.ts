@@ -12,6 +12,7 @@ import { defineCommand, type Ctx } from '../bot/command.js';
 import { choiceArg, customArg, optional, textArg, withKeys, type ArgDef } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
 import { toChat, type Reply } from '../bot/reply.js';
+import { deadlineLight, LIGHT_MARK, workdaysLeft, YELLOW_WORKDAYS, type Light } from '../bot/lights.js';
 import { daysBetween, formatDate, parsePeriod, periodOf, type LocalDate, type Period } from '../bot/time.js';
 import { cadreById, chatsOfUnit } from '../storage/identity.js';
 import { openIssuesOfUnits, type Satisfaction } from '../storage/issues.js';
@@ -61,8 +62,12 @@ const T = {
   ledgerLine: (i: Issue, who: string, today: LocalDate, unitName?: string) => {
     const left = daysBetween(today, i.deadline);
     const due = left < 0 ? `【逾期${-left}天】` : '';
-    return `#${i.id}${due} ${unitName ? `[${unitName}] ` : ''}${i.place} ${clip(i.description)} · ${who} · 时限${shortDate(i.deadline, today)}${left >= 0 ? `（剩${left}天）` : ''} · ${STATE_NAMES[i.state]}${i.superviseCount ? ` · 督办${i.superviseCount}次` : ''}`;
+    const light = deadlineLight(i.deadline, today);
+    // A yellow light far off in calendar days (a holiday between) says why it is yellow.
+    const rest = left < 0 ? '' : light === 'yellow' && left > YELLOW_WORKDAYS ? `（剩${left}天，${workdaysLeft(today, i.deadline)}个工作日）` : `（剩${left}天）`;
+    return `${LIGHT_MARK[light]} #${i.id}${due} ${unitName ? `[${unitName}] ` : ''}${i.place} ${clip(i.description)} · ${who} · 时限${shortDate(i.deadline, today)}${rest} · ${STATE_NAMES[i.state]}${i.superviseCount ? ` · 督办${i.superviseCount}次` : ''}`;
   },
+  ledgerLights: (n: Record<Light, number>) => `${LIGHT_MARK.red} 逾期 ${n.red} 件 · ${LIGHT_MARK.yellow} 临期（剩两个工作日内） ${n.yellow} 件 · ${LIGHT_MARK.green} 正常 ${n.green} 件`,
   ledgerMore: (n: number) => `…共${n}件，仅列前${LEDGER_CAP}件；完整台账请发送 /台账 导出`,
 };
 
@@ -155,7 +160,9 @@ export const ledgerCommand = defineCommand({
     const unitName = (i: Issue) => (i.unitId === unit.id ? undefined : unitById(ctx.db, i.unitId)?.name);
     const lines = list.slice(0, LEDGER_CAP)
       .map((i, k) => `${k + 1}. ${T.ledgerLine(i, cadreName(ctx, i.responsibleCadreId), ctx.today, unitName(i))}`);
-    return [T.ledgerTitle(unit.name, list.length, overdue), T.ledgerCounts(counts), ...lines,
+    const lights: Record<Light, number> = { red: 0, yellow: 0, green: 0 };
+    for (const i of list) lights[deadlineLight(i.deadline, ctx.today)]++;
+    return [T.ledgerTitle(unit.name, list.length, overdue), T.ledgerCounts(counts), T.ledgerLights(lights), ...lines,
       ...(list.length > LEDGER_CAP ? [T.ledgerMore(list.length)] : [])].join('\n');
   },
 });

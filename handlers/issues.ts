@@ -51,6 +51,7 @@ const RATING_WORDS: Record<string, Satisfaction> = {
   满意: 'satisfied', 非常满意: 'satisfied', 很满意: 'satisfied', 基本满意: 'basic', 比较满意: 'basic', 还算满意: 'basic', 一般: 'basic',
   不满意: 'dissatisfied', 不太满意: 'dissatisfied', 不是很满意: 'dissatisfied', 不够满意: 'dissatisfied', 很不满意: 'dissatisfied',
 };
+const CALLBACK_WORDS = { 电话回访: 'callback', 回访: 'callback', callback: 'callback' } as const;
 // "Was the citizen told?" read from the result text; a negation wins over the plain phrase.
 // Our answer to the citizen, read from what the text says about *answering*: `群众暂未反馈意见` is
 // the citizen not answering us and says nothing about our answer, so 反馈 counts only as 反馈给.
@@ -121,8 +122,9 @@ const T = {
   superviseNotice: (i: Issue, by: string, today: LocalDate, note?: string) =>
     `【督办】${by} 第${i.superviseCount}次督办问题 #${i.id}：${i.place} ${i.description}，${T.deadlineLeft(i.deadline, today)}。${note ? `要求：${note}。` : ''}请抓紧办理，并发送 /进展 #${i.id} 报告进展。`,
   needRating: (id: number, got?: string) => `${got ? `「${got.split(/\s/)[0]}」不是可选的评价。` : ''}请写群众评价：满意、基本满意 或 不满意，例如 /评价 #${id} 满意`,
-  rated: (i: Issue, s: Satisfaction) => `已记录 #${i.id} 群众评价：${SATISFACTION_NAMES[s]}。`,
-  reopened: (i: Issue, today: LocalDate) => `已记录 #${i.id} 群众评价：不满意。问题重新转为「办理中」，${T.deadlineLeft(i.deadline, today)}；已通知责任人。`,
+  rated: (i: Issue, s: Satisfaction, callback?: boolean) => `已记录 #${i.id} 群众评价：${SATISFACTION_NAMES[s]}${callback ? T.byCallback : ''}。`,
+  byCallback: '（电话回访）',
+  reopened: (i: Issue, today: LocalDate, callback?: boolean) => `已记录 #${i.id} 群众评价：不满意${callback ? T.byCallback : ''}。问题重新转为「办理中」，${T.deadlineLeft(i.deadline, today)}；已通知责任人。`,
   reopenedNotice: (i: Issue, note?: string) => `群众对问题 #${i.id}（${i.place} ${i.description}）不满意${note ? `：${note}` : ''}。问题已重新转为「办理中」，请继续办理后再次 /办结 #${i.id}。`,
 };
 
@@ -369,22 +371,25 @@ export const rateCommand = defineCommand({
     issue: issueRefArg(),
     // Optional only so that a wrong word gets its own answer (it lands in the note otherwise).
     rating: optional(choiceArg('评价', RATING_WORDS, '评价：满意、基本满意、不满意', { inText: true })),
+    // 回访 (issue 14): the rating was heard on a call-back after /办结, as the 回访 reminder asks.
+    callback: optional(choiceArg('回访', CALLBACK_WORDS, '回访（电话回访群众后写上）', { inText: true })),
     note: optional(withKeys(restArg('说明', 200), 'note')),
   },
-  examples: ['/评价 #12 满意', '/评价 #12 不满意 路面又出现裂缝'],
-  notes: ['不满意的问题重新转为办理中。'],
+  examples: ['/评价 #12 满意', '/评价 #12 满意 回访', '/评价 #12 不满意 路面又出现裂缝'],
+  notes: ['不满意的问题重新转为办理中。', '电话回访群众后写上“回访”，记录评价来自回访。'],
   handle(ctx, a) {
     let i = loadIssue(ctx, a.issue);
     requireHandler(ctx, i, '评价', `/评价 #${i.id} 满意`);
     requireState(i, ['resolved', 'closed'], (x) => `办结后才能评价；请先 /办结 #${x.id} 结果`);
     if (!a.rating) throw new AskFor('rating', 'missing', undefined, a.note ? `「${a.note.slice(0, 20)}」看不出是哪种评价` : '还没有写群众评价');
+    const via = a.callback ? T.byCallback : '';
     if (a.rating !== 'dissatisfied') {
-      i = change(ctx, i, { satisfaction: a.rating }, 'rate', [SATISFACTION_NAMES[a.rating], a.note].filter(Boolean).join('：'));
-      return T.rated(i, a.rating);
+      i = change(ctx, i, { satisfaction: a.rating }, 'rate', [SATISFACTION_NAMES[a.rating] + via, a.note].filter(Boolean).join('：'));
+      return T.rated(i, a.rating, !!a.callback);
     }
     i = change(ctx, i, { state: 'in_progress', satisfaction: a.rating, resolvedAt: null, resolvedDate: null, closedAt: null },
-      'reopen', ['群众评价：不满意', a.note].filter(Boolean).join('：'));
-    return [toChat(T.reopened(i, ctx.today)), ...tellResponsible(ctx, i, T.reopenedNotice(i, a.note))];
+      'reopen', ['群众评价：不满意' + via, a.note].filter(Boolean).join('：'));
+    return [toChat(T.reopened(i, ctx.today, !!a.callback)), ...tellResponsible(ctx, i, T.reopenedNotice(i, a.note))];
   },
 });
 

@@ -22,6 +22,8 @@ import type { AggregateCache } from '../storage/quota-aggregates.js';
 import { cadreIssueYear, cadreNumbers, sumVisits, unitNames, unitScope, unitStats, type CadreNumbers } from '../storage/stats.js';
 import type { Satisfaction } from '../storage/issues.js';
 import { quotaCommand } from './quota-admin.js';
+import { ratesText } from '../bot/rates-text.js';
+import { threeRates } from '../storage/rates.js';
 import { requireView, resolveUnit, unitOf } from './policy.js';
 import { chartsReply, coverageReply } from './reports.js';
 
@@ -63,6 +65,7 @@ const T = {
   issues: (raised: number, resolved: number, closed: number, overdue: number) =>
     `问题：新登记 ${raised} 件，办结 ${resolved} 件，销号 ${closed} 件，逾期 ${overdue} 件`,
   issueQuality: (onTime: string, median: string, sat: string) => `　按时办结率 ${onTime}；办结用时中位数 ${median}；群众评价：${sat}`,
+  rates: (text: string) => `三率：${text}`,
   coverage: (covered: number, total: number) => `覆盖：${total} 名干部中 ${covered} 名有走访（${pct(covered, total)}）`,
   completion: (kind: PeriodKind, met: number, total: number) => total
     ? `配额完成：按${PERIOD_NAMES[kind]}考核的配额 ${total} 项（人×规则）中已完成 ${met} 项（${pct(met, total)}）`
@@ -189,6 +192,7 @@ function statsText(ctx: Ctx, unit: ReturnType<typeof resolveUnit>, p: Period): s
     T.issues(i.raised, i.resolved, i.closed, i.overdue),
     T.issueQuality(pct(i.onTime, i.resolved), i.medianDaysToResolve === null ? '—' : `${num(i.medianDaysToResolve)} 天`,
       satisfactionText(i.satisfaction) ?? '暂无'),
+    T.rates(ratesText(threeRates(ctx.db, unit.path, p.start, p.end, ctx.today))),
     T.coverage(s.covered, s.cadres),
     T.completion(p.kind, q.met, q.total),
   ];

@@ -18,6 +18,10 @@ import { cadreById } from '../storage/identity.js';
 import { unitStats } from '../storage/stats.js';
 import type { ReminderSettings, JobKind } from '../storage/reminder-settings.js';
 import { R } from './texts.js';
+import { planCallbacks } from './callbacks.js';
+import { deadlineLight, LIGHT_MARK } from '../bot/lights.js';
+import { ratesText } from '../bot/rates-text.js';
+import { threeRates } from '../storage/rates.js';
 
 const LEAD_DIGEST_LINES = 20;
 const fill = (command: string, form?: string) => [{ label: R.fill, command, form }];
@@ -104,12 +108,12 @@ export function planDeadlines(db: Db, d: LocalDate): NewReminder[] {
     const base = `${i.id}:${i.deadline}`;
     if (left >= 0) {
       const slot = left <= 1 ? 'd1' : 'd3';
-      out.push(msg(`deadline:${base}:${slot}`, 'deadline', d, { to: 'user', cadreId: i.responsibleCadreId, text: R.deadlineSoon(i.id, short, i.deadline, left), actions: fill(`/进展 #${i.id}`) }));
+      out.push(msg(`deadline:${base}:${slot}`, 'deadline', d, { to: 'user', cadreId: i.responsibleCadreId, text: `${LIGHT_MARK[deadlineLight(i.deadline, d)]} ${R.deadlineSoon(i.id, short, i.deadline, left)}`, actions: fill(`/进展 #${i.id}`) }));
       continue;
     }
     const over = -left;
     const who = cadreById(db, i.responsibleCadreId)?.name ?? '';
-    out.push(msg(`overdue:${base}:${d}`, 'overdue', d, { to: 'user', cadreId: i.responsibleCadreId, text: R.overdue(i.id, short, i.deadline, over), actions: fill(`/办结 #${i.id}`) }));
+    out.push(msg(`overdue:${base}:${d}`, 'overdue', d, { to: 'user', cadreId: i.responsibleCadreId, text: `${LIGHT_MARK.red} ${R.overdue(i.id, short, i.deadline, over)}`, actions: fill(`/办结 #${i.id}`) }));
     const leads = i.leadCadreId ? [{ id: i.leadCadreId }] : (leaders.get(i.unitId) ?? []);
     for (const l of leads) {
       if (l.id === i.responsibleCadreId) continue;
@@ -158,6 +162,7 @@ export function planDigest(db: Db, d: LocalDate, s: ReminderSettings): NewRemind
       `${unit.name}：走访 ${st.visits.count} 次，${Math.round(st.visits.hours * 10) / 10} 小时；志愿服务 ${Math.round(st.volunteerHours * 10) / 10} 小时`,
       `问题：新登记 ${st.issues.raised} 件，办结 ${st.issues.resolved} 件，超期 ${st.issues.overdue} 件`,
       `覆盖：${st.covered}/${st.cadres} 名干部有走访（${share}%）`,
+      R.rates(ratesText(threeRates(db, unit.path, last.start, last.end, d))),
     ];
     out.push(msg(`digest:${last.key}:${g.platform}:${g.chatId}`, 'digest', d,
       { to: 'chat', platform: g.platform, target: g.chatId, text: R.digest(last.label, lines), chart: { kind: 'visits', unitId: unit.id } }));
@@ -168,7 +173,7 @@ export function planDigest(db: Db, d: LocalDate, s: ReminderSettings): NewRemind
 export function planFor(db: Db, kind: JobKind, d: LocalDate, s: ReminderSettings): NewReminder[] {
   switch (kind) {
     case 'quota': return planQuotaNudges(db, d, s);
-    case 'deadlines': return planDeadlines(db, d);
+    case 'deadlines': return [...planDeadlines(db, d), ...planCallbacks(db, d)];
     case 'quarterly': return planQuarterly(db, d);
     case 'digest': return planDigest(db, d, s);
   }

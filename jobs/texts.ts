@@ -18,6 +18,9 @@ export const R = {
     `【义工日提醒】本季度最后一个周末（${formatDate(saturday)}起）是义工日，请大家参加志愿服务，结束后发送 /志愿 时长 地点 活动 填报，例如 /志愿 3小时 县福利院 义工日。`,
   quarterReport: (quarter: string, end: LocalDate) =>
     `【季度报告提醒】${quarter}将于 ${formatDate(end)} 结束，请各单位整理本季度联系服务群众情况，按时报送季度报告。发送 /统计 本季 查看本季度数据。`,
+  callback: (id: number, desc: string, resolved: LocalDate) =>
+    `【回访提醒】问题 #${id}「${desc}」已于 ${formatDate(resolved)} 办结，还没有群众评价。请电话回访群众，并记录回访结果：/评价 #${id} 满意 回访（或 基本满意、不满意）。`,
+  rates: (r: string) => `三率：${r}`,
   digest: (label: string, lines: string[]) => [`【每周简报】${label}`, ...lines].join('\n'),
   fill: '填报',
 };
