@@ -8,17 +8,27 @@
  * household's village or community: it becomes a contact point of the unit (created on first
  * use), so the 空间全覆盖 check knows the place. Phone numbers in replies are masked in groups by
  * the router, shown in full in a direct chat.
+ *
+ * Citizens' data kept to those who need it (issue 14, SPEC §9): a household is seen only by the
+ * cadre looking after it and the leads of its unit. Another cadre who types the same name and
+ * phone learns only that a colleague looks after it — no field of it — and cannot update or take
+ * it; namesakes they cannot see are not offered to them either. Who looks after a household
+ * changes only by a lead's `/联系户 转交 #12 @李四`, with a row in household_transfers.
  */
 import { z } from 'zod';
-import { defineCommand } from '../bot/command.js';
-import { optional, textArg, withKeys, type ArgDef } from '../bot/args.js';
+import { defineCommand, type Ctx } from '../bot/command.js';
+import { cadreRefArg, choiceArg, customArg, optional, textArg, withKeys, type ArgDef } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
-import { maskPhones } from '../bot/reply.js';
+import { maskPhones, toCadre, toChat, type Reply } from '../bot/reply.js';
 import {
-  contactPointById, ensureContactPoint, householdsByHead, householdsOfCadre, insertHousehold, updateHousehold,
+  contactPointById, ensureContactPoint, householdById, householdsByHead, householdsOfCadre, insertHousehold, transferHousehold, updateHousehold,
   type Household, type HouseholdFields, type HouseholdRow,
 } from '../storage/households.js';
-import { unitOf } from './policy.js';
+import { cadreById } from '../storage/identity.js';
+import { unitById } from '../storage/units.js';
+import type { Cadre } from '../storage/types.js';
+import { leads, unitOf } from './policy.js';
+import { resolveCadre } from './reports.js';
 
 const LIST_CAP = 30;
 const EXAMPLE = '/联系户 王大爷 13912345678 人口:4 收入:务农 困难:就医难 意见:希望修路 地点:石门村';
@@ -32,6 +42,18 @@ const T = {
   none: `您还没有登记联系户。登记：${EXAMPLE}`,
   needName: `请先写户主姓名，例如 ${EXAMPLE}`,
   nameIsPhone: (s: string) => `「${maskPhones(s)}」像是电话号码，不是姓名。请先写户主姓名，例如 ${EXAMPLE}`,
+  heldByOther: (name: string) =>
+    `本单位户主「${name}」、电话相同的联系户由其他干部联系，您不能查看或更改。如需改由您联系，请本单位领导发送 /联系户 转交 #编号 @您的姓名。`,
+  transferHow: '转交联系户：/联系户 转交 #编号 @干部，例如 /联系户 转交 #12 @李四（由本单位领导操作）。',
+  notFound: (id: number) => `没有您可以查看的联系户 #${id}。发送 /联系户 查看您联系的户。`,
+  notLead: (id: number, unit: string) => `联系户 #${id} 属于${unit}，只有${unit}（或上级单位）的领导可以转交。`,
+  notActive: (name: string) => `${name} 不在名册中或已停用，不能接收联系户。`,
+  sameCadre: (id: number, name: string) => `联系户 #${id} 已由 ${name} 联系，无需转交。`,
+  otherUnit: (name: string, unit: string) => `${name} 不属于${unit}或其下级单位，不能接收本单位的联系户。`,
+  transferred: (h: Household, from: string | null, to: string) =>
+    `已将联系户 #${h.id} ${h.headName} ${from ? `由 ${from} ` : ''}转交给 ${to} 联系（已记录转交人和时间）。`,
+  toNew: (h: Household, by: string) => `${by} 将联系户 #${h.id} ${h.headName}${h.phone ? ` ${h.phone}` : ''} 转交给您联系。发送 /联系户 查看您联系的户。`,
+  toOld: (h: Household, by: string, to: string) => `${by} 将您联系的联系户 #${h.id} ${h.headName} 转交给 ${to} 联系。`,
   ambiguous: (name: string, xs: HouseholdRow[] | Household[]) =>
     `本单位有 ${xs.length} 户户主叫「${name}」：${xs.map((h) => `#${h.id}${h.phone ? ' ' + h.phone : ''}`).join('、')}。请写上电话以区分，例如 /联系户 ${name} 13912345678 意见:希望修路`,
 };
@@ -72,6 +94,10 @@ export const householdCommand = defineCommand({
   name: '联系户', aliases: ['household', '民情记录'], group: 'record', mode: 'write',
   summary: '登记或更新联系户（民情记录表）；不带参数时列出我的联系户',
   args: {
+    action: optional(choiceArg('操作', { 转交: 'transfer', 移交: 'transfer', transfer: 'transfer' } as const, '操作：转交')),
+    ref: optional(customArg('编号', '联系户编号，如 #12', (s) => { const m = /^[#＃](\d{1,9})$/.exec(s.normalize('NFKC').trim()); return m ? Number(m[1]) : null; },
+      (s) => `「${s}」不是联系户编号（如 #12）`, ['id'])),
+    to: optional(withKeys(cadreRefArg('接收干部'), '转交给', 'to')),
     name: optional(withKeys(textArg('姓名', 20, '户主姓名，如 王大爷'), '户主', 'name')),
     phone: optional(phoneArg),
     size: optional(sizeArg),
@@ -80,9 +106,11 @@ export const householdCommand = defineCommand({
     difficulties: optional(keyed(withKeys(textArg('困难', 300, '存在困难，如 困难:就医难'), '存在困难', 'difficulties'))),
     opinions: optional(keyed(withKeys(textArg('意见', 500, '群众意见，如 意见:希望修路'), '群众意见', '诉求', 'opinions'))),
   },
-  examples: [EXAMPLE, '/联系户 王大爷 意见:路已修好，很满意', '/联系户'],
-  notes: ['同一单位、同名同电话即同一户：再次发送只更新所写的项目。', '内容里有空格时，每项单独一行，例如：\n/联系户 王大爷\n困难：孩子上学远 就医难'],
+  examples: [EXAMPLE, '/联系户 王大爷 意见:路已修好，很满意', '/联系户', '/联系户 转交 #12 @李四'],
+  notes: ['同一单位、同名同电话即同一户：再次发送只更新所写的项目。',
+    '联系户只有联系它的干部和本单位领导可以查看；改由别的干部联系，由领导发送 /联系户 转交 #编号 @干部。', '内容里有空格时，每项单独一行，例如：\n/联系户 王大爷\n困难：孩子上学远 就医难'],
   handle(ctx, a) {
+    if (a.action === 'transfer') return transfer(ctx, a.ref, a.to);
     if (!a.name) {
       if (a.phone || a.size || a.place || a.income || a.difficulties || a.opinions) throw new UserError(T.needName);
       const mine = householdsOfCadre(ctx.db, ctx.cadre.id);
@@ -99,14 +127,46 @@ export const householdCommand = defineCommand({
       phone: a.phone, size: a.size, incomeSource: a.income, difficulties: a.difficulties, opinions: a.opinions, contactPointId: point?.id,
     };
     const same = householdsByHead(ctx.db, unit.id, name);
+    const visible = same.filter((h) => sees(ctx, h));
     let found: Household | undefined;
-    if (a.phone) found = same.find((h) => h.phone === a.phone) ?? (same.length === 1 && !same[0].phone ? same[0] : undefined);
-    else if (same.length > 1) throw new UserError(T.ambiguous(name, same));
-    else found = same[0];
-    const h = found ? updateHousehold(ctx.db, found.id, ctx.cadre.id, fields) : insertHousehold(ctx.db, { ...fields, unitId: unit.id, cadreId: ctx.cadre.id, headName: name, at });
+    if (a.phone) {
+      const hit = same.find((h) => h.phone === a.phone);
+      if (hit && !sees(ctx, hit)) throw new UserError(T.heldByOther(name));
+      found = hit ?? (visible.length === 1 && !visible[0].phone ? visible[0] : undefined);
+    } else if (visible.length > 1) throw new UserError(T.ambiguous(name, visible));
+    else found = visible[0];
+    const h = found ? updateHousehold(ctx.db, found.id, fields, ctx.cadre.id) : insertHousehold(ctx.db, { ...fields, unitId: unit.id, cadreId: ctx.cadre.id, headName: name, at });
     const place = point?.name ?? (h.contactPointId ? contactPointById(ctx.db, h.contactPointId)?.name ?? null : null);
     return [T.saved(h, place, !found), ...(a.difficulties || a.opinions ? [T.issueHint] : [])].join('\n');
   },
 });
+
+/** The cadre looking after it, a lead of its unit (or above), or an administrator. */
+function sees(ctx: Ctx, h: Household): boolean {
+  if (h.cadreId === ctx.cadre.id) return true;
+  const unit = unitById(ctx.db, h.unitId);
+  return !!unit && leads(ctx, unit);
+}
+
+function transfer(ctx: Ctx, id: number | undefined, to: string | undefined): Reply[] {
+  if (id === undefined || !to) throw new UserError(T.transferHow);
+  const h = householdById(ctx.db, id);
+  // Someone who may not see it learns nothing, not even that it exists.
+  if (!h || !sees(ctx, h)) throw new UserError(T.notFound(id));
+  const unit = unitById(ctx.db, h.unitId)!;
+  if (!leads(ctx, unit)) throw new UserError(T.notLead(id, unit.name));
+  const target: Cadre = resolveCadre(ctx, to);
+  if (!target.active) throw new UserError(T.notActive(target.name));
+  if (target.id === h.cadreId) throw new UserError(T.sameCadre(id, target.name));
+  if (!unitById(ctx.db, target.unitId)?.path.startsWith(unit.path)) throw new UserError(T.otherUnit(target.name, unit.name));
+  const from = h.cadreId == null ? undefined : cadreById(ctx.db, h.cadreId);
+  const r = transferHousehold(ctx.db, { householdId: h.id, toCadreId: target.id, byCadreId: ctx.cadre.id, at: ctx.now.getTime() });
+  const by = ctx.cadre.name;
+  return [
+    toChat(T.transferred(r.household, from?.name ?? null, target.name)),
+    ...(target.id === ctx.cadre.id ? [] : [toCadre(target.id, T.toNew(r.household, by))]),
+    ...(from && from.id !== ctx.cadre.id ? [toCadre(from.id, T.toOld(r.household, by, target.name))] : []),
+  ];
+}
 
 export const householdCommands = [householdCommand];

@@ -208,7 +208,8 @@ function phoneCell(phone: string | null, full: boolean): CellValue {
   return masked !== phone ? masked : phone.replace(/(\d{3})\d+(\d{2})$/, (_, a: string, b: string) => `${a}****${b}`);
 }
 
-export async function exportHouseholds(o: ExportInput): Promise<ExportResult> {
+/** `onlyCadre`: the households that cadre looks after — all a cadre who does not lead the unit may see. */
+export async function exportHouseholds(o: ExportInput, onlyCadre?: number): Promise<ExportResult> {
   const format = o.format ?? 'xlsx';
   const file = reportFile(o.dir, '民情记录表', o.unit.name, o.today, o.now, o.tz, format);
   return writeReport({ ...o, format }, file, async (w, s) => {
@@ -216,7 +217,7 @@ export async function exportHouseholds(o: ExportInput): Promise<ExportResult> {
       col('序号', 6), col('姓名', 10), col('电话', 14), col('家庭人口数', 10, 'number'), col('经济来源', 14), col('存在困难', 30),
       col('群众意见', 36), col('村（社区）', 14), col('联系干部', 10), col('所属单位', 14), col('登记日期', 12, 'date')] });
     let n = 0;
-    for (const h of rowsOf(s, householdRows(s.db, o.unit.path))) {
+    for (const h of rowsOf(s, householdRows(s.db, o.unit.path, onlyCadre))) {
       await w.row([++n, h.headName, phoneCell(h.phone, o.fullPhones), h.size, h.incomeSource, h.difficulties, h.opinions,
         h.place, h.cadre, h.unit, localDate(new Date(h.createdAt), o.tz)]);
     }

@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
-import { contactPoints, households } from './schema.js';
+import { contactPoints, householdTransfers, households } from './schema.js';
 
 export type Household = typeof households.$inferSelect;
 export type ContactPoint = typeof contactPoints.$inferSelect;
@@ -39,10 +39,40 @@ export function insertHousehold(db: Db, v: { unitId: number; cadreId: number; he
   }).returning().get();
 }
 
-/** Sets the given fields (undefined ones stay as they are) and the cadre now looking after it. */
-export function updateHousehold(db: Db, id: number, cadreId: number, patch: Partial<HouseholdFields>): Household {
-  const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-  return db.update(households).set({ ...set, cadreId }).where(eq(households.id, id)).returning().get();
+/**
+ * Sets the given fields (undefined ones stay as they are). The cadre looking after it changes
+ * only through {@link transferHousehold}; `claimFor` takes a household nobody looks after yet.
+ */
+export function updateHousehold(db: Db, id: number, patch: Partial<HouseholdFields>, claimFor?: number): Household {
+  const set: Record<string, unknown> = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+  if (claimFor !== undefined) set.cadreId = sql`coalesce(${households.cadreId}, ${claimFor})`;
+  if (!Object.keys(set).length) return householdById(db, id)!;
+  return db.update(households).set(set).where(eq(households.id, id)).returning().get();
+}
+
+export function householdById(db: Db, id: number): Household | undefined {
+  return db.select().from(households).where(eq(households.id, id)).get();
+}
+
+export type HouseholdTransfer = typeof householdTransfers.$inferSelect;
+
+/**
+ * Hands a household to another cadre and writes the audit row. Call it inside the command's
+ * transaction (write commands run in one, storage/db.ts), so the two never come apart.
+ */
+export function transferHousehold(db: Db, v: { householdId: number; toCadreId: number; byCadreId: number; at: number }): { household: Household; transfer: HouseholdTransfer } {
+  const before = householdById(db, v.householdId);
+  if (!before) throw new Error(`household ${v.householdId} does not exist`);
+  const household = db.update(households).set({ cadreId: v.toCadreId }).where(eq(households.id, v.householdId)).returning().get();
+  const transfer = db.insert(householdTransfers).values({
+    householdId: v.householdId, fromCadreId: before.cadreId, toCadreId: v.toCadreId, byCadreId: v.byCadreId, at: v.at,
+  }).returning().get();
+  return { household, transfer };
+}
+
+/** The transfers of a household, oldest first. */
+export function transfersOf(db: Db, householdId: number): HouseholdTransfer[] {
+  return db.select().from(householdTransfers).where(eq(householdTransfers.householdId, householdId)).orderBy(asc(householdTransfers.id)).all();
 }
 
 export interface HouseholdRow extends Household { place: string | null }

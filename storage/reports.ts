@@ -153,13 +153,18 @@ export interface HouseholdExportRow {
   difficulties: string | null; opinions: string | null; place: string | null; cadre: string | null; unit: string; createdAt: number;
 }
 
-/** The 民情记录表 (seed 004) of a unit with its sub-units, by unit, place and registration. */
-export function householdRows(db: Db, unitPath: string): IterableIterator<HouseholdExportRow> {
+/**
+ * The 民情记录表 (seed 004) of a unit with its sub-units, by unit, place and registration;
+ * with `cadreId`, only the households that cadre looks after (what a cadre who does not lead the
+ * unit may see).
+ */
+export function householdRows(db: Db, unitPath: string, cadreId?: number): IterableIterator<HouseholdExportRow> {
   return raw(db, `SELECT h.id, h.head_name AS headName, h.phone, h.size, h.income_source AS incomeSource, h.difficulties,
       h.opinions, p.name AS place, c.name AS cadre, u.name AS unit, h.created_at AS createdAt
     FROM households h JOIN units u ON u.id = h.unit_id
     LEFT JOIN contact_points p ON p.id = h.contact_point_id LEFT JOIN cadres c ON c.id = h.cadre_id
-    WHERE u.path LIKE ? ORDER BY u.path, p.name, h.id`).iterate(unitPath + '%') as IterableIterator<HouseholdExportRow>;
+    WHERE u.path LIKE ?${cadreId === undefined ? '' : ' AND h.cadre_id = ?'} ORDER BY u.path, p.name, h.id`)
+    .iterate(unitPath + '%', ...(cadreId === undefined ? [] : [cadreId])) as IterableIterator<HouseholdExportRow>;
 }
 
 /** Counted visits per date in [from, to], of a unit with its sub-units (`null`: everyone). */
