@@ -5,7 +5,7 @@
  * recognisers: `match` for a whole word, `find` for spans inside running text (bot/spans.ts).
  * So `/走访 昨天 石门村 1天`, `/走访 石门村 1天 昨天` and `昨天下午去石门村走访，用时1天` agree.
  */
-import { normalize } from './normalize.js';
+import { normalize, simplify } from './normalize.js';
 import { isLocalDate, parseChineseNumber, parseDate, parseDuration, parsePeriod, type LocalDate, type Period } from './time.js';
 import {
   findDates, findDayParts, findDeadlines, findDurations, findHouseholds, findIssueRefs, findPeople, findRecordRefs,
@@ -141,6 +141,12 @@ export function textArg(label: string, max = 200, hint?: string): ArgDef<string>
 /** The free text after the typed arguments, e.g. a visit's content. */
 export function restArg(label: string, max = 1000, hint?: string): ArgDef<string> {
   return { ...textArg(label, max, hint), rest: true };
+}
+
+/** A unit's name, read in its stored (simplified) spelling, so `石門鎮` finds 石门镇. */
+export function unitNameArg(label = '单位', hint = '单位名称，如 石门镇'): ArgDef<string> {
+  const t = textArg(label, 60, hint);
+  return { ...t, read: (s, env) => { const v = t.read(s, env); return v === null ? null : simplify(v); } };
 }
 
 /** A place: known to the deployment or shaped like one; stored in simplified characters. */

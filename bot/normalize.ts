@@ -26,6 +26,11 @@ export function normalize(token: string): string {
   return v;
 }
 
+/** A name in its stored spelling: full-width folded and simplified, case kept (石門鎮 → 石门镇). */
+export function simplify(name: string): string {
+  return toSimplified(name.normalize('NFKC')).trim();
+}
+
 /** Chinese (and ASCII) punctuation that separates values the way a space does. */
 export const SEPARATOR = /[\s,.;:!?，。、；：！？…·~～]/;
 export const SEPARATORS = /[\s,.;:!?，。、；：！？…·~～]+/g;

@@ -8,7 +8,7 @@
  */
 import { distance } from 'fastest-levenshtein';
 import { defineCommand, type Ctx } from '../bot/command.js';
-import { choiceArg, optional, textArg, withKeys } from '../bot/args.js';
+import { choiceArg, optional, textArg, withKeys, unitNameArg } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
 import { normalize } from '../bot/normalize.js';
 import { chatGroupOf, mapChat } from '../storage/identity.js';
@@ -113,7 +113,7 @@ export const unitCommand = defineCommand({
     }, '操作：列表、新建')),
     committee: optional(choiceArg('委员会', { 委员会: 'yes', 委员会群: 'yes', 领导小组: 'yes', committee: 'yes' },
       '写“委员会”把本群设为接收每周汇总的委员会群')),
-    name: optional(textArg('单位', 60, '单位名称，如 石门镇')),
+    name: optional(unitNameArg()),
     parent: optional(withKeys(textArg('上级', 60, '上级单位名称，如 示范县（只在新建时用）'), '上级单位', 'parent')),
   },
   examples: ['/单位 石门镇', '/单位', '/单位 示范县 委员会', '/单位 列表', '/单位 新建 石门村 上级:石门镇'],

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { defineCommand, type Ctx } from '../bot/command.js';
-import { choiceArg, customArg, optional, textArg, withKeys, type ArgDef } from '../bot/args.js';
+import { choiceArg, customArg, optional, textArg, withKeys, type ArgDef, unitNameArg } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
 import { toChat, type Reply } from '../bot/reply.js';
 import { deadlineLight, LIGHT_MARK, workdaysLeft, YELLOW_WORKDAYS, type Light } from '../bot/lights.js';
@@ -21,6 +21,7 @@ import { unitById } from '../storage/units.js';
 import type { Issue, IssueState, Unit } from '../storage/types.js';
 import { leads, requireView, resolveUnit } from './policy.js';
 import { exportLedgerReply, exportListsReply } from './reports.js';
+import { boardReplies } from './public-board.js';
 
 export type Ledger = Issue['ledger'];
 export type Source = Issue['source'];
@@ -45,7 +46,7 @@ const T = {
   task: (issueId: number, date: LocalDate, who: string, note: string, today: LocalDate) =>
     `#${issueId} ${shortDate(date, today)} ${who}：${clip(note, 60)}`,
   effect: (i: Issue, today: LocalDate) =>
-    `#${i.id} ${i.place} ${clip(i.description)} → ${clip(i.result ?? '', 60)}（${shortDate(i.resolvedDate!, today)}办结·${i.answered ? '已答复' : '未答复'}${i.satisfaction ? '·' + SATISFACTION_NAMES[i.satisfaction as Satisfaction] : ''}${i.state === 'closed' ? '·已销号' : ''}）`,
+    `#${i.id} ${i.place} ${clip(i.description)} → ${clip(i.result ?? '', 60)}（${shortDate(i.resolvedDate!, today)}办结·${i.answered ? '已答复' : '未答复'}${ratingMark(i)}${i.state === 'closed' ? '·已销号' : ''}）`,
   publishTitle: (unit: string, p: Period, n: number) =>
     `【效果清单公示】${unit} ${p.label}\n解决一件，答复一件，销号一件，公示一件。本期办结 ${n} 件：`,
   publishLine: (i: Issue, today: LocalDate) =>
@@ -65,11 +66,18 @@ const T = {
     const light = deadlineLight(i.deadline, today);
     // A yellow light far off in calendar days (a holiday between) says why it is yellow.
     const rest = left < 0 ? '' : light === 'yellow' && left > YELLOW_WORKDAYS ? `（剩${left}天，${workdaysLeft(today, i.deadline)}个工作日）` : `（剩${left}天）`;
-    return `${LIGHT_MARK[light]} #${i.id}${due} ${unitName ? `[${unitName}] ` : ''}${i.place} ${clip(i.description)} · ${who} · 时限${shortDate(i.deadline, today)}${rest} · ${STATE_NAMES[i.state]}${i.superviseCount ? ` · 督办${i.superviseCount}次` : ''}`;
+    return `${LIGHT_MARK[light]} #${i.id}${due} ${unitName ? `[${unitName}] ` : ''}${i.place} ${clip(i.description)} · ${who} · 时限${shortDate(i.deadline, today)}${rest} · ${STATE_NAMES[i.state]}${i.superviseCount ? ` · 督办${i.superviseCount}次` : ''}${i.citizenSatisfaction === 'dissatisfied' ? ` · ${CITIZEN_DISSATISFIED}` : ''}`;
   },
   ledgerLights: (n: Record<Light, number>) => `${LIGHT_MARK.red} 逾期 ${n.red} 件 · ${LIGHT_MARK.yellow} 临期（剩两个工作日内） ${n.yellow} 件 · ${LIGHT_MARK.green} 正常 ${n.green} 件`,
   ledgerMore: (n: number) => `…共${n}件，仅列前${LEDGER_CAP}件；完整台账请发送 /台账 导出`,
 };
+
+/** Issue 14: a citizen's own rating (from their link) outranks the cadre's /评价 and says so. */
+export const CITIZEN_DISSATISFIED = '群众亲评不满意';
+export function ratingMark(i: Pick<Issue, 'satisfaction' | 'citizenSatisfaction'>): string {
+  if (i.citizenSatisfaction) return `·群众亲评${SATISFACTION_NAMES[i.citizenSatisfaction as Satisfaction] ?? i.citizenSatisfaction}`;
+  return i.satisfaction ? '·' + SATISFACTION_NAMES[i.satisfaction as Satisfaction] : '';
+}
 
 export function clip(s: string, max = 30): string {
   return s.length > max ? s.slice(0, max) + '…' : s;
@@ -89,7 +97,7 @@ function periodArg(): ArgDef<Period> {
     (s) => `「${s}」不是能识别的月份（如 本月、上月、10月、2026-10）`, ['月', 'period', 'month']);
 }
 
-const unitArg = () => optional(withKeys(textArg('单位', 60, '单位名称，如 石门镇；省略为本群或本人所在单位'), 'unit'));
+const unitArg = () => optional(withKeys(unitNameArg('单位', '单位名称，如 石门镇；省略为本群或本人所在单位'), 'unit'));
 
 function section(name: string, lines: string[], cmd: string): string[] {
   const out = [T.section(name, lines.length)];
@@ -117,13 +125,18 @@ export const listsCommand = defineCommand({
     unit: unitArg(),
     period: optional(periodArg()),
     action: optional(choiceArg('操作', { 导出: 'export', export: 'export', excel: 'export', 公示: 'publish', 发布: 'publish', publish: 'publish' }, '操作：导出 或 公示')),
+    // Issue 14: `公示 网页` publishes the results list as a public web page; `撤回` withdraws it.
+    web: optional(choiceArg('网页', { 网页: 'web', 网站: 'web', 页面: 'web', web: 'web' }, '网页（公示到群众可看的网页）')),
+    withdraw: optional(choiceArg('撤回', { 撤回: 'withdraw', 撤销: 'withdraw', 取消: 'withdraw', withdraw: 'withdraw' }, '撤回（撤回公示网页）')),
   },
-  examples: ['/清单', '/清单 石门镇 10月', '/清单 公示 本月', '/清单 导出'],
-  notes: ['问题清单：当月登记的问题；任务清单：当月 /进展 记录的措施；效果清单：当月办结的问题及结果。', '“公示”把效果清单发到本单位工作群（领导操作）。'],
+  examples: ['/清单', '/清单 石门镇 10月', '/清单 公示 本月', '/清单 公示 网页', '/清单 公示 网页 撤回', '/清单 导出'],
+  notes: ['问题清单：当月登记的问题；任务清单：当月 /进展 记录的措施；效果清单：当月办结的问题及结果。', '“公示”把效果清单发到本单位工作群（领导操作）。', '“公示 网页”把效果清单公示到群众可看的网页并给出二维码，随办结实时更新；再次发送给出同一链接，“公示 网页 撤回”撤回。'],
   handle(ctx, a) {
     if (a.action === 'export') return exportListsReply(ctx, a.unit, a.period);
     const unit = resolveUnit(ctx, a.unit);
     requireView(ctx, unit);
+    // One statement each (a link row written or revoked), so this read command stays atomic.
+    if (a.web || (a.action === 'publish' && a.withdraw)) return boardReplies(ctx, unit, !!a.withdraw);
     const period = a.period ?? periodOf('month', ctx.today);
     const resolved = issuesResolvedIn(ctx.db, unit.path, period.start, period.end);
     if (a.action === 'publish') return publish(ctx, unit, period, resolved);

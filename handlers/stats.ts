@@ -12,7 +12,7 @@
  * 满意率 = (满意 + 基本满意) ÷ rated. /静音 N天 pauses today and the N−1 days after (at most 30).
  */
 import { defineCommand, type Ctx } from '../bot/command.js';
-import { choiceArg, customArg, optional, periodArg as sharedPeriodArg, textArg, type ReadEnv } from '../bot/args.js';
+import { choiceArg, customArg, optional, periodArg as sharedPeriodArg, textArg, type ReadEnv, unitNameArg } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
 import { evaluateQuotas, md, METRIC_UNITS, missingText, num, PERIOD_NAMES, PERIOD_THIS, quotaCompletion, targetText, type QuotaStatus } from '../bot/quota.js';
 import { addDays, daysBetween, formatDate, parseChineseNumber, parseDate, parsePeriod, periodOf, WORKDAY_HOURS, type LocalDate, type Period, type PeriodKind } from '../bot/time.js';
@@ -159,7 +159,7 @@ export const statsCommand = defineCommand({
   args: {
     view: optional(choiceArg('视图', { 覆盖: 'coverage', 全覆盖: 'coverage', coverage: 'coverage', 图: 'charts', 图表: 'charts', chart: 'charts' }, '视图：覆盖（三个全覆盖）或 图（图表）')),
     period: optional(periodArg),
-    unit: optional(textArg('单位', 60, '单位名称，如 石门镇')),
+    unit: optional(unitNameArg()),
   },
   examples: ['/统计', '/统计 本月', '/统计 2026-10 石门镇', '/统计 本年 示范县', '/统计 覆盖 石门镇', '/统计 图'],
   notes: ['时段省略为本月；单位省略为本群对应的单位，私聊时为您所在的单位。', '一般干部可查看本单位；领导可查看本单位及所辖下级单位。',

@@ -1,0 +1,70 @@
+/**
+ * The readers of bot/spans.ts on their own, table-driven, and the spellings that must meet
+ * (traditional unit and place names stored and found simplified).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { findDates, findDeadlines, findDurations, findHouseholds, findIssueRefs } from '../bot/spans.js';
+import { normalizeText } from '../bot/normalize.js';
+import { Chat } from './chat.js';
+
+const TODAY = '2026-11-20'; // a Friday
+const first = (found: Array<{ raw: string }>) => found.map((f) => f.raw);
+
+describe('durations', () => {
+  it.each([
+    ['用时两个半小时', ['2.5']], ['约3小时', ['3']], ['全天', ['8']], ['2个小时', ['2']], ['9:00-11:30', ['2.5']],
+    ['开展宣讲半天', ['4']], ['1天。', ['8']], ['一个半小时', ['1.5']], ['40分钟', ['0.67']], ['下午两点到五点', ['3']],
+    ['10点到下午3点', ['5']], ['1.5h', ['1.5']], ['两天', ['16']], ['一上午', ['4']], ['2 小时', ['2']],
+  ])('%s', (text, hours) => {
+    expect(first(findDurations(normalizeText(text)))).toEqual(expect.arrayContaining(hours));
+  });
+  it('does not read a date or a deadline as a duration', () => {
+    expect(first(findDurations('3天前'))).toEqual([]);
+    expect(first(findDurations('30天内'))).toEqual([]);
+  });
+});
+
+describe('dates', () => {
+  it.each([
+    ['昨天下午', '2026-11-19 下午'], ['今早', '2026-11-20 上午'], ['周三上午', '2026-11-18 上午'], ['11月19日晚上', '2026-11-19 晚上'],
+    ['昨天 下午', '2026-11-19 下午'], ['上周五', '2026-11-13'], ['3天前', '2026-11-17'], ['2026-11-02', '2026-11-02'], ['11.18', '2026-11-18'],
+    // Year-less: the occurrence nearest today, never moved to fit — tomorrow stays tomorrow.
+    ['11月21日', '2026-11-21'], ['1月5日', '2027-01-05'], ['19号', '2026-11-19'],
+  ])('%s', (text, raw) => {
+    expect(first(findDates(normalizeText(text), TODAY))).toContain(raw);
+  });
+});
+
+describe('deadlines', () => {
+  it.each([
+    ['月底前', '2026-11-30'], ['两周内', '2026-12-04'], ['12月底', '2026-12-31'], ['下周五前', '2026-11-27'], ['延至12月20日', '2026-12-20'],
+    ['年底前', '2026-12-31'], ['30天内', '2026-12-20'], ['本周内', '2026-11-22'], ['12月31日前', '2026-12-31'],
+  ])('%s', (text, date) => {
+    expect(first(findDeadlines(normalizeText(text), TODAY))).toContain(date);
+  });
+});
+
+describe('households and issue numbers', () => {
+  it.each([
+    ['走访了三户', 3], ['5家农户', 5], ['困难户2户、低保户3户', 5], ['走访8户，其中低保户3户', 8], ['两家企业', 0],
+  ])('%s', (text, n) => {
+    expect(findHouseholds(normalizeText(text)).reduce((a, f) => a + Number(f.raw), 0)).toBe(n);
+  });
+  it.each([['#12，', '12'], ['＃１４', '14'], ['12号问题', '12'], ['三号问题', '3'], ['#28号', '28']])('%s', (text, id) => {
+    expect(first(findIssueRefs(normalizeText(text)))).toContain(id);
+  });
+});
+
+describe('one spelling for places and units', () => {
+  let chat: Chat;
+  beforeEach(() => { chat = Chat.demo(); });
+  afterEach(() => chat.close());
+
+  it('stores a traditional place simplified, and finds a traditional unit name', async () => {
+    await chat.says('u2', '/走訪 昨天 石門村 入戶 1天');
+    expect(chat.db.$client.prepare('SELECT place FROM visits').pluck().all()).toEqual(['石门村']);
+    await chat.says('u1', '/統計 本月 石門鎮');
+    expect(chat.lastReply).toContain('石门镇 · 2026年11月 统计');
+    expect(chat.lastReply).toContain('走访：1 次');
+  });
+});
