@@ -18,7 +18,11 @@ export type CellValue = string | number | null | undefined;
  * `date` cells take a LocalDate ('2026-11-20'), `datetime` cells a local wall time
  * ('2026-11-20 09:30'); both become date cells in .xlsx and stay as written in .csv.
  */
-export interface Column { header: string; width: number; kind?: 'text' | 'number' | 'date' | 'datetime' }
+export interface Column {
+  header: string; width: number; kind?: 'text' | 'number' | 'date' | 'datetime';
+  /** Text cells whose whole value is a key here get that solid fill (ARGB) in .xlsx — the deadline lights. */
+  fills?: Record<string, string>;
+}
 export interface TableSpec { sheet: string; title: string; columns: Column[] }
 
 export interface TableFileOptions {
@@ -110,7 +114,7 @@ function xlsxWriter(o: TableFileOptions): TableWriter {
   let spec: TableSpec | undefined;
   let sheet: SheetInternals | undefined;
   /** Per column: its letter and the ` s="…"` of its cell style. */
-  let cols: Array<{ letter: string; style: string; kind: Column['kind'] }> = [];
+  let cols: Array<{ letter: string; style: string; kind: Column['kind']; fills?: Map<string, string> }> = [];
   let inTable = 0, total = 0, rowNo = 0;
   let buf = '';
 
@@ -178,7 +182,9 @@ function xlsxWriter(o: TableFileOptions): TableWriter {
               : 0;
         return id ? ` s="${id}"` : '';
       };
-      cols = next.columns.map((c, i) => ({ letter: columnLetters(i + 1), style: styleOf(c), kind: c.kind }));
+      const fillsOf = (c: Column) => c.fills && new Map(Object.entries(c.fills).map(([v, argb]) =>
+        [v, ` s="${inner.styles.addStyleModel({ fill: { type: 'pattern', pattern: 'solid', fgColor: { argb } } }, ExcelJS.ValueType.String)}"`]));
+      cols = next.columns.map((c, i) => ({ letter: columnLetters(i + 1), style: styleOf(c), kind: c.kind, fills: fillsOf(c) }));
     },
     row(values) {
       if (!spec) throw new Error('table() must come before row()');
@@ -194,7 +200,7 @@ function xlsxWriter(o: TableFileOptions): TableWriter {
         }
         const serial = c.kind === 'date' || c.kind === 'datetime' ? excelSerial(v) : null;
         if (serial !== null) xml += `<c r="${c.letter}${r}"${c.style}><v>${serial}</v></c>`;
-        else xml += `<c r="${c.letter}${r}"${c.style} t="str"><v>${xmlText(tidy(v, o.mask).slice(0, EXCEL_MAX_TEXT))}</v></c>`;
+        else xml += `<c r="${c.letter}${r}"${c.fills?.get(v) ?? c.style} t="str"><v>${xmlText(tidy(v, o.mask).slice(0, EXCEL_MAX_TEXT))}</v></c>`;
       }
       buf += xml + '</row>';
       inTable++;

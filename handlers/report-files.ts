@@ -26,6 +26,10 @@ import { cadreNames, householdRows, ledgerEvents, ledgerRows, logRows, openSnaps
 import type { IssueState, Unit, VisitKind } from '../storage/types.js';
 import { LEDGER_NAMES, SATISFACTION_NAMES, SOURCE_NAMES, STATE_NAMES, type Ledger, type Source } from './issue-lists.js';
 import { KIND_NAMES } from './records.js';
+import { deadlineLight, LIGHT_FILLS, LIGHT_MARK, LIGHT_NAMES, type Light } from '../bot/lights.js';
+import { percent } from '../bot/rates-text.js';
+import { threeRates, type Rate } from '../storage/rates.js';
+import { childUnits } from '../storage/units.js';
 
 export const T = {
   noData: '本期无数据',
@@ -42,6 +46,9 @@ export const T = {
   logKind: (type: 'visit' | 'volunteer', kind: string | null) =>
     type === 'visit' ? `走访·${KIND_NAMES[kind as VisitKind] ?? kind ?? ''}` : '志愿服务',
   ref: (type: 'visit' | 'volunteer', id: number) => `#${type === 'visit' ? 'V' : 'Z'}${id}`,
+  light: (l: Light) => `${LIGHT_MARK[l]} ${LIGHT_NAMES[l]}`,
+  ratesTitle: (unit: string, p: Period) => `${unit}三率（${p.label}，各单位均含下级单位）`,
+  rateParts: (r: Rate) => (r.of ? `${r.n}/${r.of}` : ''),
 };
 
 const RECORD_STATUS: Record<string, string> = { ok: '正常', pending: '补报待核查', verified: '已核查', returned: '已退回' };
@@ -51,6 +58,7 @@ const ACTION_NAMES: Record<string, string> = {
 };
 const PENDING = new Set(['open', 'in_progress', 'escalated']);
 
+const LIGHT_CELL_FILLS = Object.fromEntries((['green', 'yellow', 'red'] as const).map((l) => [T.light(l), LIGHT_FILLS[l]]));
 const state = (s: string | null) => (s ? STATE_NAMES[s as IssueState] ?? s : '');
 const satisfaction = (s: string | null) => (s ? SATISFACTION_NAMES[s as Satisfaction] ?? s : '');
 
@@ -173,6 +181,17 @@ export async function exportLists(o: ExportInput, p: Period): Promise<ExportResu
       await w.row([++n, i.id, i.resolvedDate, i.place, i.description, i.result, T.answered(i.answered === null ? null : Number(i.answered)),
         satisfaction(i.satisfaction), name(i.responsibleCadreId), state(i.state)]);
     }
+    // 三率 of the unit and of each unit directly below it, each with its own sub-units (README: 三率).
+    await w.table({ sheet: '三率', title: T.ratesTitle(o.unit.name, p), columns: [
+      col('单位', 16), col('响应率', 10), col('及时响应/应响应', 16), col('解决率', 10), col('按期解决/到期', 16),
+      col('满意率', 10), col('满意及基本满意/已评价', 20)] });
+    for (const u of [o.unit, ...childUnits(s.db, o.unit)]) {
+      const r = threeRates(s.db, u.path, p.start, p.end, o.today);
+      // A unit with nothing to measure has no rates: an empty period keeps its 本期无数据 sheet.
+      if (!r.response.of && !r.resolution.of && !r.satisfaction.of) continue;
+      await w.row([u.name, percent(r.response), T.rateParts(r.response), percent(r.resolution), T.rateParts(r.resolution),
+        percent(r.satisfaction), T.rateParts(r.satisfaction)]);
+    }
   });
 }
 
@@ -183,14 +202,23 @@ export async function exportLedger(o: ExportInput): Promise<ExportResult> {
       col('编号', 8), col('台账', 10), col('类别', 10), col('地点', 16), col('问题', 40), col('来源', 8), col('责任人', 10),
       col('责任领导', 10), col('责任部门', 14), col('所属单位', 14), col('登记日期', 12, 'date'), col('办理时限', 12, 'date'),
       col('状态', 10), col('逾期天数', 10, 'number'), col('延期次数', 10, 'number'), col('督办次数', 10, 'number'),
-      col('办结日期', 12, 'date'), col('办理结果', 36), col('答复群众', 10), col('群众评价', 10), col('销号日期', 12, 'date')] });
+      col('办结日期', 12, 'date'), col('办理结果', 36), col('答复群众', 10), col('群众评价', 10), col('销号日期', 12, 'date'),
+      // Last, so the columns before it keep their letters for whoever reads the file by position.
+      { ...col('期限灯', 10), fills: LIGHT_CELL_FILLS }] });
     const path = scopePath(s.db, o.unit);
+    const lights = new Map<string, string>();
+    const lightOf = (deadline: string) => {
+      let l = lights.get(deadline);
+      if (l === undefined) lights.set(deadline, (l = T.light(deadlineLight(deadline, o.today))));
+      return l;
+    };
     for (const r of rowsOf(s, ledgerRows(s.db, path))) {
       const late = PENDING.has(r.state) && r.deadline < o.today ? daysBetween(r.deadline, o.today) : null;
       await w.row([r.id, LEDGER_NAMES[r.ledger as Ledger] ?? r.ledger, r.category, r.place, r.description,
         SOURCE_NAMES[r.source as Source] ?? r.source, r.responsible, r.lead, r.department, r.unit, r.createdDate, r.deadline,
         state(r.state) + (late ? '（逾期）' : ''), late, r.extensions, r.superviseCount, r.resolvedDate, r.result,
-        T.answered(r.answered), satisfaction(r.satisfaction), r.closedAt ? localDate(new Date(r.closedAt), o.tz) : null]);
+        T.answered(r.answered), satisfaction(r.satisfaction), r.closedAt ? localDate(new Date(r.closedAt), o.tz) : null,
+        PENDING.has(r.state) ? lightOf(r.deadline) : null]);
     }
     await w.table({ sheet: '办理记录', title: T.eventsTitle(o.unit.name), columns: [
       col('问题编号', 10), col('时间', 17, 'datetime'), col('操作人', 10), col('操作', 10), col('原状态', 10), col('新状态', 10), col('说明', 50)] });

@@ -45,7 +45,7 @@ describe('/导出 清单', () => {
     await chat.says('u1', '/导出 清单 本月');
     expect(chat.lastReply).toContain('已导出示范县民生实事清单和三个清单（2026年11月）');
     const wb = await book(chat.replies[0].file);
-    expect(sheetNames(wb)).toEqual(['民生实事清单', '问题清单', '任务清单', '效果清单']);
+    expect(sheetNames(wb)).toEqual(['民生实事清单', '问题清单', '任务清单', '效果清单', '三率']);
     const ws = wb.getWorksheet('民生实事清单')!;
     expect(row(ws, 1)[0]).toBe('示范县民生实事清单（2026年11月，含下级单位）');
     expect(row(ws, 2)).toEqual(['序号', '问题清单', '任务清单', '完成时限', '责任领导', '责任部门/社区', '备注']);
@@ -64,6 +64,14 @@ describe('/导出 清单', () => {
     const effects = wb.getWorksheet('效果清单')!;
     expect(dataRows(effects)).toBe(1);
     expect(row(effects, 3).slice(5, 10)).toEqual(['已补发，已电话告知群众', '是', undefined, '张三', '已销号']);
+    // 三率 on 11月20日: no issue answered within one working day (#1's first /进展 came on the third
+    // day, #2 none, #3 resolved two days later); of those due in November #3 was resolved in time, #2 not.
+    const rates = wb.getWorksheet('三率')!;
+    expect(row(rates, 1)[0]).toBe('示范县三率（2026年11月，各单位均含下级单位）');
+    expect(row(rates, 2)).toEqual(['单位', '响应率', '及时响应/应响应', '解决率', '按期解决/到期', '满意率', '满意及基本满意/已评价']);
+    expect(row(rates, 3)).toEqual(['示范县', '0%', '0/3', '50%', '1/2', '—']);
+    expect(row(rates, 4)).toEqual(['石门镇', '0%', '0/2', '100%', '1/1', '—']);
+    expect(row(rates, 5)).toEqual(['东关社区', '0%', '0/1', '0%', '0/1', '—']);
   });
 
   it('writes a valid file that says there is no data for an empty period', async () => {
@@ -71,6 +79,7 @@ describe('/导出 清单', () => {
     await chat.says('u1', '/导出 清单 2026-09');
     expect(chat.lastReply).toContain('共 0 行（本期无数据，文件中已注明）');
     const wb = await book(chat.replies[0].file);
+    expect(wb.worksheets).toHaveLength(5);
     for (const ws of wb.worksheets) {
       expect(ws.rowCount).toBe(3);
       expect(ws.getCell('A3').value).toBe('本期无数据');
@@ -93,6 +102,11 @@ describe('/导出 台账', () => {
     expect(ws.getCell('N3').value).toBe(10);
     expect(ws.getCell('M5').value).toBe('已销号');
     expect(ws.getCell('U5').value).toEqual(new Date('2026-11-07T00:00:00Z'));
+    // The deadline light, last column, filled in its colour; none for a closed issue.
+    expect(ws.getCell('V2').value).toBe('期限灯');
+    expect([ws.getCell('V3').value, ws.getCell('V4').value, ws.getCell('V5').value]).toEqual(['🔴 红灯', '🟢 绿灯', null]);
+    expect(ws.getCell('V3').fill).toMatchObject({ type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFFC7CE' } });
+    expect(ws.getCell('V4').fill).toMatchObject({ fgColor: { argb: 'FFC6EFCE' } });
     const events = wb.getWorksheet('办理记录')!;
     expect(dataRows(events)).toBe(chat.count('issue_events'));
     expect(row(events, 3).slice(0, 4)).toEqual([1, new Date('2026-11-02T10:00:00Z'), '张三', '登记']);
