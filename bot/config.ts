@@ -46,6 +46,15 @@ export const configSchema = z.object({
   MINQING_HTTP_BODY_LIMIT: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   // Each platform's own variables (bot/adapters/<platform>/platform.ts).
   ...platformConfig,
+  /**
+   * The public address of the citizens' pages (issue 14), e.g. https://minqing.example.gov.cn:
+   * set, the bot serves them on its HTTP server and /民情 and /民情码 hand out links and QR codes;
+   * unset, nothing is public.
+   */
+  MINQING_PUBLIC_URL: z.url({ protocol: /^https?$/, message: '应为 http(s):// 开头的网址，如 https://minqing.example.gov.cn' })
+    .transform((s) => s.replace(/\/+$/, '')).optional(),
+  /** Behind a reverse proxy: read the client's IP for the pages' rate limit from X-Forwarded-For. */
+  MINQING_TRUST_PROXY: z.enum(['0', '1', 'true', 'false']).default('0').transform((s) => s === '1' || s === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

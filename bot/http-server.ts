@@ -38,6 +38,7 @@ export type RouteHandler = (req: HttpRequest) => Promise<HttpResponse>;
 
 export interface RouteDef {
   method: 'GET' | 'POST';
+  /** An exact path, or a prefix ending in `/*` (`/c/*`: the public pages, the token after it). */
   path: string;
   handler: RouteHandler;
 }
@@ -71,6 +72,15 @@ export class HttpServer {
     if (this.routes.has(key) || def.path === '/healthz') throw new Error(`HTTP route ${key} is registered twice`);
     this.routes.set(key, def.handler);
     return this;
+  }
+
+  private prefixRoute(method: string, path: string): RouteHandler | undefined {
+    for (const [k, h] of this.routes) {
+      if (!k.endsWith('/*') || !k.startsWith(`${method} `)) continue;
+      const prefix = k.slice(method.length + 1, -1);
+      if (path.startsWith(prefix) && path.length > prefix.length) return h;
+    }
+    return undefined;
   }
 
   get paths(): string[] {
@@ -108,9 +118,9 @@ export class HttpServer {
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) {
       return send(res, this.opts.health?.() ?? { status: 200, body: { ok: true } });
     }
-    const handler = this.routes.get(`${method} ${url.pathname}`);
+    const handler = this.routes.get(`${method} ${url.pathname}`) ?? this.prefixRoute(method, url.pathname);
     if (!handler) {
-      const known = [...this.routes.keys()].some((k) => k.endsWith(` ${url.pathname}`));
+      const known = [...this.routes.keys()].some((k) => k.endsWith(` ${url.pathname}`) || (k.endsWith('/*') && url.pathname.startsWith(k.slice(k.indexOf(' ') + 1, -1)) && url.pathname.length > k.length - k.indexOf(' ') - 2));
       req.resume();
       return send(res, known ? { status: 405, body: { error: 'method not allowed' } } : { status: 404, body: { error: 'not found' } });
     }

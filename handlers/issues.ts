@@ -23,6 +23,7 @@ import type { Cadre, Issue, IssueState, Unit } from '../storage/types.js';
 import { leads, unitOf } from './policy.js';
 import { originOf } from './records.js';
 import { cadreName, issueListCommands, LEDGER_NAMES, SATISFACTION_NAMES, STATE_NAMES, type Ledger, type Source } from './issue-lists.js';
+import { citizenLinkCommand, issueLinkReplies } from './citizen.js';
 
 export const CATEGORIES = ['就业', '教育', '医疗', '养老', '社会保障', '社会治理', '环境保护', '权益保障', '基础设施', '助企纾困', '信访', '其他'] as const;
 const PETITION_DAYS = 30;
@@ -123,6 +124,7 @@ const T = {
     `【督办】${by} 第${i.superviseCount}次督办问题 #${i.id}：${i.place} ${i.description}，${T.deadlineLeft(i.deadline, today)}。${note ? `要求：${note}。` : ''}请抓紧办理，并发送 /进展 #${i.id} 报告进展。`,
   needRating: (id: number, got?: string) => `${got ? `「${got.split(/\s/)[0]}」不是可选的评价。` : ''}请写群众评价：满意、基本满意 或 不满意，例如 /评价 #${id} 满意`,
   rated: (i: Issue, s: Satisfaction, callback?: boolean) => `已记录 #${i.id} 群众评价：${SATISFACTION_NAMES[s]}${callback ? T.byCallback : ''}。`,
+  citizenFirst: (i: Issue) => i.citizenSatisfaction ? `群众已通过查看链接亲自评价「${SATISFACTION_NAMES[i.citizenSatisfaction as Satisfaction] ?? i.citizenSatisfaction}」，统计和台账以群众本人的评价为准。` : '',
   byCallback: '（电话回访）',
   reopened: (i: Issue, today: LocalDate, callback?: boolean) => `已记录 #${i.id} 群众评价：不满意${callback ? T.byCallback : ''}。问题重新转为「办理中」，${T.deadlineLeft(i.deadline, today)}；已通知责任人。`,
   reopenedNotice: (i: Issue, note?: string) => `群众对问题 #${i.id}（${i.place} ${i.description}）不满意${note ? `：${note}` : ''}。问题已重新转为「办理中」，请继续办理后再次 /办结 #${i.id}。`,
@@ -233,7 +235,8 @@ export const registerCommand = defineCommand({
     });
     addIssueEvent(ctx.db, { issueId: i.id, at: ctx.now, date: ctx.today, actorCadreId: ctx.cadre.id, action: 'register', fromState: null, toState: 'open' });
     const lines = [T.registered(i, responsible.name), ...(lead || i.department ? [T.leadAndDept(lead?.name ?? null, i.department)] : []), T.undoHint];
-    return [toChat(lines.join('\n')), ...tellResponsible(ctx, i, T.assigned(i, ctx.cadre.name))];
+    // Issue 14: with public pages on, the reporter also gets the citizen's link and QR code.
+    return [toChat(lines.join('\n')), ...tellResponsible(ctx, i, T.assigned(i, ctx.cadre.name)), ...(issueLinkReplies(ctx, i, { quiet: true }) ?? [])];
   },
 });
 
@@ -385,7 +388,7 @@ export const rateCommand = defineCommand({
     const via = a.callback ? T.byCallback : '';
     if (a.rating !== 'dissatisfied') {
       i = change(ctx, i, { satisfaction: a.rating }, 'rate', [SATISFACTION_NAMES[a.rating] + via, a.note].filter(Boolean).join('：'));
-      return T.rated(i, a.rating, !!a.callback);
+      return T.rated(i, a.rating, !!a.callback) + T.citizenFirst(i);
     }
     i = change(ctx, i, { state: 'in_progress', satisfaction: a.rating, resolvedAt: null, resolvedDate: null, closedAt: null },
       'reopen', ['群众评价：不满意' + via, a.note].filter(Boolean).join('：'));
@@ -394,4 +397,4 @@ export const rateCommand = defineCommand({
 });
 
 export const issueCommands = [registerCommand, progressCommand, resolveCommand, closeCommand, extendCommand,
-  escalateCommand, superviseCommand, rateCommand, ...issueListCommands];
+  escalateCommand, superviseCommand, rateCommand, citizenLinkCommand, ...issueListCommands];

@@ -62,7 +62,7 @@ async function runPlatforms(cfg: Config, o: { demo?: boolean; reminders?: boolea
   const delivery = new ReplyDelivery({ db: app.deps.db, send: (m, k) => outbound.send(m, k), log });
   app.adapterDeps.outbox = delivery;
   app.deps.fetchAttachment = (platform, messageId, a) => outbound.download(platform, messageId, a);
-  const platforms = await startPlatforms(cfg, app, log, outbound);
+  const platforms = await startPlatforms(cfg, app, log, outbound, () => delivery.kick());
   delivery.start();
   const runtime = o.reminders === false ? undefined : await startReminders(cfg, app, log, [], outbound);
   process.stderr.write(`民情已启动：${platforms.describe.join('；')}${runtime ? '；提醒调度运行中' : ''}\n`);

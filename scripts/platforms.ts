@@ -13,10 +13,13 @@ import type { PlatformContext } from '../bot/adapters/adapter.js';
 import { AdapterHost } from '../bot/adapters/host.js';
 import { enabledPlatforms } from '../bot/adapters/registry.js';
 import type { App } from './app.js';
+import { findCjkFont } from '../bot/chart.js';
+import { publicPageRoutes } from '../handlers/citizen-pages.js';
 
 export interface Running { stop(): Promise<void>; describe: string[]; host: AdapterHost }
 
-export async function startPlatforms(cfg: Config, app: App, log: Logger, outbound: Outbound): Promise<Running> {
+/** `onOutbox`: wakes the reply delivery when a citizen's rating wrote messages to the outbox. */
+export async function startPlatforms(cfg: Config, app: App, log: Logger, outbound: Outbound, onOutbox?: () => void): Promise<Running> {
   const ctx: PlatformContext = {
     handle: app.handle, log, send: (r, k) => outbound.send(r, k), ...app.adapterDeps,
     forms: formsFromCommands(app.deps.registry.commands), botName: cfg.MINQING_BOT_NAME,
@@ -30,6 +33,12 @@ export async function startPlatforms(cfg: Config, app: App, log: Logger, outboun
     for (const r of adapter.routes()) http.route(r);
     host.add(adapter);
     describe.push(line);
+  }
+  // Issue 14: the citizens' pages, on the same server; they alone make it listen when no
+  // platform takes HTTP callbacks (DingTalk in stream mode, wechaty).
+  if (cfg.MINQING_PUBLIC_URL) {
+    for (const r of publicPageRoutes({ db: app.deps.db, config: cfg, log, onOutbox, font: findCjkFont().file })) http.route(r);
+    describe.push(`群众查看与公示网页 ${cfg.MINQING_PUBLIC_URL}`);
   }
   await host.start();
   let listening = false;

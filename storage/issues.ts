@@ -21,7 +21,7 @@ export type Satisfaction = (typeof SATISFACTIONS)[number];
 
 export type NewIssue = Omit<typeof issues.$inferInsert, 'id'>;
 export type IssuePatch = Partial<Pick<Issue, 'state' | 'unitId' | 'deadline' | 'extensions' | 'superviseCount' | 'result'
-  | 'answered' | 'satisfaction' | 'resolvedAt' | 'resolvedDate' | 'closedAt'>>;
+  | 'answered' | 'satisfaction' | 'resolvedAt' | 'resolvedDate' | 'closedAt' | 'citizenSatisfaction' | 'citizenNote' | 'citizenRatedAt'>>;
 
 /** `col` is a unit in the subtree whose path is `unitPath` ('/1/4/'). */
 export function inSubtree(col: SQLiteColumn, unitPath: string): SQL {
@@ -46,7 +46,8 @@ export function addIssueEvent(db: Db, e: { issueId: number; at: Date; date: stri
  * from = the state before, to = `patch.state` (or unchanged). Returns the issue as it is now.
  */
 export function changeIssue(db: Db, issue: Issue, patch: IssuePatch,
-  e: { at: Date; date: string; actorCadreId: number; action: string; note?: string | null }): Issue {
+  // actorCadreId null: the citizen, through their link (issue 14).
+  e: { at: Date; date: string; actorCadreId: number | null; action: string; note?: string | null }): Issue {
   if (Object.keys(patch).length) db.update(issues).set(patch).where(eq(issues.id, issue.id)).run();
   addIssueEvent(db, { ...e, issueId: issue.id, fromState: issue.state, toState: patch.state ?? issue.state });
   return { ...issue, ...patch };

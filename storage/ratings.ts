@@ -8,9 +8,9 @@
  */
 
 /** Audit actions (issue_events.action) that record a rating. */
-export const RATING_ACTIONS = ['rate', 'reopen'] as const;
+export const RATING_ACTIONS = ['rate', 'reopen', 'citizen_rate', 'citizen_reopen'] as const;
 
-/** `('rate','reopen')` for an SQL `IN`. */
+/** `('rate','reopen',…)` for an SQL `IN`. */
 export const RATING_ACTIONS_SQL = `(${RATING_ACTIONS.map((a) => `'${a}'`).join(',')})`;
 
 /** The rating that counts for an issue row aliased `alias`: the citizen's first, then the cadre's. */
