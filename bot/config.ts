@@ -20,6 +20,13 @@ export const configSchema = z.object({
   MINQING_DB: z.string().min(1).default('./data/minqing.db'),
   /** Folder of exported spreadsheets and chart images; unset: `exports/` beside the database. */
   MINQING_EXPORT_DIR: z.string().min(1).optional(),
+  /** Days an export file (citizens' names and phones) is kept before the prune-exports job deletes it. */
+  MINQING_EXPORT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+  /**
+   * `false`: no cadre's name in any group message (reminders, digests, /统计, issue replies);
+   * laggards go to leads by direct message. Names in direct messages are unaffected.
+   */
+  MINQING_NAMES_IN_GROUPS: z.stringbool({ truthy: ['true', '1', 'yes', '是'], falsy: ['false', '0', 'no', '否'] }).default(true),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { message: '应为 redis://主机:端口' }).optional(),
   MINQING_ADMINS: accountList,
   MINQING_TZ: timezone,

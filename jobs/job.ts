@@ -22,6 +22,10 @@ export interface JobDeps {
   /** Queues delivery of everything recorded and not yet delivered; returns how many. */
   enqueueUndelivered(): Promise<number>;
   enrich?: (reply: Reply) => Promise<Reply>;
+  /** The clock (injected in tests). */
+  now(): Date;
+  /** Where export files are written and how many days they are kept (jobs/retention.ts). */
+  exports?: { dir: string; retentionDays: number };
 }
 
 export interface JobDef<S extends z.ZodType = z.ZodType, R = unknown> {

@@ -15,6 +15,7 @@ import { JOB_KINDS, loadReminderSettings, type ReminderDefaults, type ReminderSe
 import type { JobDef, JobDeps } from './job.js';
 import { passJob } from './pass-job.js';
 import { deliverJob } from './deliver-job.js';
+import { pruneExportsJob } from './prune-exports-job.js';
 
 export { passJob } from './pass-job.js';
 export { deliverJob } from './deliver-job.js';
@@ -23,7 +24,10 @@ export const DEFAULT_QUEUE = 'minqing-reminders';
 const BATCH = 200;
 
 /** Every job this queue runs, by name. */
-export const JOBS: Record<string, JobDef> = Object.fromEntries([passJob, deliverJob].map((j) => [j.name, j as JobDef]));
+export const JOBS: Record<string, JobDef> = Object.fromEntries([passJob, deliverJob, pruneExportsJob].map((j) => [j.name, j as JobDef]));
+
+/** When export files past their retention are deleted: daily, in the small hours. */
+export const PRUNE_EXPORTS_CRON = '30 3 * * *';
 
 export interface SchedulerOptions {
   db: Db;
@@ -39,6 +43,10 @@ export interface SchedulerOptions {
   concurrency?: number;
   /** Attaches charts to reminders that ask for one (see Reply.chart). */
   enrich?: (reply: Reply) => Promise<Reply>;
+  /** Export folder and retention: with it, the `prune-exports` scheduler runs too. */
+  exports?: { dir: string; retentionDays: number };
+  /** The clock (tests inject one). */
+  now?: () => Date;
 }
 
 export function redisConnection(url: string, log: Logger): Redis {
@@ -74,12 +82,16 @@ export class Scheduler {
     return loadReminderSettings(this.o.db, this.o.envSettings);
   }
 
-  /** (Re)declares the four schedulers with the current cron times. */
+  /** (Re)declares the four reminder schedulers with the current cron times, and the export pruning. */
   async upsertSchedulers(): Promise<void> {
     const s = this.settings();
     for (const kind of JOB_KINDS) {
       await this.queue.upsertJobScheduler(`remind-${kind}`, { pattern: s.crons[kind], tz: this.o.tz },
         { name: passJob.name, data: { kind }, opts: { attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: 100, removeOnFail: 500 } });
+    }
+    if (this.o.exports) {
+      await this.queue.upsertJobScheduler(pruneExportsJob.name, { pattern: PRUNE_EXPORTS_CRON, tz: this.o.tz },
+        { name: pruneExportsJob.name, data: {}, opts: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: 10, removeOnFail: 50 } });
     }
   }
 
@@ -96,6 +108,7 @@ export class Scheduler {
     return {
       db: this.o.db, outbound: this.o.outbound, log: this.o.log, tz: this.o.tz, worker: this.id, enrich: this.o.enrich,
       settings: () => this.settings(), enqueueUndelivered: () => this.enqueueUndelivered(),
+      now: this.o.now ?? (() => new Date()), exports: this.o.exports,
     };
   }
 

@@ -18,6 +18,7 @@ import { Outbound, type Sender } from '../bot/outbound.js';
 import { consoleSender } from '../bot/adapters/console/sender.js';
 import { ensureRedis, RedisUnavailable } from '../jobs/redis.js';
 import { Scheduler } from '../jobs/scheduler.js';
+import { exportDir } from '../handlers/report-files.js';
 import { ReplyDelivery } from '../bot/delivery.js';
 import { platformLimits } from '../bot/adapters/registry.js';
 
@@ -84,7 +85,8 @@ async function startReminders(cfg: Config, app: App, log: Logger, senders: Sende
     return undefined;
   }
   for (const s of senders) outbound.register(s);
-  const scheduler = new Scheduler({ db: app.deps.db, redisUrl: redis.url, outbound, log, tz: cfg.MINQING_TZ, envSettings: app.deps.reminderDefaults, enrich: chartEnricher(app.deps.db, cfg) });
+  const scheduler = new Scheduler({ db: app.deps.db, redisUrl: redis.url, outbound, log, tz: cfg.MINQING_TZ, envSettings: app.deps.reminderDefaults, enrich: chartEnricher(app.deps.db, cfg),
+    exports: exportRetention(cfg) });
   app.deps.onRemindersChanged = () => { scheduler.upsertSchedulers().catch((e) => log.warn({ err: e.message }, 'could not update schedulers')); };
   await scheduler.upsertSchedulers();
   scheduler.startWorker();
@@ -109,7 +111,10 @@ program.command('console').description('在终端里和机器人对话（--jsonl
   .option('--reminders', '同时运行提醒调度（需要 Redis），提醒显示在控制台')
   .action(async (o) => runConsole(o));
 
-program.command('remind').description('立即执行某一时刻的提醒检查，打印发送（或将要发送）的提醒')
+/** Where exports are and how long they are kept (jobs/retention.ts). */
+const exportRetention = (cfg: Config) => ({ dir: exportDir(cfg), retentionDays: cfg.MINQING_EXPORT_RETENTION_DAYS });
+
+program.command('remind').description('立即执行某一时刻的提醒检查，打印发送（或将要发送）的提醒；并删除超过保存期的导出文件')
   .requiredOption('--at <time>', 'ISO 时间，如 2026-11-20T09:00:00+08:00')
   .option('--dry-run', '只打印将要发送的提醒，不记录、不发送')
   .action(async (o: { at: string; dryRun?: boolean }) => {
@@ -122,7 +127,7 @@ program.command('remind').description('立即执行某一时刻的提醒检查�
     const log = createLogger(cfg.LOG_LEVEL, 2);
     const db = openDb(cfg.MINQING_DB);
     const { runRemindOnce } = await import('./remind.js');
-    await runRemindOnce(db, { at, dryRun: !!o.dryRun, tz: cfg.MINQING_TZ, log, envSettings: reminderDefaults(cfg), enrich: chartEnricher(db, cfg), write: (l) => process.stdout.write(l + '\n') });
+    await runRemindOnce(db, { at, dryRun: !!o.dryRun, tz: cfg.MINQING_TZ, log, envSettings: reminderDefaults(cfg), enrich: chartEnricher(db, cfg), exports: exportRetention(cfg), write: (l) => process.stdout.write(l + '\n') });
     db.$client.close();
   });
 

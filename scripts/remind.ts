@@ -1,4 +1,8 @@
-/** `minqing remind --at`: one reminder pass of every kind for an instant, delivered (or listed) now. */
+/**
+ * `minqing remind --at`: one reminder pass of every kind for an instant, delivered (or listed)
+ * now — and, like the daily prune-exports job, the export files past their retention deleted (or
+ * listed, with --dry-run) as of that instant.
+ */
 import type { Logger } from 'pino';
 import { Outbound } from '../bot/outbound.js';
 import { consoleSender } from '../bot/adapters/console/sender.js';
@@ -6,10 +10,11 @@ import type { Db } from '../storage/db.js';
 import type { Reply } from '../bot/reply.js';
 import { JOB_KINDS, loadReminderSettings, type ReminderDefaults } from '../storage/reminder-settings.js';
 import { deliver, runPass } from '../jobs/pass.js';
+import { pruneExports } from '../jobs/retention.js';
 
 const SKIP = { 'quiet-hours': '免打扰时段，跳过', 'not-a-workday': '非工作日，跳过' };
 
-export async function runRemindOnce(db: Db, o: { at: Date; dryRun: boolean; tz: string; log: Logger; write: (l: string) => void; envSettings?: ReminderDefaults; enrich?: (r: Reply) => Promise<Reply> }): Promise<number> {
+export async function runRemindOnce(db: Db, o: { at: Date; dryRun: boolean; tz: string; log: Logger; write: (l: string) => void; envSettings?: ReminderDefaults; enrich?: (r: Reply) => Promise<Reply>; exports?: { dir: string; retentionDays: number } }): Promise<number> {
   const settings = loadReminderSettings(db, o.envSettings);
   const outbound = new Outbound({ log: o.log, limits: {} });
   // Operators read what went out: every platform prints here (adapters deliver in `start`).
@@ -24,6 +29,11 @@ export async function runRemindOnce(db: Db, o: { at: Date; dryRun: boolean; tz: 
       if (o.dryRun) o.write(`  [${rem.key}] → ${rem.to === 'user' ? `干部#${rem.cadreId}` : `${rem.platform}:${rem.target}`}：${JSON.parse(rem.reply).text}`);
       else await deliver(db, rem.key, { outbound, worker: `remind-${process.pid}`, log: o.log, enrich: o.enrich });
     }
+  }
+  if (o.exports) {
+    const p = pruneExports(o.exports.dir, { now: o.at, retentionDays: o.exports.retentionDays, dryRun: o.dryRun });
+    o.write(`【导出文件】保存 ${o.exports.retentionDays} 天：${o.dryRun ? '将删除' : '已删除'} ${p.deleted.length} 个，保留 ${p.kept} 个`);
+    if (o.dryRun) for (const f of p.deleted) o.write(`  ${f}`);
   }
   return total;
 }
