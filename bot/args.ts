@@ -188,10 +188,9 @@ export function numberArg(label: string, min: number, max: number): ArgDef<numbe
 }
 
 /** A reporting period: 本月、上月、本周、本季、本年、2026-10、10月. */
-export function periodArg(label = '时段', keys: string[] = ['期间', '月份', 'period']): ArgDef<Period> {
+export function periodArg(label = '时段', keys: string[] = ['期间', '月份', 'period'], hint = '时段：本月、上月、本周、本季、本年、2026-10、10月'): ArgDef<Period> {
   const read = (s: string, env: ReadEnv) => parsePeriod(s, env.now, env.tz);
-  return customArg(label, '时段：本月、上月、本周、本季、本年、2026-10、10月', read,
-    (s) => `「${s}」不是能识别的时段（如 本月、上月、本周、本季、本年、2026-10）`, keys);
+  return customArg(label, hint, read, (s) => `「${s}」不是能识别的${label}（如 本月、上月、本周、本季、本年、2026-10）`, keys);
 }
 
 /** A deadline: a date (`12月31日`, `月底前`, `两周内`, `下周五前`) or a number of days (`30天`). */

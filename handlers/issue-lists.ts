@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { defineCommand, type Ctx } from '../bot/command.js';
-import { choiceArg, customArg, optional, textArg, withKeys, type ArgDef, unitNameArg } from '../bot/args.js';
+import { choiceArg, customArg, optional, textArg, withKeys, type ArgDef, unitNameArg, periodArg } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
 import { toChat, type Reply } from '../bot/reply.js';
 import { deadlineLight, LIGHT_MARK, workdaysLeft, YELLOW_WORKDAYS, type Light } from '../bot/lights.js';
@@ -92,10 +92,7 @@ export function cadreName(ctx: Ctx, id: number | null): string {
   return id == null ? '' : cadreById(ctx.db, id)?.name ?? `#${id}`;
 }
 
-function periodArg(): ArgDef<Period> {
-  return customArg('月份', '月份，如 本月、上月、10月、2026-10', (s, env) => parsePeriod(s, env.now, env.tz),
-    (s) => `「${s}」不是能识别的月份（如 本月、上月、10月、2026-10）`, ['月', 'period', 'month']);
-}
+const monthArg = () => periodArg('月份', ['月', 'period', 'month'], '月份，如 本月、上月、10月、2026-10');
 
 const unitArg = () => optional(withKeys(unitNameArg('单位', '单位名称，如 石门镇；省略为本群或本人所在单位'), 'unit'));
 
@@ -123,7 +120,7 @@ export const listsCommand = defineCommand({
   summary: '三个清单：问题清单、任务清单、效果清单；可公示效果清单',
   args: {
     unit: unitArg(),
-    period: optional(periodArg()),
+    period: optional(monthArg()),
     action: optional(choiceArg('操作', { 导出: 'export', export: 'export', excel: 'export', 公示: 'publish', 发布: 'publish', publish: 'publish' }, '操作：导出 或 公示')),
     // Issue 14: `公示 网页` publishes the results list as a public web page; `撤回` withdraws it.
     web: optional(choiceArg('网页', { 网页: 'web', 网站: 'web', 页面: 'web', web: 'web' }, '网页（公示到群众可看的网页）')),

@@ -10,7 +10,7 @@
  * lead of their unit). The period defaults to this month; the 台账 and 民情表 are as of today.
  */
 import { defineCommand, type Ctx } from '../bot/command.js';
-import { choiceArg, cadreRefArg, customArg, optional, textArg, withKeys, type ArgDef, unitNameArg } from '../bot/args.js';
+import { choiceArg, cadreRefArg, customArg, optional, textArg, withKeys, type ArgDef, unitNameArg, periodArg as sharedPeriodArg } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
 import { toChat, type Reply } from '../bot/reply.js';
 import { parsePeriod, periodOf, type Period } from '../bot/time.js';
@@ -62,8 +62,7 @@ const T = {
   cadreOnlyLog: '指定干部（@某人）只用于导出工作日志，例如 /导出 日志 @张三 本月',
 };
 
-const periodArg: ArgDef<Period> = customArg('时段', '本月、上月、本周、本季、本年、10月、2026-10（省略为本月）',
-  (s, env) => parsePeriod(s, env.now, env.tz), (s) => `「${s}」不是能识别的时段（如 本月、上月、10月、2026-10）`, ['月份', '期间', 'period', 'month']);
+const periodArg: ArgDef<Period> = sharedPeriodArg('时段', ['月份', '期间', 'period', 'month'], '本月、上月、本周、本季、本年、10月、2026-10（省略为本月）');
 const unitArg = () => optional(withKeys(unitNameArg('单位', '单位名称，如 石门镇；省略为本群或本人所在单位'), 'unit'));
 
 /** A named unit (or the group's / sender's) that the sender may view; a mistyped month is told as one. */
