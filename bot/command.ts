@@ -33,7 +33,7 @@ export interface Deps {
    * `withCommand` attaches a write command's own attachments to what it recorded, inside its
    * transaction; `alone` answers a message that carries attachments and no command.
    */
-  evidence?: { withCommand(ctx: Ctx): void; alone(ctx: Ctx): HandlerResult | Promise<HandlerResult> };
+  evidence?: { withCommand(ctx: Ctx): string | undefined; alone(ctx: Ctx): HandlerResult | Promise<HandlerResult> };
   /** Imports a roster file and returns the row report (`minqing import`; set by the composition root). */
   importRoster?: (file: string) => Promise<string>;
   /** The bytes of an attachment, from the platform that delivered it (set once adapters run). */

@@ -89,10 +89,10 @@ function runWrite(event: BotEvent, deps: Deps, parsed: Parsed): HandlerResult {
     reading = r;
     const result = parsed.command.handle(ctx, input as never);
     if (result instanceof Promise) throw new Error(`write command /${parsed.command.name} returned a promise`);
-    if (event.attachments?.length) deps.evidence?.withCommand(ctx);
+    const attached = event.attachments?.length ? deps.evidence?.withCommand(ctx) : undefined;
     // Any record made by this cadre here supersedes the question (a card submitted instead of an answer too).
     dropDraft(db, ...where, event.at.getTime());
-    return result;
+    return attached ? withLine(result, attached) : result;
   } catch (e) {
     const ask = e instanceof NeedsAnswer ? { ask: e.ask, raw: e.raw, rest: e.rest }
       : e instanceof AskFor && reading ? { ask: { key: e.key, why: e.why, options: e.options, note: e.note }, raw: reading.raw, rest: [] } : undefined;
@@ -107,6 +107,16 @@ function runWrite(event: BotEvent, deps: Deps, parsed: Parsed): HandlerResult {
     saveDraft(db, draft);
     return question(c, draft, { group: !event.direct, tz: deps.config.MINQING_TZ });
   }
+}
+
+/** Adds a line (the evidence attached with the command) to the first reply to the chat. */
+function withLine(result: HandlerResult, line: string): HandlerResult {
+  if (typeof result === 'string') return `${result}\n${line}`;
+  const list = Array.isArray(result) ? [...result] : [result];
+  const i = list.findIndex((r) => r.to === 'chat');
+  if (i < 0) return [...list, { to: 'chat', text: line }];
+  list[i] = { ...list[i], text: `${list[i].text}\n${line}` };
+  return list;
 }
 
 interface Parsed {

@@ -40,14 +40,15 @@ function attach(ctx: Ctx, cadre: Cadre, record: RecordRef): number[] {
 }
 
 /** Attachments that came with the write command that just recorded something. */
-export function withCommand(ctx: Ctx): void {
+export function withCommand(ctx: Ctx): string | undefined {
   const e = ctx.event;
-  if (!e.attachments?.length || !e.messageId) return;
+  if (!e.attachments?.length || !e.messageId) return undefined;
   const cadre = cadreByAccount(ctx.db, e.platform, e.senderId);
   const record = recordOfMessage(ctx.db, e.platform, e.messageId);
-  if (!cadre || !record) return;
+  if (!cadre || !record) return undefined;
   const ids = attach(ctx, cadre, record);
   storeBytes(ctx, ids);
+  return ids.length ? T.attached(record, describe(e.attachments)) : undefined;
 }
 
 /**

@@ -64,6 +64,7 @@ describe('evidence after a record', () => {
     chat = Chat.demo();
     const [r] = await send({ id: 'm1', at: T0, text: '/走访 昨天 石门村 1天', attachments: [photo] });
     expect(r.text).toContain('已记录走访 #V1');
+    expect(r.text).toContain('已附到走访 #V1：照片 1 张。');
     expect(evidenceOf(chat.db, 'visit', 1).map((e) => e.fileKey)).toEqual(['img_key_1']);
   });
 
