@@ -28,6 +28,8 @@ header h1{margin:0;font-size:21px;font-weight:600;letter-spacing:.5px}
 header p{margin:4px 0 0;font-size:14px;opacity:.9}
 main{max-width:640px;margin:0 auto;padding:12px}
 section{background:#fff;border-radius:10px;padding:14px 16px;margin:0 0 12px;box-shadow:0 1px 2px rgba(0,0,0,.06)}
+section p{margin:0 0 6px}
+section p:last-child{margin-bottom:0}
 h2{margin:0 0 8px;font-size:16px;color:#57606a;font-weight:600}
 .state{display:inline-block;padding:3px 12px;border-radius:999px;font-size:16px;font-weight:600;background:#eef2ff;color:#1f4fbf}
 .state.done{background:#e8f6ec;color:#1a7f37}
