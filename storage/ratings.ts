@@ -2,9 +2,8 @@
  * What counts as an issue's rating, in one place for the 回访 reminder (jobs/callbacks.ts) and
  * the 满意率 (storage/rates.ts): the cadre's /评价 (`issues.satisfaction`, with a `rate` or, for
  * 不满意, a `reopen` audit row) and the citizen's own rating from their link
- * (`issues.citizen_satisfaction` / `citizen_rated_at`, issue 14), which outranks it. The audit
- * action the citizen's rating writes belongs in {@link RATING_ACTIONS}, so that the 满意率 of a
- * period finds the issues rated in it.
+ * (`issues.citizen_satisfaction` / `citizen_rated_at`, with a `citizen_rate` or `citizen_reopen`
+ * audit row: handlers/citizen-pages.ts), which outranks it.
  */
 
 /** Audit actions (issue_events.action) that record a rating. */

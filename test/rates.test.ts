@@ -93,6 +93,8 @@ describe('满意率: rated in the period, satisfied or basically satisfied, the 
     ['不满意', null, '2026-11', 'missed'],
     ['不满意', 'satisfied', '2026-11', 'met'], // the citizen's rating outranks the cadre's
     ['满意', 'dissatisfied', '2026-11', 'missed'],
+    [null, 'basic', '2026-11', 'met'], // the citizen alone, through their link
+    [null, 'dissatisfied', '2026-11', 'missed'],
     [null, null, '2026-11', 'none'], // not rated
     ['满意', null, '2026-12', 'none'], // rated in another period
   ] as const)('cadre %s, citizen %s, period %s: %s', async (cadre, citizen, month, want) => {
@@ -102,7 +104,13 @@ describe('满意率: rated in the period, satisfied or basically satisfied, the 
       await chat.says('u2', `/评价 #1 ${cadre}`, on('2026-11-10'));
       expect(chat.lastReply).toContain('群众评价');
     }
-    if (citizen) chat.db.$client.prepare('UPDATE issues SET citizen_satisfaction = ? WHERE id = 1').run(citizen);
+    if (citizen) {
+      // As the citizen page records it (handlers/citizen-pages.ts): the column and an audit row.
+      const at = new Date('2026-11-12T10:00:00+08:00').getTime();
+      chat.db.$client.prepare('UPDATE issues SET citizen_satisfaction = ?, citizen_rated_at = ? WHERE id = 1').run(citizen, at);
+      chat.db.$client.prepare(`INSERT INTO issue_events (issue_id, at, date, actor_cadre_id, action, from_state, to_state, note)
+        VALUES (1, ?, '2026-11-12', NULL, 'citizen_rate', 'resolved', 'resolved', '群众通过链接评价')`).run(at);
+    }
     const r = threeRates(chat.db, county().path, `${month}-01`, `${month}-31`, '2026-12-31');
     expect(outcome(r.satisfaction)).toBe(want);
   });
