@@ -99,5 +99,5 @@ export function reminderDefaults(c: Config): ReminderDefaults {
   if (c.MINQING_CRON_DEADLINES) crons.deadlines = c.MINQING_CRON_DEADLINES;
   if (c.MINQING_CRON_QUARTERLY) crons.quarterly = c.MINQING_CRON_QUARTERLY;
   if (c.MINQING_CRON_DIGEST) crons.digest = c.MINQING_CRON_DIGEST;
-  return { quietStart, quietEnd, crons };
+  return { quietStart, quietEnd, crons, namesInGroups: c.MINQING_NAMES_IN_GROUPS };
 }

@@ -25,6 +25,20 @@ import { quotaCommand } from './quota-admin.js';
 import { ratesText } from '../bot/rates-text.js';
 import { threeRates } from '../storage/rates.js';
 import { requireView, resolveUnit, unitOf } from './policy.js';
+import { toCadre, toChat, type Reply } from '../bot/reply.js';
+import { leadersByUnit } from '../storage/reminders.js';
+import { unitById } from '../storage/units.js';
+
+/** The leaders of the unit, else of the nearest unit above it that has any. */
+function leadsOf(ctx: Ctx, unit: { path: string }): number[] {
+  const byUnit = leadersByUnit(ctx.db);
+  const ids = unit.path.split('/').filter(Boolean).map(Number).reverse();
+  for (const id of ids) {
+    const xs = byUnit.get(id);
+    if (xs?.length && unitById(ctx.db, id)) return xs.map((x) => x.id);
+  }
+  return [];
+}
 import { chartsReply, coverageReply } from './reports.js';
 
 const MAX_MUTE_DAYS = 30;
@@ -73,6 +87,9 @@ const T = {
   laggards: (names: string[], total: number) =>
     `尚未走访（${total > names.length ? `共 ${total} 人，列出前 ${names.length} 人` : `${total} 人`}）：${names.join('、')}`,
   noLaggards: '所有干部本期都有走访。',
+  laggardsToLeads: (total: number, sent: boolean) =>
+    `尚未走访 ${total} 人${sent ? '，名单已私信发给本单位领导' : ''}（群内不显示干部姓名）。`,
+  laggardsDirect: (unit: string, p: Period, line: string) => `${unit} ${p.label}${line}`,
   futurePeriod: (p: Period) => `${p.label} 还没有开始，没有可统计的数据。请写本月、上月、本周、本季、本年或已过去的月份，例如 /统计 2026-10`,
 
   reviewTitle: (name: string, year: string, today: LocalDate, running: boolean) =>
@@ -176,7 +193,7 @@ export const statsCommand = defineCommand({
   },
 });
 
-function statsText(ctx: Ctx, unit: ReturnType<typeof resolveUnit>, p: Period): string {
+function statsText(ctx: Ctx, unit: ReturnType<typeof resolveUnit>, p: Period): string | Reply[] {
   const cache: AggregateCache = new Map();
   const s = unitStats(ctx.db, unit, p.start, p.end, ctx.today, cache, LAGGARDS);
   const scope = unitScope(ctx.db, unit);
@@ -197,12 +214,14 @@ function statsText(ctx: Ctx, unit: ReturnType<typeof resolveUnit>, p: Period): s
     T.coverage(s.covered, s.cadres),
     T.completion(p.kind, q.met, q.total),
   ];
-  if (!s.laggards.length) lines.push(T.noLaggards);
-  else {
-    const names = unitNames(ctx.db, [...new Set(s.laggards.map((c) => c.unitId))]);
-    lines.push(T.laggards(s.laggards.map((c) => `${c.name}（${names.get(c.unitId) ?? ''}）`), s.cadres - s.covered));
-  }
-  return lines.join('\n');
+  if (!s.laggards.length) return [...lines, T.noLaggards].join('\n');
+  const names = unitNames(ctx.db, [...new Set(s.laggards.map((c) => c.unitId))]);
+  const laggards = T.laggards(s.laggards.map((c) => `${c.name}（${names.get(c.unitId) ?? ''}）`), s.cadres - s.covered);
+  if (ctx.event.direct || ctx.deps.config.MINQING_NAMES_IN_GROUPS) return [...lines, laggards].join('\n');
+  // Names kept out of the group (bot/names.ts): the list goes to the unit's leads, one by one.
+  const leads = leadsOf(ctx, unit);
+  return [toChat([...lines, T.laggardsToLeads(s.cadres - s.covered, leads.length > 0)].join('\n')),
+    ...leads.map((id) => toCadre(id, T.laggardsDirect(unit.name, p, laggards)))];
 }
 
 export const reviewCommand = defineCommand({

@@ -22,6 +22,7 @@ import { planCallbacks } from './callbacks.js';
 import { deadlineLight, LIGHT_MARK } from '../bot/lights.js';
 import { ratesText } from '../bot/rates-text.js';
 import { threeRates } from '../storage/rates.js';
+import { nameInGroup } from '../bot/names.js';
 
 const LEAD_DIGEST_LINES = 20;
 const fill = (command: string, form?: string) => [{ label: R.fill, command, form }];
@@ -98,7 +99,7 @@ export function planQuotaNudges(db: Db, d: LocalDate, s: ReminderSettings): NewR
 }
 
 /** Deadlines: 3 and 1 days before; daily once overdue (lead told too); the committee after 7 days. */
-export function planDeadlines(db: Db, d: LocalDate): NewReminder[] {
+export function planDeadlines(db: Db, d: LocalDate, s?: ReminderSettings): NewReminder[] {
   const out: NewReminder[] = [];
   const committee = allChatGroups(db).filter((g) => g.committee);
   const leaders = leadersByUnit(db);
@@ -123,7 +124,7 @@ export function planDeadlines(db: Db, d: LocalDate): NewReminder[] {
       const unit = unitById(db, i.unitId)?.name ?? '';
       for (const g of committee) {
         out.push(msg(`overdue-committee:${base}:${g.platform}:${g.chatId}`, 'overdue-committee', d,
-          { to: 'chat', platform: g.platform, target: g.chatId, text: R.overdueCommittee(i.id, short, unit, who, over) }));
+          { to: 'chat', platform: g.platform, target: g.chatId, text: R.overdueCommittee(i.id, short, unit, nameInGroup(who, s?.namesInGroups ?? true, '已私信通知'), over) }));
       }
     }
   }
@@ -173,7 +174,7 @@ export function planDigest(db: Db, d: LocalDate, s: ReminderSettings): NewRemind
 export function planFor(db: Db, kind: JobKind, d: LocalDate, s: ReminderSettings): NewReminder[] {
   switch (kind) {
     case 'quota': return planQuotaNudges(db, d, s);
-    case 'deadlines': return [...planDeadlines(db, d), ...planCallbacks(db, d)];
+    case 'deadlines': return [...planDeadlines(db, d, s), ...planCallbacks(db, d)];
     case 'quarterly': return planQuarterly(db, d);
     case 'digest': return planDigest(db, d, s);
   }

@@ -31,6 +31,8 @@ export const reminderSettingsSchema = z.object({
   /** Days before the end of the quarter / year. */
   quarterSlots: z.array(z.number().int().min(0).max(80)).default([20, 7]),
   yearSlots: z.array(z.number().int().min(0).max(300)).default([30, 10]),
+  /** MINQING_NAMES_IN_GROUPS: false keeps cadres' names out of reminders sent to groups (bot/names.ts). */
+  namesInGroups: z.boolean().default(true),
   /** Weekday of the committee digest (about the previous week). */
   digestWeekday: z.number().int().min(1).max(7).default(1),
   crons: z.object({
