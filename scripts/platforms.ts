@@ -42,7 +42,9 @@ export async function startPlatforms(cfg: Config, app: App, log: Logger, outboun
   }
   await host.start();
   let listening = false;
-  if (http.paths.length) {
+  // With any messenger on, the server listens even without HTTP callbacks (Stream, long
+  // connection, wechaty): `/healthz` is how an operator sees each adapter's state.
+  if (http.paths.length || host.size > 0) {
     const port = await http.listen(cfg.MINQING_HTTP_PORT, cfg.MINQING_HTTP_HOST);
     listening = true;
     describe.push(`HTTP 回调监听 ${cfg.MINQING_HTTP_HOST}:${port}（${http.paths.join('，')}；健康检查 /healthz）`);

@@ -31,6 +31,11 @@ export class AdapterHost {
 
   constructor(private o: HostOptions) {}
 
+  /** How many adapters it runs. */
+  get size(): number {
+    return this.slots.length;
+  }
+
   add(adapter: PlatformAdapter): this {
     this.slots.push({ adapter, backoff: new Backoff(this.o.minDelayMs ?? 1_000, this.o.maxDelayMs ?? 60_000), restarts: 0 });
     return this;
