@@ -31,10 +31,12 @@ export const T = {
   people: (visited: number, total: number) => `人员全覆盖：本月 ${total} 名干部中 ${visited} 名已走访（${pct(visited, total)}）。`,
   noCadres: '人员全覆盖：本单位还没有在册干部。',
   peopleMissing: (xs: CoverageCadre[]) => `  本月尚未走访（${xs.length} 人）：${names(xs.map(who), '人')}`,
+  // Names kept out of a group (bot/names.ts): the count, and where the list can be read.
+  peopleMissingCount: (n: number) => `  本月尚未走访 ${n} 人（群内不显示干部姓名；名单请私聊我发送 /统计 覆盖 查看）。`,
   peopleAll: '  本月人人都有走访。',
   space: (visited: number, total: number) => `空间全覆盖：联系点 ${total} 个中 ${visited} 个本年已走访（${pct(visited, total)}）。`,
   noPoints: '空间全覆盖：还没有登记联系点（用 /联系户 登记联系户时，会记下其所在的村、社区）。',
-  spaceMissing: (xs: CoveragePoint[]) => `  尚未走访的联系点（${xs.length} 个）：${names(xs.map((p) => `${p.name}（${p.unit}${p.cadre ? '·' + p.cadre : ''}）`), '个')}`,
+  spaceMissing: (xs: CoveragePoint[], cadres = true) => `  尚未走访的联系点（${xs.length} 个）：${names(xs.map((p) => `${p.name}（${p.unit}${cadres && p.cadre ? '·' + p.cadre : ''}）`), '个')}`,
   spaceAll: '  每个联系点都已走访。',
   time: (ok: number, total: number) => `时间全覆盖：已过完的 ${total} 个月中 ${ok} 个月人人有走访（${pct(ok, total)}）。`,
   noMonths: '时间全覆盖：本年还没有已过完、且有干部在册的月份。',
@@ -79,13 +81,15 @@ export function computeCoverage(db: Db, unit: Unit, today: LocalDate, tz: string
   };
 }
 
-export function coverageText(c: Coverage): string {
+/** `names`: false where the text goes to a group that may not see cadres' names (bot/names.ts). */
+export function coverageText(c: Coverage, names = true): string {
   const lines = [T.title(c.unit.name, c.campaign, c.today)];
+  const missing = names ? T.peopleMissing(c.notVisited) : T.peopleMissingCount(c.notVisited.length);
   if (!c.cadres) lines.push(T.noCadres);
-  else lines.push(T.people(c.cadres - c.notVisited.length, c.cadres), c.notVisited.length ? T.peopleMissing(c.notVisited) : T.peopleAll);
+  else lines.push(T.people(c.cadres - c.notVisited.length, c.cadres), c.notVisited.length ? missing : T.peopleAll);
   const missed = c.points.filter((p) => !p.visited);
   if (!c.points.length) lines.push(T.noPoints);
-  else lines.push(T.space(c.points.length - missed.length, c.points.length), missed.length ? T.spaceMissing(missed) : T.spaceAll);
+  else lines.push(T.space(c.points.length - missed.length, c.points.length), missed.length ? T.spaceMissing(missed, names) : T.spaceAll);
   const gaps = c.months.filter((m) => m.missing.length);
   if (!c.months.length) lines.push(T.noMonths);
   else lines.push(T.time(c.months.length - gaps.length, c.months.length), gaps.length ? T.gaps(gaps) : T.noGaps);

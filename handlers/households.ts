@@ -27,7 +27,7 @@ import {
 import { cadreById } from '../storage/identity.js';
 import { unitById } from '../storage/units.js';
 import type { Cadre } from '../storage/types.js';
-import { leads, unitOf } from './policy.js';
+import { leads, namesHere, unitOf } from './policy.js';
 import { resolveCadre } from './reports.js';
 
 const LIST_CAP = 30;
@@ -52,6 +52,8 @@ const T = {
   otherUnit: (name: string, unit: string) => `${name} 不属于${unit}或其下级单位，不能接收本单位的联系户。`,
   transferred: (h: Household, from: string | null, to: string) =>
     `已将联系户 #${h.id} ${h.headName} ${from ? `由 ${from} ` : ''}转交给 ${to} 联系（已记录转交人和时间）。`,
+  transferredHidden: (h: Household) =>
+    `已转交联系户 #${h.id} ${h.headName}（已记录转交人和时间）。群内不显示干部姓名，新、原联系干部已收到私信通知。`,
   toNew: (h: Household, by: string) => `${by} 将联系户 #${h.id} ${h.headName}${h.phone ? ` ${h.phone}` : ''} 转交给您联系。发送 /联系户 查看您联系的户。`,
   toOld: (h: Household, by: string, to: string) => `${by} 将您联系的联系户 #${h.id} ${h.headName} 转交给 ${to} 联系。`,
   ambiguous: (name: string, xs: HouseholdRow[] | Household[]) =>
@@ -163,7 +165,7 @@ function transfer(ctx: Ctx, id: number | undefined, to: string | undefined): Rep
   const r = transferHousehold(ctx.db, { householdId: h.id, toCadreId: target.id, byCadreId: ctx.cadre.id, at: ctx.now.getTime() });
   const by = ctx.cadre.name;
   return [
-    toChat(T.transferred(r.household, from?.name ?? null, target.name)),
+    toChat(namesHere(ctx) ? T.transferred(r.household, from?.name ?? null, target.name) : T.transferredHidden(r.household)),
     ...(target.id === ctx.cadre.id ? [] : [toCadre(target.id, T.toNew(r.household, by))]),
     ...(from && from.id !== ctx.cadre.id ? [toCadre(from.id, T.toOld(r.household, by, target.name))] : []),
   ];

@@ -19,7 +19,7 @@ import { openIssuesOfUnits, type Satisfaction } from '../storage/issues.js';
 import { issuesRaisedIn, issuesResolvedIn, tasksIn } from '../storage/issue-lists.js';
 import { unitById } from '../storage/units.js';
 import type { Issue, IssueState, Unit } from '../storage/types.js';
-import { leads, requireView, resolveUnit } from './policy.js';
+import { leads, namesHere, requireView, resolveUnit } from './policy.js';
 import { exportLedgerReply, exportListsReply } from './reports.js';
 import { boardReplies } from './public-board.js';
 
@@ -42,9 +42,9 @@ const T = {
   none: '  （无）',
   more: (n: number, cmd: string) => `  …共${n}条，仅列前${LIST_CAP}条；完整清单请发送 /${cmd} 导出`,
   problem: (i: Issue, who: string, today: LocalDate) =>
-    `#${i.id} ${i.place} ${clip(i.description)}（${i.category}·${who}·时限${shortDate(i.deadline, today)}·${STATE_NAMES[i.state]}）`,
+    `#${i.id} ${i.place} ${clip(i.description)}（${i.category}${who ? `·${who}` : ''}·时限${shortDate(i.deadline, today)}·${STATE_NAMES[i.state]}）`,
   task: (issueId: number, date: LocalDate, who: string, note: string, today: LocalDate) =>
-    `#${issueId} ${shortDate(date, today)} ${who}：${clip(note, 60)}`,
+    `#${issueId} ${shortDate(date, today)} ${who ? `${who}：` : ''}${clip(note, 60)}`,
   effect: (i: Issue, today: LocalDate) =>
     `#${i.id} ${i.place} ${clip(i.description)} → ${clip(i.result ?? '', 60)}（${shortDate(i.resolvedDate!, today)}办结·${i.answered ? '已答复' : '未答复'}${ratingMark(i)}${i.state === 'closed' ? '·已销号' : ''}）`,
   publishTitle: (unit: string, p: Period, n: number) =>
@@ -66,9 +66,11 @@ const T = {
     const light = deadlineLight(i.deadline, today);
     // A yellow light far off in calendar days (a holiday between) says why it is yellow.
     const rest = left < 0 ? '' : light === 'yellow' && left > YELLOW_WORKDAYS ? `（剩${left}天，${workdaysLeft(today, i.deadline)}个工作日）` : `（剩${left}天）`;
-    return `${LIGHT_MARK[light]} #${i.id}${due} ${unitName ? `[${unitName}] ` : ''}${i.place} ${clip(i.description)} · ${who} · 时限${shortDate(i.deadline, today)}${rest} · ${STATE_NAMES[i.state]}${i.superviseCount ? ` · 督办${i.superviseCount}次` : ''}${i.citizenSatisfaction === 'dissatisfied' ? ` · ${CITIZEN_DISSATISFIED}` : ''}`;
+    return `${LIGHT_MARK[light]} #${i.id}${due} ${unitName ? `[${unitName}] ` : ''}${i.place} ${clip(i.description)}${who ? ` · ${who}` : ''} · 时限${shortDate(i.deadline, today)}${rest} · ${STATE_NAMES[i.state]}${i.superviseCount ? ` · 督办${i.superviseCount}次` : ''}${i.citizenSatisfaction === 'dissatisfied' ? ` · ${CITIZEN_DISSATISFIED}` : ''}`;
   },
   ledgerLights: (n: Record<Light, number>) => `${LIGHT_MARK.red} 逾期 ${n.red} 件 · ${LIGHT_MARK.yellow} 临期（剩两个工作日内） ${n.yellow} 件 · ${LIGHT_MARK.green} 正常 ${n.green} 件`,
+  // Where names are kept out of a group (bot/names.ts): the lines drop the person, this says where to look.
+  namesWithheld: '（群内不显示干部姓名；私聊我发送同一命令可看到责任人）',
   ledgerMore: (n: number) => `…共${n}件，仅列前${LEDGER_CAP}件；完整台账请发送 /台账 导出`,
 };
 
@@ -91,6 +93,9 @@ export function shortDate(d: LocalDate, today: LocalDate): string {
 export function cadreName(ctx: Ctx, id: number | null): string {
   return id == null ? '' : cadreById(ctx.db, id)?.name ?? `#${id}`;
 }
+
+/** The cadre's name for a list line, or '' (the line leaves the person out) where the group may not see it. */
+const listName = (ctx: Ctx, id: number | null): string => (namesHere(ctx) ? cadreName(ctx, id) : '');
 
 const monthArg = () => periodArg('月份', ['月', 'period', 'month'], '月份，如 本月、上月、10月、2026-10');
 
@@ -139,12 +144,14 @@ export const listsCommand = defineCommand({
     if (a.action === 'publish') return publish(ctx, unit, period, resolved);
     const raised = issuesRaisedIn(ctx.db, unit.path, period.start, period.end);
     const tasks = tasksIn(ctx.db, unit.path, period.start, period.end);
-    const names = (id: number | null) => cadreName(ctx, id);
+    const names = (id: number | null) => listName(ctx, id);
+    const withheld = !namesHere(ctx) && (raised.length > 0 || tasks.length > 0);
     return [
       T.listsTitle(unit.name, period),
       ...section('问题清单', raised.map((i) => T.problem(i, names(i.responsibleCadreId), ctx.today)), '清单'),
       ...section('任务清单', tasks.map((t) => T.task(t.issueId, t.date, names(t.actorCadreId), t.note, ctx.today)), '清单'),
       ...section('效果清单', resolved.map((i) => T.effect(i, ctx.today)), '清单'),
+      ...(withheld ? [T.namesWithheld] : []),
     ].join('\n');
   },
 });
@@ -169,11 +176,11 @@ export const ledgerCommand = defineCommand({
       .map((l) => T.ledgerCount(LEDGER_NAMES[l], list.filter((i) => i.ledger === l).length));
     const unitName = (i: Issue) => (i.unitId === unit.id ? undefined : unitById(ctx.db, i.unitId)?.name);
     const lines = list.slice(0, LEDGER_CAP)
-      .map((i, k) => `${k + 1}. ${T.ledgerLine(i, cadreName(ctx, i.responsibleCadreId), ctx.today, unitName(i))}`);
+      .map((i, k) => `${k + 1}. ${T.ledgerLine(i, listName(ctx, i.responsibleCadreId), ctx.today, unitName(i))}`);
     const lights: Record<Light, number> = { red: 0, yellow: 0, green: 0 };
     for (const i of list) lights[deadlineLight(i.deadline, ctx.today)]++;
     return [T.ledgerTitle(unit.name, list.length, overdue), T.ledgerCounts(counts), T.ledgerLights(lights), ...lines,
-      ...(list.length > LEDGER_CAP ? [T.ledgerMore(list.length)] : [])].join('\n');
+      ...(list.length > LEDGER_CAP ? [T.ledgerMore(list.length)] : []), ...(namesHere(ctx) ? [] : [T.namesWithheld])].join('\n');
   },
 });
 

@@ -20,7 +20,7 @@ import { addIssueEvent, changeIssue, insertIssue, issueById, PENDING_STATES, typ
 import { visitById } from '../storage/records.js';
 import { parentOf, unitById } from '../storage/units.js';
 import type { Cadre, Issue, IssueState, Unit } from '../storage/types.js';
-import { leads, unitOf } from './policy.js';
+import { leads, nameHere, namesHere, unitOf } from './policy.js';
 import { originOf } from './records.js';
 import { cadreName, issueListCommands, LEDGER_NAMES, SATISFACTION_NAMES, STATE_NAMES, type Ledger, type Source } from './issue-lists.js';
 import { citizenLinkCommand, issueLinkReplies } from './citizen.js';
@@ -75,13 +75,22 @@ const REFUSAL = /不同意|不予|退回|驳回|打回|未解决|没有?解决|�
 
 const T = {
   registered: (i: Issue, who: string) =>
-    `已登记问题 #${i.id}（${LEDGER_NAMES[i.ledger]}台账·${i.category}）：${i.place} ${i.description}。责任人 ${who}，时限 ${formatDate(i.deadline)}。`,
+    `已登记问题 #${i.id}（${LEDGER_NAMES[i.ledger]}台账·${i.category}）：${i.place} ${i.description}。${who}，时限 ${formatDate(i.deadline)}。`,
+  responsibleIs: (name: string) => `责任人 ${name}`,
+  // Where the group may not see names (bot/names.ts): say who knows, not who it is.
+  responsibleSelf: '责任人为登记人本人',
+  responsibleTold: '责任人已收到私信通知（群内不显示干部姓名）',
+  leadHidden: '已指定（群内不显示姓名）',
+  // The example names nobody either: a sample name could be a real cadre's.
+  leadNotLeaderHidden: ['所写的责任领导', '13800001111（领导的手机号）'] as const,
+  ambiguousHidden: (label: string) => `名册中有多位同名干部，群内不显示干部姓名。请改写手机号，例如 ${label}:13800001111，或私聊我登记。`,
+  askInDirect: '（群内不显示干部姓名；私聊我发送同一命令可看到责任人是谁）',
   leadAndDept: (lead: string | null, dept: string | null) => [lead && `责任领导 ${lead}`, dept && `责任部门 ${dept}`].filter(Boolean).join('，') + '。',
   undoHint: `发错了？${UNDO_MINUTES}分钟内发送 /撤销 可作废。`,
   assigned: (i: Issue, by: string) => `${by} 登记了问题 #${i.id}，责任人是您：${i.place} ${i.description}（${i.category}），时限 ${formatDate(i.deadline)}。\n办理中请发送 /进展 #${i.id} 措施；办结后发送 /办结 #${i.id} 结果（写明是否已答复群众）。`,
   needDeadline: '这个问题还没有办理时限，例如 /民情 石门村 道路破损影响出行 时限:12月31日（也可写 时限:30天）。信访件可省略，默认30天。',
   tooFar: (d: LocalDate, max: LocalDate, example: string) => `时限 ${formatDate(d)} 太远：最晚可定在 ${formatDate(max)}（三年内）。请写较近的日期，例如 ${example}`,
-  leadNotLeader: (name: string) => `责任领导应为领导干部，「${name}」是一般干部。请写领导的姓名，例如 责任领导:@王强；没有责任领导时省略即可。`,
+  leadNotLeader: (name: string, example = '@王强') => `责任领导应为领导干部，「${name}」是一般干部。请写领导的姓名，例如 责任领导:${example}；没有责任领导时省略即可。`,
   pastDeadline: (d: LocalDate) => `时限 ${formatDate(d)} 已经过去。请写今天或以后的日期，例如 时限:12月31日 或 时限:30天。`,
   petitionTooLong: (d: LocalDate, max: LocalDate) => `信访件应在${PETITION_DAYS}日内办结：时限最晚为 ${formatDate(max)}，不能定为 ${formatDate(d)}。可省略时限（默认${PETITION_DAYS}天），确需延长时由领导 /延期。`,
   notVisitRef: '关联的应是走访记录（#V开头），例如 走访:#V12；不关联走访时省略即可。',
@@ -90,8 +99,8 @@ const T = {
   ambiguousCadre: (label: string, name: string, options: string[]) => `名册中有 ${options.length} 位「${name}」：${options.join('、')}。请写明单位，例如 ${label}:${options[0]}。`,
   notFound: (id: number) => `没有找到问题 #${id}。请核对编号（登记时回复的 #数字），或发送 /台账 查看在办问题。`,
   wrongState: (i: Issue, need: string) => `#${i.id} 当前状态为「${STATE_NAMES[i.state]}」，${need}`,
-  notHandler: (cmd: string, i: Issue, who: string, unit: string, example: string) =>
-    `只有责任人 ${who} 或「${unit}」的领导可以对 #${i.id} 使用 /${cmd}，例如 ${example}`,
+  notHandler: (cmd: string, i: Issue, who: string | null, unit: string, example: string) =>
+    `只有责任人${who ? ` ${who} ` : ''}或「${unit}」的领导可以对 #${i.id} 使用 /${cmd}，例如 ${example}${who ? '' : T.askInDirect}`,
   notLead: (cmd: string, i: Issue, unit: string, example: string) =>
     `/${cmd} 须由「${unit}」的领导操作，您不能对 #${i.id} 使用。请提醒领导发送，例如 ${example}`,
   deadlineLeft: (d: LocalDate, today: LocalDate) => {
@@ -119,7 +128,7 @@ const T = {
   atRoot: (i: Issue, unit: string) => `#${i.id} 已在最高一级单位「${unit}」，无法再上报。请由「${unit}」领导协调办理。`,
   escalated: (i: Issue, from: string, to: string, note: string) => `已将 #${i.id} 从「${from}」上报至「${to}」：${note}。现由「${to}」领导督办、销号。`,
   escalatedNotice: (i: Issue, from: string, note: string) => `「${from}」上报问题 #${i.id}（${i.place} ${i.description}，${i.category}）：${note}。请领导查看：/台账`,
-  supervised: (i: Issue, who: string, today: LocalDate) => `已督办 #${i.id}（第${i.superviseCount}次）：${i.place} ${i.description}，责任人 ${who}，${T.deadlineLeft(i.deadline, today)}。已通知责任人。`,
+  supervised: (i: Issue, who: string | null, today: LocalDate) => `已督办 #${i.id}（第${i.superviseCount}次）：${i.place} ${i.description}，${who ? `责任人 ${who}，` : ''}${T.deadlineLeft(i.deadline, today)}。已通知责任人。`,
   superviseNotice: (i: Issue, by: string, today: LocalDate, note?: string) =>
     `【督办】${by} 第${i.superviseCount}次督办问题 #${i.id}：${i.place} ${i.description}，${T.deadlineLeft(i.deadline, today)}。${note ? `要求：${note}。` : ''}请抓紧办理，并发送 /进展 #${i.id} 报告进展。`,
   needRating: (id: number, got?: string) => `${got ? `「${got.split(/\s/)[0]}」不是可选的评价。` : ''}请写群众评价：满意、基本满意 或 不满意，例如 /评价 #${id} 满意`,
@@ -152,6 +161,7 @@ function resolveCadre(ctx: Ctx, ref: string, label: string): Cadre {
   if (paren) found = found.filter((c) => unitName(c) === paren[2].trim());
   if (found.length === 1) return found[0];
   if (!found.length) throw new UserError(T.unknownCadre(label, ref));
+  if (!namesHere(ctx)) throw new UserError(T.ambiguousHidden(label));
   throw new UserError(T.ambiguousCadre(label, found[0].name, found.map((c) => `${c.name}（${unitName(c)}）`)));
 }
 
@@ -168,7 +178,7 @@ const isLead = (ctx: Ctx, i: Issue) => (i.leadCadreId === ctx.cadre.id && ctx.ca
 
 function requireHandler(ctx: Ctx, i: Issue, cmd: string, example: string): void {
   if (i.responsibleCadreId === ctx.cadre.id || isLead(ctx, i)) return;
-  throw new UserError(T.notHandler(cmd, i, cadreName(ctx, i.responsibleCadreId), unitOfIssue(ctx, i).name, example));
+  throw new UserError(T.notHandler(cmd, i, namesHere(ctx) ? cadreName(ctx, i.responsibleCadreId) : null, unitOfIssue(ctx, i).name, example));
 }
 
 function requireLead(ctx: Ctx, i: Issue, cmd: string, example: string): void {
@@ -223,7 +233,7 @@ export const registerCommand = defineCommand({
     }
     const responsible = a.responsible ? resolveCadre(ctx, a.responsible, '责任人') : ctx.cadre;
     const lead = a.lead ? resolveCadre(ctx, a.lead, '责任领导') : null;
-    if (lead && lead.rank !== 'leader') throw new UserError(T.leadNotLeader(lead.name));
+    if (lead && lead.rank !== 'leader') throw new UserError(namesHere(ctx) ? T.leadNotLeader(lead.name) : T.leadNotLeader(...T.leadNotLeaderHidden));
     const unit = ctx.chatUnit ?? unitOf(ctx);
     const o = originOf(ctx);
     const i = insertIssue(ctx.db, {
@@ -234,7 +244,9 @@ export const registerCommand = defineCommand({
       platform: o.platform, chatId: o.chatId, messageId: o.messageId, createdAt: o.at, createdDate: ctx.today,
     });
     addIssueEvent(ctx.db, { issueId: i.id, at: ctx.now, date: ctx.today, actorCadreId: ctx.cadre.id, action: 'register', fromState: null, toState: 'open' });
-    const lines = [T.registered(i, responsible.name), ...(lead || i.department ? [T.leadAndDept(lead?.name ?? null, i.department)] : []), T.undoHint];
+    const who = namesHere(ctx) ? T.responsibleIs(responsible.name) : responsible.id === ctx.cadre.id ? T.responsibleSelf : T.responsibleTold;
+    const leadName = lead && nameHere(ctx, lead.name, T.leadHidden);
+    const lines = [T.registered(i, who), ...(lead || i.department ? [T.leadAndDept(leadName, i.department)] : []), T.undoHint];
     // Issue 14: with public pages on, the reporter also gets the citizen's link and QR code.
     return [toChat(lines.join('\n')), ...tellResponsible(ctx, i, T.assigned(i, ctx.cadre.name)), ...(issueLinkReplies(ctx, i, { quiet: true }) ?? [])];
   },
@@ -363,7 +375,7 @@ export const superviseCommand = defineCommand({
     requireState(i, PENDING, (x) => `${finished(x)}的问题无需督办。`);
     i = change(ctx, i, { superviseCount: i.superviseCount + 1 }, 'supervise', a.note ?? null);
     const notice = toCadre(i.responsibleCadreId, T.superviseNotice(i, ctx.cadre.name, ctx.today, a.note));
-    return [toChat(T.supervised(i, cadreName(ctx, i.responsibleCadreId), ctx.today)), notice];
+    return [toChat(T.supervised(i, namesHere(ctx) ? cadreName(ctx, i.responsibleCadreId) : null, ctx.today)), notice];
   },
 });
 

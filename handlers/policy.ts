@@ -4,6 +4,7 @@
  */
 import type { Ctx } from '../bot/command.js';
 import { UserError } from '../bot/errors.js';
+import { nameInGroup } from '../bot/names.js';
 import { unitById, unitByName, isWithin } from '../storage/units.js';
 import type { Cadre, Unit } from '../storage/types.js';
 
@@ -40,3 +41,14 @@ export function mayView(ctx: Ctx, unit: Unit): boolean {
 export function requireView(ctx: Ctx, unit: Unit): void {
   if (!mayView(ctx, unit)) throw new UserError(`您没有查看「${unit.name}」数据的权限：一般干部可查看本单位，领导可查看本单位及所辖下级单位。`);
 }
+
+/**
+ * Whether the answer to this message may name cadres: always in a direct chat, in a group only
+ * when the deployment allows it (MINQING_NAMES_IN_GROUPS). A reply sent on to another group
+ * (`toChat(…, { target })`) is a group message whatever chat it answers: use `namesInGroups`.
+ */
+export const namesHere = (ctx: Ctx): boolean => ctx.event.direct || namesInGroups(ctx);
+export const namesInGroups = (ctx: Ctx): boolean => ctx.deps.config.MINQING_NAMES_IN_GROUPS;
+
+/** A cadre's name in this answer, or `role` where a group may not see it (bot/names.ts). */
+export const nameHere = (ctx: Ctx, name: string, role?: string): string => nameInGroup(name, namesHere(ctx), role);

@@ -12,14 +12,14 @@
 import { defineCommand, type Ctx } from '../bot/command.js';
 import { choiceArg, cadreRefArg, customArg, optional, textArg, withKeys, type ArgDef, unitNameArg, periodArg as sharedPeriodArg } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
-import { toChat, type Reply } from '../bot/reply.js';
+import { toCadre, toChat, type Reply } from '../bot/reply.js';
 import { parsePeriod, periodOf, type Period } from '../bot/time.js';
 import { z } from 'zod';
 import { basename } from 'node:path';
 import { cadreByAccount, cadreByPhone, cadresByName } from '../storage/identity.js';
 import { unitById, unitByName } from '../storage/units.js';
 import type { Cadre, Unit } from '../storage/types.js';
-import { leads, requireView, resolveUnit, unitOf } from './policy.js';
+import { leads, namesHere, requireView, resolveUnit, unitOf } from './policy.js';
 import { exportDir, exportHouseholds, exportLedger, exportLists, exportLog, type ExportInput, type ExportResult } from './report-files.js';
 import { issuesChart, quotaChart, visitsChart, type ChartInput, type ChartResult } from './report-charts.js';
 import { computeCoverage, coverageText, exportCoverage } from './coverage.js';
@@ -59,6 +59,7 @@ const T = {
   noCadre: (ref: string) => `名册中没有「${ref}」。请写名册中的姓名，例如 /导出 日志 @张三 本月；同名时写 @张三（石门镇）`,
   manyCadres: (ref: string, opts: string[]) => `名册中有 ${opts.length} 位「${ref}」：${opts.join('、')}。请写明单位，例如 /导出 日志 @${opts[0]}`,
   notTheirLead: (name: string) => `只有${name}本人或其所在单位的领导可以导出${name}的工作日志。您可以导出自己的：/导出 日志 本月`,
+  sentDirect: (what: string) => `${what}已私信发给您（文件含干部姓名，群内不发送）。`,
   cadreOnlyLog: '指定干部（@某人）只用于导出工作日志，例如 /导出 日志 @张三 本月',
 };
 
@@ -91,30 +92,33 @@ function input(ctx: Ctx, unit: Unit, format?: 'xlsx' | 'csv'): ExportInput {
   };
 }
 
-function fileReply(o: ExportInput, r: ExportResult, what: string, scope: string, subject = o.unit.name): Reply {
+function fileReply(ctx: Ctx, o: ExportInput, r: ExportResult, what: string, scope: string, subject = o.unit.name): Reply | Reply[] {
   const text = T.exported(what, subject, scope, r.rows, basename(r.file)) + (o.fullPhones ? '' : '\n' + T.masked);
-  return toChat(text, { file: r.file });
+  if (namesHere(ctx)) return toChat(text, { file: r.file });
+  // Every export names cadres (责任人, 联系干部, 姓名): where a group may not see names
+  // (bot/names.ts) the file goes to the one who asked, by direct message.
+  return [toCadre(ctx.cadre.id, text, { file: r.file }), toChat(T.sentDirect(what))];
 }
 
 /** `/清单 导出`: the 民生实事清单 and the three lists of a unit for a month, as one workbook. */
-export async function exportListsReply(ctx: Ctx, unit?: Unit | string, month?: Period): Promise<Reply> {
+export async function exportListsReply(ctx: Ctx, unit?: Unit | string, month?: Period): Promise<Reply | Reply[]> {
   const u = asUnit(ctx, unit, '/清单 导出 石门镇');
   const p = periodFor(ctx, month, '/清单 导出');
   const o = input(ctx, u);
-  return fileReply(o, await exportLists(o, p), KIND_LABELS.lists, `（${p.label}）`);
+  return fileReply(ctx, o, await exportLists(o, p), KIND_LABELS.lists, `（${p.label}）`);
 }
 
 /** `/台账 导出`: the unit's ledger with every issue's history. */
-export async function exportLedgerReply(ctx: Ctx, unit?: Unit | string): Promise<Reply> {
+export async function exportLedgerReply(ctx: Ctx, unit?: Unit | string): Promise<Reply | Reply[]> {
   const u = asUnit(ctx, unit, '/台账 导出 石门镇');
   const o = input(ctx, u);
-  return fileReply(o, await exportLedger(o), KIND_LABELS.ledger, '');
+  return fileReply(ctx, o, await exportLedger(o), KIND_LABELS.ledger, '');
 }
 
 /** `/统计 覆盖 [单位]`: the three coverages as text. */
 export function coverageReply(ctx: Ctx, unit?: Unit | string): string {
   const u = asUnit(ctx, unit, '/统计 覆盖 石门镇');
-  return coverageText(computeCoverage(ctx.db, u, ctx.today, ctx.tz));
+  return coverageText(computeCoverage(ctx.db, u, ctx.today, ctx.tz), namesHere(ctx));
 }
 
 /** A roster person from `@李四`, a platform mention, `李四（东关社区）` or a phone number. */
@@ -132,17 +136,17 @@ export function resolveCadre(ctx: Ctx, ref: string): Cadre {
   throw new UserError(T.manyCadres(ref, found.map((c) => `${c.name}（${unitName(c)}）`)));
 }
 
-async function exportLogReply(ctx: Ctx, unitName: string | undefined, cadreRef: string | undefined, p: Period, format?: 'xlsx' | 'csv'): Promise<Reply> {
+async function exportLogReply(ctx: Ctx, unitName: string | undefined, cadreRef: string | undefined, p: Period, format?: 'xlsx' | 'csv'): Promise<Reply | Reply[]> {
   const scope = `（${p.label}）`;
   if (unitName && !cadreRef) {
     const o = input(ctx, unitFor(ctx, unitName, '/导出 日志 石门镇'), format);
-    return fileReply(o, await exportLog(o, p), KIND_LABELS.log, scope);
+    return fileReply(ctx, o, await exportLog(o, p), KIND_LABELS.log, scope);
   }
   const cadre = cadreRef ? resolveCadre(ctx, cadreRef) : ctx.cadre;
   const unit = unitOf(ctx, cadre);
   if (cadre.id !== ctx.cadre.id && !leads(ctx, unit)) throw new UserError(T.notTheirLead(cadre.name));
   const o = input(ctx, unit, format);
-  return fileReply(o, await exportLog(o, p, cadre), KIND_LABELS.log, scope, cadre.name);
+  return fileReply(ctx, o, await exportLog(o, p, cadre), KIND_LABELS.log, scope, cadre.name);
 }
 
 export const exportCommand = defineCommand({
@@ -168,9 +172,9 @@ export const exportCommand = defineCommand({
     if (a.kind === 'ledger') return exportLedgerReply(ctx, unit);
     const o = input(ctx, unit, a.format);
     // Households are seen by their own cadre and the unit's leads only (handlers/households.ts).
-    if (a.kind === 'households') return fileReply(o, await exportHouseholds(o, leads(ctx, unit) ? undefined : ctx.cadre.id), KIND_LABELS.households, '');
+    if (a.kind === 'households') return fileReply(ctx, o, await exportHouseholds(o, leads(ctx, unit) ? undefined : ctx.cadre.id), KIND_LABELS.households, '');
     const c = computeCoverage(ctx.db, unit, ctx.today, ctx.tz);
-    return fileReply(o, await exportCoverage(o, c), KIND_LABELS.coverage, `（${c.campaign.label}）`);
+    return fileReply(ctx, o, await exportCoverage(o, c), KIND_LABELS.coverage, `（${c.campaign.label}）`);
   },
 });
 

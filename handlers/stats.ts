@@ -24,7 +24,7 @@ import type { Satisfaction } from '../storage/issues.js';
 import { quotaCommand } from './quota-admin.js';
 import { ratesText } from '../bot/rates-text.js';
 import { threeRates } from '../storage/rates.js';
-import { requireView, resolveUnit, unitOf } from './policy.js';
+import { nameHere, namesHere, requireView, resolveUnit, unitOf } from './policy.js';
 import { toCadre, toChat, type Reply } from '../bot/reply.js';
 import { leadersByUnit } from '../storage/reminders.js';
 import { unitById } from '../storage/units.js';
@@ -152,7 +152,7 @@ export const meCommand = defineCommand({
   handle(ctx) {
     const me = ctx.cadre;
     const cache: AggregateCache = new Map();
-    const lines = [T.meTitle(me.name, unitOf(ctx).name, ctx.today)];
+    const lines = [T.meTitle(nameHere(ctx, me.name, '您'), unitOf(ctx).name, ctx.today)];
     for (const kind of ['week', 'month', 'year'] as const) {
       const p = periodOf(kind, ctx.today);
       lines.push(T.meNumbers(`${PERIOD_THIS[kind]}（${kind === 'week' ? `${md(p.start)}–${md(p.end)}` : p.label}）`, cadreNumbers(ctx.db, me.id, p.start, p.end, cache)));
@@ -217,7 +217,7 @@ function statsText(ctx: Ctx, unit: ReturnType<typeof resolveUnit>, p: Period): s
   if (!s.laggards.length) return [...lines, T.noLaggards].join('\n');
   const names = unitNames(ctx.db, [...new Set(s.laggards.map((c) => c.unitId))]);
   const laggards = T.laggards(s.laggards.map((c) => `${c.name}（${names.get(c.unitId) ?? ''}）`), s.cadres - s.covered);
-  if (ctx.event.direct || ctx.deps.config.MINQING_NAMES_IN_GROUPS) return [...lines, laggards].join('\n');
+  if (namesHere(ctx)) return [...lines, laggards].join('\n');
   // Names kept out of the group (bot/names.ts): the list goes to the unit's leads, one by one.
   const leads = leadsOf(ctx, unit);
   return [toChat([...lines, T.laggardsToLeads(s.cadres - s.covered, leads.length > 0)].join('\n')),
@@ -238,7 +238,7 @@ export const reviewCommand = defineCommand({
     const v = sumVisits(ctx.db, { kind: 'cadres', ids: [me.id] }, p.start, p.end, cache, me.id);
     const iss = cadreIssueYear(ctx.db, me.id, p.start, p.end);
     return [
-      T.reviewTitle(me.name, p.label, ctx.today, p.end >= ctx.today),
+      T.reviewTitle(nameHere(ctx, me.name, '您'), p.label, ctx.today, p.end >= ctx.today),
       T.q1(v.count, v.hours),
       T.q2(v.byKind.village, v.byKind.residency),
       T.q3(v.byKind.household, v.households),

@@ -4,7 +4,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../bot/config.js';
+import type { Reply } from '../bot/reply.js';
+import { planFor } from '../jobs/plan.js';
+import { loadReminderSettings, type JobKind } from '../storage/reminder-settings.js';
 import { Chat } from './chat.js';
+
+const ROSTER = ['王强', '张三', '李四'];
 
 let chat: Chat;
 afterEach(() => chat.close());
@@ -33,5 +38,110 @@ describe('/统计 in a group', () => {
     await chat.says('u1', '/统计 本月', { group: true });
     expect(chat.lastReply).toContain('张三（石门镇）');
     expect(chat.directMessages).toHaveLength(0);
+  });
+});
+
+/**
+ * Every group-visible command, in the order a working day might bring them, sent in group g1
+ * (the committee group `committee` receives the escalation). `on`: a phrase the reply shows by
+ * default, naming someone; `off`: what it says instead with MINQING_NAMES_IN_GROUPS=false.
+ */
+const DAY: Array<{ who: string; says: string; on: string; off: string }> = [
+  { who: 'u1', says: '/民情 石门村 道路破损影响出行 类别:基础设施 责任人:张三 责任领导:王强 时限:11月23日',
+    on: '责任人 张三，时限 2026年11月23日。\n责任领导 王强。', off: '责任人已收到私信通知（群内不显示干部姓名），时限 2026年11月23日。\n责任领导 已指定（群内不显示姓名）。' },
+  { who: 'u2', says: '/民情 东关社区 路灯不亮 时限:12月31日', on: '责任人 张三，', off: '责任人为登记人本人，' },
+  { who: 'u1', says: '/民情 石门村 桥栏杆松动 责任人:张三 责任领导:张三 时限:12月31日', on: '「张三」是一般干部', off: '「所写的责任领导」是一般干部' },
+  { who: 'u3', says: '/进展 #1 已联系交通局', on: '只有责任人 张三 或「示范县」的领导', off: '只有责任人或「示范县」的领导可以对 #1 使用 /进展，例如 /进展 #1 已联系交通局（群内不显示干部姓名；私聊我发送同一命令可看到责任人是谁）' },
+  { who: 'u2', says: '/进展 #1 已联系交通局，列入下月维修计划', on: '已记录 #1 进展', off: '已记录 #1 进展' },
+  { who: 'u1', says: '/督办 #1 本周内拿出维修方案', on: '，责任人 张三，时限', off: '：石门村 道路破损影响出行，时限' },
+  { who: 'u1', says: '/台账', on: '道路破损影响出行 · 张三 · 时限', off: '道路破损影响出行 · 时限' },
+  { who: 'u1', says: '/清单', on: '张三：已联系交通局', off: '（群内不显示干部姓名；私聊我发送同一命令可看到责任人）' },
+  { who: 'u1', says: '/统计 覆盖', on: '李四（东关社区）', off: '本月尚未走访 3 人（群内不显示干部姓名；名单请私聊我发送 /统计 覆盖 查看）。' },
+  { who: 'u1', says: '/统计 本月', on: '王强（示范县）', off: '名单已私信发给本单位领导' },
+  { who: 'u1', says: '/我的', on: '王强（示范县）截至', off: '您（示范县）截至' },
+  { who: 'u1', says: '/七问', on: '王强 2026年「七问」', off: '您 2026年「七问」' },
+  { who: 'u2', says: '/上报 #2 需县里协调', on: '上报至「示范县」', off: '上报至「示范县」' },
+  { who: 'u2', says: '/办结 #1 路面已修复，已电话告知群众', on: '已办结 #1', off: '已办结 #1' },
+  { who: 'u1', says: '/清单 公示', on: '【效果清单公示】', off: '【效果清单公示】' },
+  { who: 'u1', says: '/台账 导出', on: '已导出示范县问题台账', off: '问题台账已私信发给您（文件含干部姓名，群内不发送）。' },
+  { who: 'u1', says: '/导出 日志 @张三', on: '已导出张三工作日志', off: '工作日志已私信发给您' },
+  { who: 'u1', says: '/导出 覆盖', on: '已导出示范县三个全覆盖名单', off: '三个全覆盖名单已私信发给您' },
+];
+
+/** Replies bound for a group: every chat reply of a message sent in a group, and any sent on to another group. */
+const toGroups = (rs: Reply[], inGroup: boolean) => rs.filter((r) => r.to === 'chat' && (inGroup || r.target !== undefined));
+
+async function workingDay(c: Chat): Promise<Array<{ says: string; group: Reply[]; direct: Reply[] }>> {
+  await c.says('u1', '/单位 示范县 委员会', { group: 'committee' });
+  const out = [];
+  for (const row of DAY) {
+    const rs = await c.says(row.who, row.says, { group: true });
+    out.push({ says: row.says, group: toGroups(rs, true), direct: rs.filter((r) => r.to === 'user') });
+  }
+  return out;
+}
+
+describe('every group-visible command (table)', () => {
+  it('names nobody in a group with MINQING_NAMES_IN_GROUPS=false, and says who was told or where to look', async () => {
+    chat = Chat.demo({ MINQING_NAMES_IN_GROUPS: false });
+    const day = await workingDay(chat);
+    for (const [k, row] of DAY.entries()) {
+      const texts = day[k].group.map((r) => r.text);
+      expect(texts.length, row.says).toBeGreaterThan(0);
+      expect(texts.join('\n'), row.says).toContain(row.off);
+      for (const t of texts) for (const name of ROSTER) expect(t, `${row.says} → ${t}`).not.toContain(name);
+      // A file in a group is a group message too: files go to whoever asked, by direct message.
+      for (const r of day[k].group) expect(r.file, row.says).toBeUndefined();
+    }
+    const at = (says: string) => day[DAY.findIndex((r) => r.says === says)];
+    // The escalation goes on to the committee group, nameless as well.
+    expect(at('/上报 #2 需县里协调').group.map((r) => r.target)).toContain('committee');
+    // Who was told in the group's place: the responsible cadre, the lead, whoever asked for a file.
+    expect(at(DAY[0].says).direct.map((r) => r.target)).toEqual(['u2']);
+    expect(at('/督办 #1 本周内拿出维修方案').direct[0].text).toContain('【督办】王强');
+    const file = at('/台账 导出').direct;
+    expect(file).toHaveLength(1);
+    expect(file[0].target).toBe('u1');
+    expect(file[0].file).toMatch(/台账.*\.xlsx$/);
+    // In a direct chat the same commands name people as before.
+    await chat.says('u1', '/台账');
+    expect(chat.lastReply).toContain('· 张三 ·');
+    await chat.says('u3', '/进展 #2 已联系');
+    expect(chat.lastReply).toContain('只有责任人 张三 或');
+  });
+
+  it('is unchanged with the setting on (the default): the same day names people in the group', async () => {
+    chat = Chat.demo();
+    const day = await workingDay(chat);
+    for (const [k, row] of DAY.entries()) {
+      expect(day[k].group.map((r) => r.text).join('\n'), row.says).toContain(row.on);
+    }
+    const file = day[DAY.findIndex((r) => r.says === '/台账 导出')].group;
+    expect(file).toHaveLength(1);
+    expect(file[0].file).toMatch(/台账.*\.xlsx$/);
+  });
+});
+
+describe('reminders to groups', () => {
+  /** Everything each planner would send to a group at these instants. */
+  function groupReminders(c: Chat, namesInGroups: boolean): string[] {
+    const s = { ...loadReminderSettings(c.db), namesInGroups };
+    const at: Array<[JobKind, string]> = [['deadlines', '2026-12-01'], ['digest', '2026-11-23'], ['quarterly', '2026-12-26'], ['quota', '2026-11-20']];
+    return at.flatMap(([kind, d]) => planFor(c.db, kind, d, s))
+      .filter((r) => r.to === 'chat').map((r) => (JSON.parse(r.reply ?? '{}') as Reply).text);
+  }
+
+  it('the overdue notice, the weekly digest and the quarter reminders name no cadre with the setting off', async () => {
+    chat = Chat.demo({ MINQING_NAMES_IN_GROUPS: false });
+    await chat.says('u1', '/单位 示范县 委员会', { group: 'committee' });
+    await chat.says('u1', '/走访 昨天 石门村 入户 1天');
+    await chat.says('u1', '/民情 石门村 道路破损 责任人:张三 时限:11月21日');
+    const off = groupReminders(chat, false);
+    expect(off.some((t) => t.startsWith('【超期督办】') && t.includes('责任人 已私信通知'))).toBe(true);
+    expect(off.some((t) => t.startsWith('【每周简报】'))).toBe(true);
+    expect(off.some((t) => t.startsWith('【义工日提醒】'))).toBe(true);
+    for (const t of off) for (const name of ROSTER) expect(t).not.toContain(name);
+    // With names allowed, the committee reads who is responsible.
+    expect(groupReminders(chat, true).some((t) => t.startsWith('【超期督办】') && t.includes('责任人 张三'))).toBe(true);
   });
 });
