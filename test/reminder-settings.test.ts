@@ -37,7 +37,8 @@ describe('reminder settings', () => {
 
   it('declares each job as a file: name, data schema and process', () => {
     chat = Chat.demo();
-    expect(Object.keys(JOBS).sort()).toEqual(['deliver', 'pass']);
+    expect(Object.keys(JOBS).sort()).toEqual(['deliver', 'pass', 'prune-exports']);
+    expect(typeof JOBS['prune-exports'].process).toBe('function');
     expect(JOBS.pass.data.safeParse({ kind: 'quota' }).success).toBe(true);
     expect(JOBS.pass.data.safeParse({ kind: 'nope' }).success).toBe(false);
     expect(JOBS.deliver.data.safeParse({ keys: [] }).success).toBe(false);
