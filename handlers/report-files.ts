@@ -43,6 +43,9 @@ export const T = {
   logTitle: (who: string, p: Period) => `${who}工作日志（${p.label}）`,
   overdue: (days: number) => `逾期${days}天`,
   answered: (a: number | null) => (a === null ? '' : a ? '是' : '否'),
+  // The 群众评价 cell says whose rating it is (ratingCell): the citizen's own outranks the cadre's.
+  byCitizen: '群众亲评',
+  byCadre: '干部录入',
   logKind: (type: 'visit' | 'volunteer', kind: string | null) =>
     type === 'visit' ? `走访·${KIND_NAMES[kind as VisitKind] ?? kind ?? ''}` : '志愿服务',
   ref: (type: 'visit' | 'volunteer', id: number) => `#${type === 'visit' ? 'V' : 'Z'}${id}`,
@@ -55,12 +58,25 @@ const RECORD_STATUS: Record<string, string> = { ok: '正常', pending: '补报�
 const ACTION_NAMES: Record<string, string> = {
   register: '登记', progress: '进展', resolve: '办结', reject: '退回', close: '销号', extend: '延期', escalate: '上报',
   supervise: '督办', rate: '评价', reopen: '重新办理', void: '撤销',
+  // The citizen's own rating through their link: no cadre acted, the citizen did.
+  citizen_rate: '群众亲评', citizen_reopen: '群众亲评不满意，重新办理',
 };
+const CITIZEN_ACTOR = '群众（查看链接）';
 const PENDING = new Set(['open', 'in_progress', 'escalated']);
 
 const LIGHT_CELL_FILLS = Object.fromEntries((['green', 'yellow', 'red'] as const).map((l) => [T.light(l), LIGHT_FILLS[l]]));
 const state = (s: string | null) => (s ? STATE_NAMES[s as IssueState] ?? s : '');
 const satisfaction = (s: string | null) => (s ? SATISFACTION_NAMES[s as Satisfaction] ?? s : '');
+/**
+ * The 群众评价 cell: the citizen's own rating (from their link) first and labelled as theirs,
+ * the cadre's /评价 after it only where it says something else — as /台账 and /清单 read in chat
+ * (handlers/issue-lists.ts ratingMark), and as 满意率 counts (storage/ratings.ts).
+ */
+export function ratingCell(cadre: string | null, citizen: string | null): string {
+  if (!citizen) return cadre ? `${T.byCadre}：${satisfaction(cadre)}` : '';
+  const own = `${T.byCitizen}：${satisfaction(citizen)}`;
+  return cadre && cadre !== citizen ? `${own}（${T.byCadre}：${satisfaction(cadre)}）` : own;
+}
 
 /** What an export is about and who receives it. */
 export interface ExportInput {
@@ -179,7 +195,7 @@ export async function exportLists(o: ExportInput, p: Period): Promise<ExportResu
     n = 0;
     for (const i of issuesResolvedIn(s.db, o.unit.path, p.start, p.end)) {
       await w.row([++n, i.id, i.resolvedDate, i.place, i.description, i.result, T.answered(i.answered === null ? null : Number(i.answered)),
-        satisfaction(i.satisfaction), name(i.responsibleCadreId), state(i.state)]);
+        ratingCell(i.satisfaction, i.citizenSatisfaction), name(i.responsibleCadreId), state(i.state)]);
     }
     // 三率 of the unit and of each unit directly below it, each with its own sub-units (README: 三率).
     await w.table({ sheet: '三率', title: T.ratesTitle(o.unit.name, p), columns: [
@@ -217,13 +233,13 @@ export async function exportLedger(o: ExportInput): Promise<ExportResult> {
       await w.row([r.id, LEDGER_NAMES[r.ledger as Ledger] ?? r.ledger, r.category, r.place, r.description,
         SOURCE_NAMES[r.source as Source] ?? r.source, r.responsible, r.lead, r.department, r.unit, r.createdDate, r.deadline,
         state(r.state) + (late ? '（逾期）' : ''), late, r.extensions, r.superviseCount, r.resolvedDate, r.result,
-        T.answered(r.answered), satisfaction(r.satisfaction), r.closedAt ? localDate(new Date(r.closedAt), o.tz) : null,
+        T.answered(r.answered), ratingCell(r.satisfaction, r.citizenSatisfaction), r.closedAt ? localDate(new Date(r.closedAt), o.tz) : null,
         PENDING.has(r.state) ? lightOf(r.deadline) : null]);
     }
     await w.table({ sheet: '办理记录', title: T.eventsTitle(o.unit.name), columns: [
       col('问题编号', 10), col('时间', 17, 'datetime'), col('操作人', 10), col('操作', 10), col('原状态', 10), col('新状态', 10), col('说明', 50)] });
     for (const e of rowsOf(s, ledgerEvents(s.db, path))) {
-      await w.row([e.issueId, wallTime(e.date, e.at, o.tz), e.actor, ACTION_NAMES[e.action] ?? e.action,
+      await w.row([e.issueId, wallTime(e.date, e.at, o.tz), e.actor ?? (e.action.startsWith('citizen_') ? CITIZEN_ACTOR : null), ACTION_NAMES[e.action] ?? e.action,
         state(e.fromState), state(e.toState), e.note]);
     }
   });

@@ -62,6 +62,8 @@ export interface LedgerRow {
   responsible: string | null; lead: string | null; department: string | null; unit: string;
   createdDate: string; deadline: string; state: string; extensions: number; superviseCount: number;
   resolvedDate: string | null; result: string | null; answered: number | null; satisfaction: string | null; closedAt: number | null;
+  /** The citizen's own rating from their link; it outranks `satisfaction` (the cadre's /评价). */
+  citizenSatisfaction: string | null;
 }
 
 // The two big exports read rows as arrays: better-sqlite3 builds an object per row key by key,
@@ -72,7 +74,8 @@ export interface LedgerRow {
 export function* ledgerRows(db: Db, unitPath: string | null): Generator<LedgerRow> {
   const scope = unitPath ? ' AND i.unit_id IN (SELECT id FROM units WHERE path LIKE ?)' : '';
   const rows = raw(db, `SELECT i.id, i.ledger, i.category, i.place, i.description, i.source, r.name, l.name, i.department, u.name,
-      i.created_date, i.deadline, i.state, i.extensions, i.supervise_count, i.resolved_date, i.result, i.answered, i.satisfaction, i.closed_at
+      i.created_date, i.deadline, i.state, i.extensions, i.supervise_count, i.resolved_date, i.result, i.answered, i.satisfaction, i.closed_at,
+      i.citizen_satisfaction
     FROM issues i CROSS JOIN units u ON u.id = i.unit_id
     LEFT JOIN cadres r ON r.id = i.responsible_cadre_id LEFT JOIN cadres l ON l.id = i.lead_cadre_id
     WHERE i.voided_at IS NULL${scope}
@@ -84,7 +87,7 @@ export function* ledgerRows(db: Db, unitPath: string | null): Generator<LedgerRo
       source: r[5] as string, responsible: r[6] as string | null, lead: r[7] as string | null, department: r[8] as string | null,
       unit: r[9] as string, createdDate: r[10] as string, deadline: r[11] as string, state: r[12] as string, extensions: r[13] as number,
       superviseCount: r[14] as number, resolvedDate: r[15] as string | null, result: r[16] as string | null, answered: r[17] as number | null,
-      satisfaction: r[18] as string | null, closedAt: r[19] as number | null,
+      satisfaction: r[18] as string | null, closedAt: r[19] as number | null, citizenSatisfaction: r[20] as string | null,
     };
   }
 }

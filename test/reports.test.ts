@@ -113,6 +113,38 @@ describe('/导出 台账', () => {
     expect(allText(wb)).not.toMatch(/13912345678/);
   });
 
+  it("shows the citizen's own rating as theirs, above the cadre's /评价, as /清单 does in chat", async () => {
+    await seedIssues();
+    await chat.says('u2', '/办结 #1 路面已修复，已电话告知群众', { at: '2026-11-08T10:00:00+08:00' });
+    await chat.says('u2', '/评价 #1 满意', { at: '2026-11-09T10:00:00+08:00' });
+    await chat.says('u2', '/评价 #3 满意', { at: '2026-11-09T10:00:00+08:00' });
+    // #3's citizen rates it through their link, as handlers/citizen-pages.ts records it: the column and an audit row.
+    const at = new Date('2026-11-10T10:00:00+08:00').getTime();
+    chat.db.$client.prepare("UPDATE issues SET citizen_satisfaction = 'basic', citizen_rated_at = ? WHERE id = 3").run(at);
+    chat.db.$client.prepare(`INSERT INTO issue_events (issue_id, at, date, actor_cadre_id, action, from_state, to_state, note)
+      VALUES (3, ?, '2026-11-10', NULL, 'citizen_rate', 'closed', 'closed', '群众通过链接评价：基本满意')`).run(at);
+    await chat.says('u1', '/导出 台账');
+    const wb = await book(chat.replies[0].file);
+    const ws = wb.getWorksheet('台账')!;
+    expect(ws.getCell('T2').value).toBe('群众评价');
+    // #2 pending and unrated, #1 rated by its cadre only, #3 by both: the citizen's first, the cadre's after it.
+    expect([ws.getCell('A3').value, ws.getCell('A4').value, ws.getCell('A5').value]).toEqual([2, 1, 3]);
+    expect([ws.getCell('T3').value, ws.getCell('T4').value, ws.getCell('T5').value])
+      .toEqual([null, '干部录入：满意', '群众亲评：基本满意（干部录入：满意）']);
+    const events = wb.getWorksheet('办理记录')!;
+    const rows = Array.from({ length: dataRows(events) }, (_, k) => row(events, k + 3));
+    expect(rows.find((r) => r[3] === '群众亲评')?.slice(0, 3)).toEqual([3, new Date('2026-11-10T10:00:00Z'), '群众（查看链接）']);
+    // The lists workbook and /清单 in chat say the same.
+    await chat.says('u1', '/导出 清单 本月');
+    const effects = (await book(chat.replies[0].file)).getWorksheet('效果清单')!;
+    // In the order they were resolved: #3 on 11月6日, #1 on 11月8日.
+    expect([row(effects, 3)[1], row(effects, 3)[7]]).toEqual([3, '群众亲评：基本满意（干部录入：满意）']);
+    expect([row(effects, 4)[1], row(effects, 4)[7]]).toEqual([1, '干部录入：满意']);
+    await chat.says('u1', '/清单 本月');
+    expect(chat.lastReply).toContain('已答复·群众亲评基本满意·已销号');
+    expect(chat.lastReply).toContain('已答复·满意）');
+  });
+
   it('shows the phone numbers in the history in full to a lead in a direct chat', async () => {
     await seedIssues();
     await chat.says('u1', '/导出 台账');
