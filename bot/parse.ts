@@ -44,9 +44,10 @@ export function splitCommand(text: string, mentionsBot: boolean, registry: Regis
   if (!slashed && !mentionsBot) return null;
   const rest = t.replace(PREFIX, '');
   if (!rest) return slashed ? { word: '', body: '' } : null;
-  const norm = normalizeText(rest);
+  // Only the start decides the command: no need to fold the whole message twice.
+  const norm = normalizeText(rest.slice(0, 40));
   let end = 0;
-  while (end < rest.length && !WORD_END.test(norm[end])) end++;
+  while (end < norm.length && !WORD_END.test(norm[end])) end++;
   if (end > 0 && registry.get(normalize(rest.slice(0, end)))) return { word: rest.slice(0, end), body: rest.slice(end) };
   // Longest registered name that the text starts with.
   for (let n = Math.min(end, 12); n > 0; n--) {

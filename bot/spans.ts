@@ -35,9 +35,20 @@ const N = '(\\d{1,3}|[零〇一二两三四五六七八九十]{1,3})';
 const ND = '(\\d+(?:\\.\\d+)?|[零〇一二两三四五六七八九十]{1,3})';
 const num = (s: string | undefined) => (s === undefined ? null : parseChineseNumber(s));
 
+// The patterns are constants built from templates; compiling one costs more than running it, so
+// each is compiled once (a cache of code, not of anything a message said).
+const compiled = new Map<string, RegExp>();
+function rx(source: string, flags = ''): RegExp {
+  const key = `${flags}/${source}`;
+  let r = compiled.get(key);
+  if (!r) compiled.set(key, (r = new RegExp(source, flags)));
+  return r;
+}
+
 function all(re: RegExp, text: string, fn: (m: RegExpExecArray) => string | null): Found[] {
   const out: Found[] = [];
-  const g = new RegExp(re.source, 'g');
+  const g = rx(re.source, 'g');
+  g.lastIndex = 0;
   for (let m = g.exec(text); m; m = g.exec(text)) {
     if (m[0] === '') { g.lastIndex++; continue; }
     const raw = fn(m);
@@ -85,11 +96,11 @@ function datePatterns(today: LocalDate, prefer: 'past' | 'future'): Array<[RegEx
   const wd = weekdayOf(today);
   return [
     [/(?<!\d)(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?/, (m) => ymd(+m[1], +m[2], +m[3])],
-    [new RegExp(`(?<!\\d)${N}月${N}[日号]?`), (m) => { const mo = num(m[1]), d = num(m[2]); return mo && d ? nearestMonthDay(mo, d, today) : null; }],
+    [rx(`(?<!\\d)${N}月${N}[日号]?`), (m) => { const mo = num(m[1]), d = num(m[2]); return mo && d ? nearestMonthDay(mo, d, today) : null; }],
     [/(?<![\d.])(\d{1,2})[./](\d{1,2})(?![\d.]|\s*(?:h|小时|个|天|d|倍|万|元|亩|米|%|分))/, (m) => nearestMonthDay(+m[1], +m[2], today)],
-    [new RegExp(`(?<![\\d月])${N}[日号](?!问题|楼|院|线|桌|门|房|户|地块|件|单元|栋)`), (m) => { const d = num(m[1]); return d ? nearestDay(d, today) : null; }],
-    [new RegExp(`(?<!\\d)${N}[天日](?:以)?前`), (m) => { const n = num(m[1]); return n ? addDays(today, -n) : null; }],
-    [new RegExp(WD), (m) => {
+    [rx(`(?<![\\d月])${N}[日号](?!问题|楼|院|线|桌|门|房|户|地块|件|单元|栋)`), (m) => { const d = num(m[1]); return d ? nearestDay(d, today) : null; }],
+    [rx(`(?<!\\d)${N}[天日](?:以)?前`), (m) => { const n = num(m[1]); return n ? addDays(today, -n) : null; }],
+    [rx(WD), (m) => {
       const target = WEEKDAY_NUM[m[2]] ?? +m[2];
       const shift = m[1] === '上上' ? -2 : m[1] === '上' ? -1 : m[1] === '下' ? 1 : m[1] ? 0 : null;
       if (shift !== null) return addDays(today, -(wd - 1) + 7 * shift + target - 1);
@@ -102,7 +113,7 @@ function datePatterns(today: LocalDate, prefer: 'past' | 'future'): Array<[RegEx
 export function findDates(text: string, today: LocalDate, prefer: 'past' | 'future' = 'past'): Found[] {
   const out: Found[] = [];
   const withPart = (start: number, end: number, date: LocalDate, part?: DayPart) => {
-    const m = new RegExp(`^\\s?${PART}`).exec(text.slice(end));
+    const m = rx(`^\\s?${PART}`).exec(text.slice(end));
     const p = m ? partOf(m[1]) : undefined;
     out.push({ start, end: m ? end + m[0].length : end, raw: dateRaw({ date, part: part ?? p }) });
   };
@@ -117,7 +128,7 @@ export function findDates(text: string, today: LocalDate, prefer: 'past' | 'futu
 
 /** A time of day on its own (`下午在石门村…`): today at that part of the day. */
 export function findDayParts(text: string, today: LocalDate): Found[] {
-  return all(new RegExp(`(?<!一个?|半个?)${STANDALONE_PART}`), text, (m) => dateRaw({ date: today, part: partOf(m[1]) })).map((f) => ({ ...f, partOnly: true }));
+  return all(rx(`(?<!一个?|半个?)${STANDALONE_PART}`), text, (m) => dateRaw({ date: today, part: partOf(m[1]) })).map((f) => ({ ...f, partOnly: true }));
 }
 
 export function readDateValue(raw: string): DateValue | null {
@@ -136,18 +147,18 @@ const hoursRaw = (h: number | null) => (h !== null && h > 0 && h <= MAX_DURATION
 export function findDurations(text: string): Found[] {
   const day = WORKDAY_HOURS, half = WORKDAY_HOURS / 2;
   const pats: Array<[RegExp, (m: RegExpExecArray) => number | null]> = [
-    [new RegExp(`(?<![\\d.])${ND}\\s?个?(半)?\\s?${H}(?:${ND}分钟?)?`), (m) => {
+    [rx(`(?<![\\d.])${ND}\\s?个?(半)?\\s?${H}(?:${ND}分钟?)?`), (m) => {
       const h = num(m[1]); if (h === null) return null;
       const min = m[3] ? num(m[3]) : 0;
       return min === null || min >= 60 ? null : h + (m[2] ? 0.5 : 0) + min / 60;
     }],
-    [new RegExp(`半个?${H}`), () => 0.5],
-    [new RegExp(`(?<![\\d.])${ND}(?:分钟|mins?|minutes?)`), (m) => { const n = num(m[1]); return n === null ? null : n / 60; }],
-    [new RegExp(`(?<![\\d.])${ND}\\s?个?(?:工作日|天|d|days?)(半)?(?![前后内以之])`), (m) => { const n = num(m[1]); return n === null ? null : (n + (m[2] ? 0.5 : 0)) * day; }],
+    [rx(`半个?${H}`), () => 0.5],
+    [rx(`(?<![\\d.])${ND}(?:分钟|mins?|minutes?)`), (m) => { const n = num(m[1]); return n === null ? null : n / 60; }],
+    [rx(`(?<![\\d.])${ND}\\s?个?(?:工作日|天|d|days?)(半)?(?![前后内以之])`), (m) => { const n = num(m[1]); return n === null ? null : (n + (m[2] ? 0.5 : 0)) * day; }],
     [/半个?(?:天|日|工作日)(?![前后内])/, () => half],
     [/全天|一整天|整天|一个?整天/, () => day],
     [/一个?(?:上午|下午)|半个?(?:上午|下午)/, (m) => (m[0].startsWith('半') ? half / 2 : half)],
-    [new RegExp(`${HOUR}(?:[:：](\\d{2})|点(半|\\d{1,2}分?|钟)?)\\s*(?:-|—|–|~|到|至)\\s*(?:(上午|下午|晚上|中午)\\s?)?${HOUR}(?:[:：](\\d{2})|点(半|\\d{1,2}分?|钟)?)`), (m) => {
+    [rx(`${HOUR}(?:[:：](\\d{2})|点(半|\\d{1,2}分?|钟)?)\\s*(?:-|—|–|~|到|至)\\s*(?:(上午|下午|晚上|中午)\\s?)?${HOUR}(?:[:：](\\d{2})|点(半|\\d{1,2}分?|钟)?)`), (m) => {
       // The part of day before the range (`下午两点到五点`) is read, not taken: it belongs to the date.
       const before = /(上午|下午|早上|晚上|中午)\s?$/.exec(m.input.slice(0, m.index))?.[1];
       const h = (x: string) => num(x) ?? NaN;
@@ -168,7 +179,7 @@ const NOT_HOUSEHOLD = '(?!企业|公司|单位|厂|工厂|店|商户|门店|医�
 /** Household counts (`三户`, `5家农户`); `raw` is the count. A breakdown after 其中 is not counted. */
 export function findHouseholds(text: string): Found[] {
   const cut = text.indexOf('其中');
-  return all(new RegExp(`(?<![\\d.第])${N}\\s?(?:户|家${NOT_HOUSEHOLD})`), text, (m) => {
+  return all(rx(`(?<![\\d.第])${N}\\s?(?:户|家${NOT_HOUSEHOLD})`), text, (m) => {
     const n = num(m[1]);
     return n !== null && n > 0 && n <= 1000 ? String(n) : null;
   }).filter((f) => cut < 0 || f.start < cut);
@@ -191,17 +202,17 @@ export function findDeadlines(text: string, today: LocalDate): Found[] {
   const y = +today.slice(0, 4), m0 = +today.slice(5, 7), wd = weekdayOf(today);
   const BEFORE = '(?:之前|以前|前|为止|截止)';
   const pats: Array<[RegExp, (m: RegExpExecArray) => LocalDate | null]> = [
-    [new RegExp(`(?<!\\d)${N}月(?:底|末|份底)${BEFORE}?`), (m) => { const mo = num(m[1]); return mo && mo <= 12 ? nextMonthEnd(mo, today) : null; }],
-    [new RegExp(`(?<![\\d十一二三四五六七八九])(?:本月|这个?月|当月|月)(?:底|末)${BEFORE}?`), () => monthEnd(y, m0)],
+    [rx(`(?<!\\d)${N}月(?:底|末|份底)${BEFORE}?`), (m) => { const mo = num(m[1]); return mo && mo <= 12 ? nextMonthEnd(mo, today) : null; }],
+    [rx(`(?<![\\d十一二三四五六七八九])(?:本月|这个?月|当月|月)(?:底|末)${BEFORE}?`), () => monthEnd(y, m0)],
     [/(?:下个?月)(?:底|末)(?:之前|以前|前)?/, () => (m0 === 12 ? monthEnd(y + 1, 1) : monthEnd(y, m0 + 1))],
     [/(?:今年|本年)?(?:年底|年末)(?:之前|以前|前)?/, () => `${y}-12-31`],
-    [new RegExp(`(?<![\\d.])${N}个?(天|日|周|星期|礼拜|月)(?:之内|以内|内)`), (m) => {
+    [rx(`(?<![\\d.])${N}个?(天|日|周|星期|礼拜|月)(?:之内|以内|内)`), (m) => {
       const n = num(m[1]); if (!n) return null;
       return addDays(today, m[2] === '月' ? n * 30 : /周|星期|礼拜/.test(m[2]) ? n * 7 : n);
     }],
     [/(?:本|这)(?:周|星期)(?:之内|以内|内)|(?:本|这)周末(?:之前|以前|前)?/, () => addDays(today, 7 - wd)],
     [/下(?:周|星期)(?:之内|以内|内)/, () => addDays(today, 14 - wd)],
-    [new RegExp(`${WD}${BEFORE}`), (m) => {
+    [rx(`${WD}${BEFORE}`), (m) => {
       const target = WEEKDAY_NUM[m[2]] ?? +m[2];
       const shift = m[1] === '下' ? 1 : m[1] === '上' || m[1] === '上上' ? null : 0;
       if (shift === null) return null;

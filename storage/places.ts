@@ -6,7 +6,7 @@
 import type { Db } from './db.js';
 import { prepared } from './prepared.js';
 
-const RECENT_VISITS = 300;
+const RECENT_VISITS = 60;
 
 export function knownPlaces(db: Db, cadreId: number | undefined): string[] {
   const fixed = prepared(db, 'knownPlacesFixed', (d) => d.$client.prepare(
