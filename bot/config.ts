@@ -54,7 +54,7 @@ export const configSchema = z.object({
   // Each platform's own variables (bot/adapters/<platform>/platform.ts).
   ...platformConfig,
   /**
-   * The public address of the citizens' pages (issue 14), e.g. https://minqing.example.gov.cn:
+   * The public address of the citizens' pages (README "Citizens' pages"), e.g. https://minqing.example.gov.cn:
    * set, the bot serves them on its HTTP server and /民情 and /民情码 hand out links and QR codes;
    * unset, nothing is public.
    */

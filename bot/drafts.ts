@@ -1,5 +1,5 @@
 /**
- * Ask, don't guess (issue 10): the question the bot sends for one field, and the reading of the
+ * Ask, don't guess (README "How the bot reads what cadres type"): the question the bot sends for one field, and the reading of the
  * cadre's answer into the draft. The draft itself is stored by the router (storage/drafts.ts).
  *
  * An answer is read for the field that was asked: a whole answer that reads as that field is

@@ -1,5 +1,5 @@
 /**
- * Working days of the mainland calendar and the deadline lights built on them (issue 14): the
+ * Working days of the mainland calendar and the deadline lights built on them (docs/rules.md#three-rates-and-deadline-lights): the
  * one place the rule is written. Working days come from the maintained `chinese-days` data, so
  * 调休 make-up Saturdays and Sundays count and holidays do not (jobs/calendar.ts reads the same
  * data for when reminders may go out).

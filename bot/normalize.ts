@@ -1,5 +1,5 @@
 /**
- * The one normalisation pass every reader runs first (issue 10): full-width folded to
+ * The one normalisation pass every reader runs first (README "How the bot reads what cadres type"): full-width folded to
  * half-width, traditional characters converted to simplified with OpenCC, case folded. Two
  * forms:
  * - {@link normalize} for a single word (command names, choice words, keys): trimmed as well;

@@ -3,7 +3,7 @@
  * sender is wrapped by a limiter per (platform, target): a message over the limit waits for its
  * turn; nothing is dropped and nothing is sent twice by the limiter.
  *
- * Default limits (PLATFORMS.md): DingTalk robot 20/min; WeCom 30/min and 1000/h per member;
+ * Default limits (docs/platforms.md#limits): DingTalk robot 20/min; WeCom 30/min and 1000/h per member;
  * Feishu 5/s per user and per group. The console has none.
  */
 import type { Logger } from 'pino';

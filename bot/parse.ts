@@ -4,7 +4,7 @@
  * sentences, one per line. Everything here is derived from the command declarations, so a new
  * command needs no change in this file.
  *
- * How a body is read (issue 10):
+ * How a body is read (README "How the bot reads what cadres type"):
  * 1. one normalisation pass (bot/normalize.ts), positions kept;
  * 2. keyed fields (`时限：12月31日`) are taken out first;
  * 3. every typed argument's recogniser runs over the whole text; overlapping spans keep the

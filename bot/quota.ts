@@ -1,5 +1,5 @@
 /**
- * THE quota engine (SPEC §6): for every active rule and every active cadre it applies to, the
+ * THE quota engine (docs/rules.md#quotas): for every active rule and every active cadre it applies to, the
  * rule's metric over the rule's period containing a given date, against its threshold. /我的,
  * /统计 and the reminder scheduler all use {@link evaluateQuotas} (or its streaming core
  * {@link forEachQuota}), so a number a cadre is nudged about is the number they see.

@@ -37,11 +37,11 @@ export const toChat = (text: string, extra: Partial<Reply> = {}): Reply => ({ to
 export const toCadre = (cadreId: number, text: string, extra: Partial<Reply> = {}): Reply =>
   ({ to: 'user', cadreId, text, ...extra });
 
-// Also as people type them: +86 / 86 in front, spaces or dashes between the groups (issue 7:
-// `+86 139 1234 5678` went through unmasked).
+// Also as people type them: +86 / 86 in front, spaces or dashes between the groups
+// (`+86 139 1234 5678` once went through unmasked).
 const PHONE = /(?<!\d)((?:\+?86[\s-]?)?1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})(?!\d)/g;
 
-/** 13812345678 → 138****5678: what group chats and logs may show of a citizen's phone (SPEC §9). */
+/** 13812345678 → 138****5678: what group chats and logs may show of a citizen's phone (docs/rules.md#masking). */
 export function maskPhones(text: string): string {
   return text.replace(PHONE, '$1****$2');
 }

@@ -1,5 +1,5 @@
 /**
- * Recognisers of values inside running text (issue 10): each finds every span of its kind in a
+ * Recognisers of values inside running text (README "How the bot reads what cadres type"): each finds every span of its kind in a
  * message already passed through `normalizeText`, so `昨天下午石门村入户2小时` yields a date with
  * a time of day, a place, a kind and a duration. A span's `raw` is a canonical string that the
  * matching argument reads back to the same value — drafts store it, so a question answered

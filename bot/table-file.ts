@@ -28,7 +28,7 @@ export interface TableSpec { sheet: string; title: string; columns: Column[] }
 export interface TableFileOptions {
   file: string;
   format: 'xlsx' | 'csv';
-  /** Masks mobile numbers in every text cell: for files that may reach a group (SPEC §9). */
+  /** Masks mobile numbers in every text cell: for files that may reach a group (docs/rules.md#masking). */
   mask: boolean;
   /** The row an empty table gets, so an empty period still gives a file that says so. */
   emptyText: string;

@@ -1,5 +1,5 @@
 /**
- * The public pages (issue 14, SPEC §11), served by the bot's HTTP server:
+ * The public pages (docs/rules.md#citizens), served by the bot's HTTP server:
  * - `GET /c/<token>`: a citizen's issue — state, measures, result and deadline in plain Chinese;
  *   once resolved, a form (plain HTML POST, no script) to rate it;
  * - `POST /c/<token>`: the rating. 不满意 reopens the issue and tells the responsible cadre and the

@@ -1,5 +1,5 @@
 /**
- * The citizen's link (issue 14, SPEC §11): registering an issue, or `/民情码 #12`, gives the cadre
+ * The citizen's link (docs/rules.md#citizens): registering an issue, or `/民情码 #12`, gives the cadre
  * an unguessable link and its QR code to hand to the citizen; `/民情码 #12 撤销` stops every link
  * of the issue. The page itself is handlers/citizen-pages.ts.
  *

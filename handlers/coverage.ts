@@ -1,5 +1,5 @@
 /**
- * 时间、空间、人员三个全覆盖 (seed 000 §3 "确保年底前实现时间、空间、人员三个全覆盖", SPEC §7):
+ * 时间、空间、人员三个全覆盖 ("确保年底前实现时间、空间、人员三个全覆盖", docs/rules.md#coverage):
  * who has not visited this month (人员), which contact points nobody reached this campaign
  * (空间), and the months of the campaign in which some cadre made no visit (时间).
  *

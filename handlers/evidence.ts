@@ -1,5 +1,5 @@
 /**
- * Evidence (SPEC §4): a photo, file, voice message or location sent by a cadre with a record, or
+ * Evidence (docs/rules.md#evidence): a photo, file, voice message or location sent by a cadre with a record, or
  * within 10 minutes after it, is attached to that record — kept as the platform's file key and
  * metadata, and the bytes fetched too when the deployment says `MINQING_EVIDENCE=store`.
  */

@@ -1,5 +1,5 @@
 /**
- * /联系户: registers or updates a contact household of the 民情记录表 (seed 004: 姓名、电话、
+ * /联系户: registers or updates a contact household of the 民情记录表 (《文旅局“联户联情”工作方案》, docs/rules.md#households: 姓名、电话、
  * 家庭人口数、经济来源、存在困难、群众意见), or lists mine. The export is /导出 民情表.
  *
  * Decisions: a household belongs to the group's unit, else the sender's; the sender becomes the
@@ -9,7 +9,7 @@
  * use), so the 空间全覆盖 check knows the place. Phone numbers in replies are masked in groups by
  * the router, shown in full in a direct chat.
  *
- * Citizens' data kept to those who need it (issue 14, SPEC §9): a household is seen only by the
+ * Citizens' data kept to those who need it (docs/rules.md#households-access): a household is seen only by the
  * cadre looking after it and the leads of its unit. Another cadre who types the same name and
  * phone learns only that a colleague looks after it — no field of it — and cannot update or take
  * it; namesakes they cannot see are not offered to them either. Who looks after a household

@@ -1,6 +1,6 @@
 /**
- * /清单 (the three lists of a unit and month, 000 §6; `公示` posts the 效果清单 to the group,
- * 004 "解决一件，答复一件，销号一件，公示一件") and /台账 (the unit's pending issues, overdue
+ * /清单 (the three lists of a unit and month, docs/rules.md#three-lists; `公示` posts the 效果清单 to the group,
+ * "解决一件，答复一件，销号一件，公示一件", docs/rules.md#resolve-and-publish) and /台账 (the unit's pending issues, overdue
  * first). Also the words the issue workflow shares with these lists.
  *
  * Decisions: both are read commands so that the Excel export (another work item) can run async;
@@ -74,7 +74,7 @@ const T = {
   ledgerMore: (n: number) => `…共${n}件，仅列前${LEDGER_CAP}件；完整台账请发送 /台账 导出`,
 };
 
-/** Issue 14: a citizen's own rating (from their link) outranks the cadre's /评价 and says so. */
+/** A citizen's own rating (from their link) outranks the cadre's /评价 and says so. */
 export const CITIZEN_DISSATISFIED = '群众亲评不满意';
 export function ratingMark(i: Pick<Issue, 'satisfaction' | 'citizenSatisfaction'>): string {
   if (i.citizenSatisfaction) return `·群众亲评${SATISFACTION_NAMES[i.citizenSatisfaction as Satisfaction] ?? i.citizenSatisfaction}`;
@@ -127,7 +127,7 @@ export const listsCommand = defineCommand({
     unit: unitArg(),
     period: optional(monthArg()),
     action: optional(choiceArg('操作', { 导出: 'export', export: 'export', excel: 'export', 公示: 'publish', 发布: 'publish', publish: 'publish' }, '操作：导出 或 公示')),
-    // Issue 14: `公示 网页` publishes the results list as a public web page; `撤回` withdraws it.
+    // `公示 网页` publishes the results list as a public web page; `撤回` withdraws it.
     web: optional(choiceArg('网页', { 网页: 'web', 网站: 'web', 页面: 'web', web: 'web' }, '网页（公示到群众可看的网页）')),
     withdraw: optional(choiceArg('撤回', { 撤回: 'withdraw', 撤销: 'withdraw', 取消: 'withdraw', withdraw: 'withdraw' }, '撤回（撤回公示网页）')),
   },

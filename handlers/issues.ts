@@ -1,11 +1,11 @@
 /**
- * The issue ledger workflow (SPEC §5): /民情 registers a problem; /进展 /办结 /销号 /延期 /上报
+ * The issue ledger workflow (docs/rules.md#issue-workflow): /民情 registers a problem; /进展 /办结 /销号 /延期 /上报
  * /督办 /评价 move it along. Every change writes exactly one audit row (storage changeIssue).
  *
  * Decisions: the responsible cadre or a lead may work on an issue; a lead is a leader of the
  * issue's current unit or above (policy.leads), an administrator, or the issue's own 责任领导.
  * Only leads close, reject, extend and supervise. A petition (信访) gets 30 days by default and
- * may not be given more at registration; it may be extended once, by at most 30 days (002 §6).
+ * may not be given more at registration; it may be extended once, by at most 30 days (docs/rules.md#petitions).
  * `30天` in a deadline means days from today (/民情) or from the current deadline (/延期).
  */
 import { z } from 'zod';
@@ -27,7 +27,7 @@ import { citizenLinkCommand, issueLinkReplies } from './citizen.js';
 
 export const CATEGORIES = ['就业', '教育', '医疗', '养老', '社会保障', '社会治理', '环境保护', '权益保障', '基础设施', '助企纾困', '信访', '其他'] as const;
 const PETITION_DAYS = 30;
-// Issue 7 (fuzz): a deadline of 9999-12-31 was accepted, and extending it then left the calendar
+// Fuzzing found a deadline of 9999-12-31 accepted, and extending it then left the calendar
 // (year 10000) and failed as a fault. Deadlines stay within three years; later ones are refused.
 const MAX_DEADLINE_DAYS = 3 * 365;
 const UNDO_MINUTES = 10;
@@ -172,7 +172,7 @@ function loadIssue(ctx: Ctx, id: number): Issue {
 }
 
 const unitOfIssue = (ctx: Ctx, i: Issue): Unit => unitById(ctx.db, i.unitId)!;
-// The named 责任领导 counts as a lead only while of leader rank (issue 7: staff could name
+// The named 责任领导 counts as a lead only while of leader rank (otherwise staff could name
 // themselves 责任领导 and then close, extend and supervise their own issues).
 const isLead = (ctx: Ctx, i: Issue) => (i.leadCadreId === ctx.cadre.id && ctx.cadre.rank === 'leader') || leads(ctx, unitOfIssue(ctx, i));
 
@@ -247,7 +247,7 @@ export const registerCommand = defineCommand({
     const who = namesHere(ctx) ? T.responsibleIs(responsible.name) : responsible.id === ctx.cadre.id ? T.responsibleSelf : T.responsibleTold;
     const leadName = lead && nameHere(ctx, lead.name, T.leadHidden);
     const lines = [T.registered(i, who), ...(lead || i.department ? [T.leadAndDept(leadName, i.department)] : []), T.undoHint];
-    // Issue 14: with public pages on, the reporter also gets the citizen's link and QR code.
+    // With public pages on, the reporter also gets the citizen's link and QR code.
     return [toChat(lines.join('\n')), ...tellResponsible(ctx, i, T.assigned(i, ctx.cadre.name)), ...(issueLinkReplies(ctx, i, { quiet: true }) ?? [])];
   },
 });
@@ -386,7 +386,7 @@ export const rateCommand = defineCommand({
     issue: issueRefArg(),
     // Optional only so that a wrong word gets its own answer (it lands in the note otherwise).
     rating: optional(choiceArg('评价', RATING_WORDS, '评价：满意、基本满意、不满意', { inText: true })),
-    // 回访 (issue 14): the rating was heard on a call-back after /办结, as the 回访 reminder asks.
+    // 回访: the rating was heard on a call-back after /办结, as the 回访 reminder asks.
     callback: optional(choiceArg('回访', CALLBACK_WORDS, '回访（电话回访群众后写上）', { inText: true })),
     note: optional(withKeys(restArg('说明', 200), 'note')),
   },

@@ -1,5 +1,5 @@
 /**
- * The 公示 page of a unit's results list (issue 14 item 3): `/清单 公示 网页` publishes it as a
+ * The 公示 page of a unit's results list (docs/rules.md#citizens): `/清单 公示 网页` publishes it as a
  * public web page with its own QR code; `/清单 公示 网页 撤回` withdraws it.
  *
  * Decisions: nothing is public until a lead of the unit publishes; one page per unit. Calling the

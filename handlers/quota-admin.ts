@@ -1,6 +1,6 @@
 /**
  * /配额 (administrators): list the quota rules, install the preset set, switch a rule off or on,
- * add a rule. Rules are data (SPEC §6); nothing is ever deleted — a rule no longer wanted is
+ * add a rule. Rules are data (docs/rules.md#quotas); nothing is ever deleted — a rule no longer wanted is
  * switched off, so past evaluations stay explainable.
  *
  * Decisions: a new rule's name defaults to its description; `类型` narrows only the visit

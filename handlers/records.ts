@@ -1,6 +1,6 @@
 /**
  * Reporting: /走访 (visits), /志愿 (volunteer hours), /核查 (a lead verifies or returns a
- * record, 000 §16) and /撤销 (void my last record within 10 minutes).
+ * record, docs/rules.md#backdated-records) and /撤销 (void my last record within 10 minutes).
  *
  * Decisions: a visit's kind defaults from its place (…村/社区 → 到村, …企业/公司/厂 → 走访企业,
  * else 其他); 1天 = 8 working hours; a record dated more than 7 days back (补报) is kept but

@@ -1,5 +1,5 @@
 /**
- * The charts of SPEC §7, as PNG files: visits per week of a unit over 12 weeks, the sub-units
+ * The charts (docs/rules.md#statistics-and-exports), as PNG files: visits per week of a unit over 12 weeks, the sub-units
  * compared on the month's quota completion, and issues raised vs resolved per month. Like the
  * exports they need no chat context, so the weekly digest can attach them too.
  *

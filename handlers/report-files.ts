@@ -1,7 +1,7 @@
 /**
- * The Excel exports of SPEC §7 in the seeds' own layouts: the 民生实事清单 of seed 003 with the
+ * The Excel exports (docs/rules.md#statistics-and-exports) in the documents' own layouts: the 民生实事清单 with the
  * three lists (问题清单 / 任务清单 / 效果清单, one sheet each), the issue ledger with every issue's
- * history, the 民情记录表 of seed 004 and the 工作日志 (visits and volunteer service, 000 §16).
+ * history, the 民情记录表 and the 工作日志 (visits and volunteer service, docs/rules.md#records).
  * These functions need no chat context (the weekly digest can call them too): what to export,
  * for whom, and whether citizens' phone numbers may appear in full.
  *
@@ -87,7 +87,7 @@ export interface ExportInput {
   now: Date;
   today: LocalDate;
   unit: Unit;
-  /** Citizens' phone numbers in full: only for a lead in a direct chat (SPEC §9). */
+  /** Citizens' phone numbers in full: only for a lead in a direct chat (docs/rules.md#masking). */
   fullPhones: boolean;
   format?: 'xlsx' | 'csv';
   log?: Logger;

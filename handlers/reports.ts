@@ -1,5 +1,5 @@
 /**
- * Reports people forward (SPEC §7): /导出 sends a spreadsheet, /图表 a chart image; the
+ * Reports people forward (docs/rules.md#statistics-and-exports): /导出 sends a spreadsheet, /图表 a chart image; the
  * coverage text (三个全覆盖) for /统计 覆盖. The exported functions are what /清单 导出,
  * /台账 导出 and /统计 覆盖|图 call.
  *

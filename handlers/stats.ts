@@ -1,6 +1,6 @@
 /**
  * Queries: /我的 (my numbers and quotas), /统计 (a unit with its sub-units), /七问 (the yearly
- * self-check of 004 §4(一)) and /静音 (pause my quota nudges). /配额 lives in quota-admin.ts.
+ * self-check, docs/rules.md#seven-questions) and /静音 (pause my quota nudges). /配额 lives in quota-admin.ts.
  *
  * Decisions: days are counted hours ÷ 8 (1天 = 8 working hours), as everywhere; /统计 counts the
  * records made in the unit and its sub-units; "逾期" there means a deadline missed on some day

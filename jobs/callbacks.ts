@@ -1,5 +1,5 @@
 /**
- * 回访 reminders (issue 14): on the first working day after an issue's /办结 (mainland calendar,
+ * 回访 reminders (docs/rules.md#reminders): on the first working day after an issue's /办结 (mainland calendar,
  * 调休 included: bot/lights.ts), if nobody has rated the result since, its responsible cadre is
  * asked by direct message to call the citizen back and record the outcome with
  * `/评价 #12 满意 回访`. Planned by the deadlines pass (jobs/plan.ts planFor), so it goes through

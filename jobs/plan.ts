@@ -131,7 +131,7 @@ export function planDeadlines(db: Db, d: LocalDate, s?: ReminderSettings): NewRe
   return out;
 }
 
-/** The volunteer day (last weekend of the quarter, 002 §4) and the quarter-end report (004 §5(二)). */
+/** The volunteer day (last weekend of the quarter) and the quarter-end report (docs/rules.md#volunteer-day). */
 export function planQuarterly(db: Db, d: LocalDate): NewReminder[] {
   const q = periodOf('quarter', d);
   let saturday = q.end;

@@ -1,5 +1,5 @@
 /**
- * Where the scheduler's Redis comes from (SPEC §10): `REDIS_URL` when given; otherwise
+ * Where the scheduler's Redis comes from (docs/rules.md#operating): `REDIS_URL` when given; otherwise
  * 127.0.0.1:6379 if it answers; otherwise a `redis-server` child with AOF under ./data/redis/,
  * stopped when we exit. A missing redis-server is one clear line, not a stack trace.
  */

@@ -1,5 +1,5 @@
 /**
- * Export files are kept only as long as needed (issue 14 item 8): a spreadsheet of the 民情记录表
+ * Export files are kept only as long as needed (docs/rules.md#retention): a spreadsheet of the 民情记录表
  * or the ledger holds citizens' names, phones and problems, and once it has been sent to the
  * cadre who asked, the copy in the export folder serves nobody. Files older than the retention
  * period are deleted by the daily `prune-exports` job (jobs/prune-exports-job.ts) and by

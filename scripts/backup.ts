@@ -1,5 +1,5 @@
 /**
- * `minqing backup <file>` and `minqing restore <file>` (SPEC §9, §10; issue 7 item 4).
+ * `minqing backup <file>` and `minqing restore <file>` (docs/rules.md#qualities).
  *
  * Backup uses SQLite's online backup API (better-sqlite3 `db.backup()`), so it runs while the bot
  * writes: the copy is a consistent snapshot of some moment during the run. The API restarts

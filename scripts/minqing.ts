@@ -1,5 +1,5 @@
 /**
- * `minqing` — the one program (SPEC §10). This is the composition root's command line: it reads
+ * `minqing` — the one program (docs/rules.md#operating). This is the composition root's command line: it reads
  * the configuration, opens the database and starts what was asked for.
  */
 import { Command } from 'commander';
@@ -174,7 +174,7 @@ program.command('bench').description('性能基准（打印数据，不是测试
   .option('--feishu-requests <n>', '(d) 飞书回调请求数', '20000')
   .option('--fault-replies <n>', '(f) 故障投递基准的回复条数', '10000')
   .option('--only <parts>', '只跑其中几项，逗号分隔：commands,stats,reminders,feishu,reports,faults')
-  // Issue 7: the soak (200 commands/s, stats queries, a reminder pass a minute) — scripts/soak.ts.
+  // The soak (200 commands/s, stats queries, a reminder pass a minute) — scripts/soak.ts.
   .option('--soak', '耐久测试：每秒200条命令，夹杂 /统计、/我的 和每分钟一次提醒检查，每10秒打印内存与延迟')
   .option('--minutes <n>', '耐久测试时长（分钟）', '10')
   .option('--rate <n>', '耐久测试每秒命令数', '200')
@@ -189,7 +189,7 @@ program.command('bench').description('性能基准（打印数据，不是测试
     await runBench(o);
   });
 
-// Issue 7: online backup and restore (scripts/backup.ts).
+// Online backup and restore (scripts/backup.ts).
 program.command('backup <file>').description('在线备份数据库（机器人运行时也可以），并校验备份')
   .option('--force', '覆盖已存在的备份文件')
   .action(async (file: string, o: { force?: boolean }) => {

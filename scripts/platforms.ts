@@ -34,7 +34,7 @@ export async function startPlatforms(cfg: Config, app: App, log: Logger, outboun
     host.add(adapter);
     describe.push(line);
   }
-  // Issue 14: the citizens' pages, on the same server; they alone make it listen when no
+  // The citizens' pages, on the same server; they alone make it listen when no
   // platform takes HTTP callbacks (DingTalk in stream mode, wechaty).
   if (cfg.MINQING_PUBLIC_URL) {
     for (const r of publicPageRoutes({ db: app.deps.db, config: cfg, log, onOutbox, font: findCjkFont().file })) http.route(r);

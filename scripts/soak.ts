@@ -1,5 +1,5 @@
 /**
- * `minqing bench --soak [--minutes 10] [--rate 200]` (issue 7 item 6): a long, steady load, to see
+ * `minqing bench --soak [--minutes 10] [--rate 200]`: a long, steady load, to see
  * that memory stays flat and latency does not creep. In-process only (no network, no Redis): the
  * router on a fresh database file, an open-loop generator at `rate` commands per second —
  * mostly /走访 /志愿 /民情 /进展 /办结 from 2,000 cadres, mixed with /我的 and /统计 queries — and

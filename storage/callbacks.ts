@@ -1,5 +1,5 @@
 /**
- * 回访 (issue 14): resolved issues whose latest /办结 has not been rated since — the candidates
+ * 回访 (docs/rules.md#reminders): resolved issues whose latest /办结 has not been rated since — the candidates
  * for a call-back reminder to the responsible cadre (jobs/callbacks.ts decides when).
  */
 import type { Db } from './db.js';

@@ -1,5 +1,5 @@
 /**
- * The data of 时间、空间、人员三个全覆盖 (seed 000 §3): which cadres visited in a span, which
+ * The data of 时间、空间、人员三个全覆盖 (docs/rules.md#coverage): which cadres visited in a span, which
  * contact points were reached, for a unit with its sub-units. Only counted visits count (not
  * voided, not returned, not waiting for /核查).
  */

@@ -1,5 +1,5 @@
 /**
- * Evidence of records (schema `evidence`, SPEC §4): the platform's file key and metadata of a
+ * Evidence of records (schema `evidence`, docs/rules.md#evidence): the platform's file key and metadata of a
  * photo, file, voice message or location, attached to a visit, volunteer record or issue.
  */
 import type { Db } from './db.js';

@@ -1,5 +1,5 @@
 /**
- * Households of the 民情记录表 (seed 004) and the contact points they belong to. A household is
+ * Households of the 民情记录表 (docs/rules.md#households) and the contact points they belong to. A household is
  * kept per unit; its place (the village or community) is a contact point of that unit, so the
  * 空间全覆盖 check (coverage) sees every place where a cadre has contact households.
  */

@@ -1,5 +1,5 @@
 /**
- * The three lists (三个清单, 000 §6) of a unit with its sub-units for a period: problems raised,
+ * The three lists (三个清单, docs/rules.md#three-lists) of a unit with its sub-units for a period: problems raised,
  * tasks (progress entries), results. Issues belong to the unit where they were raised, so an
  * issue escalated upwards still appears in the lists of the unit that found it.
  */

@@ -46,7 +46,7 @@ export function addIssueEvent(db: Db, e: { issueId: number; at: Date; date: stri
  * from = the state before, to = `patch.state` (or unchanged). Returns the issue as it is now.
  */
 export function changeIssue(db: Db, issue: Issue, patch: IssuePatch,
-  // actorCadreId null: the citizen, through their link (issue 14).
+  // actorCadreId null: the citizen, through their link.
   e: { at: Date; date: string; actorCadreId: number | null; action: string; note?: string | null }): Issue {
   if (Object.keys(patch).length) db.update(issues).set(patch).where(eq(issues.id, issue.id)).run();
   addIssueEvent(db, { ...e, issueId: issue.id, fromState: issue.state, toState: patch.state ?? issue.state });

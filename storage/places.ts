@@ -1,5 +1,5 @@
 /**
- * Places the deployment knows, for reading a message (issue 10): unit names, contact points and
+ * Places the deployment knows, for reading a message (README "How the bot reads what cadres type"): unit names, contact points and
  * the places of the cadre's own recent visits. Bounded, so a big ledger never makes a message
  * read slowly.
  */

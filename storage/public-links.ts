@@ -1,5 +1,5 @@
 /**
- * Public links (issue 14, schema `public_links`): a citizen's link to one issue and a unit's
+ * Public links (schema `public_links`, docs/rules.md#citizens): a citizen's link to one issue and a unit's
  * 公示 page. A link is found by the SHA-256 of its token, so a copy of the database does not give
  * away working citizen links; issue tokens are never stored.
  */

@@ -1,5 +1,5 @@
 /**
- * Quota rules are data (SPEC §6): the rules table and the preset set from the seeds. The
+ * Quota rules are data (docs/rules.md#quotas): the rules table and the preset set from the seeds. The
  * per-cadre aggregates the quota engine (bot/quota.ts) evaluates them against are in
  * quota-aggregates.ts.
  */
@@ -33,12 +33,12 @@ export interface NewQuotaRule {
   active?: boolean;
 }
 
-/** "In the village" work: a household visit there is village work too (004 §3 到村开展工作). */
+/** "In the village" work: a household visit there is village work too (到村开展工作, docs/rules.md#in-the-village). */
 export const IN_VILLAGE: VisitKind[] = ['village', 'residency', 'household'];
 
 /**
- * The documents the presets come from, by their own titles (the seeds' headings; 004's is given
- * in simplified characters). A deployment installs the set or sets it follows, so a county working
+ * The documents the presets come from, by their own titles (the documents' headings, listed in
+ * docs/rules.md#sources; 联户联情's is given in simplified characters). A deployment installs the set or sets it follows, so a county working
  * to the 联户联情 plan is not nudged about an industrial park's weekly hours. `no` and `short` are
  * what an administrator types (`/配额 预设 1`, `/配额 预设 联户联情`).
  */
@@ -53,7 +53,7 @@ export const ALL_PRESET_SETS: readonly PresetSetKey[] = PRESET_SETS.map((s) => s
 
 export interface PresetRule extends NewQuotaRule { preset: string; set: PresetSetKey; clause: string }
 
-/** The nine rows of SPEC §6, each with its document and the clause in it; a row with two thresholds is two rules. */
+/** The nine rows of docs/rules.md#quota-presets, each with its document and the clause in it; a row with two thresholds is two rules. */
 export const PRESET_RULES: ReadonlyArray<PresetRule> = ([
   { preset: 'monthly-village-visit', name: '每月到村开展工作', metric: 'visit_count', filter: { kinds: IN_VILLAGE }, period: 'month', threshold: 1, set: 'lianhu-lianqing', clause: '三' },
   { preset: 'monthly-village-days', name: '每月到村工作天数', metric: 'visit_days', filter: { kinds: IN_VILLAGE }, period: 'month', threshold: 2, set: 'lianhu-lianqing', clause: '三' },

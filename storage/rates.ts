@@ -1,5 +1,5 @@
 /**
- * 三率 (issue 14): the three rates 12345 hotlines score units on, for a unit with its sub-units
+ * 三率 (docs/rules.md#three-rates-and-deadline-lights): the three rates 12345 hotlines score units on, for a unit with its sub-units
  * (issues by the unit where they were raised, as in storage/issues.ts issueCountsForPeriod) and
  * the local dates [from, to]. One SQL query per rate; only counts leave the database.
  *

@@ -1,5 +1,5 @@
 /**
- * Queries of the reports (SPEC §7): rows for the Excel exports, streamed with iterators so a
+ * Queries of the reports (docs/rules.md#statistics-and-exports): rows for the Excel exports, streamed with iterators so a
  * 100,000-issue ledger never sits in memory, and the small series behind the charts.
  *
  * An export reads through {@link openSnapshot}: a second, read-only connection to the same file
@@ -118,7 +118,7 @@ export interface ProjectRow {
 }
 
 /**
- * The 民生实事清单 (seed 003) of a unit with its sub-units for [from, to]: every issue raised
+ * The 民生实事清单 (docs/rules.md#three-lists) of a unit with its sub-units for [from, to]: every issue raised
  * there up to `to` that was not already resolved before `from`, with its measures (/进展) up to `to`.
  */
 export function projectRows(db: Db, unitPath: string, from: string, to: string): IterableIterator<ProjectRow> {
@@ -157,7 +157,7 @@ export interface HouseholdExportRow {
 }
 
 /**
- * The 民情记录表 (seed 004) of a unit with its sub-units, by unit, place and registration;
+ * The 民情记录表 (docs/rules.md#households) of a unit with its sub-units, by unit, place and registration;
  * with `cadreId`, only the households that cadre looks after (what a cadre who does not lead the
  * unit may see).
  */

@@ -1,5 +1,5 @@
 /**
- * Roster import (SPEC §10): rows of 姓名, 手机, 单位, 上级单位, 职级, 驻村, 账号. Units are created
+ * Roster import (docs/rules.md#operating): rows of 姓名, 手机, 单位, 上级单位, 职级, 驻村, 账号. Units are created
  * as a tree from 单位/上级单位; a cadre is identified by phone, so re-importing updates and never
  * duplicates. Bad rows are reported by number (1 = the header line) and the good ones still import.
  */

@@ -56,7 +56,7 @@ export const contactPoints = sqliteTable('contact_points', {
   createdAt: integer('created_at').notNull(),
 }, (t) => [uniqueIndex('contact_points_name').on(t.unitId, t.name)]);
 
-/** A citizen household of the 民情记录表 (seed 004). Personal data: masked outside direct chats. */
+/** A citizen household of the 民情记录表 (docs/rules.md#households). Personal data: masked outside direct chats. */
 export const households = sqliteTable('households', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   unitId: integer('unit_id').notNull(),
@@ -135,7 +135,7 @@ export const issues = sqliteTable('issues', {
   answered: integer('answered', { mode: 'boolean' }),
   satisfaction: text('satisfaction'),
   /**
-   * The citizen's own rating from their link (issue 14): it outranks `satisfaction` (a cadre's
+   * The citizen's own rating from their link: it outranks `satisfaction` (a cadre's
    * /评价) wherever a rating is shown or counted. Kept apart so neither overwrites the other.
    */
   citizenSatisfaction: text('citizen_satisfaction'),
@@ -172,7 +172,7 @@ export const issueEvents = sqliteTable('issue_events', {
   note: text('note'),
 }, (t) => [index('issue_events_issue').on(t.issueId, t.id), index('issue_events_date').on(t.date, t.action)]);
 
-/** A quota rule: metric ≥ threshold per period for the cadres matching the filter (SPEC §6). */
+/** A quota rule: metric ≥ threshold per period for the cadres matching the filter (docs/rules.md#quotas). */
 export const quotaRules = sqliteTable('quota_rules', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   name: text('name').notNull(),
@@ -266,7 +266,7 @@ export const seenProofs = sqliteTable('seen_proofs', {
 }, (t) => [primaryKey({ columns: [t.scope, t.proof] }), index('seen_proofs_expiry').on(t.expiresAt)]);
 
 /**
- * Evidence attached to a record (SPEC §4): the platform's file key and metadata; `path` and
+ * Evidence attached to a record (docs/rules.md#evidence): the platform's file key and metadata; `path` and
  * `bytes` only when the deployment stores the bytes (`MINQING_EVIDENCE=store`).
  */
 export const evidence = sqliteTable('evidence', {
@@ -286,7 +286,7 @@ export const evidence = sqliteTable('evidence', {
 }, (t) => [index('evidence_record').on(t.recordKind, t.recordId), uniqueIndex('evidence_source').on(t.platform, t.messageId, t.fileKey)]);
 
 /**
- * A half-read record waiting for one answer (issue 10): what was understood so far and the field
+ * A half-read record waiting for one answer (README "How the bot reads what cadres type"): what was understood so far and the field
  * asked for. One per cadre and chat; expires after 30 minutes; the record it becomes is written
  * in the same transaction that deletes it.
  */
@@ -329,7 +329,7 @@ export const householdTransfers = sqliteTable('household_transfers', {
 }, (t) => [index('household_transfers_household').on(t.householdId)]);
 
 /**
- * Public links (issue 14): a citizen's link to one issue (`issue`), or a unit's 公示 page of its
+ * Public links (docs/rules.md#citizens): a citizen's link to one issue (`issue`), or a unit's 公示 page of its
  * results list (`board`). Looked up by the SHA-256 of the token; an issue link's token itself is
  * never stored (only the cadre's reply carries it). A 公示 page is public by intent, so its token
  * is kept (`token`) to show the same link and QR again while it is published.

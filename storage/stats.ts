@@ -1,5 +1,5 @@
 /**
- * Aggregations for /统计, /我的 and /七问 (SPEC §7). A cadre's visit numbers come from the same
+ * Aggregations for /统计, /我的 and /七问 (docs/rules.md#statistics-and-exports). A cadre's visit numbers come from the same
  * cached per-cadre aggregate the quota engine reads; a unit's come from sums in SQL over the
  * partial covering index of counted visits, which never build anything per cadre.
  *

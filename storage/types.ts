@@ -9,7 +9,7 @@ export type IssueEvent = typeof s.issueEvents.$inferSelect;
 export type QuotaRule = typeof s.quotaRules.$inferSelect;
 export type IssueState = Issue['state'];
 
-/** Visit kinds (SPEC §4): quotas count them separately. */
+/** Visit kinds (docs/rules.md#visit-kinds): quotas count them separately. */
 export const VISIT_KINDS = ['household', 'village', 'residency', 'enterprise', 'meeting', 'briefing', 'talk', 'other'] as const;
 export type VisitKind = (typeof VISIT_KINDS)[number];
 

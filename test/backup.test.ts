@@ -1,5 +1,5 @@
 /**
- * Online backup and restore (issue 7 item 4): a backup taken while commands keep writing is a
+ * Online backup and restore (README "Backup and restore"): a backup taken while commands keep writing is a
  * sound database holding everything committed before it started; restore refuses while the
  * database is open elsewhere, and otherwise brings the backup back and keeps the old file.
  */

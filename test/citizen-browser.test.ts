@@ -1,5 +1,5 @@
 /**
- * The citizen's page and the 公示 page in a real browser (issue 14 item 7): Debian's Chromium,
+ * The citizen's page and the 公示 page in a real browser: Debian's Chromium,
  * driven by playwright-core, on a phone-sized viewport. A citizen opens the link, reads the
  * state, rates 不满意 with the plain HTML form, and the issue is reopened in the ledger; a wrong
  * token and the rate limit get their plain pages. Each page's screenshot is saved under

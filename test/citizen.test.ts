@@ -1,5 +1,5 @@
 /**
- * The citizen's link and the 公示 page (issue 14 items 1 and 3) over real HTTP: the commands that
+ * The citizen's link and the 公示 page (docs/rules.md#citizens) over real HTTP: the commands that
  * hand out links, the pages' answers (404, 410, 429), the rating form and what a rating changes
  * in the ledger, the audit trail and the outbox. The same flows in a real browser are in
  * citizen-browser.test.ts.

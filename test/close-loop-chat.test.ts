@@ -1,5 +1,5 @@
 /**
- * 三率 and deadline lights as cadres see them (issue 14 items 4, 5): /统计, /台账, the deadline
+ * 三率 and deadline lights as cadres see them (docs/rules.md#three-rates-and-deadline-lights): /统计, /台账, the deadline
  * reminders and the weekly digest, as conversations on the demo roster.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

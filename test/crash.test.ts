@@ -1,5 +1,5 @@
 /**
- * Crash safety (issue 7 item 2, SPEC §9 "no input crashes the bot or loses a record"): 5,000
+ * Crash safety (docs/rules.md#qualities: "no input crashes the bot or loses a record"): 5,000
  * commands stream through `minqing console --jsonl` in a child process, which is killed with
  * SIGKILL at random points, restarted, and fed the same inputs from the start (same message
  * ids) until one run completes. Afterwards every acknowledged record exists exactly once, nothing

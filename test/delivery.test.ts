@@ -1,5 +1,5 @@
 /**
- * Reply delivery you can trust (issue 11): the real adapters and SDKs against loopback fakes of
+ * Reply delivery you can trust (docs/platforms.md#delivery): the real adapters and SDKs against loopback fakes of
  * the platforms, with the reply outbox in a real SQLite file — a 429 then success, a token
  * invalidated early, a restart mid-delivery, a redelivered message, a replayed DingTalk sign.
  */

@@ -1,5 +1,5 @@
 /**
- * Evidence (SPEC §4, issue 11): photos, files, voice and locations sent with a record or within
+ * Evidence (docs/rules.md#evidence): photos, files, voice and locations sent with a record or within
  * 10 minutes after it are attached to it; the decoders read what each platform sends.
  */
 import { existsSync, readFileSync } from 'node:fs';

@@ -42,7 +42,7 @@ const COLONS = [':', '：', ' : ', '： ', '::', '：：'];
 const PREFIXES = ['/', '／', '/ ', '／　', '', '//', '/\n', '＼', '/ /'];
 const ODD = ['', ' ', '\n', '　', '/', '／', '@', '\u0000', '\uFEFF/走访', '\u202E/走访 石门村', '/\u0000', '\ud800', '/走访\ud800石门村 1天'];
 
-/** The same text, sometimes in traditional characters (SPEC §1: `/走訪` is accepted). */
+/** The same text, sometimes in traditional characters (docs/rules.md#reading-messages: `/走訪` is accepted). */
 const maybeTraditional = (a: fc.Arbitrary<string>) => fc.tuple(a, fc.integer({ min: 0, max: 4 }))
   .map(([s, k]) => (k === 0 ? toTraditional(s) : s));
 

@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing (issue 7 item 1): well over 100,000 generated messages thrown at the
+ * Property-based fuzzing: well over 100,000 generated messages thrown at the
  * parser, the router and every adapter's decoder and HTTP handler. Properties: nothing throws out
  * of the core; every addressed message gets a reply; no fault ("抱歉…出了问题") is ever answered,
  * because a fault means a handler threw something other than a UserError; a platform payload

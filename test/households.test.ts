@@ -1,5 +1,5 @@
 /**
- * Citizens' data kept to those who need it (issue 14 item 8): a contact household is seen by the
+ * Citizens' data kept to those who need it (docs/rules.md#households-access): a contact household is seen by the
  * cadre looking after it and the leads of its unit; another cadre cannot look it up or take it
  * over by name and phone; a transfer is a lead's act, with an audit row.
  */

@@ -1,5 +1,5 @@
 /**
- * MINQING_NAMES_IN_GROUPS=false (issue 14 item 6): no cadre's name in a group message; the
+ * MINQING_NAMES_IN_GROUPS=false (docs/rules.md#names-in-groups): no cadre's name in a group message; the
  * laggards of /统计 go to the unit's leads by direct message only.
  */
 import { afterEach, describe, expect, it } from 'vitest';

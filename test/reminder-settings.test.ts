@@ -1,5 +1,5 @@
 /**
- * Issue 11 item 9: the reminder settings /提醒 shows are the ones the scheduler runs with — the
+ * The reminder settings /提醒 shows are the ones the scheduler runs with — the
  * environment's defaults (MINQING_CRON_*, MINQING_QUIET_HOURS) on `deps`, under admin changes.
  */
 import { afterEach, describe, expect, it } from 'vitest';

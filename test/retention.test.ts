@@ -1,6 +1,6 @@
 /**
- * Export files holding citizens' data are deleted after MINQING_EXPORT_RETENTION_DAYS (issue 14
- * item 8): real files in a real export folder, the clock injected; the job through the scheduler
+ * Export files holding citizens' data are deleted after MINQING_EXPORT_RETENTION_DAYS
+ * (docs/rules.md#retention): real files in a real export folder, the clock injected; the job through the scheduler
  * on a real Redis, its scheduler upserted under a fixed id; and the `minqing remind --at` pass.
  */
 import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';

@@ -141,7 +141,7 @@ describe('Redis restart during a pass', () => {
     expect(new Set(sent).size).toBe(total);
   }, 60_000);
 
-  // Issue 7: Redis already down when the pass falls due, back after it.
+  // Redis already down when the pass falls due, back after it.
   it('runs a pass that fell due while Redis was down once it is back, sending each reminder once', async () => {
     const url = `redis://127.0.0.1:${port}`;
     const name = `test-${randomUUID()}`;

@@ -1,5 +1,5 @@
 /**
- * Security review of every inbound path (issue 7 item 5, SPEC §9):
+ * Security review of every inbound path (docs/rules.md#qualities):
  * - the signature and timestamp checks of the Feishu, DingTalk and WeCom HTTP routes cannot be
  *   bypassed — empty or missing headers, header-name case and spelling variants, duplicated
  *   headers, foreign keys, stale and future timestamps, oversized bodies;

@@ -56,7 +56,7 @@ export interface PlatformDefinition<C extends z.ZodRawShape = z.ZodRawShape> {
   enabled(env: z.output<z.ZodObject<C>>): boolean;
   /** A misconfiguration worth stopping for (half a pair of variables …), or null. */
   check?(env: z.output<z.ZodObject<C>>): string | null;
-  /** Outbound limits per target (PLATFORMS.md). */
+  /** Outbound limits per target (docs/platforms.md#limits). */
   limits: Window[];
   /** Builds the adapter for the variables given; `describe` is one line for the start-up banner. */
   create(env: z.output<z.ZodObject<C>>, ctx: PlatformContext): Promise<{ adapter: PlatformAdapter; describe: string }>;

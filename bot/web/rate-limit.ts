@@ -1,6 +1,6 @@
 /**
  * A fixed-window counter per key (client IP, link token) for the public pages. In memory: the
- * pages are served by one process per database (SPEC §10); several processes each keep their
+ * pages are served by one process per database (docs/rules.md#operating); several processes each keep their
  * own count, so the limit a client meets is at most that many times the figure.
  */
 export interface Limit {

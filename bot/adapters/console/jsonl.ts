@@ -1,5 +1,5 @@
 /**
- * The console's JSONL face (SPEC §10), the scriptable interface of the bot: one JSON object per
+ * The console's JSONL face (README "JSONL mode"), the scriptable interface of the bot: one JSON object per
  * input line, exactly one `{"replies":[…]}` line out for each, in order. A bad line is answered,
  * never fatal.
  */

@@ -45,7 +45,7 @@ export const accountOf = (m: Pick<RobotMessage, 'senderStaffId' | 'senderId'>): 
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // Fields are checked, not assumed: the HTTP sign covers only the timestamp, so a body may be
-// anything, and over Stream a throw here would be an unhandled rejection (fuzz, issue 7).
+// anything, and over Stream a throw here would be an unhandled rejection (found by fuzzing).
 const listOf = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 

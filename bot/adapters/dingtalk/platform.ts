@@ -22,7 +22,7 @@ export const dingtalkPlatform = definePlatform({
     if (!!c.DINGTALK_CARD_ROUTE_KEY !== !!c.DINGTALK_CARD_SECRET) return 'DINGTALK_CARD_ROUTE_KEY 与 DINGTALK_CARD_SECRET 需成对设置（HTTP 模式的卡片回调）';
     return null;
   },
-  // A robot: 20 messages a minute, then throttled for 10 minutes (PLATFORMS.md).
+  // A robot: 20 messages a minute, then throttled for 10 minutes (docs/platforms.md#limits).
   limits: [{ max: 20, ms: 60_000 }],
   async create(c, ctx) {
     const { createDingtalkAdapter } = await import('./index.js');

@@ -93,7 +93,7 @@ export class DingtalkSender implements Sender {
   remember(m: RobotMessage): void {
     const direct = m.conversationType !== '2';
     const staffId = accountOf(m);
-    // The body is not covered by the sign: a non-string webhook must not throw (fuzz, issue 7).
+    // The body is not covered by the sign: a non-string webhook must not throw (found by fuzzing).
     let webhook = typeof m.sessionWebhook === 'string' ? m.sessionWebhook : undefined;
     if (webhook && !webhook.startsWith(this.oapiBase + '/')) {
       this.o.log.warn({ host: safeHost(webhook) }, 'session webhook not on the DingTalk host: ignored');

@@ -1,5 +1,5 @@
 /**
- * DingTalk outgoing-robot HTTP callback check (PLATFORMS.md;
+ * DingTalk outgoing-robot HTTP callback check (docs/platforms.md#dingtalk-signature;
  * https://open.dingtalk.com/document/orgapp/receive-message): headers `timestamp` (ms) and
  * `sign = Base64(HmacSHA256(key = appSecret, timestamp + "\n" + appSecret))`; a request more than
  * one hour away from now is refused. Both must hold.

@@ -2,7 +2,7 @@
  * Stream mode (`dingtalk-stream`): robot messages and card callbacks arrive over a WebSocket the
  * bot opens, so no public URL is needed.
  *
- * npm 2.1.5 leaks on reconnect (PLATFORMS.md): each `connect()` of the same client starts one
+ * npm 2.1.5 leaks on reconnect (docs/platforms.md#dingtalk-stream): each `connect()` of the same client starts one
  * more heartbeat interval that a server-side close never clears, so reusing a client leaves
  * orphan sockets and timers, and an orphan interval pinging a socket that is still connecting
  * throws "WebSocket is not open" out of the event loop. The SDK's upstream fix (a `cleanup()`

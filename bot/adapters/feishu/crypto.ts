@@ -1,5 +1,5 @@
 /**
- * Feishu/Lark callback crypto (PLATFORMS.md;
+ * Feishu/Lark callback crypto (docs/platforms.md#feishu-crypto;
  * https://open.feishu.cn/document/ukTMukTMukTM/uYDNxYjL2QTM24iN0EjN/event-subscription-configure-/request-url-configuration-case):
  * body `{"encrypt": base64(iv | AES-256-CBC(SHA256(encryptKey), PKCS#7))}` and
  * `X-Lark-Signature = hex(SHA256(timestamp + nonce + encryptKey + rawBody))`.

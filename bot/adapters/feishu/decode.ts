@@ -66,7 +66,7 @@ function contentOf(type: string, content: Record<string, any>): { text: string; 
         lines.push(line);
       }
       // The title is not part of the command: a post titled「走访」over「/走访 今天 石门村 1天」is
-      // that command, not a first line that breaks it (issue 11).
+      // that command, not a first line that breaks it.
       return { text: lines.join('\n').trim(), attachments };
     }
     case 'image':

@@ -1,7 +1,7 @@
 /**
  * The Feishu/Lark adapter: HTTP event callback or long connection in, `im.message.create` out.
  *
- * Inbound checks the SDK does not do (PLATFORMS.md, `dispatcher/request-handle.ts`): the
+ * Inbound checks the SDK does not do (docs/platforms.md#feishu-sdk-gaps, the SDK's `dispatcher/request-handle.ts`): the
  * signature over the raw body, the verification token, the request's age (5 minutes), and
  * deduplication of `event_id` and `message_id`. The SDK's `EventDispatcher` then routes the
  * decrypted event to our handlers — the same dispatcher serves the long connection (`WSClient`).
@@ -67,7 +67,7 @@ type WsCallbacks = { onReady(): void; onError(err: Error): void; onReconnecting(
 
 /**
  * Feishu's long connection, kept up. `WSClient.start()` returns before the socket is open and
- * its own retry loop is not awaited (PLATFORMS.md), so its callbacks are the only news: onReady
+ * its own retry loop is not awaited (docs/platforms.md#feishu-long-connection), so its callbacks are the only news: onReady
  * and onReconnected → ready; onReconnecting → reconnecting; onError (a refused endpoint, e.g.
  * a wrong secret or the 50-connection limit; or its retries exhausted) → the client is closed
  * and a fresh one started after a back-off of 1 s, 2 s … up to 5 minutes. While the SDK retries
@@ -228,7 +228,7 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
     if (payload.type === 'url_verification') return { status: 200, body: { challenge: payload.challenge } };
     // Only the URL check comes unsigned; an unsigned event could be a replay of any old body.
     if (signature === undefined) return refuse(401, 'unsigned event');
-    // The app an event is for (PLATFORMS.md): one Encrypt Key shared by two apps must not let the
+    // The app an event is for (docs/platforms.md#feishu-events): one Encrypt Key shared by two apps must not let the
     // other app's events in. v2 events carry it in the header, old card callbacks at the top.
     const appId = payload.header?.app_id ?? payload.app_id;
     if (appId !== undefined && (typeof appId !== 'string' || !safeEqual(appId, o.appId))) return refuse(401, `event for another app (${String(appId)})`);

@@ -20,7 +20,7 @@ export const feishuPlatform = definePlatform({
     if (c.FEISHU_APP_ID && c.FEISHU_MODE === 'http' && (!c.FEISHU_ENCRYPT_KEY || !c.FEISHU_VERIFICATION_TOKEN)) return 'FEISHU_ENCRYPT_KEY 和 FEISHU_VERIFICATION_TOKEN 在 FEISHU_MODE=http 时必须设置';
     return null;
   },
-  // 5 QPS per user and per group (PLATFORMS.md).
+  // 5 QPS per user and per group (docs/platforms.md#limits).
   limits: [{ max: 5, ms: 1_000 }],
   async create(c, ctx) {
     const { createFeishuAdapter } = await import('./index.js');

@@ -1,5 +1,5 @@
 /**
- * WeCom (企业微信) callback crypto (PLATFORMS.md; https://developer.work.weixin.qq.com/document/path/90968):
+ * WeCom (企业微信) callback crypto (docs/platforms.md#wecom-crypto; https://developer.work.weixin.qq.com/document/path/90968):
  * `msg_signature = sha1(sort([token, timestamp, nonce, encrypted]).join(''))`;
  * AESKey = base64(EncodingAESKey + "="), AES-256-CBC with IV = AESKey[0:16], PKCS#7 padded to a
  * multiple of 32 — which Node's own unpadding rejects, so padding is handled here;

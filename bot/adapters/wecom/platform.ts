@@ -24,7 +24,7 @@ export const wecomPlatform = definePlatform({
     if (c.WECOM_MODE === 'app') for (const n of APP_VARS) if (!c[n]) return `${n} 未设置（WECOM_MODE=app 需要）`;
     return null;
   },
-  // 30 a minute and 1000 an hour to one member; more is dropped silently (PLATFORMS.md).
+  // 30 a minute and 1000 an hour to one member; more is dropped silently (docs/platforms.md#limits).
   limits: [{ max: 30, ms: 60_000 }, { max: 1000, ms: 3_600_000 }],
   async create(c, ctx) {
     const w = await import('./index.js');
