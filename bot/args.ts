@@ -99,7 +99,9 @@ export function durationArg(label = '时长'): ArgDef<number> {
     const t = normalize(s).replace(/\s+/g, '');
     if (/^\d+(\.\d+)?$/.test(t)) return null;
     const whole = findDurations(t).find((f) => f.start === 0 && f.end === t.length);
-    return whole ? Number(whole.raw) : parseDuration(t)?.hours ?? null;
+    // A range (3到4小时) or a per-household time (每户半小时) reads as nothing: it is asked about.
+    if (whole) return Number.isFinite(Number(whole.raw)) ? Number(whole.raw) : null;
+    return parseDuration(t)?.hours ?? null;
   };
   const readRaw = (s: string) => (/^\d+(\.\d+)?$/.test(s.trim()) ? Number(s) : read(s));
   return def(label, '时长，如 2小时、两个半小时、半天、1天、9:00-11:30', readRaw, (s) => `「${s}」不是能识别的时长`, {
@@ -118,7 +120,11 @@ export function householdsArg(label = '户数'): ArgDef<number> {
 }
 
 /** One of a fixed set of words; `choices` maps every accepted spelling to its value. */
-export function choiceArg<V extends string>(label: string, choices: Record<string, V>, hint?: string, opts: { inText?: boolean } = {}): ArgDef<V> {
+// A word read in running text does not count after a negation (`没入户，在村委会座谈`, `谈不上满意`),
+// nor as part of a longer noun (`满意度`).
+const NEGATED = /(?:没有?|不是|未|并非|并未|谈不上|说不上|算不上|不怎么|不算太?|不太|不是太|不够|没那么)$/;
+
+export function choiceArg<V extends string>(label: string, choices: Record<string, V>, hint?: string, opts: { inText?: boolean; several?: 'first' | 'ask' } = {}): ArgDef<V> {
   const table = new Map(Object.entries(choices).map(([k, v]) => [normalize(k), v]));
   const read = (s: string) => table.get(normalize(s)) ?? null;
   const names = [...new Set(Object.keys(choices))].slice(0, 12).join('、');
@@ -126,11 +132,16 @@ export function choiceArg<V extends string>(label: string, choices: Record<strin
   const words = [...table.keys()].filter((w) => /[^\x00-\x7f]/.test(w)).sort((a, b) => b.length - a.length);
   const find = opts.inText ? (text: string): Found[] => {
     const out: Found[] = [];
-    for (const w of words) for (let i = text.indexOf(w); i >= 0; i = text.indexOf(w, i + 1)) out.push({ start: i, end: i + w.length, raw: w });
+    for (const w of words) {
+      for (let i = text.indexOf(w); i >= 0; i = text.indexOf(w, i + 1)) {
+        if (NEGATED.test(text.slice(Math.max(0, i - 4), i)) || text[i + w.length] === '度') continue;
+        out.push({ start: i, end: i + w.length, raw: w });
+      }
+    }
     return out;
   } : undefined;
   return def(label, hint ?? `${label}：${names}`, read, (s) => `「${s}」不是可选的${label}（可选：${names}）`,
-    { match: (t) => read(t) !== null, find, where: 'anywhere', several: 'first' });
+    { match: (t) => read(t) !== null, find, where: 'anywhere', several: opts.several ?? 'first' });
 }
 
 export function textArg(label: string, max = 200, hint?: string): ArgDef<string> {
@@ -216,15 +227,27 @@ export function whenArg(label: string, hint: string, opts: { bareDates: boolean 
   const bare = (text: string, env: ReadEnv): Found[] => {
     if (!opts.bareDates) return [];
     const out: Found[] = findDates(text, env.today, 'future').map((f) => ({ ...f, raw: f.raw.slice(0, 10) }));
-    const g = /(?:(?<![\d.])\d{1,3}|[一二两三四五六七八九十]{1,3})个?(?:天|日)(?![前内以])/g;
+    const g = /(?:(?<![\d.])\d{1,3}|[一二两三四五六七八九十]{1,3}|半)(?:个?(?:天|日|周|星期|礼拜)|个月)(?![前内以底末份])/g;
     for (let m = g.exec(text); m; m = g.exec(text)) out.push({ start: m.index, end: m.index + m[0].length, raw: m[0] });
     return out.map((f) => ({ ...f, headOnly: true }));
   };
   return def(label, hint, read, (s) => `「${s}」不是能识别的${label}（写日期如 12月31日、月底前，或天数如 30天）`, {
     match: (t, env) => opts.bareDates && read(t, env) !== null,
-    find: (text, env) => [...findDeadlines(text, env.today), ...bare(text, env)],
+    find: (text, env) => [...findDeadlines(text, env.today).map((f) => (readsAsDeadline(text, f) ? f : { ...f, headOnly: true })), ...bare(text, env)],
     where: 'anywhere', several: 'ask',
   });
+}
+
+/**
+ * A deadline phrase inside a description counts only when it reads as one: a word of its own
+ * (`…路灯不亮 月底前`), or followed by what is to be done (`月底前修好`) or led by a demand
+ * (`要求两周内`). `一周内停电三次` describes the problem, `下周五前要交学费` the citizen's need.
+ */
+function readsAsDeadline(text: string, f: Found): boolean {
+  const sep = (c: string | undefined) => c === undefined || /[\s,，。;；、!！?？]/.test(c);
+  if (sep(text[f.start - 1]) && sep(text[f.end])) return true;
+  if (/^(?:必须|务必|要|需要?|能|尽快|给个)?(?:完成|办结|解决|修好|修复|维修|修缮|处理|整改|落实|答复|到位|办好|弄好|搞定|清理|疏通|更换|安装|拆除|清运|铺设|硬化|答复)/.test(text.slice(f.end, f.end + 6))) return true;
+  return /(?:要求|希望|争取|力争|务必|请于|请在|限|须|必须|需在|需要|应在|时限|最好)\s?$/.test(text.slice(Math.max(0, f.start - 3), f.start));
 }
 
 function parseChineseNumberLoose(s: string): number | null {

@@ -85,10 +85,12 @@ export function question(c: CommandDef, draft: DraftLike, opts: { group: boolean
   const a = c.args[ask.key];
   const label = a?.label ?? ask.key;
   const q = ask.why === 'several' && ask.options?.length ? Q.several(label, ask.options)
-    : ask.why === 'guess' && ask.options?.length ? Q.guess(label, ask.options[0])
+    : ask.why === 'guess' && ask.options?.length ? Q.guess(label, displayRaw(ask.key, ask.options[0]))
     : Q.missing(label, a?.hint ?? label);
   const seen = understood(c, draft.raw);
-  const lines = [ask.note ? `${ask.note}。${q}` : q, ...(seen ? [Q.seen(seen)] : []), `${opts.group ? Q.group : ''}${Q.cancel}`];
+  // A guess says its own question (`日期是「昨天」吗`); other notes say what was not understood.
+  const head = ask.why === 'guess' && ask.note ? `${ask.note}？回复「是」确认，或直接回复${label}。` : ask.note ? `${ask.note}。${q}` : q;
+  const lines = [head, ...(seen ? [Q.seen(seen)] : []), `${opts.group ? Q.group : ''}${Q.cancel}`];
   return {
     to: 'chat', text: lines.join('\n'),
     ...(c.form ? { card: { title: `补充${label}`, form: c.form, values: { ...draft.raw } } } : {}),

@@ -83,7 +83,7 @@ export interface Reading {
 }
 
 // Words around values in a sentence that belong to no value: `昨天下午去石门村走访了三户，用时两个小时`.
-const FILLER = /^(?:今天我|我们|我|本人|和|与|及|跟|同|对|给|为|共计|共|合计|总计|约|大约|大概|左右|用时|历时|耗时|花了|花费|用了|时长|时间|一共|去了|去|到了|到|在|赴|前往|来到|深入|下沉到?|走访了?|入户走访了?|看望了?|慰问了?|开展了?|进行了?|参加了?|参与了?|组织了?|申请延期|延期到|延期至|延期|延长到|延长至|延长|推迟到|推迟|再延|了(?!解)|的|是|在那里|其中)/;
+const FILLER = /^(?:(?:和|与|跟|同)[\u4e00-\u9fa5]{1,6}?一起|\d{1,2}点(?:半|\d{1,2}分?)?钟?|[一二三四五六七八九十]{1,3}点(?:半)?钟?|\d{1,2}:\d{2}|左右|这边|那边|这里|那里|跑了|再给|再延长|再延|今天补报|今天补录|今天补填|补报一下|补报|补录|补填|忘记报了|忘了报了?|今天我|我们|我|本人|和|与|及|跟|同|对|给|为|共计|共|合计|总计|约|大约|大概|左右|用时|历时|耗时|花了|花费|用了|时长|时间|一共|去了|去|到了|到|在|赴|前往|来到|深入|下沉到?|走访了?|入户走访了?|看望了?|慰问了?|开展了?|进行了?|参加了?|参与了?|组织了?|申请延期|延期到|延期至|延期|延长到|延长至|延长|推迟到|推迟|再延|了(?!解)|的|是|在那里|其中)/;
 
 export function isSeparatorAt(s: string, i: number): boolean {
   const c = s[i];
@@ -197,8 +197,10 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
     if (pos >= norm.length) break;
     const span = taken.find((s) => s.start === pos);
     if (span) {
-      // A second value of the same argument starts the content (`宣讲 半天 宣讲医保政策`).
-      if ([...inHead].some((t) => t.key === span.key)) break;
+      // A second value of the same argument starts the content (`宣讲 半天 宣讲医保政策`), unless
+      // the argument asks when it has two (`昨天和前天都去了`: which day?).
+      const several = (argOf(span.key).several ?? 'ask') !== 'ask';
+      if (several && [...inHead].some((t) => t.key === span.key)) break;
       inHead.add(span); pos = valueEnd = span.end; continue;
     }
     const chunkEnd = nextSeparator(norm, masked, pos);
@@ -228,6 +230,13 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
   const dateInHead = taken.some((t) => t.key === dateKey && inHead.has(t));
   if (dateKey && !(dateKey in raw) && !dateInHead && DATEISH.test(stopWord) && !taken.some((t) => t.start === headEnd)) {
     asks.push({ key: dateKey, why: 'missing', note: `没看懂「${body.slice(headEnd, headEnd + stopWord.length)}」是哪一天` });
+  } else if (dateKey && !(dateKey in raw) && !dateInHead) {
+    // `入户走访王大爷，昨天去的`: a day named relative to today later in the message is most likely
+    // the visit's — but it is not at the head, so it is asked about rather than taken or ignored.
+    const later = taken.filter((t) => t.key === dateKey && t.relative && !t.partOnly);
+    const days = [...new Set(later.map((t) => body.slice(t.start, t.end)))];
+    if (days.length === 1) asks.push({ key: dateKey, why: 'guess', options: [later[0].raw], note: `日期是「${days[0]}」吗` });
+    else if (days.length > 1) asks.push({ key: dateKey, why: 'several', options: days });
   }
 
   // 5. Values per argument.
@@ -236,7 +245,12 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
     if (key in raw || key === placeKey) continue;
     const spans = taken.filter((s) => s.key === key && (inHead.has(s) || ((a.where ?? 'head') === 'anywhere' && !s.headOnly)));
     if (!spans.length) continue;
-    if (a.several === 'sum') { raw[key] = String(spans.reduce((n, s) => n + Number(s.raw), 0)); continue; }
+    if (a.several === 'sum') {
+      // A count that is not a number (`两三户`) is kept as typed, so it is asked about.
+      const vague = spans.find((s) => !/^\d+$/.test(s.raw));
+      raw[key] = vague ? vague.raw : String(spans.reduce((n, s) => n + Number(s.raw), 0));
+      continue;
+    }
     let values = [...new Set(spans.map((s) => s.raw))];
     // A time of day on its own completes the date found beside it (`昨天去石门村，下午入户`).
     const parts = spans.filter((s) => s.partOnly), dates = spans.filter((s) => !s.partOnly);
@@ -248,9 +262,12 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
     else asks.push({ key, why: 'several', options: spans.map((s) => body.slice(s.start, s.end)) });
   }
   if (placeKey && !(placeKey in raw)) {
-    // The head's place and every known place named anywhere: two different ones are asked about.
+    // The head's place and every known place named anywhere: two different ones are asked about;
+    // a known place named only in the content (`儿子在宏达机械厂上班`) is asked about, not taken.
     const names = [...new Set(placeSpans.map((s) => norm.slice(s.start, s.end)))];
-    if (names.length === 1) raw[placeKey] = names[0];
+    const inHeadPlace = placeSpans.some((s) => inHead.has(s));
+    if (names.length === 1 && !inHeadPlace) asks.push({ key: placeKey, why: 'guess', options: names });
+    else if (names.length === 1) raw[placeKey] = names[0];
     else if (names.length > 1) asks.push({ key: placeKey, why: 'several', options: names });
     else {
       const guess = shapedPlaceIn(norm, headEnd, taken);

@@ -12,6 +12,8 @@ import { addDays, daysBetween, parseChineseNumber, periodOf, weekdayOf, WORKDAY_
 
 export interface Found {
   start: number; end: number; raw: string;
+  /** A day named relative to today (昨天, 上周三): in the content it is asked about, not ignored. */
+  relative?: boolean;
   /** Counts only in the head of the message even where the argument reads anywhere (a bare date in /延期). */
   headOnly?: boolean;
   /** A time of day with no date of its own: it completes a date found elsewhere. */
@@ -92,36 +94,43 @@ export interface DateValue { date: LocalDate; part?: DayPart }
 export const dateRaw = (v: DateValue) => (v.part ? `${v.date} ${v.part}` : v.date);
 
 /** Date patterns without a time of day; each returns the date or null. */
-function datePatterns(today: LocalDate, prefer: 'past' | 'future'): Array<[RegExp, (m: RegExpExecArray) => LocalDate | null]> {
+function datePatterns(today: LocalDate, prefer: 'past' | 'future'): Array<[RegExp, (m: RegExpExecArray) => LocalDate | null, boolean?]> {
   const wd = weekdayOf(today);
+  const [y, mo] = [+today.slice(0, 4), +today.slice(5, 7)];
   return [
+    // 上个月28号, 下月15日: a day of the month before or after this one.
+    [rx(`(上|下|本|这)个?月${N}[日号]`), (m) => {
+      const shift = m[1] === '上' ? -1 : m[1] === '下' ? 1 : 0, d = num(m[2]);
+      const t = y * 12 + mo - 1 + shift;
+      return d ? ymd(Math.floor(t / 12), (t % 12) + 1, d) : null;
+    }, true],
     [/(?<!\d)(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?/, (m) => ymd(+m[1], +m[2], +m[3])],
     [rx(`(?<!\\d)${N}月${N}[日号]?`), (m) => { const mo = num(m[1]), d = num(m[2]); return mo && d ? nearestMonthDay(mo, d, today) : null; }],
     [/(?<![\d.])(\d{1,2})[./](\d{1,2})(?![\d.]|\s*(?:h|小时|个|天|d|倍|万|元|亩|米|%|分))/, (m) => nearestMonthDay(+m[1], +m[2], today)],
     [rx(`(?<![\\d月])${N}[日号](?!问题|楼|院|线|桌|门|房|户|地块|件|单元|栋)`), (m) => { const d = num(m[1]); return d ? nearestDay(d, today) : null; }],
-    [rx(`(?<!\\d)${N}[天日](?:以)?前`), (m) => { const n = num(m[1]); return n ? addDays(today, -n) : null; }],
+    [rx(`(?<!\\d)${N}[天日](?:以)?前`), (m) => { const n = num(m[1]); return n ? addDays(today, -n) : null; }, true],
     [rx(WD), (m) => {
       const target = WEEKDAY_NUM[m[2]] ?? +m[2];
       const shift = m[1] === '上上' ? -2 : m[1] === '上' ? -1 : m[1] === '下' ? 1 : m[1] ? 0 : null;
       if (shift !== null) return addDays(today, -(wd - 1) + 7 * shift + target - 1);
       return addDays(today, prefer === 'past' ? -((wd - target + 7) % 7) : (target - wd + 7) % 7);
-    }],
+    }, true],
   ];
 }
 
 /** Dates, each with the time of day that follows it (`昨天下午`, `昨天 下午`, `11月19日晚上`). */
 export function findDates(text: string, today: LocalDate, prefer: 'past' | 'future' = 'past'): Found[] {
   const out: Found[] = [];
-  const withPart = (start: number, end: number, date: LocalDate, part?: DayPart) => {
+  const withPart = (start: number, end: number, date: LocalDate, part?: DayPart, relative?: boolean) => {
     const m = rx(`^\\s?${PART}`).exec(text.slice(end));
     const p = m ? partOf(m[1]) : undefined;
-    out.push({ start, end: m ? end + m[0].length : end, raw: dateRaw({ date, part: part ?? p }) });
+    out.push({ start, end: m ? end + m[0].length : end, raw: dateRaw({ date, part: part ?? p }), ...(relative ? { relative } : {}) });
   };
   for (const [w, n, part] of RELATIVE) {
-    for (let i = text.indexOf(w); i >= 0; i = text.indexOf(w, i + 1)) withPart(i, i + w.length, addDays(today, n), part);
+    for (let i = text.indexOf(w); i >= 0; i = text.indexOf(w, i + 1)) withPart(i, i + w.length, addDays(today, n), part, true);
   }
-  for (const [re, fn] of datePatterns(today, prefer)) {
-    for (const f of all(re, text, (m) => fn(m))) withPart(f.start, f.end, f.raw);
+  for (const [re, fn, relative] of datePatterns(today, prefer)) {
+    for (const f of all(re, text, (m) => fn(m))) withPart(f.start, f.end, f.raw, undefined, relative);
   }
   return out;
 }
@@ -171,6 +180,10 @@ export function findDurations(text: string): Found[] {
   ];
   const out: Found[] = [];
   for (const [re, fn] of pats) out.push(...all(re, text, (m) => hoursRaw(fn(m))));
+  // `3到4小时`, `1-2小时`: a range is no duration; `每户半小时` is per household. Both are kept as a
+  // span that reads as nothing, so the bot asks instead of taking one end or one household's time.
+  out.push(...all(rx(`(?<![\\d.:])${ND}\\s?(?:-|—|~|到|至)\\s?${ND}\\s?个?(?:半)?(?:${H}|天|分钟)`), text, (m) => m[0]));
+  out.push(...all(rx(`每(?:户|家|人|次|个|处)(?:用时|用了|花了|约|大约)?${ND}?\\s?个?(?:半)?\\s?(?:${H}|分钟|天)`), text, (m) => m[0]));
   return out;
 }
 
@@ -179,11 +192,18 @@ const NOT_HOUSEHOLD = '(?!企业|公司|单位|厂|工厂|店|商户|门店|医�
 /** Household counts (`三户`, `5家农户`); `raw` is the count. A breakdown after 其中 is not counted. */
 export function findHouseholds(text: string): Found[] {
   const cut = text.indexOf('其中');
-  return all(rx(`(?<![\\d.第])${N}\\s?(?:户|家${NOT_HOUSEHOLD})`), text, (m) => {
+  const counts = all(rx(`(?<![\\d.第])${N}\\s?(?:户|家${NOT_HOUSEHOLD})(?!一策|一档|一册|一表)`), text, (m) => {
     const n = num(m[1]);
     return n !== null && n > 0 && n <= 1000 ? String(n) : null;
-  }).filter((f) => cut < 0 || f.start < cut);
+  }).filter((f) => (cut < 0 || f.start < cut) && !POPULATION.test(text.slice(Math.max(0, f.start - 6), f.start)));
+  // `五保户2户，困难户3户，合计5户`: a total said as such is the count.
+  const total = counts.find((f) => /(?:合计|共计|总计|一共|共)\s?$/.test(text.slice(Math.max(0, f.start - 3), f.start)));
+  // `两三户`, `十几户`: about so many — asked, never taken as one.
+  const about = all(rx(`(?:两三|三四|四五|五六|六七|七八|八九|十几|二十几|三十几|几十|几|数)\\s?(?:户|家${NOT_HOUSEHOLD})`), text, (m) => m[0]);
+  return [...(total ? [total] : counts), ...about];
 }
+// A count after these describes the place, not the visit: `全村386户，走访了5户`.
+const POPULATION = /(?:全村|全组|全社区|全镇|村里有|组里有|辖区|共有|总共有|现有|有低保户|有困难户|有五保户)\s?$/;
 
 // --- deadlines ---
 const monthEnd = (y: number, m: number) => periodOf('month', `${y}-${String(m).padStart(2, '0')}-01`).end;
@@ -202,7 +222,11 @@ export function findDeadlines(text: string, today: LocalDate): Found[] {
   const y = +today.slice(0, 4), m0 = +today.slice(5, 7), wd = weekdayOf(today);
   const BEFORE = '(?:之前|以前|前|为止|截止)';
   const pats: Array<[RegExp, (m: RegExpExecArray) => LocalDate | null]> = [
-    [rx(`(?<!\\d)${N}月(?:底|末|份底)${BEFORE}?`), (m) => { const mo = num(m[1]); return mo && mo <= 12 ? nextMonthEnd(mo, today) : null; }],
+    [rx(`(明年|今年)?(?<!\\d)${N}月(?:底|末|份底)${BEFORE}?`), (m) => {
+      const mo = num(m[2]);
+      if (!mo || mo > 12) return null;
+      return m[1] === '明年' ? monthEnd(y + 1, mo) : m[1] === '今年' ? monthEnd(y, mo) : nextMonthEnd(mo, today);
+    }],
     [rx(`(?<![\\d十一二三四五六七八九])(?:本月|这个?月|当月|月)(?:底|末)${BEFORE}?`), () => monthEnd(y, m0)],
     [/(?:下个?月)(?:底|末)(?:之前|以前|前)?/, () => (m0 === 12 ? monthEnd(y + 1, 1) : monthEnd(y, m0 + 1))],
     [/(?:今年|本年)?(?:年底|年末)(?:之前|以前|前)?/, () => `${y}-12-31`],
@@ -249,7 +273,12 @@ export function findRecordRefs(text: string): Found[] {
 
 /** People: `@李四` up to the next separator. */
 export function findPeople(text: string): Found[] {
-  return all(/[@＠]([^\s,，。;；:：、!！?？@＠#]{1,20})/, text, (m) => m[1]);
+  return [
+    ...all(/[@＠]([^\s,，。;；:：、!！?？@＠#]{1,20})/, text, (m) => m[1]),
+    // Without the @: `责任人李四`, `李四负责`.
+    ...all(/(?:责任人|负责人)(?:是|为)?([\u4e00-\u9fa5]{2,3})(?=[\s,，。;；]|$)/, text, (m) => m[1]),
+    ...all(/(?<![\u4e00-\u9fa5])([\u4e00-\u9fa5]{2,3})负责(?![人])/, text, (m) => m[1]),
+  ];
 }
 
 // --- places ---

@@ -57,6 +57,7 @@ const T = {
   monthSoFar: (count: number, hours: number) => `本月已走访 ${count} 次，共 ${hoursText(hours)}。`,
   undoHint: `发错了？${UNDO_MINUTES}分钟内发送 /撤销 可作废。`,
   visitRef: (id: number) => `#V${id}`,
+  notDone: (words: string) => `看起来这次还没去（「${words}」），没有记录。走访之后再填报；已经去过请把日期和时长写清楚重新发送。`,
   notFound: (ref: string) => `没有找到记录 ${ref}。请核对编号（走访记录如 #V12，志愿记录如 #Z12）。`,
   notLead: (ref: string) => `只有该记录所在单位的领导才能核查 ${ref}。`,
   voided: (ref: string) => `${ref} 已撤销，无需核查。`,
@@ -112,6 +113,14 @@ function checkDate(ctx: Ctx, date: LocalDate | undefined): { date: LocalDate; ba
   return { date: d, backdated: age > BACKDATE_DAYS };
 }
 
+// A visit planned or called off is not a visit (`原定…因下雨取消了`, `今天计划去…`).
+const NOT_DONE = /取消了|没去成|没有去成|没能去|改天再去|改期|推迟到|计划去|准备去|打算去|预计(?!用时)|明天去|下周去|原定/;
+
+function refuseIfNotDone(ctx: Ctx): void {
+  const m = NOT_DONE.exec(normalize(ctx.event.text ?? ''));
+  if (m) throw new UserError(T.notDone(m[0]));
+}
+
 function evidenceOf(ctx: Ctx): string | null {
   return ctx.event.attachments.length ? JSON.stringify(ctx.event.attachments) : null;
 }
@@ -132,6 +141,7 @@ export const visitCommand = defineCommand({
   examples: ['/走访 昨天 石门村 入户 1天 走访困难户3户，了解就医难', '/走访 今天 东关社区 宣讲 半天 宣讲医保政策', '/走访\n日期：11月20日\n地点：石门村\n类型：驻村\n时长：两天'],
   notes: ['也可以整句写：/走访 昨天下午去石门村走访了三户，用时两个小时。', '日期可省略（默认今天）；超过7天的补报需领导 /核查。', '类型省略时：写了户数为入户走访，否则按地点推断（…村/社区 为到村，…企业/公司 为走访企业）。', '缺少地点或时长时会追问，回复即可补全。'],
   handle(ctx, a) {
+    refuseIfNotDone(ctx);
     const { date, backdated } = checkDate(ctx, a.date?.date);
     const content = a.content ?? '';
     // A card's content is read for counts the way a typed message is (`走访困难户2户`).
@@ -241,7 +251,8 @@ export const editCommand = defineCommand({
     if (!rec || rec.voidedAt) throw new UserError(T.notFound(label));
     if (rec.cadreId !== ctx.cadre.id) throw new UserError(T.notYours(label));
     if (rec.createdAt < since) throw new UserError(T.editTooLate(label));
-    const text = (a.changes ?? '').replace(CORRECTION_WORDS, ' ');
+    // `地点改为金鸡岭` is `地点：金鸡岭`.
+    const text = (a.changes ?? '').replace(/(地点|地方|时长|用时|日期|时间|类型|户数|内容|活动)\s*(?:改为|改成|更正为|应为|应该是|修改为|换成|是)\s*/g, '$1：').replace(CORRECTION_WORDS, ' ');
     const env = { now: ctx.now, tz: ctx.tz, today: ctx.today, places: knownPlaces(ctx.db, ctx.cadre.id).map(normalize) };
     const fields = ref.type === 'visit' ? visitFields : volunteerFields;
     const input = validateArgs(fields, collectArgs(fields, text, env), env) as Record<string, unknown>;
