@@ -122,7 +122,7 @@ export function householdsArg(label = '户数'): ArgDef<number> {
 /** One of a fixed set of words; `choices` maps every accepted spelling to its value. */
 // A word read in running text does not count after a negation (`没入户，在村委会座谈`, `谈不上满意`),
 // nor as part of a longer noun (`满意度`).
-const NEGATED = /(?:没有?|不是|未|并非|并未|谈不上|说不上|算不上|不怎么|不算太?|不太|不是太|不够|没那么)$/;
+const NEGATED = /(?:没有?|不是|未|并非|并未|无|谈不上|说不上|算不上|不怎么|不算太?|不太|不是太|不够|没那么)$/;
 
 export function choiceArg<V extends string>(label: string, choices: Record<string, V>, hint?: string, opts: { inText?: boolean; several?: 'first' | 'ask' } = {}): ArgDef<V> {
   const table = new Map(Object.entries(choices).map(([k, v]) => [normalize(k), v]));
@@ -132,10 +132,19 @@ export function choiceArg<V extends string>(label: string, choices: Record<strin
   const words = [...table.keys()].filter((w) => /[^\x00-\x7f]/.test(w)).sort((a, b) => b.length - a.length);
   const find = opts.inText ? (text: string): Found[] => {
     const out: Found[] = [];
+    // Every occurrence first, longest words first; a word inside a longer one (满意 in 不满意) is
+    // that word, even when the longer one is skipped for its negation (`没有不满意` is asked about).
+    const covered: Array<[number, number]> = [];
     for (const w of words) {
       for (let i = text.indexOf(w); i >= 0; i = text.indexOf(w, i + 1)) {
-        if (NEGATED.test(text.slice(Math.max(0, i - 4), i)) || text[i + w.length] === '度') continue;
-        out.push({ start: i, end: i + w.length, raw: w });
+        const end = i + w.length;
+        if (covered.some(([a, b]) => i >= a && end <= b)) continue;
+        covered.push([i, end]);
+        const before = text.slice(Math.max(0, i - 4), i).replace(/\s/g, '');
+        // Voice input splits `不 满意`: the word with its 不 is the word meant.
+        if (before.endsWith('不') && table.has('不' + w)) { out.push({ start: i - (text.slice(0, i).length - text.slice(0, i).trimEnd().length) - 1, end, raw: '不' + w }); continue; }
+        if (NEGATED.test(before) || /[度率]/.test(text[end] ?? '')) continue;
+        out.push({ start: i, end, raw: w });
       }
     }
     return out;

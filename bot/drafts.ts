@@ -17,6 +17,8 @@ import { formatDate, isLocalDate } from './time.js';
 export const DRAFT_MINUTES = 30;
 
 const YES = /^(是|是的|对|对的|嗯|好|好的|确认|没错|正确|yes|y|ok)[!！。.]*$/;
+// `不是`, `不对，石门村`: the suggestion is refused; what follows (if anything) is the answer.
+const NO = /^(?:不是|不对|错了|不|no|n)(?:的)?(?=[\s,，。.!！]|$)[\s,，。.!！]*/;
 
 interface DraftLike { raw: Record<string, string>; asks: Ask[] }
 
@@ -25,21 +27,33 @@ export function answerDraft(c: CommandDef, draft: DraftLike, answer: string, env
   const raw = { ...draft.raw };
   const a = ask && c.args[ask.key];
   if (!ask || !a) return { raw, asks: rest };
-  const text = answer.trim();
-  const norm = normalize(text);
+  let text = answer.trim();
   const options = ask.options ?? [];
+  const refused = NO.exec(normalize(text));
+  if (refused) text = text.slice(refused[0].length).trim();
+  if (!text) return { raw, asks: [{ ...ask, why: 'missing', options: undefined, note: '好的，那请直接回复正确的' + a.label }, ...rest] };
+  const norm = normalize(text);
   let value: string | undefined;
-  if (ask.why === 'guess' && options.length && YES.test(norm)) value = options[0];
+  const conflicts: Ask[] = [];
+  if (ask.why === 'guess' && options.length && YES.test(norm) && !refused) value = options[0];
   else if (ask.why === 'several') value = options.find((o) => normalize(o) === norm);
   if (value === undefined) {
     const read = collectSafe(c, text, env);
     const found = read?.raw[ask.key];
-    // The asked field first from the answer's own values, then the whole answer as that field.
+    const others = Object.keys(read?.raw ?? {}).filter((k) => k !== ask.key && !c.args[k]?.rest);
+    // The asked field first from the answer's own values; the whole answer as that field only when
+    // it reads as nothing else (`前天` answering a place question is a date, not a place).
     if (found !== undefined && !(a.rest && Object.keys(read!.raw).length > 1)) value = found;
-    else if (a.read(text, env) !== null && !(a.rest && !text)) value = a.place ? normalize(text) : text;
-    for (const [k, v] of Object.entries(read?.raw ?? {})) if (k !== ask.key && raw[k] === undefined && !c.args[k]?.rest) raw[k] = v;
+    else if (!others.length && a.read(text, env) !== null && !(a.rest && !text)) value = a.place ? normalize(text) : text;
+    for (const k of others) {
+      const v = read!.raw[k];
+      // A value already understood and now given differently is asked about, not overwritten.
+      if (raw[k] === undefined) raw[k] = v;
+      else if (raw[k] !== v) conflicts.push({ key: k, why: 'several', options: [raw[k], v] });
+    }
   }
-  if (value === undefined) return { raw, asks: [{ ...ask, note: `没看懂「${text.slice(0, 20)}」` }, ...rest] };
+  if (value === undefined) return { raw, asks: [{ ...ask, note: `没看懂「${text.slice(0, 20)}」` }, ...conflicts, ...rest] };
+  if (conflicts.length) { raw[ask.key] = value; return { raw, asks: [...conflicts, ...rest.filter((x) => raw[x.key] === undefined)] }; }
   raw[ask.key] = value;
   return { raw, asks: rest.filter((x) => raw[x.key] === undefined || x.why !== 'missing') };
 }
@@ -84,7 +98,7 @@ export function question(c: CommandDef, draft: DraftLike, opts: { group: boolean
   const ask = draft.asks[0];
   const a = c.args[ask.key];
   const label = a?.label ?? ask.key;
-  const q = ask.why === 'several' && ask.options?.length ? Q.several(label, ask.options)
+  const q = ask.why === 'several' && ask.options?.length ? Q.several(label, ask.options.map((o) => displayRaw(ask.key, o)))
     : ask.why === 'guess' && ask.options?.length ? Q.guess(label, displayRaw(ask.key, ask.options[0]))
     : Q.missing(label, a?.hint ?? label);
   const seen = understood(c, draft.raw);

@@ -31,6 +31,13 @@ export function simplify(name: string): string {
   return toSimplified(name.normalize('NFKC')).trim();
 }
 
+// Characters OpenCC simplifies that place names keep (乾县, 乾村): 乾 is its own simplified form there.
+const NAME_CHARACTERS = new Set(['乾']);
+function keepNameCharacters(before: string, after: string): string {
+  if (before.length !== after.length || ![...NAME_CHARACTERS].some((c) => before.includes(c))) return after;
+  return [...after].map((c, i) => (NAME_CHARACTERS.has(before[i]) ? before[i] : c)).join('');
+}
+
 /** Chinese (and ASCII) punctuation that separates values the way a space does. */
 export const SEPARATOR = /[\s,.;:!?，。、；：！？…·~～]/;
 export const SEPARATORS = /[\s,.;:!?，。、；：！？…·~～]+/g;
@@ -52,5 +59,6 @@ export function normalizeText(text: string): string {
   // OpenCC converts phrase by phrase; in the rare case a phrase changes length, convert each
   // character alone instead so that positions still line up.
   const out = simple.length === folded.length ? simple : [...folded].map((c) => { const s = toSimplified(c); return s.length === c.length ? s : c; }).join('');
-  return out.toLowerCase().length === out.length ? out.toLowerCase() : out;
+  const kept = keepNameCharacters(folded, out);
+  return kept.toLowerCase().length === kept.length ? kept.toLowerCase() : kept;
 }

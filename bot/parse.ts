@@ -258,7 +258,9 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
       const part = parts[0].raw.slice(11);
       values = [...new Set(dates.map((s) => (s.raw.length > 10 ? s.raw : `${s.raw} ${part}`)))];
     }
-    if (a.several === 'first' || values.length === 1) raw[key] = values[0];
+    const sameKind = spans.filter((s) => s.kind === 'amount').length > 1 || spans.filter((s) => s.kind === 'range').length > 1;
+    if (sameKind && a.several === 'ask') asks.push({ key, why: 'several', options: spans.map((s) => body.slice(s.start, s.end)) });
+    else if (a.several === 'first' || values.length === 1) raw[key] = values[0];
     else asks.push({ key, why: 'several', options: spans.map((s) => body.slice(s.start, s.end)) });
   }
   if (placeKey && !(placeKey in raw)) {
@@ -299,7 +301,7 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
 
 // Fillers that make a message a sentence (`去石门村走访了三户`), which is then its own content.
 const VERB = /去|到|在|赴|走访|看望|慰问|开展|进行|参加|参与|组织|前往|来到|深入|下沉/;
-const DATEISH = /^(?:[今昨明前后大]|上个?周|下个?周|本周|这周|周[一二三四五六日天末]|星期|礼拜|\d{1,2}[号日]|[一二三四五六七八九十]{1,3}[号日])/;
+const DATEISH = /^(?:[今昨明前后大]|上个?周|下个?周|本周|这周|周[一二三四五六日天末]|周末|星期|礼拜|\d{1,2}[号日]|[一二三四五六七八九十]{1,3}[号日])/;
 
 function skipFrom(s: string, masked: boolean[], from: number): number {
   let i = from;

@@ -18,6 +18,8 @@ export interface Found {
   headOnly?: boolean;
   /** A time of day with no date of its own: it completes a date found elsewhere. */
   partOnly?: boolean;
+  /** For durations: a clock range or an amount. */
+  kind?: 'range' | 'amount';
 }
 
 export const DAY_PARTS = ['上午', '中午', '下午', '晚上'] as const;
@@ -87,8 +89,9 @@ const RELATIVE: Array<[string, number, DayPart?]> = [
   ['今早', 0, '上午'], ['今晨', 0, '上午'], ['今晚', 0, '晚上'], ['今夜', 0, '晚上'], ['昨晚', -1, '晚上'], ['昨夜', -1, '晚上'],
   ['前晚', -2, '晚上'], ['昨早', -1, '上午'], ['明早', 1, '上午'], ['明晚', 1, '晚上'], ['昨儿个', -1], ['今儿个', 0],
 ];
-const WEEKDAY_NUM: Record<string, number> = { 一: 1, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 日: 7, 天: 7, 七: 7, 末: 6 };
-const WD = '(上上|上|本|这|下)?个?(?:周|星期|礼拜)([一二三四五六日天七末1-7])';
+// `周末` is two days: it is no date (asked), only a deadline (`本周末前`, findDeadlines).
+const WEEKDAY_NUM: Record<string, number> = { 一: 1, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 日: 7, 天: 7, 七: 7 };
+const WD = '(上上|上|本|这|下)?个?(?:周|星期|礼拜)([一二三四五六日天七1-7])';
 
 export interface DateValue { date: LocalDate; part?: DayPart }
 export const dateRaw = (v: DateValue) => (v.part ? `${v.date} ${v.part}` : v.date);
@@ -147,7 +150,7 @@ export function readDateValue(raw: string): DateValue | null {
 }
 
 // --- durations ---
-const H = '(?:小时|个钟头|钟头|个钟|h|hrs?|hours?)';
+const H = '(?:小时|个钟头|钟头|个钟|hours?|hrs?|h)';
 const HOUR = '(?<![\\d.:])(\\d{1,2}|[一二两三四五六七八九十]{1,3})';
 const clock = (h: string, min: string | undefined) => +h + (min === '半' ? 0.5 : min ? +min / 60 : 0);
 const hoursRaw = (h: number | null) => (h !== null && h > 0 && h <= MAX_DURATION_HOURS ? String(Math.round(h * 100) / 100) : null);
@@ -183,8 +186,12 @@ export function findDurations(text: string): Found[] {
   // `3到4小时`, `1-2小时`: a range is no duration; `每户半小时` is per household. Both are kept as a
   // span that reads as nothing, so the bot asks instead of taking one end or one household's time.
   out.push(...all(rx(`(?<![\\d.:])${ND}\\s?(?:-|—|~|到|至)\\s?${ND}\\s?个?(?:半)?(?:${H}|天|分钟)`), text, (m) => m[0]));
-  out.push(...all(rx(`每(?:户|家|人|次|个|处)(?:用时|用了|花了|约|大约)?${ND}?\\s?个?(?:半)?\\s?(?:${H}|分钟|天)`), text, (m) => m[0]));
-  return out;
+  out.push(...all(rx(`(?:每(?:户|家|人|次|个|处)|各)(?:用时|用了|花了|约|大约)?${ND}?\\s?个?(?:半)?\\s?(?:${H}|分钟|天)`), text, (m) => m[0]));
+  // About so long (`小半天`, `不到两小时`, `超过3小时`, `一个多小时`): asked, never taken as exact.
+  out.push(...all(rx(`小半天|大半天|多半天|(?:不到|不足|超过|多于|少于|近|将近|快)${ND}?\\s?个?(?:半)?\\s?(?:${H}|天)|${ND}多个?(?:${H}|天)`), text, (m) => m[0]));
+  // Amounts and clock ranges are told apart: two of either (`上午2小时，下午2小时`) are asked about
+  // even when equal; a range and the same amount (`9:00-11:30，用时2.5小时`) agree.
+  return out.map((f) => ({ ...f, kind: /[:：点]/.test(text.slice(f.start, f.end)) && /[-—–~到至]/.test(text.slice(f.start, f.end)) ? 'range' : 'amount' }));
 }
 
 // --- households ---
@@ -234,7 +241,7 @@ export function findDeadlines(text: string, today: LocalDate): Found[] {
       const n = num(m[1]); if (!n) return null;
       return addDays(today, m[2] === '月' ? n * 30 : /周|星期|礼拜/.test(m[2]) ? n * 7 : n);
     }],
-    [/(?:本|这)(?:周|星期)(?:之内|以内|内)|(?:本|这)周末(?:之前|以前|前)?/, () => addDays(today, 7 - wd)],
+    [/(?:本|这)(?:周|星期)(?:之内|以内|内)|(?:本|这)?周末(?:之前|以前|前)/, () => addDays(today, 7 - wd)],
     [/下(?:周|星期)(?:之内|以内|内)/, () => addDays(today, 14 - wd)],
     [rx(`${WD}${BEFORE}`), (m) => {
       const target = WEEKDAY_NUM[m[2]] ?? +m[2];
@@ -277,7 +284,13 @@ export function findPeople(text: string): Found[] {
     ...all(/[@＠]([^\s,，。;；:：、!！?？@＠#]{1,20})/, text, (m) => m[1]),
     // Without the @: `责任人李四`, `李四负责`.
     ...all(/(?:责任人|负责人)(?:是|为)?([\u4e00-\u9fa5]{2,3})(?=[\s,，。;；]|$)/, text, (m) => m[1]),
-    ...all(/(?<![\u4e00-\u9fa5])([\u4e00-\u9fa5]{2,3})负责(?![人])/, text, (m) => m[1]),
+    ...all(/(?<![\u4e00-\u9fa5])([\u4e00-\u9fa5]{2,3})(?:牵头)?负责(?![人])/, text, (m) => m[1]),
+    ...all(/(?:交给|交由|由)([\u4e00-\u9fa5]{2,3}?)(?:同志)?(?:办理|负责|处理|牵头|跟进)/, text, (m) => m[1]),
+    ...all(/交给([\u4e00-\u9fa5]{2,3})(?=[\s,，。;；]|$)/, text, (m) => m[1]),
+    // `李四和张三负责`: two people, asked about.
+    // `李四和张三负责`: two people are no one responsible; kept whole, so the roster finds no one
+    // and the bot says to name one.
+    ...all(/([\u4e00-\u9fa5]{2,3})[和与、跟]([\u4e00-\u9fa5]{2,3})(?:一起|共同)?负责/, text, (m) => `${m[1]}和${m[2]}`),
   ];
 }
 

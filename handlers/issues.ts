@@ -82,15 +82,15 @@ const NOT_DONE = /(?:未|没有?|尚未|暂未|还没有?|还未|并未|未能|�
 const NOT_YET = /(?:准备|将|拟|计划|打算|下一步|明天|明日|下周|等\S{0,6}再|稍后|随后|待\S{0,4}后)\S{0,4}$/;
 
 // A lead's /销号 text that refuses: the issue goes back, it is never closed.
-const REFUSAL = /不同意|不予|退回|驳回|打回|未解决|没有?解决|还没|尚未|仍有|仍然|依然|还是|重新办理|重新处理|不能销|暂缓|不销号|不合格|未完成|没完成|未落实|没修好|不到位|不齐全|不行|不满意|有意见|依旧|又坏|又裂|又出现|补充后/;
+const REFUSAL = /不同意|不予|退回|驳回|打回|未解决|没有?解决|还没|尚未|仍有|仍然|依然|还是|重新办理|重新处理|不能销|暂缓|不销号|不合格|未完成|没完成|未落实|没修好|不到位|不齐全|不行|不满意|不太满意|不满|有意见|依旧|又坏|又裂|又出现|补充后/;
 // Refusal words inside an acceptance (`尚未发现新问题`, `不存在未解决事项`) are taken out first.
 const NOT_A_REFUSAL = /(?:尚未|未|没有|没)发现\S{0,4}问题|不存在\S{0,6}(?:问题|事项)|没有遗留问题|无遗留问题|(?:再)?没有?(?:意见|异议)|无(?:意见|异议)/g;
 // A lead putting the decision off: nothing changes (`等验收后再说`).
 const DEFER = /再说|验收后|等\S{0,6}(?:再|后)(?:销|定|看)|暂缓|先不销|暂不销|过几天/;
 // What a lead writes to accept: the issue is closed only on one of these, or on no words at all.
-const ACCEPT = /(?<!不)同意|可以销号|予以销号|确认销号|准予销号|(?<![没未])通过|没有?遗留问题|无遗留问题|没有?问题了|(?<![不没])满意|已解决|已修好|已修复|已完成|已落实|已办结|属实|核实无误|无问题|验收合格/;
+const ACCEPT = /(?<!不)同意|可以销号|予以销号|确认销号|准予销号|(?<![没未])通过|没有?遗留问题|无遗留问题|没有?问题了|(?<![不没太])满意|已解决|已修好|已修复|已完成|已落实|已办结|属实|核实无误|无问题|验收合格/;
 // A result that says the work is not done yet is no /办结.
-const UNFINISHED = /还没有?(?:修好|修复|解决|完成|办好|落实|到位|弄好)|没有?(?:修好|修复|解决|完成)|尚未(?:修好|修复|解决|完成|办结|落实)|才能(?:修|完成|解决|办)|正在(?:修|施工|处理|办理)|还在(?:修|施工|处理)|未完成|未修复|未解决/;
+const UNFINISHED = /(?:下周|明天|过几天|月底|年底|下个?月)\S{0,2}(?:修|处理|解决|施工|动工)|暂时(?:修不了|无法|不能|解决不了)|修不了|无法解决|解决不了|待修|还没有?(?:修好|修复|解决|完成|办好|落实|到位|弄好)|没有?(?:修好|修复|解决|完成)|尚未(?:修好|修复|解决|完成|办结|落实)|才能(?:修|完成|解决|办)|正在(?:修|施工|处理|办理)|还在(?:修|施工|处理)|未完成|未修复|未解决/;
 // A /上报 whose reason says not to.
 const NO_ESCALATION = /(?:暂不|不需要|不用|无需|先不|暂缓|不必)(?:再)?上报/;
 
@@ -136,8 +136,8 @@ const T = {
   resolvedNotice: (i: Issue, by: string) => `${by} 已办结您负责的问题 #${i.id}：${i.result}`,
   closed: (i: Issue) => `已销号 #${i.id}：${i.place} ${i.description}。办结一件、销号一件。`,
   deferred: (id: number) => `没有销号，#${id} 保持「已办结」。决定销号时发送 /销号 #${id}，退回重办时发送 /销号 #${id} 退回 理由。`,
-  verdictBoth: '这条意见里既有同意也有不同意，没有销号。同意销号请回复「同意」，退回重办请回复「退回」',
-  verdictNeither: '没看出是否同意销号，没有销号。同意请回复「同意」，退回重办请回复「退回」',
+  verdictBoth: '这条意见里既有同意也有不同意，没有销号。确认销号请回复「确认销号」，退回重办请回复「退回」',
+  verdictNeither: '没看出是否同意销号，没有销号。确认销号请回复「确认销号」，退回重办请回复「退回」',
   notFinished: (id: number, words: string) => `看起来问题还没办完（「${words}」），没有办结。办完后再 /办结 #${id}；现在的进展请用 /进展 #${id} 记录。`,
   noEscalation: (id: number) => `理由里写的是不上报，所以没有上报 #${id}。确需上报时请写明理由，例如 /上报 #${id} 需县交通局协调维修资金`,
   needRejectReason: (id: number) => `退回时请写明理由，例如 /销号 #${id} 退回 群众反映路面仍有坑洼`,
@@ -238,7 +238,8 @@ export const registerCommand = defineCommand({
     deadline: optional(withKeys(whenArg('时限', '时限，如 12月31日、月底前、两周内、30天（信访件可省略，默认30天）', { bareDates: false }), '期限', '完成时限', '截止', '办结时限', 'deadline')),
     source: optional(withKeys({ ...keyOnly(choiceArg('来源', SOURCE_WORDS, '来源：走访、热线、信访、其他')), keyedOnly: false, where: 'anywhere', several: 'first',
       // A hotline is named in the text (`群众打12345热线反映…`); 信访 comes with its category.
-      find: (text: string) => [...text.matchAll(/12345|市民热线|政务热线|热线电话|热线/g)].map((m) => ({ start: m.index, end: m.index + m[0].length, raw: '热线' })) }, 'source')),
+      find: (text: string) => [...text.matchAll(/12345|市民热线|政务热线|热线电话|热线/g)].filter((m) => !/(?:不是|并非|非)\S{0,2}$/.test(text.slice(Math.max(0, m.index - 4), m.index)))
+        .map((m) => ({ start: m.index, end: m.index + m[0].length, raw: '热线' })) }, 'source')),
     visit: optional(withKeys({ ...recordRefArg(), label: '走访记录', hint: '走访记录编号，如 #V12' }, '走访', 'visit')),
   },
   examples: ['/民情 石门村 道路破损影响出行 类别:基础设施 责任人:@李四 时限:12月31日', '/民情 东关社区 张大爷反映低保未到账 类别:信访', '/民情 石门村 路灯不亮 基础设施 时限:15天 走访:#V3'],
@@ -324,7 +325,7 @@ export const closeCommand = defineCommand({
   summary: '领导确认办结并销号；或退回重办',
   args: {
     issue: issueRefArg(),
-    verdict: optional(choiceArg('退回', { 退回: 'reject', 驳回: 'reject', reject: 'reject', 同意: 'close', 同意销号: 'close', 通过: 'close', 确认: 'close', 销号: 'close', close: 'close' }, '同意 或 退回（退回须写理由）')),
+    verdict: optional(choiceArg('退回', { 退回: 'reject', 驳回: 'reject', reject: 'reject', 同意: 'close', 同意销号: 'close', 通过: 'close', 确认: 'close', 销号: 'close', close: 'close', 确认销号: 'confirm' }, '确认销号 或 退回（退回须写理由）')),
     note: optional(withKeys(restArg('理由', 200), '说明', 'note')),
   },
   examples: ['/销号 #12', '/销号 #12 退回 群众反映路面仍有坑洼'],
@@ -334,13 +335,14 @@ export const closeCommand = defineCommand({
     // A lead's words decide (docs/rules.md#issue-workflow): a refusal returns the issue, an acceptance
     // or no words closes it, and words that say neither — or both — are asked about.
     const words = normalize(a.note ?? '').replace(NOT_A_REFUSAL, '');
-    if (a.verdict !== 'reject' && a.verdict !== 'close' && DEFER.test(words)) throw new UserError(T.deferred(i.id));
+    if (a.verdict !== 'reject' && a.verdict !== 'close' && a.verdict !== 'confirm' && DEFER.test(words)) throw new UserError(T.deferred(i.id));
     const refusal = REFUSAL.test(words), acceptance = ACCEPT.test(words);
-    if (a.verdict !== 'reject' && a.verdict !== 'close' && a.note && refusal === acceptance) {
+    // 确认销号 (the answer to this question) closes whatever the words say.
+    if (a.verdict !== 'confirm' && ((a.verdict !== 'reject' && a.verdict !== 'close' && a.note && refusal === acceptance) || (a.verdict === 'close' && refusal))) {
       requireState(i, ['resolved'], (x) => x.state === 'closed' ? '无需重复销号。' : `需先 /办结 才能 /销号，例如 /办结 #${x.id} 路面已修复，已电话告知群众`);
       throw new AskFor('verdict', 'missing', undefined, refusal ? T.verdictBoth : T.verdictNeither);
     }
-    const refuses = a.verdict === 'reject' || (a.verdict !== 'close' && refusal);
+    const refuses = a.verdict === 'reject' || (a.verdict !== 'close' && a.verdict !== 'confirm' && refusal);
     if (refuses) {
       requireState(i, ['resolved'], (x) => `只有「已办结」的问题可以退回，例如 /销号 #${x.id} 退回 理由`);
       if (!a.note) throw new AskFor('note', 'missing', undefined, T.needRejectReason(i.id).split('，例如')[0]);
@@ -437,6 +439,7 @@ export const rateCommand = defineCommand({
     requireHandler(ctx, i, '评价', `/评价 #${i.id} 满意`);
     requireState(i, ['resolved', 'closed'], (x) => `办结后才能评价；请先 /办结 #${x.id} 结果`);
     // `说不上满不满意`, `不是不满意`: a double negation is no rating.
+    if (a.note && /不在家|没见到|没联系上|联系不上|未联系上|没人接|无人接听|打不通/.test(normalize(a.note))) throw new AskFor('rating', 'missing', undefined, '群众本人没有联系上，评价要由群众本人作出');
     if (a.note && /满不满意|不是不满意|不能说不满意/.test(normalize(a.note))) throw new AskFor('rating', 'missing', undefined, `「${a.note.slice(0, 20)}」看不出是哪种评价`);
     if (!a.rating) throw new AskFor('rating', 'missing', undefined, a.note ? `「${a.note.slice(0, 20)}」看不出是哪种评价` : '还没有写群众评价');
     const via = a.callback ? T.byCallback : '';

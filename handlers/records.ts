@@ -9,7 +9,7 @@
 import { defineCommand, type CommandDef, type Ctx } from '../bot/command.js';
 import { collectArgs, validateArgs } from '../bot/parse.js';
 import { normalize, normalizeText } from '../bot/normalize.js';
-import { findHouseholds } from '../bot/spans.js';
+import { findDates, findHouseholds } from '../bot/spans.js';
 import { knownPlaces } from '../storage/places.js';
 import { choiceArg, dateArg, durationArg, householdsArg, optional, placeArg, recordRefArg, restArg, withKeys, type ArgDef, type DateValue } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
@@ -52,6 +52,7 @@ const T = {
   fixHint: (ref: string) => `有误可在${UNDO_MINUTES}分钟内发送 /修改 ${ref} 日期：前天（或 地点、类型、时长、户数），发错了可 /撤销。`,
   edited: (ref: string, fields: string) => `已修改 ${ref}：${fields}。`,
   nothingEdited: (ref: string) => `${ref} 没有需要修改的内容。请写要改的项，例如 /修改 ${ref} 日期：前天 或 /修改 ${ref} 时长：3小时`,
+  editByValue: (ref: string) => `请直接写改后的值，例如 /修改 ${ref} 时长：6小时（不写“增加”“减少”）。`,
   notYours: (ref: string) => `${ref} 不是您填报的记录，只能修改自己的记录。`,
   editTooLate: (ref: string) => `${ref} 已超过${UNDO_MINUTES}分钟，不能再修改。如有错误，请联系单位领导 /核查 退回后重新填报。`,
   monthSoFar: (count: number, hours: number) => `本月已走访 ${count} 次，共 ${hoursText(hours)}。`,
@@ -114,10 +115,11 @@ function checkDate(ctx: Ctx, date: LocalDate | undefined): { date: LocalDate; ba
 }
 
 // A visit planned or called off is not a visit (`原定…因下雨取消了`, `今天计划去…`).
-const NOT_DONE = /取消了|没去成|没有去成|没能去|改天再去|改期|推迟到|计划去|准备去|打算去|预计(?!用时)|明天去|下周去|原定/;
+const NOT_DONE = /取消了|取消|没去成|没有去成|没能去|改天再去|改期|推迟到|计划去|计划入户|准备去|打算去|预计(?!用时)|明天去|下周去|原定/;
 
-function refuseIfNotDone(ctx: Ctx): void {
-  const m = NOT_DONE.exec(normalize(ctx.event.text ?? ''));
+/** Reads the message and what the record says (a draft's first message lives in its content). */
+function refuseIfNotDone(ctx: Ctx, ...texts: Array<string | undefined>): void {
+  const m = NOT_DONE.exec(normalize([ctx.event.text ?? '', ...texts].join(' ')));
   if (m) throw new UserError(T.notDone(m[0]));
 }
 
@@ -141,7 +143,7 @@ export const visitCommand = defineCommand({
   examples: ['/走访 昨天 石门村 入户 1天 走访困难户3户，了解就医难', '/走访 今天 东关社区 宣讲 半天 宣讲医保政策', '/走访\n日期：11月20日\n地点：石门村\n类型：驻村\n时长：两天'],
   notes: ['也可以整句写：/走访 昨天下午去石门村走访了三户，用时两个小时。', '日期可省略（默认今天）；超过7天的补报需领导 /核查。', '类型省略时：写了户数为入户走访，否则按地点推断（…村/社区 为到村，…企业/公司 为走访企业）。', '缺少地点或时长时会追问，回复即可补全。'],
   handle(ctx, a) {
-    refuseIfNotDone(ctx);
+    refuseIfNotDone(ctx, a.content);
     const { date, backdated } = checkDate(ctx, a.date?.date);
     const content = a.content ?? '';
     // A card's content is read for counts the way a typed message is (`走访困难户2户`).
@@ -172,6 +174,7 @@ export const volunteerCommand = defineCommand({
   examples: ['/志愿 3小时 县福利院 义工日', '/志愿 上周六 2小时 东关社区 垃圾分类宣传'],
   notes: ['志愿服务按小时计；1天按8小时。每季度最后一个周末为义工日。'],
   handle(ctx, a) {
+    refuseIfNotDone(ctx, a.activity);
     const { date, backdated } = checkDate(ctx, a.date?.date);
     const id = insertVolunteer(ctx.db, {
       cadreId: ctx.cadre.id, unitId: ctx.cadre.unitId, date, hours: a.duration, place: a.place, activity: a.activity ?? '',
@@ -251,14 +254,20 @@ export const editCommand = defineCommand({
     if (!rec || rec.voidedAt) throw new UserError(T.notFound(label));
     if (rec.cadreId !== ctx.cadre.id) throw new UserError(T.notYours(label));
     if (rec.createdAt < since) throw new UserError(T.editTooLate(label));
-    // `地点改为金鸡岭` is `地点：金鸡岭`.
-    const text = (a.changes ?? '').replace(/(地点|地方|时长|用时|日期|时间|类型|户数|内容|活动)\s*(?:改为|改成|更正为|应为|应该是|修改为|换成|是)\s*/g, '$1：').replace(CORRECTION_WORDS, ' ');
+    // A change by so much (`时长减少2小时`, `多加半天`) is not a new value: the new value is asked for.
+    const said = (a.changes ?? '').replace(/(?:地点|时长|日期|类型|户数|内容|活动)(?:都)?不变/g, '');
+    if (/减少|增加|多加|少加|再加|加上|减去|少算|多算/.test(said) && !/[:：]/.test(said)) throw new UserError(T.editByValue(label));
+    // `地点改为金鸡岭` is `地点：金鸡岭`; `户数从1户改为3户` and `3户改为1户` keep only the new value.
+    const text = said.replace(/(地点|地方|时长|用时|日期|时间|类型|户数|内容|活动)\s*(?:从\s*[^，,。；;\s]*?\s*)?(?=改为|改成|更正为|应为|应该是|修改为|换成)/g, '$1').replace(/(?<=[:：]|^|\s)[^，,。；;\s:：]+?(?=改为|改成|更正为|修改为|换成)/g, '').replace(/(地点|地方|时长|用时|日期|时间|类型|户数|内容|活动)\s*(?:改为|改成|更正为|应为|应该是|修改为|换成|是)\s*/g, '$1：').replace(CORRECTION_WORDS, ' ');
     const env = { now: ctx.now, tz: ctx.tz, today: ctx.today, places: knownPlaces(ctx.db, ctx.cadre.id).map(normalize) };
     const fields = ref.type === 'visit' ? visitFields : volunteerFields;
     const input = validateArgs(fields, collectArgs(fields, text, env), env) as Record<string, unknown>;
     const patch: Record<string, unknown> = {};
     const date = input.date as DateValue | undefined;
-    if (date) {
+    // `/修改 #V1 下午` names a time of day only: the record keeps its date.
+    const dayOnly = date && date.part && !findDates(normalizeText(text), ctx.today).length;
+    if (dayOnly && ref.type === 'visit') patch.timeOfDay = date.part;
+    else if (date) {
       const checked = checkDate(ctx, date.date);
       Object.assign(patch, { date: checked.date, backdated: checked.backdated });
       if (rec.status === 'ok' || rec.status === 'pending') patch.status = checked.backdated ? 'pending' : 'ok';
@@ -271,7 +280,7 @@ export const editCommand = defineCommand({
       if (input.households !== undefined) patch.households = input.households;
       // Content changes only when named (`内容：…`): the words of a correction are not content.
       if (input.content !== undefined && /(内容|事项|content)\s*[:：]/.test(text)) patch.content = input.content;
-    } else if (input.activity !== undefined) patch.activity = input.activity;
+    } else if (input.activity !== undefined && /(活动|内容|activity)\s*[:：]/.test(text)) patch.activity = input.activity;
     const changed = editRecord(ctx.db, ref.type, ref.id, patch, ctx.cadre.id, ctx.now.getTime());
     if (!changed.length) throw new UserError(T.nothingEdited(label));
     const now = (ref.type === 'visit' ? visitById(ctx.db, ref.id) : volunteerById(ctx.db, ref.id))! as Record<string, unknown>;
