@@ -31,7 +31,7 @@ export async function benchFeishu(o: { requests: number; cadres: number; connect
   let replies = 0;
   const outbound = new Outbound({ log: o.log, limits: {} });
   outbound.register({ platform: 'feishu', send: async () => { replies++; } });
-  const adapter = createFeishuAdapter({ appId: 'cli_a1b2c3d4e5f6a7b8', appSecret: 'x', encryptKey: ENCRYPT_KEY, verificationToken: TOKEN, botName: '民情' },
+  const adapter = createFeishuAdapter({ appId: 'cli_a1b2c3d4e5f6a7b8', appSecret: 'x', encryptKey: ENCRYPT_KEY, verificationToken: TOKEN, botName: '民情', mode: 'http' },
     { handle: app.handle, log: o.log, send: (r, k) => outbound.send(r, k) });
   const http = new HttpServer({ log: o.log });
   for (const r of adapter.routes()) http.route(r);
