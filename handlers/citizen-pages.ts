@@ -31,9 +31,10 @@ import { issuesResolvedIn } from '../storage/issue-lists.js';
 import { changeIssue, issueById, type Satisfaction } from '../storage/issues.js';
 import { enqueueReplies } from '../storage/outbox.js';
 import { activeLeadersOf, linkByToken, publicEventsOf, type PublicLink } from '../storage/public-links.js';
-import { parentOf, unitById } from '../storage/units.js';
+import { unitById } from '../storage/units.js';
 import type { Issue, IssueEvent, Unit } from '../storage/types.js';
 import { BOARD_PAGE, ISSUE_PAGE, issueLinkEnded, TOKEN_SHAPE } from './citizen.js';
+import { nearestLeaders } from './policy.js';
 
 const RATINGS: Record<Satisfaction, string> = { satisfied: '满意', basic: '基本满意', dissatisfied: '不满意' };
 const WORDS_MAX = 200;
@@ -250,11 +251,7 @@ function rate(db: Db, i: Issue, rating: Satisfaction, words: string, at: Date, t
 /** The issue's 责任领导 if named and active; else the leaders of its unit, or of the nearest unit above that has any. */
 function leadsOf(db: Db, i: Issue): number[] {
   if (i.leadCadreId !== null && activeLeadersOf(db, { cadreIds: [i.leadCadreId] }).length) return [i.leadCadreId];
-  for (let u = unitById(db, i.unitId); u; u = parentOf(db, u)) {
-    const ids = activeLeadersOf(db, { unitId: u.id });
-    if (ids.length) return ids;
-  }
-  return [];
+  return nearestLeaders(db, unitById(db, i.unitId));
 }
 
 /**
@@ -278,7 +275,7 @@ function issuePage(db: Db, i: Issue, today: LocalDate, tz: string, notice?: stri
   const steps = events.map((e) => `<li><span class="when">${esc(formatDate(e.date))}</span>${txt(stepText(e))}</li>`).join('');
   const rated = i.citizenSatisfaction && i.citizenRatedAt !== null && !rateable(i) && done
     ? `<section><h2>${esc(T.rateTitle)}</h2><p>${esc(T.rated(RATINGS[i.citizenSatisfaction as Satisfaction] ?? '', localDate(new Date(i.citizenRatedAt), tz)))}</p></section>` : '';
-  const form = done && rateable(i) ? rateForm() : '';
+  const form = rateable(i) ? rateForm() : '';
   const body = [
     notice ? `<div class="notice" role="status">${esc(notice)}</div>` : '',
     `<section><h2>当前状态</h2><p><span class="state${done ? ' done' : late ? ' late' : ''}">${esc(T.state[i.state])}</span></p>

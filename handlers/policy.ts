@@ -5,7 +5,9 @@
 import type { Ctx } from '../bot/command.js';
 import { UserError } from '../bot/errors.js';
 import { nameInGroup } from '../bot/names.js';
-import { unitById, unitByName, isWithin } from '../storage/units.js';
+import type { Db } from '../storage/db.js';
+import { activeLeadersOf } from '../storage/public-links.js';
+import { unitById, unitByName, isWithin, parentOf } from '../storage/units.js';
 import type { Cadre, Unit } from '../storage/types.js';
 
 export function unitOf(ctx: Ctx, cadre: Cadre = ctx.cadre): Unit {
@@ -40,6 +42,15 @@ export function mayView(ctx: Ctx, unit: Unit): boolean {
 
 export function requireView(ctx: Ctx, unit: Unit): void {
   if (!mayView(ctx, unit)) throw new UserError(`您没有查看「${unit.name}」数据的权限：一般干部可查看本单位，领导可查看本单位及所辖下级单位。`);
+}
+
+/** The active leaders of `unit`, else of the nearest unit above it that has any. */
+export function nearestLeaders(db: Db, unit: Unit | undefined): number[] {
+  for (let u = unit; u; u = parentOf(db, u)) {
+    const ids = activeLeadersOf(db, { unitId: u.id });
+    if (ids.length) return ids;
+  }
+  return [];
 }
 
 /**

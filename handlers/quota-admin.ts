@@ -22,8 +22,6 @@ import {
 } from '../storage/quotas.js';
 import type { QuotaRule, VisitKind } from '../storage/types.js';
 
-export { customArg };
-
 const METRIC_WORDS: Record<string, QuotaMetric> = {
   ...Object.fromEntries(Object.entries(METRIC_NAMES).map(([m, name]) => [name, m as QuotaMetric])),
   次数: 'visit_count', 天数: 'visit_days', 小时: 'visit_hours', 走访时长: 'visit_hours', 地点数: 'distinct_places', 户数: 'households',

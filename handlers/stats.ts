@@ -24,21 +24,8 @@ import type { Satisfaction } from '../storage/issues.js';
 import { quotaCommand } from './quota-admin.js';
 import { ratesText } from '../bot/rates-text.js';
 import { threeRates } from '../storage/rates.js';
-import { nameHere, namesHere, requireView, resolveUnit, unitOf } from './policy.js';
+import { nameHere, namesHere, nearestLeaders, requireView, resolveUnit, unitOf } from './policy.js';
 import { toCadre, toChat, type Reply } from '../bot/reply.js';
-import { leadersByUnit } from '../storage/reminders.js';
-import { unitById } from '../storage/units.js';
-
-/** The leaders of the unit, else of the nearest unit above it that has any. */
-function leadsOf(ctx: Ctx, unit: { path: string }): number[] {
-  const byUnit = leadersByUnit(ctx.db);
-  const ids = unit.path.split('/').filter(Boolean).map(Number).reverse();
-  for (const id of ids) {
-    const xs = byUnit.get(id);
-    if (xs?.length && unitById(ctx.db, id)) return xs.map((x) => x.id);
-  }
-  return [];
-}
 import { chartsReply, coverageReply } from './reports.js';
 
 const MAX_MUTE_DAYS = 30;
@@ -219,7 +206,7 @@ function statsText(ctx: Ctx, unit: ReturnType<typeof resolveUnit>, p: Period): s
   const laggards = T.laggards(s.laggards.map((c) => `${c.name}（${names.get(c.unitId) ?? ''}）`), s.cadres - s.covered);
   if (namesHere(ctx)) return [...lines, laggards].join('\n');
   // Names kept out of the group (bot/names.ts): the list goes to the unit's leads, one by one.
-  const leads = leadsOf(ctx, unit);
+  const leads = nearestLeaders(ctx.db, unit);
   return [toChat([...lines, T.laggardsToLeads(s.cadres - s.covered, leads.length > 0)].join('\n')),
     ...leads.map((id) => toCadre(id, T.laggardsDirect(unit.name, p, laggards)))];
 }
