@@ -186,7 +186,7 @@ export class ReplyDelivery {
   private schedule(): void {
     clearTimeout(this.timer);
     if (this.stopped) return;
-    const due = nextDue(this.o.db);
+    const due = nextDue(this.o.db, this.leaseMs);
     if (due === undefined) return;
     this.timer = setTimeout(() => this.kick(), Math.min(60_000, Math.max(0, due - this.now())));
     this.timer.unref();

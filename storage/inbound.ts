@@ -18,10 +18,9 @@ export function claimMessage(db: Db, platform: string, messageId: string, at: nu
     'INSERT INTO inbound_messages (platform, message_id, received_at, replies) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'));
   const claim = () => {
     if (q.run(platform, messageId, at, replies).changes !== 1) return false;
-    enqueueReplies(db, platform, messageId, outgoing, at);
+    if (outgoing.length) enqueueReplies(db, platform, messageId, outgoing, at);
     return true;
   };
-  if (!outgoing.length) return q.run(platform, messageId, at, replies).changes === 1;
-  // Inside a write command's transaction already (the hot path): no savepoint of its own needed.
-  return db.$client.inTransaction ? claim() : inTransaction(db, claim);
+  // Nothing to enqueue, or inside a write command's transaction already (the hot path): no transaction of its own needed.
+  return !outgoing.length || db.$client.inTransaction ? claim() : inTransaction(db, claim);
 }

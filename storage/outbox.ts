@@ -76,10 +76,18 @@ export function releaseClaims(db: Db): number {
   return db.$client.prepare('UPDATE outbox SET claimed_at = NULL WHERE claimed_at IS NOT NULL AND delivered_at IS NULL AND failed_at IS NULL').run().changes;
 }
 
-/** The earliest due time of a pending row, or undefined when nothing is pending. */
-export function nextDue(db: Db): number | undefined {
+/**
+ * The earliest time a pending row can be claimed (a claimed one: when its lease runs out), or
+ * undefined when there is none. Rows behind an earlier pending reply of their message are not
+ * counted: the end of that reply's attempt schedules them. Counting rows that cannot be claimed
+ * yet would wake the timer at once, again and again, while a send is under way.
+ */
+export function nextDue(db: Db, leaseMs: number): number | undefined {
   const v = prepared(db, 'outboxNextDue', (d) => d.$client.prepare(
-    'SELECT MIN(due_at) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL').pluck()).get();
+    `SELECT MIN(CASE WHEN o.claimed_at IS NULL THEN o.due_at ELSE MAX(o.due_at, o.claimed_at + @lease + 1) END) FROM outbox o
+     WHERE o.delivered_at IS NULL AND o.failed_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.platform = o.platform AND p.message_id = o.message_id
+         AND p.idx < o.idx AND p.delivered_at IS NULL AND p.failed_at IS NULL)`).pluck()).get({ lease: leaseMs });
   return typeof v === 'number' ? v : undefined;
 }
 
