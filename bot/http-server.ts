@@ -60,6 +60,14 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 class TooLarge extends Error {}
 
+/** Whether a route key (`METHOD /path`, or `METHOD /prefix/*`) serves `path`, whatever the method. */
+function servesPath(key: string, path: string): boolean {
+  const p = key.slice(key.indexOf(' ') + 1);
+  if (!p.endsWith('/*')) return p === path;
+  const prefix = p.slice(0, -1);
+  return path.startsWith(prefix) && path.length > prefix.length;
+}
+
 export class HttpServer {
   private routes = new Map<string, RouteHandler>();
   private server?: Server;
@@ -75,11 +83,7 @@ export class HttpServer {
   }
 
   private prefixRoute(method: string, path: string): RouteHandler | undefined {
-    for (const [k, h] of this.routes) {
-      if (!k.endsWith('/*') || !k.startsWith(`${method} `)) continue;
-      const prefix = k.slice(method.length + 1, -1);
-      if (path.startsWith(prefix) && path.length > prefix.length) return h;
-    }
+    for (const [k, h] of this.routes) if (k.startsWith(`${method} `) && servesPath(k, path)) return h;
     return undefined;
   }
 
@@ -120,7 +124,7 @@ export class HttpServer {
     }
     const handler = this.routes.get(`${method} ${url.pathname}`) ?? this.prefixRoute(method, url.pathname);
     if (!handler) {
-      const known = [...this.routes.keys()].some((k) => k.endsWith(` ${url.pathname}`) || (k.endsWith('/*') && url.pathname.startsWith(k.slice(k.indexOf(' ') + 1, -1)) && url.pathname.length > k.length - k.indexOf(' ') - 2));
+      const known = [...this.routes.keys()].some((k) => servesPath(k, url.pathname));
       req.resume();
       return send(res, known ? { status: 405, body: { error: 'method not allowed' } } : { status: 404, body: { error: 'not found' } });
     }

@@ -11,12 +11,12 @@
  * than {@link CALLBACK_WINDOW_DAYS} days old (a call-back a month late is no call-back).
  */
 import { nextWorkday } from '../bot/lights.js';
-import type { Reply } from '../bot/reply.js';
 import { addDays, type LocalDate } from '../bot/time.js';
 import type { Db } from '../storage/db.js';
 import { unratedResolvedIssues } from '../storage/callbacks.js';
 import type { NewReminder } from '../storage/reminders.js';
 import { R } from './texts.js';
+import { fill, msg } from './plan.js';
 
 export const CALLBACK_WINDOW_DAYS = 30;
 
@@ -25,12 +25,9 @@ export function planCallbacks(db: Db, d: LocalDate): NewReminder[] {
   for (const i of unratedResolvedIssues(db, addDays(d, -CALLBACK_WINDOW_DAYS), addDays(d, -1))) {
     if (nextWorkday(i.resolvedDate) > d) continue;
     const short = i.description.length > 30 ? i.description.slice(0, 30) + '…' : i.description;
-    const reply: Reply = {
-      to: 'user', cadreId: i.responsibleCadreId, text: R.callback(i.id, `${i.place} ${short}`, i.resolvedDate),
-      actions: [{ label: R.fill, command: `/评价 #${i.id} 满意 回访` }],
-    };
-    out.push({ key: `callback:${i.id}:${i.resolveEventId}`, kind: 'callback', to: 'user', cadreId: i.responsibleCadreId,
-      platform: null, target: null, reply: JSON.stringify(reply), dueDate: d });
+    out.push(msg(`callback:${i.id}:${i.resolveEventId}`, 'callback', d, {
+      to: 'user', cadreId: i.responsibleCadreId, text: R.callback(i.id, `${i.place} ${short}`, i.resolvedDate), actions: fill(`/评价 #${i.id} 满意 回访`),
+    }));
   }
   return out;
 }

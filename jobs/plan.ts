@@ -25,9 +25,10 @@ import { threeRates } from '../storage/rates.js';
 import { nameInGroup } from '../bot/names.js';
 
 const LEAD_DIGEST_LINES = 20;
-const fill = (command: string, form?: string) => [{ label: R.fill, command, form }];
+export const fill = (command: string, form?: string) => [{ label: R.fill, command, form }];
 
-function msg(key: string, kind: string, dueDate: LocalDate, reply: Reply): NewReminder {
+/** A reminder to record: its key and kind, the reply and where it goes (read off the reply). */
+export function msg(key: string, kind: string, dueDate: LocalDate, reply: Reply): NewReminder {
   return { key, kind, to: reply.to, cadreId: reply.cadreId ?? null, platform: reply.platform ?? null, target: reply.target ?? null, reply: JSON.stringify(reply), dueDate };
 }
 

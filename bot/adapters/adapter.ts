@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Sender, Window } from '../outbound.js';
 import type { RouteDef } from '../http-server.js';
 import type { AdapterDeps, Forms } from './common.js';
-import type { AdapterHealth } from './health.js';
+import { HealthCell, type AdapterHealth } from './health.js';
 
 export interface PlatformAdapter {
   readonly platform: string;
@@ -68,6 +68,12 @@ export function stackMentions(err: unknown, ...markers: string[]): boolean {
   return markers.some((m) => stack.includes(m));
 }
 
+/** Two variables that go together set by half: which one is missing, as a start-up error; or null. */
+export function unpaired<E>(env: E, a: keyof E & string, b: keyof E & string): string | null {
+  if (!!env[a] === !!env[b]) return null;
+  return `${env[a] ? b : a} 未设置（${a} 与 ${b} 需成对设置）`;
+}
+
 /** Declares a platform with its variables' types inferred from `config`. */
 export function definePlatform<C extends z.ZodRawShape>(d: PlatformDefinition<C>): PlatformDefinition<C> {
   return d;
@@ -75,17 +81,16 @@ export function definePlatform<C extends z.ZodRawShape>(d: PlatformDefinition<C>
 
 /** An adapter whose events arrive on HTTP routes only: ready once the server listens, nothing to open. */
 export function httpAdapter(a: { platform: string; sender: Sender; routes(): RouteDef[]; idle(): Promise<void> }, marker: string): PlatformAdapter {
-  let state: 'ready' | 'stopped' = 'ready';
-  const since = () => new Date().toISOString();
-  let changed = since();
+  const health = new HealthCell(a.platform, 'http');
+  health.set('ready');
   return {
     platform: a.platform,
     transport: 'http',
     sender: a.sender,
     routes: () => a.routes(),
-    async start() { state = 'ready'; changed = since(); },
-    async stop() { state = 'stopped'; changed = since(); },
-    health: () => ({ platform: a.platform, transport: 'http', state, since: changed, attempts: 0, restarts: 0 }),
+    async start() { health.set('ready'); },
+    async stop() { health.set('stopped'); },
+    health: () => health.get(),
     idle: () => a.idle(),
     owns: (err) => stackMentions(err, marker),
   };

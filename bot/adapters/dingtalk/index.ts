@@ -11,14 +11,13 @@
 import type { DWClientDownStream } from 'dingtalk-stream';
 import type { HttpRequest, HttpResponse, RouteDef } from '../../http-server.js';
 import type { Reply } from '../../reply.js';
-import { deliver, safeEqual, type AdapterDeps, type Forms } from '../common.js';
+import { deliver, memoryProofs, safeEqual, type AdapterDeps, type Forms } from '../common.js';
 import { Intake } from '../intake.js';
 import { stackMentions, type PlatformAdapter } from '../adapter.js';
 import { HealthCell } from '../health.js';
 import { decodeCardCallback, decodeRobotMessage, PLATFORM, type CardCallback, type RobotMessage } from './decode.js';
 import { DingtalkSender } from './sender.js';
 import { MAX_SKEW_MS, verifyDingtalkRequest } from './sign.js';
-import { memoryProofs } from '../common.js';
 import { dwLink, superviseStream, type Ack, type StreamLink } from './stream.js';
 import { formGuide } from './card.js';
 
@@ -67,8 +66,7 @@ export function createDingtalkAdapter(o: DingtalkOptions, deps: AdapterDeps): Di
   const log = deps.log.child({ adapter: PLATFORM });
   const now = o.now ?? Date.now;
   const forms = o.forms ?? {};
-  const ackWithin = o.ackWithinMs ?? 2_500;
-  const intake = new Intake(deps, PLATFORM, { ackWithinMs: ackWithin, now });
+  const intake = new Intake(deps, PLATFORM, { ackWithinMs: o.ackWithinMs, now });
   const decodeOpts = { botName: o.botName, log, now };
   // Durable when the composition root provides it (across restarts); otherwise this process only.
   const firstSeen = deps.firstSeen ?? memoryProofs(now);

@@ -1,6 +1,6 @@
 /** DingTalk as the registry knows it: its variables, limits and how the adapter is built. */
 import { z } from 'zod';
-import { definePlatform } from '../adapter.js';
+import { definePlatform, unpaired } from '../adapter.js';
 
 export const dingtalkPlatform = definePlatform({
   platform: 'dingtalk',
@@ -18,7 +18,8 @@ export const dingtalkPlatform = definePlatform({
   },
   enabled: (c) => !!c.DINGTALK_CLIENT_ID,
   check(c) {
-    if (!!c.DINGTALK_CLIENT_ID !== !!c.DINGTALK_CLIENT_SECRET) return `${c.DINGTALK_CLIENT_ID ? 'DINGTALK_CLIENT_SECRET' : 'DINGTALK_CLIENT_ID'} 未设置（DINGTALK_CLIENT_ID 与 DINGTALK_CLIENT_SECRET 需成对设置）`;
+    const half = unpaired(c, 'DINGTALK_CLIENT_ID', 'DINGTALK_CLIENT_SECRET');
+    if (half) return half;
     if (!!c.DINGTALK_CARD_ROUTE_KEY !== !!c.DINGTALK_CARD_SECRET) return 'DINGTALK_CARD_ROUTE_KEY 与 DINGTALK_CARD_SECRET 需成对设置（HTTP 模式的卡片回调）';
     return null;
   },

@@ -23,6 +23,7 @@ import { decryptFeishu, verifyFeishuSignature } from './crypto.js';
 import { decodeCardAction, decodeMessage, PLATFORM, type FlatCardAction, type FlatMessageEvent } from './decode.js';
 import { formInDirect, openFormResponse, sentToDirectResponse, submitResponse } from './card.js';
 import { feishuClient, FeishuSender, sdkLogger } from './sender.js';
+import { FEISHU_APP_ID_PATTERN } from './platform.js';
 
 export { PLATFORM } from './decode.js';
 export { signedCallback, signedMessageCallback, messageEvent } from './crypto.js';
@@ -150,10 +151,9 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
   const log = deps.log.child({ adapter: PLATFORM });
   const now = o.now ?? Date.now;
   const forms = o.forms ?? {};
-  const ackWithin = o.ackWithinMs ?? 2_500;
   const maxSkew = o.maxSkewMs ?? 5 * 60_000;
   // Feishu may resend one message under a new event id: both ids are remembered.
-  const intake = new Intake(deps, PLATFORM, { ackWithinMs: ackWithin, now });
+  const intake = new Intake(deps, PLATFORM, { ackWithinMs: o.ackWithinMs, now });
   const chats = new ChatKinds();
   const decodeOpts = { botOpenId: o.botOpenId, botName: o.botName, log, now };
   const client = feishuClient({ appId: o.appId, appSecret: o.appSecret, domain: o.domain, log });
@@ -257,7 +257,7 @@ export function createFeishuAdapter(o: FeishuOptions, deps: AdapterDeps): Feishu
     async start() {
       if (mode === 'http') { health.set('ready'); return; }
       // The SDK's start() logs and returns, connecting nothing, for an id of another shape.
-      if (!/^cli_[0-9a-fA-F]{16}$/.test(o.appId)) throw new Error(`FEISHU_APP_ID「${o.appId}」不是飞书应用 ID（应为 cli_ 加 16 位十六进制，见开发者后台 → 凭证与基础信息）`);
+      if (!FEISHU_APP_ID_PATTERN.test(o.appId)) throw new Error(`FEISHU_APP_ID「${o.appId}」不是飞书应用 ID（应为 cli_ 加 16 位十六进制，见开发者后台 → 凭证与基础信息）`);
       if (ws) return;
       health.set('starting');
       ws = superviseWs(o, dispatcher, health, log);

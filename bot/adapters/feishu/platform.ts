@@ -1,6 +1,9 @@
 /** Feishu/Lark as the registry knows it: its variables, limits and how the adapter is built. */
 import { z } from 'zod';
-import { definePlatform } from '../adapter.js';
+import { definePlatform, unpaired } from '../adapter.js';
+
+/** What a Feishu app id looks like (the SDK connects nothing for another shape). */
+export const FEISHU_APP_ID_PATTERN = /^cli_[0-9a-fA-F]{16}$/;
 
 export const feishuPlatform = definePlatform({
   platform: 'feishu',
@@ -15,8 +18,9 @@ export const feishuPlatform = definePlatform({
   },
   enabled: (c) => !!c.FEISHU_APP_ID,
   check(c) {
-    if (!!c.FEISHU_APP_ID !== !!c.FEISHU_APP_SECRET) return `${c.FEISHU_APP_ID ? 'FEISHU_APP_SECRET' : 'FEISHU_APP_ID'} 未设置（FEISHU_APP_ID 与 FEISHU_APP_SECRET 需成对设置）`;
-    if (c.FEISHU_APP_ID && !/^cli_[0-9a-fA-F]{16}$/.test(c.FEISHU_APP_ID)) return 'FEISHU_APP_ID 应为 cli_ 加 16 位十六进制（开发者后台 → 凭证与基础信息）';
+    const half = unpaired(c, 'FEISHU_APP_ID', 'FEISHU_APP_SECRET');
+    if (half) return half;
+    if (c.FEISHU_APP_ID && !FEISHU_APP_ID_PATTERN.test(c.FEISHU_APP_ID)) return 'FEISHU_APP_ID 应为 cli_ 加 16 位十六进制（开发者后台 → 凭证与基础信息）';
     if (c.FEISHU_APP_ID && c.FEISHU_MODE === 'http' && (!c.FEISHU_ENCRYPT_KEY || !c.FEISHU_VERIFICATION_TOKEN)) return 'FEISHU_ENCRYPT_KEY 和 FEISHU_VERIFICATION_TOKEN 在 FEISHU_MODE=http 时必须设置';
     return null;
   },
