@@ -9,7 +9,7 @@ import { normalize, simplify } from './normalize.js';
 import { isLocalDate, parseChineseNumber, parseDate, parseDuration, parsePeriod, type LocalDate, type Period } from './time.js';
 import {
   findDates, findDayParts, findDeadlines, findDurations, findHouseholds, findIssueRefs, findPeople, findRecordRefs,
-  readDateValue, dateRaw, nearestMonthDay, type DateValue, type Found,
+  readDateValue, nearestMonthDay, type DateValue, type Found,
 } from './spans.js';
 
 /** What a reader may know about the message it reads: passed in, never kept between messages. */
@@ -92,7 +92,7 @@ export function dateArg(label = '日期'): ArgDef<DateValue> {
     where: 'head', dateLike: true,
   });
 }
-export { dateRaw, type DateValue };
+export type { DateValue };
 
 export function durationArg(label = '时长'): ArgDef<number> {
   const read = (s: string) => {

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Attachment, BotEvent } from './event.js';
 import type { Reply } from './reply.js';
-import type { ArgDef } from './args.js';
+import type { ArgDef, ReadEnv } from './args.js';
 import type { LocalDate } from './time.js';
 import type { Db } from '../storage/db.js';
 import type { ReminderDefaults } from '../storage/reminder-settings.js';
@@ -52,6 +52,8 @@ export interface Ctx {
   isAdmin: boolean;
   /** The unit this group chat is mapped to (/单位), if any. */
   chatUnit?: Unit;
+  /** What reading this message may use: its clock, and the places the deployment knows (read on first use). */
+  env: ReadEnv;
   log: Logger;
 }
 

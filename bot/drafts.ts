@@ -94,7 +94,7 @@ const Q = {
 };
 
 /** The question for the first open field of a draft, with the form filled with what was understood. */
-export function question(c: CommandDef, draft: DraftLike, opts: { group: boolean; tz: string }): Reply {
+export function question(c: CommandDef, draft: DraftLike, opts: { group: boolean }): Reply {
   const ask = draft.asks[0];
   const a = c.args[ask.key];
   const label = a?.label ?? ask.key;

@@ -38,10 +38,6 @@ function keepNameCharacters(before: string, after: string): string {
   return [...after].map((c, i) => (NAME_CHARACTERS.has(before[i]) ? before[i] : c)).join('');
 }
 
-/** Chinese (and ASCII) punctuation that separates values the way a space does. */
-export const SEPARATOR = /[\s,.;:!?，。、；：！？…·~～]/;
-export const SEPARATORS = /[\s,.;:!?，。、；：！？…·~～]+/g;
-
 /**
  * A message in matching form, with the same length as the original: character i of the result
  * is character i of `text`, folded. A character whose compatibility form is longer (㎡ → m2) is

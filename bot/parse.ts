@@ -17,7 +17,7 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import type { ArgDef, ReadEnv } from './args.js';
-import { UserError } from './errors.js';
+import { AskFor, UserError, type Ask } from './errors.js';
 import { normalize, normalizeText } from './normalize.js';
 import { PLACE_SUFFIXES, placeShapeAt, placeTailAt, type Found } from './spans.js';
 import { usageOf, type CommandDef, type Registry } from './command.js';
@@ -66,15 +66,7 @@ export function findCommand(registry: Registry, word: string): CommandDef {
   throw new UserError(T.unknownCommand(word, near ? registry.get(guess)!.name : undefined));
 }
 
-/** A field the bot must ask for: missing, found with several values, or only guessable. */
-export interface Ask {
-  key: string;
-  why: 'missing' | 'several' | 'guess';
-  /** The values seen (several) or the word that might be meant (guess). */
-  options?: string[];
-  /** Why the question is asked again, or a handler's own wording of it. */
-  note?: string;
-}
+export type { Ask } from './errors.js';
 
 export interface Reading {
   /** Canonical raw strings per argument key; `read` of each gives the value. */
@@ -83,7 +75,7 @@ export interface Reading {
 }
 
 // Words around values in a sentence that belong to no value: `昨天下午去石门村走访了三户，用时两个小时`.
-const FILLER = /^(?:(?:和|与|跟|同)[\u4e00-\u9fa5]{1,6}?一起|\d{1,2}点(?:半|\d{1,2}分?)?钟?|[一二三四五六七八九十]{1,3}点(?:半)?钟?|\d{1,2}:\d{2}|左右|这边|那边|这里|那里|跑了|再给|再延长|再延|今天补报|今天补录|今天补填|补报一下|补报|补录|补填|忘记报了|忘了报了?|今天我|我们|我|本人|和|与|及|跟|同|对|给|为|共计|共|合计|总计|约|大约|大概|左右|用时|历时|耗时|花了|花费|用了|时长|时间|一共|去了|去|到了|到|在|赴|前往|来到|深入|下沉到?|走访了?|入户走访了?|看望了?|慰问了?|开展了?|进行了?|参加了?|参与了?|组织了?|申请延期|延期到|延期至|延期|延长到|延长至|延长|推迟到|推迟|再延|了(?!解)|的|是|在那里|其中)/;
+const FILLER = /^(?:(?:和|与|跟|同)[\u4e00-\u9fa5]{1,6}?一起|\d{1,2}点(?:半|\d{1,2}分?)?钟?|[一二三四五六七八九十]{1,3}点(?:半)?钟?|\d{1,2}:\d{2}|这边|那边|这里|那里|跑了|再给|再延长|今天补报|今天补录|今天补填|补报一下|补报|补录|补填|忘记报了|忘了报了?|今天我|我们|我|本人|和|与|及|跟|同|对|给|为|共计|共|合计|总计|约|大约|大概|左右|用时|历时|耗时|花了|花费|用了|时长|时间|一共|去了|去|到了|到|在|赴|前往|来到|深入|下沉到?|走访了?|入户走访了?|看望了?|慰问了?|开展了?|进行了?|参加了?|参与了?|组织了?|申请延期|延期到|延期至|延期|延长到|延长至|延长|推迟到|推迟|再延|了(?!解)|的|是|在那里|其中)/;
 
 export function isSeparatorAt(s: string, i: number): boolean {
   const c = s[i];
@@ -111,6 +103,11 @@ function keysOf(c: CommandDef) {
     keyTables.set(c, k);
   }
   return k;
+}
+
+/** The argument a key, label or other name stands for (`地点`, `place`, `地方`), as keyed fields and cards name them. */
+export function argKeyOf(c: CommandDef, name: string): string | undefined {
+  return keysOf(c).keys.get(normalize(name));
 }
 
 interface Span extends Found { key: string }
@@ -373,16 +370,9 @@ function takeChunks(orig: string, norm: string, args: Array<[string, ArgDef<unkn
   return out.replace(/\s{2,}/g, ' ');
 }
 
-/** A question the router turns into a draft: the reading so far and the field to ask for. */
-export class NeedsAnswer extends Error {
-  constructor(readonly ask: Ask, readonly raw: Record<string, string>, readonly command: CommandDef, readonly rest: Ask[] = []) {
-    super(`needs ${ask.key}`);
-  }
-}
-
 /**
  * Validates raw argument strings with the command's readers, given this message's clock and
- * places. Throws NeedsAnswer for the first field to ask about, UserError for a bad value.
+ * places. Throws AskFor for the first field to ask about, UserError for a bad value.
  */
 export function validateArgs(c: CommandDef, reading: Reading, env: ReadEnv): Record<string, unknown> {
   const { raw, asks } = reading;
@@ -403,13 +393,13 @@ export function validateArgs(c: CommandDef, reading: Reading, env: ReadEnv): Rec
     // A value that cannot be read is asked for again, saying what was not understood.
     const { key, message } = bad[0];
     const { [key]: _bad, ...kept } = raw;
-    throw new NeedsAnswer({ key, why: 'missing', note: message }, kept, c, asks.filter((x) => x.key !== key));
+    throw AskFor.of({ key, why: 'missing', note: message }, kept, asks.filter((x) => x.key !== key));
   }
   if (bad.length) throw new UserError(T.badArgs(bad.map((b) => b.message), c));
   const missing: Ask[] = Object.entries(c.args).filter(([k, a]) => !a.optional && raw[k] === undefined && !asks.some((x) => x.key === k))
     .map(([key]) => ({ key, why: 'missing' }));
   const open = [...asks, ...missing];
-  if (open.length) throw new NeedsAnswer(open[0], raw, c, open.slice(1));
+  if (open.length) throw AskFor.of(open[0], raw, open.slice(1));
   return data;
 }
 

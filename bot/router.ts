@@ -7,7 +7,7 @@
 import type { BotEvent } from './event.js';
 import { maskPhones, type Reply } from './reply.js';
 import { AskFor, isUserError, UserError } from './errors.js';
-import { collectArgs, findCommand, NeedsAnswer, splitCommand, validateArgs, type Reading } from './parse.js';
+import { argKeyOf, collectArgs, findCommand, splitCommand, validateArgs, type Reading } from './parse.js';
 import type { ReadEnv } from './args.js';
 import { answerDraft, question, DRAFT_MINUTES } from './drafts.js';
 import { draftOf, dropDraft, saveDraft, type Draft } from '../storage/drafts.js';
@@ -94,18 +94,18 @@ function runWrite(event: BotEvent, deps: Deps, parsed: Parsed): HandlerResult {
     dropDraft(db, ...where, event.at.getTime());
     return attached ? withLine(result, attached) : result;
   } catch (e) {
-    const ask = e instanceof NeedsAnswer ? { ask: e.ask, raw: e.raw, rest: e.rest }
-      : e instanceof AskFor && reading ? { ask: { key: e.key, why: e.why, options: e.options, note: e.note }, raw: reading.raw, rest: [] } : undefined;
-    if (!ask) throw e;
+    // The reader's question carries what it understood; a handler's is asked over the reading.
+    const raw = e instanceof AskFor ? e.raw ?? reading?.raw : undefined;
+    if (!(e instanceof AskFor) || !raw) throw e;
     const c = parsed.command;
-    if (c.adminOnly || !c.args[ask.ask.key]) throw new UserError(T.badArgs([T.missing(c.args[ask.ask.key]?.label ?? ask.ask.key)], c));
+    if (c.adminOnly || !c.args[e.ask.key]) throw new UserError(T.badArgs([T.missing(c.args[e.ask.key]?.label ?? e.ask.key)], c));
     const now = event.at.getTime();
     const draft: Draft = {
       platform: event.platform, chatId: event.chatId, senderId: event.senderId, command: c.name,
-      raw: ask.raw, asks: [ask.ask, ...ask.rest], createdAt: now, expiresAt: now + DRAFT_MINUTES * 60_000,
+      raw, asks: [e.ask, ...e.rest], createdAt: now, expiresAt: now + DRAFT_MINUTES * 60_000,
     };
     saveDraft(db, draft);
-    return question(c, draft, { group: !event.direct, tz: deps.config.MINQING_TZ });
+    return question(c, draft, { group: !event.direct });
   }
 }
 
@@ -176,27 +176,24 @@ function authorize(event: BotEvent, deps: Deps, parsed: Parsed): { ctx: Ctx; inp
     return { ctx, input: validateArgs(command, reading, env), reading };
   } catch (e) {
     // A read-only command has no draft: what it lacks is said, not asked.
-    if (e instanceof NeedsAnswer && (command.mode === 'read' || command.adminOnly)) {
+    if (e instanceof AskFor && (command.mode === 'read' || command.adminOnly)) {
       throw new UserError(T.badArgs([e.ask.note ?? T.missing(command.args[e.ask.key]?.label ?? e.ask.key)], command));
     }
     throw e;
   }
 }
 
-/** What reading this message may use: its clock and time zone, and the places the deployment knows. */
-function readEnv(ctx: Ctx & { cadreOrNone?: Cadre }, command: CommandDef): ReadEnv {
-  const needsPlaces = Object.values(command.args).some((a) => a.place);
-  return { now: ctx.now, tz: ctx.tz, today: ctx.today, places: needsPlaces ? knownPlaces(ctx.db, ctx.cadreOrNone?.id).map(normalize) : [] };
+/** The places are looked up only for a command that reads one. */
+function readEnv(ctx: Ctx, command: CommandDef): ReadEnv {
+  return Object.values(command.args).some((a) => a.place) ? ctx.env : { now: ctx.now, tz: ctx.tz, today: ctx.today, places: [] };
 }
 
 /** Card values keyed by argument key or label become the same raw strings a command would give. */
 function cardArgs(c: CommandDef, values: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  const byName = new Map<string, string>();
-  for (const [k, a] of Object.entries(c.args)) for (const n of [k, a.label, ...a.keys]) byName.set(normalize(n), k);
   if (values === null || typeof values !== 'object') return out;
   for (const [name, v] of Object.entries(values)) {
-    const key = byName.get(normalize(name));
+    const key = argKeyOf(c, name);
     if (!key || v === null || v === undefined || v === '') continue;
     const text = Array.isArray(v) ? v.map(String).join(' ') : typeof v === 'object' ? JSON.stringify(v) : String(v);
     // Places are stored in their simplified spelling, as from a typed message.
@@ -211,13 +208,18 @@ function makeCtx(event: BotEvent, deps: Deps): CtxWithCadre {
   const { db, config } = deps;
   const cadre = cadreByAccount(db, event.platform, event.senderId);
   const isAdmin = !!cadre?.isAdmin || config.MINQING_ADMINS.includes(`${event.platform}:${event.senderId}`);
+  const today = localDate(event.at, config.MINQING_TZ);
+  let env: ReadEnv | undefined;
   return {
     event,
     deps,
     db,
     now: event.at,
-    today: localDate(event.at, config.MINQING_TZ),
+    today,
     tz: config.MINQING_TZ,
+    get env(): ReadEnv {
+      return (env ??= { now: event.at, tz: config.MINQING_TZ, today, places: knownPlaces(db, cadre?.id).map(normalize) });
+    },
     cadreOrNone: cadre,
     get cadre(): Cadre {
       if (!cadre) throw new UserError(T.notBound(event.platform, event.senderId));

@@ -109,7 +109,8 @@ const T = {
   leadAndDept: (lead: string | null, dept: string | null) => [lead && `责任领导 ${lead}`, dept && `责任部门 ${dept}`].filter(Boolean).join('，') + '。',
   undoHint: `发错了？${UNDO_MINUTES}分钟内发送 /撤销 可作废。`,
   assigned: (i: Issue, by: string) => `${by} 登记了问题 #${i.id}，责任人是您：${i.place} ${i.description}（${i.category}），时限 ${formatDate(i.deadline)}。\n办理中请发送 /进展 #${i.id} 措施；办结后发送 /办结 #${i.id} 结果（写明是否已答复群众）。`,
-  needDeadline: '这个问题还没有办理时限，例如 /民情 石门村 道路破损影响出行 时限:12月31日（也可写 时限:30天）。信访件可省略，默认30天。',
+  // What a question says before asking for the field (bot/drafts.ts adds the hint and an example).
+  needDeadline: '这个问题还没有办理时限',
   tooFar: (d: LocalDate, max: LocalDate, example: string) => `时限 ${formatDate(d)} 太远：最晚可定在 ${formatDate(max)}（三年内）。请写较近的日期，例如 ${example}`,
   leadNotLeader: (name: string, example = '@王强') => `责任领导应为领导干部，「${name}」是一般干部。请写领导的姓名，例如 责任领导:${example}；没有责任领导时省略即可。`,
   pastDeadline: (d: LocalDate) => `时限 ${formatDate(d)} 已经过去。请写今天或以后的日期，例如 时限:12月31日 或 时限:30天。`,
@@ -131,7 +132,6 @@ const T = {
   progressed: (i: Issue, note: string, today: LocalDate) => `已记录 #${i.id} 进展：${note}。状态：${STATE_NAMES[i.state]}，${T.deadlineLeft(i.deadline, today)}。`,
   progressNotice: (i: Issue, by: string, note: string) => `${by} 为问题 #${i.id}（${i.place} ${i.description}）添加了进展：${note}`,
   askAnswered: '还要写明是否已答复群众（解决一件，答复一件）：已答复请回复「是」，还没有请回复「否」',
-  needAnswered: (id: number) => `请写明是否已答复群众（解决一件，答复一件），例如 /办结 #${id} 路面已修复，已电话告知群众，或 /办结 #${id} 路面已修复 答复:否`,
   resolved: (i: Issue, unit: string) => `已办结 #${i.id}：${i.result}。${i.answered ? '已答复群众。' : '尚未答复群众，请尽快答复。'}请「${unit}」领导发送 /销号 #${i.id} 确认销号。`,
   resolvedNotice: (i: Issue, by: string) => `${by} 已办结您负责的问题 #${i.id}：${i.result}`,
   closed: (i: Issue) => `已销号 #${i.id}：${i.place} ${i.description}。办结一件、销号一件。`,
@@ -140,24 +140,23 @@ const T = {
   verdictNeither: '没看出是否同意销号，没有销号。确认销号请回复「确认销号」，退回重办请回复「退回」',
   notFinished: (id: number, words: string) => `看起来问题还没办完（「${words}」），没有办结。办完后再 /办结 #${id}；现在的进展请用 /进展 #${id} 记录。`,
   noEscalation: (id: number) => `理由里写的是不上报，所以没有上报 #${id}。确需上报时请写明理由，例如 /上报 #${id} 需县交通局协调维修资金`,
-  needRejectReason: (id: number) => `退回时请写明理由，例如 /销号 #${id} 退回 群众反映路面仍有坑洼`,
+  needRejectReason: '退回时请写明理由',
   rejected: (i: Issue, note: string, today: LocalDate) => `已退回 #${i.id}：${note}。问题重新转为「办理中」，${T.deadlineLeft(i.deadline, today)}；已通知责任人。`,
   rejectedNotice: (i: Issue, by: string, note: string) => `${by} 退回了您办结的问题 #${i.id}（${i.place} ${i.description}）：${note}。请继续办理，完成后再次 /办结 #${i.id}。`,
-  needExtendReason: (id: number) => `延期须写明理由，例如 /延期 #${id} 30天 需等待交通局排期施工`,
+  needExtendReason: '延期须写明理由',
   notLater: (now: LocalDate, next: LocalDate, id: number) => `新时限 ${formatDate(next)} 不晚于当前时限 ${formatDate(now)}，不是延期。请写延长天数或更晚的日期，例如 /延期 #${id} 15天 理由`,
   stillPast: (next: LocalDate, id: number) => `延期后的时限 ${formatDate(next)} 仍已过去。请写今天以后的日期，例如 /延期 #${id} 12月31日 理由`,
   petitionOnce: (i: Issue) => `#${i.id} 是信访件，只能延期一次，已经延期过（当前时限 ${formatDate(i.deadline)}）。请按期办结，或 /上报 #${i.id} 理由。`,
   petitionMax: (i: Issue, max: LocalDate) => `#${i.id} 是信访件，延期不能超过${PETITION_DAYS}天，最晚到 ${formatDate(max)}。例如 /延期 #${i.id} 30天 理由`,
   extended: (i: Issue, from: LocalDate, note: string) => `已延期 #${i.id}：${formatDate(from)} → ${formatDate(i.deadline)}，理由：${note}。`,
   extendedNotice: (i: Issue, by: string, from: LocalDate, note: string) => `${by} 批准问题 #${i.id} 延期：${formatDate(from)} → ${formatDate(i.deadline)}（${note}）。`,
-  needEscalateReason: (id: number) => `上报须写明理由，例如 /上报 #${id} 需县交通局协调维修资金`,
+  needEscalateReason: '上报须写明理由',
   atRoot: (i: Issue, unit: string) => `#${i.id} 已在最高一级单位「${unit}」，无法再上报。请由「${unit}」领导协调办理。`,
   escalated: (i: Issue, from: string, to: string, note: string) => `已将 #${i.id} 从「${from}」上报至「${to}」：${note}。现由「${to}」领导督办、销号。`,
   escalatedNotice: (i: Issue, from: string, note: string) => `「${from}」上报问题 #${i.id}（${i.place} ${i.description}，${i.category}）：${note}。请领导查看：/台账`,
   supervised: (i: Issue, who: string | null, today: LocalDate) => `已督办 #${i.id}（第${i.superviseCount}次）：${i.place} ${i.description}，${who ? `责任人 ${who}，` : ''}${T.deadlineLeft(i.deadline, today)}。已通知责任人。`,
   superviseNotice: (i: Issue, by: string, today: LocalDate, note?: string) =>
     `【督办】${by} 第${i.superviseCount}次督办问题 #${i.id}：${i.place} ${i.description}，${T.deadlineLeft(i.deadline, today)}。${note ? `要求：${note}。` : ''}请抓紧办理，并发送 /进展 #${i.id} 报告进展。`,
-  needRating: (id: number, got?: string) => `${got ? `「${got.split(/\s/)[0]}」不是可选的评价。` : ''}请写群众评价：满意、基本满意 或 不满意，例如 /评价 #${id} 满意`,
   rated: (i: Issue, s: Satisfaction, callback?: boolean) => `已记录 #${i.id} 群众评价：${SATISFACTION_NAMES[s]}${callback ? T.byCallback : ''}。`,
   citizenFirst: (i: Issue) => i.citizenSatisfaction ? `群众已通过查看链接亲自评价「${SATISFACTION_NAMES[i.citizenSatisfaction as Satisfaction] ?? i.citizenSatisfaction}」，统计和台账以群众本人的评价为准。` : '',
   byCallback: '（电话回访）',
@@ -248,7 +247,7 @@ export const registerCommand = defineCommand({
     const category = a.category ?? (a.source === 'petition' ? '信访' : '其他');
     const source: Source = a.source ?? (category === '信访' ? 'petition' : 'visit');
     const petition = isPetition({ source, category });
-    if (!a.deadline && !petition) throw new AskFor('deadline', 'missing', undefined, T.needDeadline.split('，例如')[0]);
+    if (!a.deadline && !petition) throw new AskFor('deadline', 'missing', undefined, T.needDeadline);
     const deadline = a.deadline ? dateOf(a.deadline, ctx.today) : addDays(ctx.today, PETITION_DAYS);
     if (deadline < ctx.today) throw new UserError(T.pastDeadline(deadline));
     const furthest = addDays(ctx.today, MAX_DEADLINE_DAYS);
@@ -345,7 +344,7 @@ export const closeCommand = defineCommand({
     const refuses = a.verdict === 'reject' || (a.verdict !== 'close' && a.verdict !== 'confirm' && refusal);
     if (refuses) {
       requireState(i, ['resolved'], (x) => `只有「已办结」的问题可以退回，例如 /销号 #${x.id} 退回 理由`);
-      if (!a.note) throw new AskFor('note', 'missing', undefined, T.needRejectReason(i.id).split('，例如')[0]);
+      if (!a.note) throw new AskFor('note', 'missing', undefined, T.needRejectReason);
       i = change(ctx, i, { state: 'in_progress', resolvedAt: null, resolvedDate: null }, 'reject', a.note);
       return [toChat(T.rejected(i, a.note, ctx.today)), ...tellResponsible(ctx, i, T.rejectedNotice(i, ctx.cadre.name, a.note))];
     }
@@ -370,7 +369,7 @@ export const extendCommand = defineCommand({
     let i = loadIssue(ctx, a.issue);
     requireLead(ctx, i, '延期', `/延期 #${i.id} 15天 理由`);
     requireState(i, PENDING, (x) => `${finished(x)}的问题不能延期。`);
-    if (!a.reason) throw new AskFor('reason', 'missing', undefined, T.needExtendReason(i.id).split('，例如')[0]);
+    if (!a.reason) throw new AskFor('reason', 'missing', undefined, T.needExtendReason);
     const from = i.deadline, next = dateOf(a.until, from);
     if (next <= from) throw new UserError(T.notLater(from, next, i.id));
     if (next < ctx.today) throw new UserError(T.stillPast(next, i.id));
@@ -394,7 +393,7 @@ export const escalateCommand = defineCommand({
     let i = loadIssue(ctx, a.issue);
     requireHandler(ctx, i, '上报', `/上报 #${i.id} 理由`);
     requireState(i, PENDING, (x) => `${finished(x)}的问题不能上报。`);
-    if (!a.reason) throw new AskFor('reason', 'missing', undefined, T.needEscalateReason(i.id).split('，例如')[0]);
+    if (!a.reason) throw new AskFor('reason', 'missing', undefined, T.needEscalateReason);
     if (NO_ESCALATION.test(normalize(a.reason))) throw new UserError(T.noEscalation(i.id));
     const unit = unitOfIssue(ctx, i);
     const parent = parentOf(ctx.db, unit);

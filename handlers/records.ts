@@ -10,7 +10,6 @@ import { defineCommand, type CommandDef, type Ctx } from '../bot/command.js';
 import { collectArgs, validateArgs } from '../bot/parse.js';
 import { normalize, normalizeText } from '../bot/normalize.js';
 import { findDates, findHouseholds } from '../bot/spans.js';
-import { knownPlaces } from '../storage/places.js';
 import { choiceArg, dateArg, durationArg, householdsArg, optional, placeArg, recordRefArg, restArg, withKeys, type ArgDef, type DateValue } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
 import { toCadre, toChat, type Reply } from '../bot/reply.js';
@@ -67,6 +66,7 @@ const T = {
   returnedNotice: (ref: string, note: string) => `您的记录 ${ref} 被退回：${note}。请更正后重新填报（原记录不再计入统计）。`,
   needReason: '退回时请写明理由，例如 /核查 #V12 退回 日期与工作日志不符',
   nothingToUndo: `没有可撤销的记录：只能撤销自己${UNDO_MINUTES}分钟内填报的最后一条记录。`,
+  nothingToEdit: `没有可修改的记录：只能修改自己${UNDO_MINUTES}分钟内填报的记录。`,
   undone: (what: string) => `已撤销${what}。记录保留但不再计入统计。`,
 };
 
@@ -230,8 +230,15 @@ export const undoCommand = defineCommand({
 const allOptional = <C extends { args: Record<string, ArgDef<unknown>> }>(c: C): CommandDef =>
   ({ ...c, args: Object.fromEntries(Object.entries(c.args).map(([k, a]) => [k, { ...a, optional: true }])) }) as unknown as CommandDef;
 const visitFields = allOptional(visitCommand), volunteerFields = allOptional(volunteerCommand);
-// `地点改为红星村`, `时长应为3小时`: the verbs of a correction are not part of the value.
+// The words of a correction are not part of the value: `地点改为红星村` is `地点：红星村`, and
+// `户数从1户改为3户` or `3户改为1户` keep only the new value; `时长不变` says nothing.
+const FIELDS = '(地点|地方|时长|用时|日期|时间|类型|户数|内容|活动)';
+const UNCHANGED = /(?:地点|时长|日期|类型|户数|内容|活动)(?:都)?不变/g;
+const OLD_VALUE = new RegExp(`${FIELDS}\\s*(?:从\\s*[^，,。；;\\s]*?\\s*)?(?=改为|改成|更正为|应为|应该是|修改为|换成)`, 'g');
+const BARE_OLD_VALUE = /(?<=[:：]|^|\s)[^，,。；;\s:：]+?(?=改为|改成|更正为|修改为|换成)/g;
+const FIELD_TO = new RegExp(`${FIELDS}\\s*(?:改为|改成|更正为|应为|应该是|修改为|换成|是)\\s*`, 'g');
 const CORRECTION_WORDS = /(改为|改成|更正为|应为|应该是|修改为|换成)/g;
+const newValues = (said: string) => said.replace(OLD_VALUE, '$1').replace(BARE_OLD_VALUE, '').replace(FIELD_TO, '$1：').replace(CORRECTION_WORDS, ' ');
 
 export const editCommand = defineCommand({
   name: '修改', aliases: ['edit', '更正'], group: 'record', mode: 'write',
@@ -248,18 +255,17 @@ export const editCommand = defineCommand({
     // A reference that could not be read is never taken for "my last record".
     if (!a.record && /^\s*(?:[#＃]|[vVzZＶｖＺｚ]\s?\d)/.test(a.changes ?? '')) throw new UserError(T.notFound((a.changes ?? '').trim().split(/\s/)[0]));
     const ref = a.record ?? (last && last.type !== 'issue' ? { type: last.type, id: last.id } : undefined);
-    if (!ref) throw new UserError(T.nothingToUndo.replace('撤销', '修改'));
+    if (!ref) throw new UserError(T.nothingToEdit);
     const label = `#${ref.type === 'visit' ? 'V' : 'Z'}${ref.id}`;
     const rec = ref.type === 'visit' ? visitById(ctx.db, ref.id) : volunteerById(ctx.db, ref.id);
     if (!rec || rec.voidedAt) throw new UserError(T.notFound(label));
     if (rec.cadreId !== ctx.cadre.id) throw new UserError(T.notYours(label));
     if (rec.createdAt < since) throw new UserError(T.editTooLate(label));
     // A change by so much (`时长减少2小时`, `多加半天`) is not a new value: the new value is asked for.
-    const said = (a.changes ?? '').replace(/(?:地点|时长|日期|类型|户数|内容|活动)(?:都)?不变/g, '');
+    const said = (a.changes ?? '').replace(UNCHANGED, '');
     if (/减少|增加|多加|少加|再加|加上|减去|少算|多算/.test(said) && !/[:：]/.test(said)) throw new UserError(T.editByValue(label));
-    // `地点改为金鸡岭` is `地点：金鸡岭`; `户数从1户改为3户` and `3户改为1户` keep only the new value.
-    const text = said.replace(/(地点|地方|时长|用时|日期|时间|类型|户数|内容|活动)\s*(?:从\s*[^，,。；;\s]*?\s*)?(?=改为|改成|更正为|应为|应该是|修改为|换成)/g, '$1').replace(/(?<=[:：]|^|\s)[^，,。；;\s:：]+?(?=改为|改成|更正为|修改为|换成)/g, '').replace(/(地点|地方|时长|用时|日期|时间|类型|户数|内容|活动)\s*(?:改为|改成|更正为|应为|应该是|修改为|换成|是)\s*/g, '$1：').replace(CORRECTION_WORDS, ' ');
-    const env = { now: ctx.now, tz: ctx.tz, today: ctx.today, places: knownPlaces(ctx.db, ctx.cadre.id).map(normalize) };
+    const text = newValues(said);
+    const env = ctx.env;
     const fields = ref.type === 'visit' ? visitFields : volunteerFields;
     const input = validateArgs(fields, collectArgs(fields, text, env), env) as Record<string, unknown>;
     const patch: Record<string, unknown> = {};

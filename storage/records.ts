@@ -87,7 +87,3 @@ export function editRecord(db: Db, type: 'visit' | 'volunteer', id: number, patc
   }
   return changed.map(([k]) => k);
 }
-
-export function editsOf(db: Db, type: 'visit' | 'volunteer', id: number): Array<typeof recordEdits.$inferSelect> {
-  return db.select().from(recordEdits).where(and(eq(recordEdits.recordKind, type), eq(recordEdits.recordId, id))).all();
-}

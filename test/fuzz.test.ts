@@ -15,7 +15,8 @@ import fc from 'fast-check';
 import type { Logger } from 'pino';
 import { Chat } from './chat.js';
 import { asJson, capturedLogger, cardForm, cardValues, commandText, jsonWithKeys, messageText, nearlyValidCommand, registry, token } from './fuzz-arbitraries.js';
-import { collectArgs, findCommand, NeedsAnswer, splitCommand, validateArgs } from '../bot/parse.js';
+import { collectArgs, findCommand, splitCommand, validateArgs } from '../bot/parse.js';
+import { AskFor } from '../bot/errors.js';
 import { localDate } from '../bot/time.js';
 import { isUserError } from '../bot/errors.js';
 import { makeEvent } from '../bot/event.js';
@@ -74,7 +75,7 @@ function parseOnly(text: string, mentionsBot: boolean): 'none' | 'ok' | 'refused
     validateArgs(c, collectArgs(c, split.body, env), env);
     return 'ok';
   } catch (e) {
-    if (e instanceof NeedsAnswer) return 'refused';
+    if (e instanceof AskFor) return 'refused';
     if (!isUserError(e)) throw e;
     check(e.message.trim(), 'a refusal without a message');
     return 'refused';
