@@ -2,12 +2,10 @@
  * When people may be nudged: working days of the mainland calendar, 调休 make-up days included
  * (from the maintained `chinese-days` data, not a hand-written list), outside quiet hours.
  */
-import chineseDays from 'chinese-days';
-import { localMinutes, type LocalDate } from '../bot/time.js';
+import { localMinutes } from '../bot/time.js';
 
-export function isWorkday(d: LocalDate): boolean {
-  return chineseDays.isWorkday(d);
-}
+// The mainland working-day calendar is read in one place (bot/lights.ts), for nudges and lights alike.
+export { isWorkday } from '../bot/lights.js';
 
 /** Quiet hours wrap midnight when start > end (21:00–08:00). */
 export function inQuietHours(now: Date, tz: string, quiet: { start: number; end: number }): boolean {
