@@ -4,9 +4,9 @@ import { accountsOf } from '../storage/identity.js';
 import type { Reply } from './reply.js';
 
 /** The reply addressed to one of the cadre's accounts (preferring `platform`); null if they have none. */
-export function addressCadre(db: Db, reply: Reply, platform?: string): Reply | null {
+export async function addressCadre(db: Db, reply: Reply, platform?: string): Promise<Reply | null> {
   if (reply.cadreId === undefined) return reply;
-  const accs = accountsOf(db, reply.cadreId);
+  const accs = await accountsOf(db, reply.cadreId);
   const acc = accs.find((a) => a.platform === platform) ?? accs[0];
   if (!acc) return null;
   const { cadreId: _, ...rest } = reply;

@@ -33,7 +33,7 @@ export interface Deps {
    * `withCommand` attaches a write command's own attachments to what it recorded, inside its
    * transaction; `alone` answers a message that carries attachments and no command.
    */
-  evidence?: { withCommand(ctx: Ctx): string | undefined; alone(ctx: Ctx): HandlerResult | Promise<HandlerResult> };
+  evidence?: { withCommand(ctx: Ctx): Promise<string | undefined>; alone(ctx: Ctx): Promise<HandlerResult> };
   /** Imports a roster file and returns the row report (`minqing import`; set by the composition root). */
   importRoster?: (file: string) => Promise<string>;
   /** The bytes of an attachment, from the platform that delivered it (set once adapters run). */
@@ -52,8 +52,14 @@ export interface Ctx {
   isAdmin: boolean;
   /** The unit this group chat is mapped to (/单位), if any. */
   chatUnit?: Unit;
-  /** What reading this message may use: its clock, and the places the deployment knows (read on first use). */
-  env: ReadEnv;
+  /** What reading this message may use: its clock, and the places the deployment knows (read once, on first use). */
+  readEnv(): Promise<ReadEnv>;
+  /**
+   * Work that must see the command's records committed (a slow download, telling the scheduler
+   * of new settings): runs once the write command's transaction commits, never if it rolls back;
+   * in a read command, at once. Not awaited by the reply.
+   */
+  afterCommit(fn: () => unknown): void;
   log: Logger;
 }
 
@@ -75,11 +81,11 @@ export interface CommandDef<A extends ArgDefs = ArgDefs> {
   /** The card form that submits this command, if it has one. */
   form?: string;
   /**
-   * 'write' handlers run synchronously inside one transaction; 'read' handlers may be async
-   * (file exports) and must not write.
+   * 'write' handlers run inside one transaction (their `ctx.db` is it) and await nothing but
+   * the database; 'read' handlers may do slower work (file exports) and must not write.
    */
   mode: 'write' | 'read';
-  handle(ctx: Ctx, input: InputOf<A>): HandlerResult | Promise<HandlerResult>;
+  handle(ctx: Ctx, input: InputOf<A>): Promise<HandlerResult>;
 }
 
 export function defineCommand<A extends ArgDefs>(def: CommandDef<A>): CommandDef<A> {

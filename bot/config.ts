@@ -4,7 +4,9 @@
  */
 import { z } from 'zod';
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { ReminderDefaults } from '../storage/reminder-settings.js';
+import { isPostgresUrl } from '../storage/db.js';
 import { checkPlatforms, enabledPlatforms as enabledPlatformDefs, platformConfig } from './adapters/registry.js';
 
 const accountList = z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
@@ -16,10 +18,38 @@ const timezone = z.string().default('Asia/Shanghai').refine((tz) => {
 
 const cron = z.string().refine((s) => s.trim().split(/\s+/).length === 5, { message: '应为 5 段 cron 表达式（分 时 日 月 周），如 0 9 * * 1-5' });
 
-export const configSchema = z.object({
-  MINQING_DB: z.string().min(1).default('./data/minqing.db'),
+/**
+ * The database: a SQLite file path, or a PostgreSQL URL (`postgres://…` or `postgresql://…`,
+ * storage/db.ts `openDb`). A URL must parse; its `schema` parameter, if any, must be a plain name.
+ */
+const dbTarget = z.string().min(1).refine((s) => {
+  if (!/^postgres(ql)?:/i.test(s)) return true;
+  if (!isPostgresUrl(s) || !URL.canParse(s)) return false;
+  const schema = new URL(s).searchParams.get('schema');
+  return schema === null || /^[a-z_][a-z0-9_]*$/.test(schema);
+}, { message: '应为 SQLite 文件路径（如 ./data/minqing.db），或 PostgreSQL 地址（如 postgres://用户:密码@主机:5432/库名）' });
+
+/**
+ * DATABASE_URL, the name hosting platforms give a database, stands in for MINQING_DB when that
+ * is not set (or empty); MINQING_DB wins when both are.
+ */
+function databaseUrlFallback(env: unknown): unknown {
+  if (env === null || typeof env !== 'object') return env;
+  const e = env as Record<string, unknown>;
+  const unset = e.MINQING_DB === undefined || e.MINQING_DB === '';
+  return unset && typeof e.DATABASE_URL === 'string' && e.DATABASE_URL !== '' ? { ...e, MINQING_DB: e.DATABASE_URL } : env;
+}
+
+export const configSchema = z.preprocess(databaseUrlFallback, z.object({
+  /**
+   * SQLite file (default `./data/minqing.db`, created with its folder) or PostgreSQL URL; when
+   * unset, DATABASE_URL is used if set. Migrations run on open either way.
+   */
+  MINQING_DB: dbTarget.default('./data/minqing.db'),
   /** Folder of exported spreadsheets and chart images; unset: `exports/` beside the database. */
   MINQING_EXPORT_DIR: z.string().min(1).optional(),
+  /** Files kept beside the records (evidence bytes, exports): default the SQLite file's folder, or ./data. */
+  MINQING_DATA_DIR: z.string().min(1).optional(),
   /** Days an export file (citizens' names and phones) is kept before the prune-exports job deletes it. */
   MINQING_EXPORT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   /**
@@ -63,9 +93,19 @@ export const configSchema = z.object({
   /** Behind a reverse proxy: read the client's IP for the pages' rate limit from X-Forwarded-For. */
   MINQING_TRUST_PROXY: z.enum(['0', '1', 'true', 'false']).default('0').transform((s) => s === '1' || s === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+}));
 
 export type Config = z.output<typeof configSchema>;
+
+/**
+ * The folder for files kept beside the database (exports, evidence, imported rosters):
+ * MINQING_DATA_DIR, else the SQLite file's folder; `./data` when the database is PostgreSQL or in
+ * memory (no folder of its own).
+ */
+export function dataDir(c: Pick<Config, 'MINQING_DB' | 'MINQING_DATA_DIR'>): string {
+  if (c.MINQING_DATA_DIR) return c.MINQING_DATA_DIR;
+  return c.MINQING_DB === ':memory:' || isPostgresUrl(c.MINQING_DB) ? './data' : dirname(c.MINQING_DB);
+}
 
 /** Which platforms the configuration switches on. */
 export function enabledPlatforms(c: Config): string[] {

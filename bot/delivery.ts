@@ -2,8 +2,9 @@
  * Reply delivery from the outbox (storage/outbox.ts). Replies are written with the command that
  * produced them; this sends them through the outbound path (so inside the per-target limits),
  * retries transient failures with exponential backoff, marks permanent ones undeliverable, and
- * resumes after a restart. It needs SQLite only — no Redis — so replies go out with
- * `--no-reminders` or with Redis down.
+ * resumes after a restart. It needs the database only — no Redis — so replies go out with
+ * `--no-reminders` or with Redis down. On PostgreSQL several processes may deliver from one
+ * outbox: a row's claim is a lease, and a row claimed elsewhere is skipped (storage/outbox.ts).
  *
  * The one window left is a crash between the platform accepting a message and our "delivered"
  * commit: the reply is sent again after the restart with the same key (Feishu `uuid` drops it;
@@ -91,6 +92,13 @@ export class ReplyDelivery {
   private pumping?: Promise<void>;
   private again = false;
   private stopped = true;
+  /** `start` releasing the previous run's claims. */
+  private starting?: Promise<void>;
+  /** The claims, one at a time (`claimed`). */
+  private claims: Promise<unknown> = Promise.resolve();
+  /** The look-up of the next due time under way, and which call it is (only the newest sets the timer). */
+  private scheduling?: Promise<void>;
+  private scheduled = 0;
   readonly stats: DeliveryStats = { sent: 0, retried: 0, undeliverable: 0 };
   private now: () => number;
   private retry: RetryPolicy;
@@ -104,12 +112,21 @@ export class ReplyDelivery {
     this.concurrency = o.concurrency ?? 16;
   }
 
-  /** Resumes what a previous process left: its claims are released, every due reply is sent. */
-  start(): void {
+  /**
+   * Resumes what a previous process left: its claims are released (SQLite), every due reply is
+   * sent. Never rejects; `idle()` waits for it too.
+   */
+  start(): Promise<void> {
     this.stopped = false;
-    const released = releaseClaims(this.o.db);
-    if (released) this.o.log.info({ released }, 'outbox: resuming replies a previous run left in flight');
-    this.kick();
+    const starting: Promise<void> = releaseClaims(this.o.db).then(
+      (released) => { if (released) this.o.log.info({ released }, 'outbox: resuming replies a previous run left in flight'); },
+      (err) => this.o.log.error({ err }, 'outbox: the previous run\'s claims could not be released; they pass on when their lease runs out'),
+    ).then(() => {
+      if (this.starting === starting) this.starting = undefined;
+      if (!this.stopped) this.kick();
+    });
+    this.starting = starting;
+    return starting;
   }
 
   /** Stops the timer and waits for the sends under way; what is left stays in the outbox. */
@@ -119,11 +136,13 @@ export class ReplyDelivery {
     await this.idle();
   }
 
-  /** Resolves when no send is under way and no pass is running. */
+  /** Resolves when no send is under way, no pass is running and no timer is being set. */
   async idle(): Promise<void> {
-    while (this.pumping || this.active.size) {
+    while (this.starting || this.pumping || this.active.size || this.scheduling) {
+      await this.starting;
       await this.pumping;
       await Promise.allSettled([...this.active.values()]);
+      await this.scheduling;
     }
   }
 
@@ -134,7 +153,7 @@ export class ReplyDelivery {
    * Resolves once each due reply of the message was attempted.
    */
   async settle(platform: string, messageId: string | undefined, replies: Array<Reply | Outgoing>, origin?: { chatId: string; direct: boolean; senderId?: string }): Promise<void> {
-    if (messageId && recordedReplies(this.o.db, platform, messageId) !== undefined) {
+    if (messageId && (await recordedReplies(this.o.db, platform, messageId)) !== undefined) {
       await this.deliverMessage(platform, messageId);
       return;
     }
@@ -154,8 +173,14 @@ export class ReplyDelivery {
   async deliverMessage(platform: string, messageId: string): Promise<void> {
     const source = `${platform}\u0000${messageId}`;
     for (;;) {
-      const row = claimNextOf(this.o.db, platform, messageId, this.now(), this.leaseMs);
-      if (row) { await this.track(row); continue; }
+      // Wrapped, not returned: the claim is over when the row is registered, not when it is sent.
+      const next = await this.claimed(async () => {
+        const row = await claimNextOf(this.o.db, platform, messageId, this.now(), this.leaseMs);
+        return row && { sending: this.track(row) };
+      });
+      if (next) { await next.sending; continue; }
+      // Every row of this process's earlier claims is registered by now (claims run one at a
+      // time): nothing here means no reply of the message is under way in this process.
       const running = this.bySource.get(source);
       if (!running?.size) return;
       await Promise.allSettled([...running]);
@@ -165,31 +190,60 @@ export class ReplyDelivery {
   /** Starts a pass over every due reply (at once if none is running, else right after it). */
   kick(): void {
     if (this.pumping) { this.again = true; return; }
-    this.pumping = this.pass().finally(() => {
-      this.pumping = undefined;
-      if (this.again) { this.again = false; this.kick(); } else this.schedule();
-    });
+    this.pumping = this.pass()
+      .catch((err) => this.o.log.error({ err }, 'outbox: a delivery pass failed; the timer tries again'))
+      .finally(() => {
+        this.pumping = undefined;
+        if (this.again) { this.again = false; this.kick(); } else this.schedule();
+      });
   }
 
   private async pass(): Promise<void> {
     for (;;) {
       const free = this.concurrency - this.active.size;
       if (free <= 0) { await Promise.race(this.active.values()); continue; }
-      const rows = claimDue(this.o.db, this.now(), this.leaseMs, free);
-      if (!rows.length) return;
-      // Not awaited: a reply waiting for its target's limit must not hold up the others.
-      for (const r of rows) void this.track(r).then(() => { if (!this.stopped) this.kick(); });
+      const claimed = await this.claimed(async () => {
+        const rows = await claimDue(this.o.db, this.now(), this.leaseMs, free);
+        // Not awaited: a reply waiting for its target's limit must not hold up the others.
+        for (const r of rows) void this.track(r).then(() => { if (!this.stopped) this.kick(); });
+        return rows.length;
+      });
+      if (!claimed) return;
     }
+  }
+
+  /**
+   * Runs one claim after the ones before it have finished. A claim registers the rows it took
+   * (`track`) before it ends, so a claim that finds nothing can trust `bySource`: otherwise a row
+   * claimed by a pass, its answer still on its way back from the database, would look neither due
+   * nor under way to `deliverMessage`.
+   */
+  private claimed<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.claims.then(fn);
+    this.claims = run.catch(() => undefined);
+    return run;
   }
 
   /** Wakes up when the next retry is due (at most a minute, to notice rows written elsewhere). */
   private schedule(): void {
     clearTimeout(this.timer);
     if (this.stopped) return;
-    const due = nextDue(this.o.db, this.leaseMs);
-    if (due === undefined) return;
-    this.timer = setTimeout(() => this.kick(), Math.min(60_000, Math.max(0, due - this.now())));
-    this.timer.unref();
+    const call = ++this.scheduled;
+    const look = nextDue(this.o.db, this.leaseMs).then((due) => {
+      // A newer call (or a stop) decides.
+      if (call !== this.scheduled || this.stopped || due === undefined) return;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.kick(), Math.min(60_000, Math.max(0, due - this.now())));
+      this.timer.unref();
+    }, (err) => {
+      if (this.stopped || call !== this.scheduled) return;
+      this.o.log.error({ err }, 'outbox: the next due reply could not be looked up; looking again in a minute');
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.kick(), 60_000);
+      this.timer.unref();
+    });
+    const done: Promise<void> = look.finally(() => { if (this.scheduling === done) this.scheduling = undefined; });
+    this.scheduling = done;
   }
 
   private track(row: OutboxRow): Promise<void> {
@@ -208,13 +262,21 @@ export class ReplyDelivery {
     });
   }
 
+  /** One send of one row and its outcome recorded; never rejects (a failure to record is logged, the lease then runs out). */
   private async attempt(row: OutboxRow): Promise<void> {
     const { db, log } = this.o;
+    const record = async (what: string, write: () => Promise<void>): Promise<void> => {
+      try {
+        await write();
+      } catch (err) {
+        log.error({ err, key: row.key, outcome: what }, 'outbox: the outcome of a send could not be recorded; the row is tried again when its lease runs out');
+      }
+    };
     let msg: Outgoing;
     try {
       msg = readOutgoing(row.message);
     } catch (err) {
-      markFailed(db, row.id, this.now(), `unreadable: ${(err as Error).message}`);
+      await record('failed', () => markFailed(db, row.id, this.now(), `unreadable: ${(err as Error).message}`));
       log.error({ err, key: row.key }, 'outbox: stored reply unreadable, marked undeliverable');
       this.stats.undeliverable++;
       return;
@@ -226,18 +288,18 @@ export class ReplyDelivery {
       const permanent = isPlatformError(err) && err.permanent;
       const fields = { key: row.key, platform: msg.platform, to: msg.to, target: msg.target, attempt: row.attempts, err: e.message, code: (err as PlatformError).code };
       if (permanent || row.attempts >= this.retry.maxAttempts) {
-        markFailed(db, row.id, this.now(), e.message ?? String(err));
+        await record('failed', () => markFailed(db, row.id, this.now(), e.message ?? String(err)));
         log.error(fields, permanent ? 'reply undeliverable: the platform refused it for good' : 'reply undeliverable: out of attempts');
         this.stats.undeliverable++;
       } else {
         const wait = backoffMs(row.attempts, this.retry, isPlatformError(err) ? err.retryAfterMs : undefined, this.o.random);
-        markRetry(db, row.id, this.now() + wait, e.message ?? String(err));
+        await record('retry', () => markRetry(db, row.id, this.now() + wait, e.message ?? String(err)));
         log.warn({ ...fields, retryInMs: wait }, 'reply not delivered yet: will retry');
         this.stats.retried++;
       }
       return;
     }
-    markSent(db, row.id, this.now());
+    await record('sent', () => markSent(db, row.id, this.now()));
     this.stats.sent++;
   }
 }

@@ -112,15 +112,15 @@ function read(src: Source, id: number): number {
 const idsOf = (src: Source): Iterable<number> => ('map' in src ? src.map.keys() : src.agg.at.keys());
 
 /** Builds the metric source of one rule over one period from the (cached) aggregates. */
-function sourceFor(db: Db, scope: Scope, r: QuotaRuleDef, p: Period, wanted: Map<string, VisitKind[] | null>, cache: AggregateCache): Source {
+async function sourceFor(db: Db, scope: Scope, r: QuotaRuleDef, p: Period, wanted: Map<string, VisitKind[] | null>, cache: AggregateCache): Promise<Source> {
   const kinds = kindsOf(r);
   switch (r.metric) {
-    case 'volunteer_hours': return { map: volunteerAggregate(db, scope, p.start, p.end, cache) };
-    case 'issues_resolved': return { map: resolvedAggregate(db, scope, p.start, p.end, cache) };
-    case 'distinct_places': return { map: placeAggregate(db, scope, p.start, p.end, kinds, cache) };
+    case 'volunteer_hours': return { map: await volunteerAggregate(db, scope, p.start, p.end, cache) };
+    case 'issues_resolved': return { map: await resolvedAggregate(db, scope, p.start, p.end, cache) };
+    case 'distinct_places': return { map: await placeAggregate(db, scope, p.start, p.end, kinds, cache) };
     default: {
       // One scan per period serves every visit rule of that period: fetch the union of their kinds.
-      const agg = visitAggregate(db, scope, p.start, p.end, wanted.get(p.key) ?? null, cache);
+      const agg = await visitAggregate(db, scope, p.start, p.end, wanted.get(p.key) ?? null, cache);
       const field = r.metric === 'visit_hours' || r.metric === 'visit_days' ? 1 : r.metric === 'households' ? 2 : 0;
       const slots = (kinds ?? VISIT_KINDS).map((k) => 3 * KIND_INDEX.get(k)! + field);
       return { agg, slots, scale: r.metric === 'visit_days' ? 1 / WORKDAY_HOURS : 1 };
@@ -134,9 +134,9 @@ const tidy = (x: number) => Math.round(x * 1e6) / 1e6;
 interface Plan { rules: QuotaRuleDef[]; periods: Map<PeriodKind, Period>; sources: Map<number, Source> }
 
 /** The active rules of the query, each with its period and its metric source. */
-function plan(db: Db, q: QuotaQuery, scope: Scope, cache: AggregateCache): Plan {
+async function plan(db: Db, q: QuotaQuery, scope: Scope, cache: AggregateCache): Promise<Plan> {
   const at = typeof q.at === 'string' ? q.at : localDate(q.at, q.tz ?? DEFAULT_TZ);
-  const rules = activeQuotaRules(db).map(ruleDef).filter((r): r is QuotaRuleDef => !!r)
+  const rules = (await activeQuotaRules(db)).map(ruleDef).filter((r): r is QuotaRuleDef => !!r)
     .filter((r) => (!q.periods || q.periods.includes(r.period)) && (!q.ruleIds || q.ruleIds.includes(r.id)));
   // One Period object per kind, shared by every status of that kind.
   const periods = new Map<PeriodKind, Period>();
@@ -149,7 +149,9 @@ function plan(db: Db, q: QuotaQuery, scope: Scope, cache: AggregateCache): Plan 
     const prev = wanted.has(key) ? wanted.get(key)! : [];
     wanted.set(key, prev === null || ks === null ? null : [...new Set([...prev, ...ks])]);
   }
-  const sources = new Map(rules.map((r) => [r.id, sourceFor(db, scope, r, periods.get(r.period)!, wanted, cache)]));
+  // One after the other: the rules of a period share its scans through the cache.
+  const sources = new Map<number, Source>();
+  for (const r of rules) sources.set(r.id, await sourceFor(db, scope, r, periods.get(r.period)!, wanted, cache));
   return { rules, periods, sources };
 }
 
@@ -178,14 +180,15 @@ function fillValues(out: Float64Array, src: Source, cadres: QuotaCadre[], offset
 /**
  * Streams every (cadre, rule) pair of the query to `fn` without building a list — the
  * scheduler's path for 100,000 cadres. Rules are visited in id order, cadres in id order.
- * With `onlyUnmet`, met pairs are skipped before any object is made for them.
+ * With `onlyUnmet`, met pairs are skipped before any object is made for them. Every query is
+ * made before the first pair; `fn` is called synchronously and not awaited.
  */
-export function forEachQuota(db: Db, q: QuotaQuery, fn: (s: QuotaStatus) => void): void {
+export async function forEachQuota(db: Db, q: QuotaQuery, fn: (s: QuotaStatus) => void): Promise<void> {
   const cache = q.cache ?? new Map();
   const scope = scopeOf(q);
-  const { rules, periods, sources } = plan(db, q, scope, cache);
+  const { rules, periods, sources } = await plan(db, q, scope, cache);
   if (!rules.length) return;
-  const cadres = cadresInScope(db, scope, cache);
+  const cadres = await cadresInScope(db, scope, cache);
   const values = new Float64Array(cadres.length);
   const offsets = new Map<VisitAgg, Int32Array>();
   const onlyUnmet = q.onlyUnmet === true;
@@ -207,9 +210,9 @@ export function forEachQuota(db: Db, q: QuotaQuery, fn: (s: QuotaStatus) => void
 }
 
 /** Every (cadre, rule) pair of the query with its numbers; `onlyUnmet` keeps the ones behind. */
-export function evaluateQuotas(db: Db, q: QuotaQuery): QuotaStatus[] {
+export async function evaluateQuotas(db: Db, q: QuotaQuery): Promise<QuotaStatus[]> {
   const out: QuotaStatus[] = [];
-  forEachQuota(db, q, (s) => out.push(s));
+  await forEachQuota(db, q, (s) => out.push(s));
   return out;
 }
 
@@ -219,14 +222,14 @@ export function evaluateQuotas(db: Db, q: QuotaQuery): QuotaStatus[] {
  * (rank, resident worker) from the roster snapshot and looks only at the cadres who have any
  * record: unless the threshold rounds to 0, nobody else can have met it.
  */
-export function quotaCompletion(db: Db, q: QuotaQuery): { met: number; total: number; byRule: Map<number, { rule: QuotaRuleDef; met: number; total: number }> } {
+export async function quotaCompletion(db: Db, q: QuotaQuery): Promise<{ met: number; total: number; byRule: Map<number, { rule: QuotaRuleDef; met: number; total: number }> }> {
   const cache = q.cache ?? new Map();
   const scope = scopeOf(q);
-  const { rules, sources } = plan(db, q, scope, cache);
+  const { rules, sources } = await plan(db, q, scope, cache);
   let met = 0, total = 0;
   const byRule = new Map<number, { rule: QuotaRuleDef; met: number; total: number }>();
   if (!rules.length) return { met, total, byRule };
-  const roster = scopeRoster(db, scope, cache);
+  const roster = await scopeRoster(db, scope, cache);
   for (const r of rules) {
     const src = sources.get(r.id)!;
     let n = 0, m = 0;

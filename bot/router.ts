@@ -16,12 +16,12 @@ import type { CommandDef, Ctx, Deps, HandlerResult } from './command.js';
 import { T } from './texts.js';
 import { localDate } from './time.js';
 import { normalize } from './normalize.js';
-import { inGroupCommit } from '../storage/db.js';
 import { cadreByAccount, unitOfChat } from '../storage/identity.js';
 import { addressCadre } from './address.js';
 import { claimMessage, recordedReplies } from '../storage/inbound.js';
 import { outboxJson } from './outgoing.js';
 import type { Cadre } from '../storage/types.js';
+import type { Db } from '../storage/db.js';
 
 const DUPLICATE = new Error('message already handled');
 
@@ -30,20 +30,27 @@ export async function handleEvent(event: BotEvent, deps: Deps): Promise<Reply[]>
   const { db } = deps;
   const id = event.messageId;
   try {
-    const parsed = parse(event, deps);
+    const parsed = await parse(event, deps);
     if (parsed?.command.mode === 'write') return await write(event, deps, parsed);
     if (id) {
-      const prev = recordedReplies(db, event.platform, id);
+      const prev = await recordedReplies(db, event.platform, id);
       if (prev !== undefined) return redelivered(event, prev);
     }
-    if (!parsed) return remember(event, deps, event.attachments?.length && deps.evidence ? finalize(event, deps, await deps.evidence.alone(makeCtx(event, deps))) : []);
-    const { ctx, input } = authorize(event, deps, parsed);
-    return remember(event, deps, finalize(event, deps, await parsed.command.handle(ctx, input as never)));
+    if (!parsed) return await remember(event, deps, event.attachments?.length && deps.evidence ? await finalize(event, deps, await deps.evidence.alone(await makeCtx(event, deps, db))) : []);
+    const { ctx, input } = await authorize(event, deps, db, parsed);
+    return await remember(event, deps, await finalize(event, deps, await parsed.command.handle(ctx, input as never)));
   } catch (e) {
-    if (isUserError(e)) return safeRemember(event, deps, finalize(event, deps, e.message));
+    if (isUserError(e)) return safeRemember(event, deps, e.message);
     // A fault is not remembered: the platform's redelivery of this message may then succeed.
     event.log.error({ err: e }, 'command failed');
-    return finalize(event, deps, T.fault);
+    return finalize(event, deps, T.fault).catch(() => [{ to: 'chat' as const, target: event.chatId, platform: event.platform, text: T.fault }]);
+  }
+}
+
+/** Work a write command left for after its commit: started, not awaited; a failure is logged. */
+function runLater(event: BotEvent, later: Array<() => unknown>): void {
+  for (const fn of later) {
+    void Promise.resolve().then(fn).catch((err: unknown) => event.log.warn({ err }, 'work after the commit failed'));
   }
 }
 
@@ -60,18 +67,22 @@ async function write(event: BotEvent, deps: Deps, parsed: Parsed): Promise<Reply
   const { db } = deps;
   const id = event.messageId;
   try {
-    return await inGroupCommit(db, () => {
-      const prev = id ? recordedReplies(db, event.platform, id) : undefined;
+    const later: Array<() => unknown> = [];
+    const out = await db.withWrite(async (tx) => {
+      later.length = 0;
+      const prev = id ? await recordedReplies(tx, event.platform, id) : undefined;
       if (prev !== undefined) return redelivered(event, prev);
-      const out = finalize(event, deps, runWrite(event, deps, parsed));
+      const out = await finalize(event, deps, await runWrite(event, deps, tx, parsed, later), tx);
       // Claimed last, in the same transaction: if another worker handled this message
       // meanwhile, everything above is rolled back and its replies are returned instead.
-      if (id && !claimMessage(db, event.platform, id, event.at.getTime(), JSON.stringify(out), outboxJson(event, out))) throw DUPLICATE;
+      if (id && !(await claimMessage(tx, event.platform, id, event.at.getTime(), JSON.stringify(out), outboxJson(event, out)))) throw DUPLICATE;
       return out;
     });
+    runLater(event, later);
+    return out;
   } catch (e) {
     if (e !== DUPLICATE) throw e;
-    return JSON.parse(recordedReplies(db, event.platform, id!) ?? '[]') as Reply[];
+    return JSON.parse((await recordedReplies(db, event.platform, id!)) ?? '[]') as Reply[];
   }
 }
 
@@ -80,18 +91,16 @@ async function write(event: BotEvent, deps: Deps, parsed: Parsed): Promise<Reply
  * becomes a draft and a question; a record made from a draft deletes it — in the same
  * transaction, so a redelivered answer finds the message claimed and makes nothing twice.
  */
-function runWrite(event: BotEvent, deps: Deps, parsed: Parsed): HandlerResult {
-  const { db } = deps;
+async function runWrite(event: BotEvent, deps: Deps, db: Db, parsed: Parsed, later: Array<() => unknown>): Promise<HandlerResult> {
   const where = [event.platform, event.chatId, event.senderId] as const;
   let reading: Reading | undefined;
   try {
-    const { ctx, input, reading: r } = authorize(event, deps, parsed);
+    const { ctx, input, reading: r } = await authorize(event, deps, db, parsed, later);
     reading = r;
-    const result = parsed.command.handle(ctx, input as never);
-    if (result instanceof Promise) throw new Error(`write command /${parsed.command.name} returned a promise`);
-    const attached = event.attachments?.length ? deps.evidence?.withCommand(ctx) : undefined;
+    const result = await parsed.command.handle(ctx, input as never);
+    const attached = event.attachments?.length ? await deps.evidence?.withCommand(ctx) : undefined;
     // Any record made by this cadre here supersedes the question (a card submitted instead of an answer too).
-    dropDraft(db, ...where, event.at.getTime());
+    await dropDraft(db, ...where, event.at.getTime());
     return attached ? withLine(result, attached) : result;
   } catch (e) {
     // The reader's question carries what it understood; a handler's is asked over the reading.
@@ -104,7 +113,7 @@ function runWrite(event: BotEvent, deps: Deps, parsed: Parsed): HandlerResult {
       platform: event.platform, chatId: event.chatId, senderId: event.senderId, command: c.name,
       raw, asks: [e.ask, ...e.rest], createdAt: now, expiresAt: now + DRAFT_MINUTES * 60_000,
     };
-    saveDraft(db, draft);
+    await saveDraft(db, draft);
     return question(c, draft, { group: !event.direct });
   }
 }
@@ -131,7 +140,7 @@ interface Parsed {
 }
 
 /** The command and its raw arguments, without touching the database; null when not for the bot. */
-function parse(event: BotEvent, deps: Deps): Parsed | null {
+async function parse(event: BotEvent, deps: Deps): Promise<Parsed | null> {
   const { config } = deps;
   const addressed = event.direct || event.mentionsBot;
   if (event.card) {
@@ -149,7 +158,7 @@ function parse(event: BotEvent, deps: Deps): Parsed | null {
   if (!split) {
     // In a direct chat any text answers the open question; in a group, an @-mention or a reply.
     if (addressed || event.replyTo) {
-      const draft = draftOf(deps.db, event.platform, event.chatId, event.senderId, event.at.getTime());
+      const draft = await draftOf(deps.db, event.platform, event.chatId, event.senderId, event.at.getTime());
       const command = draft && deps.registry.get(draft.command);
       if (draft && command) return { command, draft, answer: text };
     }
@@ -161,14 +170,14 @@ function parse(event: BotEvent, deps: Deps): Parsed | null {
 }
 
 /** Who is speaking and whether they may run the command; then the validated arguments. */
-function authorize(event: BotEvent, deps: Deps, parsed: Parsed): { ctx: Ctx; input: Record<string, unknown>; reading: Reading } {
+async function authorize(event: BotEvent, deps: Deps, db: Db, parsed: Parsed, later?: Array<() => unknown>): Promise<{ ctx: Ctx; input: Record<string, unknown>; reading: Reading }> {
   const { command } = parsed;
-  const ctx = makeCtx(event, deps);
+  const ctx = await makeCtx(event, deps, db, later);
   if (!ctx.cadreOrNone && !command.anyone && !(command.adminOnly && ctx.isAdmin)) {
     throw new UserError(T.notBound(event.platform, event.senderId));
   }
   if (command.adminOnly && !ctx.isAdmin) throw new UserError(T.notAdmin(command.name));
-  const env = readEnv(ctx, command);
+  const env = await readEnv(ctx, command);
   const reading: Reading = parsed.draft ? answerDraft(command, parsed.draft, parsed.answer ?? '', env)
     : parsed.card ? { raw: parsed.card, asks: [] }
     : collectArgs(command, parsed.body ?? '', env);
@@ -184,8 +193,8 @@ function authorize(event: BotEvent, deps: Deps, parsed: Parsed): { ctx: Ctx; inp
 }
 
 /** The places are looked up only for a command that reads one. */
-function readEnv(ctx: Ctx, command: CommandDef): ReadEnv {
-  return Object.values(command.args).some((a) => a.place) ? ctx.env : { now: ctx.now, tz: ctx.tz, today: ctx.today, places: [] };
+function readEnv(ctx: Ctx, command: CommandDef): Promise<ReadEnv> | ReadEnv {
+  return Object.values(command.args).some((a) => a.place) ? ctx.readEnv() : { now: ctx.now, tz: ctx.tz, today: ctx.today, places: [] };
 }
 
 /** Card values keyed by argument key or label become the same raw strings a command would give. */
@@ -204,12 +213,16 @@ function cardArgs(c: CommandDef, values: Record<string, unknown>): Record<string
 
 type CtxWithCadre = Ctx & { cadreOrNone?: Cadre };
 
-function makeCtx(event: BotEvent, deps: Deps): CtxWithCadre {
-  const { db, config } = deps;
-  const cadre = cadreByAccount(db, event.platform, event.senderId);
+/**
+ * `db`: the transaction of a write command, or the handle itself for a read. `later`: where a
+ * write command's after-commit work waits (none: it runs at once).
+ */
+async function makeCtx(event: BotEvent, deps: Deps, db: Db, later?: Array<() => unknown>): Promise<CtxWithCadre> {
+  const { config } = deps;
+  const cadre = await cadreByAccount(db, event.platform, event.senderId);
   const isAdmin = !!cadre?.isAdmin || config.MINQING_ADMINS.includes(`${event.platform}:${event.senderId}`);
   const today = localDate(event.at, config.MINQING_TZ);
-  let env: ReadEnv | undefined;
+  let env: Promise<ReadEnv> | undefined;
   return {
     event,
     deps,
@@ -217,8 +230,8 @@ function makeCtx(event: BotEvent, deps: Deps): CtxWithCadre {
     now: event.at,
     today,
     tz: config.MINQING_TZ,
-    get env(): ReadEnv {
-      return (env ??= { now: event.at, tz: config.MINQING_TZ, today, places: knownPlaces(db, cadre?.id).map(normalize) });
+    readEnv(): Promise<ReadEnv> {
+      return (env ??= knownPlaces(db, cadre?.id).then((p) => ({ now: event.at, tz: config.MINQING_TZ, today, places: p.map(normalize) })));
     },
     cadreOrNone: cadre,
     get cadre(): Cadre {
@@ -226,13 +239,17 @@ function makeCtx(event: BotEvent, deps: Deps): CtxWithCadre {
       return cadre;
     },
     isAdmin,
-    chatUnit: event.direct ? undefined : unitOfChat(db, event.platform, event.chatId),
+    chatUnit: event.direct ? undefined : await unitOfChat(db, event.platform, event.chatId),
+    afterCommit(fn) {
+      if (later) later.push(fn);
+      else runLater(event, [fn]);
+    },
     log: event.log,
   };
 }
 
 /** Fills in targets, reaches cadres through their accounts, masks phone numbers in groups. */
-function finalize(event: BotEvent, deps: Deps, result: HandlerResult): Reply[] {
+async function finalize(event: BotEvent, deps: Deps, result: HandlerResult, db: Db = deps.db): Promise<Reply[]> {
   const list = typeof result === 'string' ? [{ to: 'chat' as const, text: result }] : Array.isArray(result) ? result : [result];
   const out: Reply[] = [];
   for (const r of list) {
@@ -241,7 +258,7 @@ function finalize(event: BotEvent, deps: Deps, result: HandlerResult): Reply[] {
       const inGroup = r.target ? true : !event.direct;
       out.push({ ...r, target, platform: r.platform ?? event.platform, text: inGroup ? maskPhones(r.text) : r.text });
     } else if (r.cadreId !== undefined) {
-      const addressed = addressCadre(deps.db, r, event.platform);
+      const addressed = await addressCadre(db, r, event.platform);
       if (addressed) out.push(addressed);
       else event.log.warn({ cadreId: r.cadreId }, 'cadre has no chat account: message not delivered');
     } else {
@@ -251,18 +268,21 @@ function finalize(event: BotEvent, deps: Deps, result: HandlerResult): Reply[] {
   return out;
 }
 
-function remember(event: BotEvent, deps: Deps, replies: Reply[]): Reply[] {
+async function remember(event: BotEvent, deps: Deps, replies: Reply[]): Promise<Reply[]> {
   if (!event.messageId) return replies;
   const json = JSON.stringify(replies);
-  if (claimMessage(deps.db, event.platform, event.messageId, event.at.getTime(), json, outboxJson(event, replies))) return replies;
-  return JSON.parse(recordedReplies(deps.db, event.platform, event.messageId) ?? json) as Reply[];
+  if (await claimMessage(deps.db, event.platform, event.messageId, event.at.getTime(), json, outboxJson(event, replies))) return replies;
+  return JSON.parse((await recordedReplies(deps.db, event.platform, event.messageId)) ?? json) as Reply[];
 }
 
-function safeRemember(event: BotEvent, deps: Deps, replies: Reply[]): Reply[] {
+/** A refusal is remembered like an answer; if even that fails, it is still sent. */
+async function safeRemember(event: BotEvent, deps: Deps, text: string): Promise<Reply[]> {
+  let replies: Reply[] = [];
   try {
-    return remember(event, deps, replies);
+    replies = await finalize(event, deps, text);
+    return await remember(event, deps, replies);
   } catch (e) {
     event.log.error({ err: e }, 'could not record the reply of a failed message');
-    return replies;
+    return replies.length ? replies : [{ to: 'chat', target: event.chatId, platform: event.platform, text }];
   }
 }

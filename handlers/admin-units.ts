@@ -55,17 +55,17 @@ export function closestUnitNames(units: Unit[], name: string, n = 5): string[] {
     .map((x) => x.name);
 }
 
-function findUnit(ctx: Ctx, name: string): Unit {
-  const u = unitByName(ctx.db, name.trim());
+async function findUnit(ctx: Ctx, name: string): Promise<Unit> {
+  const u = await unitByName(ctx.db, name.trim());
   if (u) return u;
-  throw new UserError(T.unknown(name, closestUnitNames(allUnits(ctx.db), name)));
+  throw new UserError(T.unknown(name, closestUnitNames(await allUnits(ctx.db), name)));
 }
 
 /** The unit tree, indented two spaces a level, each with its own head count. */
-function unitTree(ctx: Ctx): string {
-  const units = allUnits(ctx.db);
+async function unitTree(ctx: Ctx): Promise<string> {
+  const units = await allUnits(ctx.db);
   if (!units.length) return T.noUnits;
-  const counts = cadreCountsByUnit(ctx.db);
+  const counts = await cadreCountsByUnit(ctx.db);
   const here = ctx.event.direct ? undefined : ctx.chatUnit?.id;
   const children = new Map<number | null, Unit[]>();
   const ids = new Set(units.map((u) => u.id));
@@ -84,22 +84,22 @@ function unitTree(ctx: Ctx): string {
   return lines.join('\n');
 }
 
-function showMapping(ctx: Ctx): string {
+async function showMapping(ctx: Ctx): Promise<string> {
   if (ctx.event.direct) return T.directShow;
-  const m = chatGroupOf(ctx.db, ctx.event.platform, ctx.event.chatId);
-  const unit = m && unitById(ctx.db, m.unitId);
+  const m = await chatGroupOf(ctx.db, ctx.event.platform, ctx.event.chatId);
+  const unit = m && (await unitById(ctx.db, m.unitId));
   if (!m || !unit) return T.unmapped;
-  return T.shown(unit.name, parentOf(ctx.db, unit)?.name, m.committee);
+  return T.shown(unit.name, (await parentOf(ctx.db, unit))?.name, !!m.committee);
 }
 
-function createUnit(ctx: Ctx, name: string | undefined, parentName: string | undefined): string {
+async function createUnit(ctx: Ctx, name: string | undefined, parentName: string | undefined): Promise<string> {
   if (!name) throw new UserError(T.createNeedsName);
-  const existing = unitByName(ctx.db, name.trim());
-  if (existing) throw new UserError(T.exists(existing.name, parentOf(ctx.db, existing)?.name));
-  const roots = rootUnits(ctx.db);
+  const existing = await unitByName(ctx.db, name.trim());
+  if (existing) throw new UserError(T.exists(existing.name, (await parentOf(ctx.db, existing))?.name));
+  const roots = await rootUnits(ctx.db);
   if (!parentName && roots.length) throw new UserError(T.createNeedsParent(name, roots[0].name));
-  const parent = parentName ? findUnit(ctx, parentName) : undefined;
-  const u = ensureUnit(ctx.db, name.trim(), parent, ctx.now.getTime());
+  const parent = parentName ? await findUnit(ctx, parentName) : undefined;
+  const u = await ensureUnit(ctx.db, name.trim(), parent, ctx.now.getTime());
   return T.created(u.name, parent?.name);
 }
 
@@ -118,7 +118,7 @@ export const unitCommand = defineCommand({
   },
   examples: ['/单位 石门镇', '/单位', '/单位 示范县 委员会', '/单位 列表', '/单位 新建 石门村 上级:石门镇'],
   notes: ['在群里发送：/单位 查看本群对应的单位，/单位 单位名称 设置。群成员的 /统计、/台账 默认查看该单位。', '委员会群接收每周汇总和超期督办通知。'],
-  handle(ctx, a) {
+  async handle(ctx, a) {
     if (a.action === 'list') {
       if (a.name || a.parent || a.committee) throw new UserError(T.listTakesNoName);
       return unitTree(ctx);
@@ -133,10 +133,10 @@ export const unitCommand = defineCommand({
       return showMapping(ctx);
     }
     if (ctx.event.direct) throw new UserError(T.directMap);
-    const unit = findUnit(ctx, a.name);
-    const before = chatGroupOf(ctx.db, ctx.event.platform, ctx.event.chatId);
+    const unit = await findUnit(ctx, a.name);
+    const before = await chatGroupOf(ctx.db, ctx.event.platform, ctx.event.chatId);
     const committee = a.committee === 'yes';
-    mapChat(ctx.db, ctx.event.platform, ctx.event.chatId, unit.id, committee, ctx.now.getTime());
+    await mapChat(ctx.db, ctx.event.platform, ctx.event.chatId, unit.id, committee, ctx.now.getTime());
     const lines = [T.mapped(unit.name)];
     if (committee) lines.push(T.committeeOn);
     else if (before?.committee) lines.push(T.committeeOff);

@@ -84,8 +84,8 @@ const accountArg: ArgDef<Account> = {
   match: (t) => ACCOUNT.test(t),
 };
 
-function unitName(ctx: Ctx, c: Cadre): string {
-  return unitById(ctx.db, c.unitId)?.name ?? '未知单位';
+async function unitName(ctx: Ctx, c: Cadre): Promise<string> {
+  return (await unitById(ctx.db, c.unitId))?.name ?? '未知单位';
 }
 
 /** A platform @-mention standing for the person named, when the adapter delivered one. */
@@ -98,71 +98,71 @@ function mentionedAccount(ctx: Ctx, rawName: string | undefined): Account | unde
 }
 
 /** The roster entry for a name and phone typed by the person themselves, or a refusal. */
-function matchSelf(ctx: Ctx, name: string, phone: string): Cadre {
-  const byPhone = cadreByPhone(ctx.db, phone);
+async function matchSelf(ctx: Ctx, name: string, phone: string): Promise<Cadre> {
+  const byPhone = await cadreByPhone(ctx.db, phone);
   if (byPhone && byPhone.name === name) {
     if (!byPhone.active) throw new UserError(T.inactive(name));
     return byPhone;
   }
   if (byPhone) throw new UserError(T.nameWrong(name));
-  if (cadresByName(ctx.db, name).length) throw new UserError(T.phoneWrong(name, phone));
+  if ((await cadresByName(ctx.db, name)).length) throw new UserError(T.phoneWrong(name, phone));
   throw new UserError(T.notOnRoster(name, phone));
 }
 
-function selfBind(ctx: Ctx, name: string | undefined, phone: string | undefined): HandlerReplies {
+async function selfBind(ctx: Ctx, name: string | undefined, phone: string | undefined): Promise<HandlerReplies> {
   const { db, event } = ctx;
   if (!name || !phone) throw new UserError(T.selfForm);
   const me: Account = { platform: event.platform, accountId: event.senderId };
-  const currentId = accountOwner(db, me.platform, me.accountId);
-  const current = currentId === undefined ? undefined : cadreById(db, currentId);
+  const currentId = await accountOwner(db, me.platform, me.accountId);
+  const current = currentId === undefined ? undefined : await cadreById(db, currentId);
   // A bound non-admin learns nothing about the roster from here: the check comes first.
   if (current && !ctx.isAdmin && !(current.name === name && current.phone === phone)) {
     throw new UserError(T.boundToOther(accountText(me), current.name));
   }
-  const cadre = matchSelf(ctx, name, phone);
-  const unit = unitName(ctx, cadre);
+  const cadre = await matchSelf(ctx, name, phone);
+  const unit = await unitName(ctx, cadre);
   if (current?.id === cadre.id) return T.alreadySelf(cadre.name, unit);
-  const others = accountsOf(db, cadre.id);
-  bindAccount(db, me.platform, me.accountId, cadre.id, ctx.now.getTime());
+  const others = await accountsOf(db, cadre.id);
+  await bindAccount(db, me.platform, me.accountId, cadre.id, ctx.now.getTime());
   const text = [T.boundSelf(cadre.name, unit, accountText(me)), ...(event.direct ? [] : [T.groupHint])].join('\n');
   const alarms: Reply[] = others.map((a) => ({ to: 'user', target: a.accountId, platform: a.platform, text: T.newAccountAlarm(cadre.name, accountText(me)) }));
   return [{ to: 'chat', text }, ...alarms];
 }
 
-function adminBind(ctx: Ctx, acc: Account, name: string | undefined, phone: string | undefined): string {
+async function adminBind(ctx: Ctx, acc: Account, name: string | undefined, phone: string | undefined): Promise<string> {
   const { db } = ctx;
   if (!name) throw new UserError(T.adminForm);
   let cadre: Cadre;
   if (phone) {
-    const byPhone = cadreByPhone(db, phone);
+    const byPhone = await cadreByPhone(db, phone);
     if (!byPhone || byPhone.name !== name) throw new UserError(T.adminPhoneWrong(name, phone, byPhone?.name));
     if (!byPhone.active) throw new UserError(T.inactive(name));
     cadre = byPhone;
   } else {
-    const found = cadresByName(db, name);
+    const found = await cadresByName(db, name);
     if (found.length === 0) throw new UserError(T.noSuchCadre(name));
     if (found.length > 1) throw new UserError(T.ambiguous(name, found.length));
     cadre = found[0];
   }
-  const unit = unitName(ctx, cadre);
-  const previousId = accountOwner(db, acc.platform, acc.accountId);
+  const unit = await unitName(ctx, cadre);
+  const previousId = await accountOwner(db, acc.platform, acc.accountId);
   if (previousId === cadre.id) return T.alreadyOther(accountText(acc), cadre.name, unit);
-  const previous = previousId === undefined ? undefined : cadreById(db, previousId);
-  bindAccount(db, acc.platform, acc.accountId, cadre.id, ctx.now.getTime());
+  const previous = previousId === undefined ? undefined : await cadreById(db, previousId);
+  await bindAccount(db, acc.platform, acc.accountId, cadre.id, ctx.now.getTime());
   return T.boundOther(accountText(acc), cadre.name, unit, previous?.name);
 }
 
-function unbind(ctx: Ctx, given: Account | undefined, name: string | undefined): string {
+async function unbind(ctx: Ctx, given: Account | undefined, name: string | undefined): Promise<string> {
   const { db, event } = ctx;
   const own = !given || (given.platform === event.platform && given.accountId === event.senderId);
   const acc: Account = given ?? { platform: event.platform, accountId: event.senderId };
   if (!own && !ctx.isAdmin) throw new UserError(T.unbindNeedAdmin(accountText(acc)));
-  const ownerId = accountOwner(db, acc.platform, acc.accountId);
+  const ownerId = await accountOwner(db, acc.platform, acc.accountId);
   if (ownerId === undefined) throw new UserError(given ? T.notBoundAcc(accountText(acc)) : T.unbindWhich);
-  const owner = cadreById(db, ownerId)!;
+  const owner = (await cadreById(db, ownerId))!;
   if (name && owner.name !== name) throw new UserError(T.unbindNameMismatch(accountText(acc), name));
-  unbindAccount(db, acc.platform, acc.accountId);
-  return T.unbound(accountText(acc), owner.name, unitName(ctx, owner));
+  await unbindAccount(db, acc.platform, acc.accountId);
+  return T.unbound(accountText(acc), owner.name, await unitName(ctx, owner));
 }
 
 type HandlerReplies = string | Reply[];
@@ -181,7 +181,7 @@ export const bindCommand = defineCommand({
     '本人绑定：写名册中的姓名和手机号，两者都须与名册一致。手机号属于个人信息，建议私聊绑定。',
     '管理员：加 账号:平台:账号 为他人绑定或改绑；/绑定 解除 平台:账号 解除绑定。',
   ],
-  handle(ctx, a) {
+  async handle(ctx, a) {
     const name = a.name?.replace(/^[@＠]/, '').trim() || undefined;
     if (a.action === 'unbind') return unbind(ctx, a.account, name);
     const mentioned = a.account ? undefined : mentionedAccount(ctx, a.name);
@@ -205,7 +205,7 @@ export const importCommand = defineCommand({
     const attached = ctx.event.attachments.find((x) => x.kind === 'file');
     if (attached) return importAttached(ctx, attached);
     const inChat = canImportInChat(ctx);
-    if (inChat) awaitRoster(ctx);
+    if (inChat) await awaitRoster(ctx);
     const file = a.file?.trim() || '名册.csv';
     const cliFile = /\s/.test(file) ? `"${file}"` : file;
     return [

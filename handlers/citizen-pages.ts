@@ -25,7 +25,7 @@ import { maskPhones, toCadre, type Reply } from '../bot/reply.js';
 import { daysBetween, formatDate, localDate, periodOf, shiftPeriod, type LocalDate } from '../bot/time.js';
 import { esc, FONT_PATH, fontResponse, page } from '../bot/web/html.js';
 import { RateLimiter, type Limit } from '../bot/web/rate-limit.js';
-import { inGroupCommit, type Db } from '../storage/db.js';
+import type { Db } from '../storage/db.js';
 import { accountsOf } from '../storage/identity.js';
 import { issuesResolvedIn } from '../storage/issue-lists.js';
 import { changeIssue, issueById, type Satisfaction } from '../storage/issues.js';
@@ -136,14 +136,14 @@ export function publicPageRoutes(d: PageDeps): RouteDef[] {
   const byRating = new RateLimiter(d.limits?.rating ?? DEFAULT_LIMITS.rating, clock);
 
   /** The checks every page shares; a response when the request stops here, else the link. */
-  const gate = (req: HttpRequest, prefix: string, kind: PublicLink['kind'], post = false): HttpResponse | PublicLink => {
+  const gate = async (req: HttpRequest, prefix: string, kind: PublicLink['kind'], post = false): Promise<HttpResponse | PublicLink> => {
     const wait = byIp.take(`ip:${clientIp(req, d.config.MINQING_TRUST_PROXY)}`);
     if (wait) return limited(wait);
     const token = req.path.slice(prefix.length);
     if (!TOKEN_SHAPE.test(token)) return notFound();
     const linkWait = byLink.take(`link:${token}`) || (post ? byRating.take(`rate:${token}`) : 0);
     if (linkWait) return limited(linkWait);
-    const link = linkByToken(d.db, token);
+    const link = await linkByToken(d.db, token);
     if (!link || link.kind !== kind) return notFound();
     if (link.revokedAt !== null || (link.expiresAt !== null && link.expiresAt <= clock())) return gone(kind);
     return link;
@@ -158,48 +158,50 @@ export function publicPageRoutes(d: PageDeps): RouteDef[] {
     }
   };
 
-  const issueOf = (link: PublicLink): Issue | HttpResponse => {
-    const i = link.issueId === null ? undefined : issueById(d.db, link.issueId);
+  /** `db`: the handle, or the rating's transaction. */
+  const issueOf = async (db: Db, link: PublicLink): Promise<Issue | HttpResponse> => {
+    const i = link.issueId === null ? undefined : await issueById(db, link.issueId);
     if (!i) return notFound();
     if (i.voidedAt !== null || issueLinkEnded(i, clock())) return gone('issue');
     return i;
   };
 
   return [
-    { method: 'GET', path: `${ISSUE_PAGE}*`, handler: safely('issue', (req) => {
-      const link = gate(req, ISSUE_PAGE, 'issue');
+    { method: 'GET', path: `${ISSUE_PAGE}*`, handler: safely('issue', async (req) => {
+      const link = await gate(req, ISSUE_PAGE, 'issue');
       if (!('kind' in link)) return link;
-      const i = issueOf(link);
+      const i = await issueOf(d.db, link);
       if (!('id' in i)) return i;
       const ok = req.query.get('ok');
       return issuePage(d.db, i, localDate(now(), d.config.MINQING_TZ), d.config.MINQING_TZ, ok === 'reopen' ? T.thanksReopen : ok ? T.thanks : undefined);
     }) },
     { method: 'POST', path: `${ISSUE_PAGE}*`, handler: safely('rate', async (req) => {
-      const link = gate(req, ISSUE_PAGE, 'issue', true);
+      const link = await gate(req, ISSUE_PAGE, 'issue', true);
       if (!('kind' in link)) return link;
       const form = new URLSearchParams(req.body.toString('utf8'));
       const rating = form.get('rating') as Satisfaction | null;
       const words = cleanWords(form.get('words') ?? '');
       const today = localDate(now(), d.config.MINQING_TZ);
       if (!rating || !(rating in RATINGS)) {
-        const i = issueOf(link);
+        const i = await issueOf(d.db, link);
         return 'id' in i ? issuePage(d.db, i, today, d.config.MINQING_TZ, T.badRating, 400) : i;
       }
-      const outcome = await inGroupCommit(d.db, () => {
-        const i = issueOf(link);
+      // Read, check and write in one transaction: two ratings sent at once count once.
+      const outcome = await d.db.withWrite(async (tx): Promise<HttpResponse | Satisfaction> => {
+        const i = await issueOf(tx, link);
         if (!('id' in i)) return i;
-        if (!rateable(i)) return issuePage(d.db, i, today, d.config.MINQING_TZ, T.notRateable, 409);
-        rate(d.db, i, rating, words, now(), today);
+        if (!rateable(i)) return issuePage(tx, i, today, d.config.MINQING_TZ, T.notRateable, 409);
+        await rate(tx, i, rating, words, now(), today);
         return rating;
       });
       if (typeof outcome !== 'string') return outcome;
       d.onOutbox?.();
       return { status: 303, body: '', headers: { Location: `${req.path}?ok=${outcome === 'dissatisfied' ? 'reopen' : '1'}`, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' } };
     }) },
-    { method: 'GET', path: `${BOARD_PAGE}*`, handler: safely('board', (req) => {
-      const link = gate(req, BOARD_PAGE, 'board');
+    { method: 'GET', path: `${BOARD_PAGE}*`, handler: safely('board', async (req) => {
+      const link = await gate(req, BOARD_PAGE, 'board');
       if (!('kind' in link)) return link;
-      const unit = link.unitId === null ? undefined : unitById(d.db, link.unitId);
+      const unit = link.unitId === null ? undefined : await unitById(d.db, link.unitId);
       if (!unit) return gone('board');
       return boardPage(d.db, unit, now(), d.config.MINQING_TZ);
     }) },
@@ -229,37 +231,41 @@ function rateable(i: Issue): boolean {
  * it causes into the outbox: 不满意 reopens the issue and goes to the responsible cadre and the
  * lead(s); another rating goes to the responsible cadre.
  */
-function rate(db: Db, i: Issue, rating: Satisfaction, words: string, at: Date, today: LocalDate): void {
+async function rate(db: Db, i: Issue, rating: Satisfaction, words: string, at: Date, today: LocalDate): Promise<void> {
   const note = [`群众通过链接评价：${RATINGS[rating]}`, words].filter(Boolean).join('：');
   const citizen = { citizenSatisfaction: rating, citizenNote: words || null, citizenRatedAt: at.getTime() };
   const e = { at, date: today, actorCadreId: null, note };
   let to: number[];
   let text: string;
   if (rating === 'dissatisfied') {
-    changeIssue(db, i, { ...citizen, state: 'in_progress', resolvedAt: null, resolvedDate: null, closedAt: null }, { ...e, action: 'citizen_reopen' });
-    to = [i.responsibleCadreId, ...leadsOf(db, i)];
+    await changeIssue(db, i, { ...citizen, state: 'in_progress', resolvedAt: null, resolvedDate: null, closedAt: null }, { ...e, action: 'citizen_reopen' });
+    to = [i.responsibleCadreId, ...(await leadsOf(db, i))];
     text = T.notice.reopen(i, maskPhones(words));
   } else {
-    changeIssue(db, i, citizen, { ...e, action: 'citizen_rate' });
+    await changeIssue(db, i, citizen, { ...e, action: 'citizen_rate' });
     to = [i.responsibleCadreId];
     text = T.notice.rated(i, RATINGS[rating], maskPhones(words));
   }
-  const messages = [...new Set(to)].map((id) => address(db, toCadre(id, text))).filter((m): m is string => m !== null);
-  if (messages.length) enqueueReplies(db, 'web', `citizen:${i.id}:${at.getTime()}`, messages, at.getTime());
+  const messages: string[] = [];
+  for (const id of new Set(to)) {
+    const m = await address(db, toCadre(id, text));
+    if (m !== null) messages.push(m);
+  }
+  if (messages.length) await enqueueReplies(db, 'web', `citizen:${i.id}:${at.getTime()}`, messages, at.getTime());
 }
 
 /** The issue's 责任领导 if named and active; else the leaders of its unit, or of the nearest unit above that has any. */
-function leadsOf(db: Db, i: Issue): number[] {
-  if (i.leadCadreId !== null && activeLeadersOf(db, { cadreIds: [i.leadCadreId] }).length) return [i.leadCadreId];
-  return nearestLeaders(db, unitById(db, i.unitId));
+async function leadsOf(db: Db, i: Issue): Promise<number[]> {
+  if (i.leadCadreId !== null && (await activeLeadersOf(db, { cadreIds: [i.leadCadreId] })).length) return [i.leadCadreId];
+  return nearestLeaders(db, await unitById(db, i.unitId));
 }
 
 /**
  * A direct message to a cadre as an outbox row, on a chat platform: the console prints its own
  * replies and has no delivery, so a console account is used only when the cadre has no other.
  */
-function address(db: Db, r: Reply): string | null {
-  const accs = accountsOf(db, r.cadreId!);
+async function address(db: Db, r: Reply): Promise<string | null> {
+  const accs = await accountsOf(db, r.cadreId!);
   const acc = accs.find((a) => a.platform !== 'console');
   if (!acc) return null;
   return JSON.stringify(outgoingOf({ ...r, target: acc.accountId, platform: acc.platform }));
@@ -267,9 +273,9 @@ function address(db: Db, r: Reply): string | null {
 
 const txt = (s: string | null | undefined) => esc(maskPhones(s ?? ''));
 
-function issuePage(db: Db, i: Issue, today: LocalDate, tz: string, notice?: string, status = 200): HttpResponse {
-  const unit = unitById(db, i.unitId);
-  const events = publicEventsOf(db, i.id, SHOWN);
+async function issuePage(db: Db, i: Issue, today: LocalDate, tz: string, notice?: string, status = 200): Promise<HttpResponse> {
+  const unit = await unitById(db, i.unitId);
+  const events = await publicEventsOf(db, i.id, SHOWN);
   const done = i.state === 'resolved' || i.state === 'closed';
   const late = !done && i.deadline < today;
   const steps = events.map((e) => `<li><span class="when">${esc(formatDate(e.date))}</span>${txt(stepText(e))}</li>`).join('');
@@ -310,11 +316,13 @@ function rateForm(): string {
 <button type="submit">${esc(T.submit)}</button></form></section>`;
 }
 
-function boardPage(db: Db, unit: Unit, at: Date, tz: string): HttpResponse {
+async function boardPage(db: Db, unit: Unit, at: Date, tz: string): Promise<HttpResponse> {
   const today = localDate(at, tz);
   const months = Array.from({ length: BOARD_MONTHS }, (_, k) => shiftPeriod(periodOf('month', today), -k));
-  const sections = months.map((p) => {
-    const list = issuesResolvedIn(db, unit.path, p.start, p.end).reverse();
+  const lists: Issue[][] = [];
+  for (const p of months) lists.push((await issuesResolvedIn(db, unit.path, p.start, p.end)).reverse());
+  const sections = months.map((p, k) => {
+    const list = lists[k];
     if (!list.length) return '';
     const items = list.slice(0, BOARD_CAP).map((i) => {
       const r = (i.citizenSatisfaction ?? i.satisfaction) as Satisfaction | null;

@@ -50,7 +50,10 @@ const T = {
 export const newToken = (): string => randomBytes(16).toString('base64url');
 export const TOKEN_SHAPE = /^[A-Za-z0-9_-]{22}$/;
 
-/** Writes the QR code of `url` as a PNG among the exports; returns its path. */
+/**
+ * Writes the QR code of `url` as a PNG among the exports; returns its path. Synchronously, and
+ * not awaited: it runs inside write commands (/民情, /民情码), which await nothing but the database.
+ */
 export function writeQr(ctx: Ctx, what: string, subject: string, url: string): string {
   const file = reportFile(exportDir(ctx.deps.config), what, subject, 'qr', ctx.now, ctx.tz, 'png');
   writeFileSync(file, qrPng(url));
@@ -62,24 +65,24 @@ export function writeQr(ctx: Ctx, what: string, subject: string, url: string): s
  * when the command came from a group; `quiet`: without a line in the group saying so); null when
  * the deployment has no public pages.
  */
-export function issueLinkReplies(ctx: Ctx, i: Issue, o: { quiet?: boolean } = {}): Reply[] | null {
+export async function issueLinkReplies(ctx: Ctx, i: Issue, o: { quiet?: boolean } = {}): Promise<Reply[] | null> {
   const base = ctx.deps.config.MINQING_PUBLIC_URL;
   if (!base) return null;
   const token = newToken();
   const at = ctx.now.getTime();
-  insertLink(ctx.db, { kind: 'issue', token, issueId: i.id, createdBy: ctx.cadre.id, createdAt: at, expiresAt: at + LINK_DAYS * DAY });
-  addIssueEvent(ctx.db, { issueId: i.id, at: ctx.now, date: ctx.today, actorCadreId: ctx.cadre.id, action: 'link', fromState: i.state, toState: i.state, note: '生成群众查看链接' });
+  await insertLink(ctx.db, { kind: 'issue', token, issueId: i.id, createdBy: ctx.cadre.id, createdAt: at, expiresAt: at + LINK_DAYS * DAY });
+  await addIssueEvent(ctx.db, { issueId: i.id, at: ctx.now, date: ctx.today, actorCadreId: ctx.cadre.id, action: 'link', fromState: i.state, toState: i.state, note: '生成群众查看链接' });
   const url = `${base}${ISSUE_PAGE}${token}`;
   const image = writeQr(ctx, '民情码', `#${i.id}`, url);
   if (ctx.event.direct) return [toChat(T.link(i, url), { image })];
   return [toCadre(ctx.cadre.id, T.link(i, url), { image }), ...(o.quiet ? [] : [toChat(T.sentDirect(i))])];
 }
 
-function mayHandOut(ctx: Ctx, i: Issue): boolean {
+async function mayHandOut(ctx: Ctx, i: Issue): Promise<boolean> {
   if ([i.responsibleCadreId, i.reporterCadreId].includes(ctx.cadre.id)) return true;
   if (i.leadCadreId === ctx.cadre.id && ctx.cadre.rank === 'leader') return true;
-  const unit = unitById(ctx.db, i.unitId);
-  return !!unit && leads(ctx, unit);
+  const unit = await unitById(ctx.db, i.unitId);
+  return !!unit && (await leads(ctx, unit));
 }
 
 export const citizenLinkCommand = defineCommand({
@@ -91,16 +94,16 @@ export const citizenLinkCommand = defineCommand({
   },
   examples: ['/民情码 #12', '/民情码 #12 撤销'],
   notes: ['每次生成一个新链接，旧链接仍可用，直到撤销；链接自生成起一年内有效，销号90天后失效。', '在群里发送时，链接私信发给您，不发到群里。'],
-  handle(ctx, a) {
-    const i = issueById(ctx.db, a.issue);
+  async handle(ctx, a) {
+    const i = await issueById(ctx.db, a.issue);
     if (!i || i.voidedAt) throw new UserError(T.notFound(a.issue));
-    if (!mayHandOut(ctx, i)) throw new UserError(T.notAllowed(i));
+    if (!(await mayHandOut(ctx, i))) throw new UserError(T.notAllowed(i));
     if (a.revoke) {
-      const n = revokeIssueLinks(ctx.db, i.id, ctx.cadre.id, ctx.now.getTime());
-      if (n) addIssueEvent(ctx.db, { issueId: i.id, at: ctx.now, date: ctx.today, actorCadreId: ctx.cadre.id, action: 'link_revoke', fromState: i.state, toState: i.state, note: `停用群众查看链接 ${n} 个` });
+      const n = await revokeIssueLinks(ctx.db, i.id, ctx.cadre.id, ctx.now.getTime());
+      if (n) await addIssueEvent(ctx.db, { issueId: i.id, at: ctx.now, date: ctx.today, actorCadreId: ctx.cadre.id, action: 'link_revoke', fromState: i.state, toState: i.state, note: `停用群众查看链接 ${n} 个` });
       return T.revoked(i, n);
     }
-    const out = issueLinkReplies(ctx, i);
+    const out = await issueLinkReplies(ctx, i);
     if (!out) throw new UserError(T.noPublicUrl);
     return out;
   },

@@ -61,23 +61,23 @@ export interface Coverage {
   months: MonthGap[];
 }
 
-export function computeCoverage(db: Db, unit: Unit, today: LocalDate, tz: string): Coverage {
+export async function computeCoverage(db: Db, unit: Unit, today: LocalDate, tz: string): Promise<Coverage> {
   const campaign = periodOf('year', today);
   const month = periodOf('month', today);
-  const path = scopePath(db, unit);
-  const cadres = activeCadresUnder(db, unit.path);
-  const now = cadresWhoVisited(db, path, month.start, today);
+  const path = await scopePath(db, unit);
+  const cadres = await activeCadresUnder(db, unit.path);
+  const now = await cadresWhoVisited(db, path, month.start, today);
   const months: MonthGap[] = [];
   for (let m = periodOf('month', campaign.start); m.start < month.start; m = shiftPeriod(m, 1)) {
     const rosterBy = startOfLocalDay(addDays(m.end, 1), tz).getTime();
     const due = cadres.filter((c) => c.createdAt < rosterBy);
     if (!due.length) continue;
-    const visited = cadresWhoVisited(db, path, m.start, m.end);
+    const visited = await cadresWhoVisited(db, path, m.start, m.end);
     months.push({ period: m, total: due.length, missing: due.filter((c) => !visited.has(c.id)) });
   }
   return {
     unit, campaign, month, today, cadres: cadres.length, notVisited: cadres.filter((c) => !now.has(c.id)),
-    points: contactPointCoverage(db, unit.path, campaign.start, today), months,
+    points: await contactPointCoverage(db, unit.path, campaign.start, today), months,
   };
 }
 

@@ -15,8 +15,8 @@ export const cancelCommand = defineCommand({
   summary: '放弃机器人正在追问的那条记录',
   args: {},
   examples: ['/取消'],
-  handle(ctx) {
+  async handle(ctx) {
     const e = ctx.event;
-    return dropDraft(ctx.db, e.platform, e.chatId, e.senderId, ctx.now.getTime()) ? T.cancelled : T.nothing;
+    return (await dropDraft(ctx.db, e.platform, e.chatId, e.senderId, ctx.now.getTime())) ? T.cancelled : T.nothing;
   },
 });

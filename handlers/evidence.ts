@@ -4,11 +4,13 @@
  * metadata, and the bytes fetched too when the deployment says `MINQING_EVIDENCE=store`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Ctx, HandlerResult } from '../bot/command.js';
+import { dataDir } from '../bot/config.js';
 import type { Attachment } from '../bot/event.js';
+import type { Db } from '../storage/db.js';
 import type { Cadre } from '../storage/types.js';
-import { addEvidence, latestRecordBy, recordOfMessage, setEvidenceFile, type RecordRef } from '../storage/evidence.js';
+import { addEvidence, evidenceOf, latestRecordBy, recordOfMessage, setEvidenceFile, type RecordRef } from '../storage/evidence.js';
 import { cadreByAccount } from '../storage/identity.js';
 import { importAttached, isAwaitedRoster } from './roster-file.js';
 
@@ -31,23 +33,27 @@ function describe(items: Attachment[]): string {
   return [...counts].map(([k, n]) => `${KIND_NAMES[k]} ${n} ${UNITS[k]}`).join('、');
 }
 
-function attach(ctx: Ctx, cadre: Cadre, record: RecordRef): number[] {
+/** `db`: the command's transaction, or one of its own for a message of attachments only. */
+function attach(ctx: Ctx, db: Db, cadre: Cadre, record: RecordRef): Promise<number[]> {
   const e = ctx.event;
-  return addEvidence(ctx.db, e.attachments.map((a) => ({
+  return addEvidence(db, e.attachments.map((a) => ({
     recordKind: record.kind, recordId: record.id, cadreId: cadre.id, kind: a.kind, platform: e.platform,
     messageId: e.messageId, fileKey: a.key, name: a.name, meta: a.meta,
   })), ctx.now.getTime());
 }
 
-/** Attachments that came with the write command that just recorded something. */
-export function withCommand(ctx: Ctx): string | undefined {
+/**
+ * Attachments that came with the write command that just recorded something: inside the
+ * command's transaction (`ctx.db`), so the evidence is kept with the record or not at all.
+ */
+export async function withCommand(ctx: Ctx): Promise<string | undefined> {
   const e = ctx.event;
   if (!e.attachments?.length || !e.messageId) return undefined;
-  const cadre = cadreByAccount(ctx.db, e.platform, e.senderId);
-  const record = recordOfMessage(ctx.db, e.platform, e.messageId);
+  const cadre = await cadreByAccount(ctx.db, e.platform, e.senderId);
+  const record = await recordOfMessage(ctx.db, e.platform, e.messageId);
   if (!cadre || !record) return undefined;
-  const ids = attach(ctx, cadre, record);
-  storeBytes(ctx, ids);
+  const ids = await attach(ctx, ctx.db, cadre, record);
+  storeBytes(ctx, record, ids);
   return ids.length ? T.attached(record, describe(e.attachments)) : undefined;
 }
 
@@ -55,21 +61,22 @@ export function withCommand(ctx: Ctx): string | undefined {
  * A message of attachments only: the roster an administrator announced with `/导入`, or evidence
  * for the sender's record of the last 10 minutes.
  */
-export function alone(ctx: Ctx): HandlerResult | Promise<HandlerResult> {
+export async function alone(ctx: Ctx): Promise<HandlerResult> {
   const e = ctx.event;
-  const roster = e.attachments.find((a) => isAwaitedRoster(ctx, a));
-  if (roster) return importAttached(ctx, roster);
+  // One after the other: taking the roster expectation uses it up, so only the first file is the roster.
+  for (const a of e.attachments) if (await isAwaitedRoster(ctx, a)) return importAttached(ctx, a);
   const addressed = e.direct || e.mentionsBot;
-  const cadre = cadreByAccount(ctx.db, e.platform, e.senderId);
+  const cadre = await cadreByAccount(ctx.db, e.platform, e.senderId);
   // In a group the bot sees every message on some platforms (wechaty): a photo not meant for it
   // gets no answer.
   if (!cadre && !addressed) return [];
   if (!cadre) return ctx.cadre.name; // the getter throws the "not bound" reply
-  const record = latestRecordBy(ctx.db, cadre.id, ctx.now.getTime() - EVIDENCE_WINDOW_MS);
+  const record = await latestRecordBy(ctx.db, cadre.id, ctx.now.getTime() - EVIDENCE_WINDOW_MS);
   if (!record) return addressed ? T.how : [];
-  const ids = attach(ctx, cadre, record);
+  // The pieces of one message attach together or not at all.
+  const ids = await ctx.db.withWrite((tx) => attach(ctx, tx, cadre, record));
   if (!ids.length) return T.already(record);
-  storeBytes(ctx, ids);
+  storeBytes(ctx, record, ids);
   return T.attached(record, describe(e.attachments));
 }
 
@@ -77,17 +84,20 @@ export function alone(ctx: Ctx): HandlerResult | Promise<HandlerResult> {
  * With `MINQING_EVIDENCE=store`: fetches each attachment from its platform into `evidence/`
  * beside the database, after the reply (the fetch is slow, the record is already safe). A file
  * over the size cap, or one the platform will not give, stays a key; the failure is logged.
+ *
+ * The download starts once the command's transaction has committed (`ctx.afterCommit`): a
+ * command that rolled back fetches nothing, and the path is written through the handle itself.
  */
-function storeBytes(ctx: Ctx, ids: number[]): void {
-  const { config, fetchAttachment } = ctx.deps;
+function storeBytes(ctx: Ctx, record: RecordRef, ids: number[]): void {
+  const { config, fetchAttachment, db } = ctx.deps;
   if (config.MINQING_EVIDENCE !== 'store' || !ids.length) return;
   const e = ctx.event;
   const log = ctx.log;
   if (!fetchAttachment) { log.warn('MINQING_EVIDENCE=store but no platform can fetch attachments here'); return; }
-  const dir = join(dirname(config.MINQING_DB), 'evidence');
+  const dir = join(dataDir(config), 'evidence');
   const files = e.attachments.filter((a) => a.kind !== 'location');
   const pairs = files.map((a, i) => ({ a, id: ids[e.attachments.indexOf(a)] ?? ids[i] })).filter((p) => p.id !== undefined);
-  void (async () => {
+  ctx.afterCommit(async () => {
     for (const { a, id } of pairs) {
       try {
         const bytes = await fetchAttachment(e.platform, e.messageId, a);
@@ -98,10 +108,11 @@ function storeBytes(ctx: Ctx, ids: number[]): void {
         const path = join(dir, `${id}-${(a.name ?? a.kind).replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 80)}`);
         await mkdir(dir, { recursive: true });
         await writeFile(path, bytes);
-        setEvidenceFile(ctx.db, id, path, bytes.length);
+        await db.withWrite((tx) => setEvidenceFile(tx, id, path, bytes.length));
       } catch (err) {
         log.warn({ err, id, kind: a.kind }, 'evidence bytes could not be fetched: kept as its key only');
       }
     }
-  })();
+  });
 }
+

@@ -30,7 +30,7 @@ export const helpCommand = defineCommand({
   summary: '查看命令和用法',
   args: { command: optional(textArg('命令', 20, '命令名，如 走访')) },
   examples: ['/帮助', '/帮助 走访'],
-  handle(ctx, a) {
+  async handle(ctx, a) {
     const reg = ctx.deps.registry;
     if (a.command) {
       return commandHelp(findCommand(reg, a.command.replace(/^[\/／]/, '')));

@@ -111,58 +111,59 @@ export const householdCommand = defineCommand({
   examples: [EXAMPLE, '/联系户 王大爷 意见:路已修好，很满意', '/联系户', '/联系户 转交 #12 @李四'],
   notes: ['同一单位、同名同电话即同一户：再次发送只更新所写的项目。',
     '联系户只有联系它的干部和本单位领导可以查看；改由别的干部联系，由领导发送 /联系户 转交 #编号 @干部。', '内容里有空格时，每项单独一行，例如：\n/联系户 王大爷\n困难：孩子上学远 就医难'],
-  handle(ctx, a) {
+  async handle(ctx, a) {
     if (a.action === 'transfer') return transfer(ctx, a.ref, a.to);
     if (!a.name) {
       if (a.phone || a.size || a.place || a.income || a.difficulties || a.opinions) throw new UserError(T.needName);
-      const mine = householdsOfCadre(ctx.db, ctx.cadre.id);
+      const mine = await householdsOfCadre(ctx.db, ctx.cadre.id);
       if (!mine.length) return T.none;
       return [T.listTitle(mine.length), ...mine.slice(0, LIST_CAP).map((h, k) => `${k + 1}. #${h.id} ${describe(h, h.place)}`),
         ...(mine.length > LIST_CAP ? [T.listMore(mine.length)] : [])].join('\n');
     }
     const name = a.name.trim();
     if (PHONE.test(name.replace(/\s/g, ''))) throw new UserError(T.nameIsPhone(name));
-    const unit = ctx.chatUnit ?? unitOf(ctx);
+    const unit = ctx.chatUnit ?? (await unitOf(ctx));
     const at = ctx.now.getTime();
-    const point = a.place ? ensureContactPoint(ctx.db, { unitId: unit.id, name: a.place, kind: /(企业|公司|厂)$/.test(a.place) ? 'enterprise' : 'village', cadreId: ctx.cadre.id, at }) : undefined;
+    const point = a.place ? await ensureContactPoint(ctx.db, { unitId: unit.id, name: a.place, kind: /(企业|公司|厂)$/.test(a.place) ? 'enterprise' : 'village', cadreId: ctx.cadre.id, at }) : undefined;
     const fields: Partial<HouseholdFields> = {
       phone: a.phone, size: a.size, incomeSource: a.income, difficulties: a.difficulties, opinions: a.opinions, contactPointId: point?.id,
     };
-    const same = householdsByHead(ctx.db, unit.id, name);
-    const visible = same.filter((h) => sees(ctx, h));
+    const same = await householdsByHead(ctx.db, unit.id, name);
+    const visible: Household[] = [];
+    for (const h of same) if (await sees(ctx, h)) visible.push(h);
     let found: Household | undefined;
     if (a.phone) {
       const hit = same.find((h) => h.phone === a.phone);
-      if (hit && !sees(ctx, hit)) throw new UserError(T.heldByOther(name));
+      if (hit && !(await sees(ctx, hit))) throw new UserError(T.heldByOther(name));
       found = hit ?? (visible.length === 1 && !visible[0].phone ? visible[0] : undefined);
     } else if (visible.length > 1) throw new UserError(T.ambiguous(name, visible));
     else found = visible[0];
-    const h = found ? updateHousehold(ctx.db, found.id, fields, ctx.cadre.id) : insertHousehold(ctx.db, { ...fields, unitId: unit.id, cadreId: ctx.cadre.id, headName: name, at });
-    const place = point?.name ?? (h.contactPointId ? contactPointById(ctx.db, h.contactPointId)?.name ?? null : null);
+    const h = found ? await updateHousehold(ctx.db, found.id, fields, ctx.cadre.id) : await insertHousehold(ctx.db, { ...fields, unitId: unit.id, cadreId: ctx.cadre.id, headName: name, at });
+    const place = point?.name ?? (h.contactPointId ? (await contactPointById(ctx.db, h.contactPointId))?.name ?? null : null);
     return [T.saved(h, place, !found), ...(a.difficulties || a.opinions ? [T.issueHint] : [])].join('\n');
   },
 });
 
 /** The cadre looking after it, a lead of its unit (or above), or an administrator. */
-function sees(ctx: Ctx, h: Household): boolean {
+async function sees(ctx: Ctx, h: Household): Promise<boolean> {
   if (h.cadreId === ctx.cadre.id) return true;
-  const unit = unitById(ctx.db, h.unitId);
-  return !!unit && leads(ctx, unit);
+  const unit = await unitById(ctx.db, h.unitId);
+  return !!unit && (await leads(ctx, unit));
 }
 
-function transfer(ctx: Ctx, id: number | undefined, to: string | undefined): Reply[] {
+async function transfer(ctx: Ctx, id: number | undefined, to: string | undefined): Promise<Reply[]> {
   if (id === undefined || !to) throw new UserError(T.transferHow);
-  const h = householdById(ctx.db, id);
+  const h = await householdById(ctx.db, id);
   // Someone who may not see it learns nothing, not even that it exists.
-  if (!h || !sees(ctx, h)) throw new UserError(T.notFound(id));
-  const unit = unitById(ctx.db, h.unitId)!;
-  if (!leads(ctx, unit)) throw new UserError(T.notLead(id, unit.name));
-  const target: Cadre = resolveCadre(ctx, to);
+  if (!h || !(await sees(ctx, h))) throw new UserError(T.notFound(id));
+  const unit = (await unitById(ctx.db, h.unitId))!;
+  if (!(await leads(ctx, unit))) throw new UserError(T.notLead(id, unit.name));
+  const target: Cadre = await resolveCadre(ctx, to);
   if (!target.active) throw new UserError(T.notActive(target.name));
   if (target.id === h.cadreId) throw new UserError(T.sameCadre(id, target.name));
-  if (!unitById(ctx.db, target.unitId)?.path.startsWith(unit.path)) throw new UserError(T.otherUnit(target.name, unit.name));
-  const from = h.cadreId == null ? undefined : cadreById(ctx.db, h.cadreId);
-  const r = transferHousehold(ctx.db, { householdId: h.id, toCadreId: target.id, byCadreId: ctx.cadre.id, at: ctx.now.getTime() });
+  if (!(await unitById(ctx.db, target.unitId))?.path.startsWith(unit.path)) throw new UserError(T.otherUnit(target.name, unit.name));
+  const from = h.cadreId == null ? undefined : await cadreById(ctx.db, h.cadreId);
+  const r = await transferHousehold(ctx.db, { householdId: h.id, toCadreId: target.id, byCadreId: ctx.cadre.id, at: ctx.now.getTime() });
   const by = ctx.cadre.name;
   return [
     toChat(namesHere(ctx) ? T.transferred(r.household, from?.name ?? null, target.name) : T.transferredHidden(r.household)),

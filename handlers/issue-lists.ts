@@ -90,12 +90,19 @@ export function shortDate(d: LocalDate, today: LocalDate): string {
   return d.slice(0, 4) === today.slice(0, 4) ? formatDate(d).slice(5) : formatDate(d);
 }
 
-export function cadreName(ctx: Ctx, id: number | null): string {
-  return id == null ? '' : cadreById(ctx.db, id)?.name ?? `#${id}`;
+export async function cadreName(ctx: Ctx, id: number | null): Promise<string> {
+  return id == null ? '' : (await cadreById(ctx.db, id))?.name ?? `#${id}`;
 }
 
-/** The cadre's name for a list line, or '' (the line leaves the person out) where the group may not see it. */
-const listName = (ctx: Ctx, id: number | null): string => (namesHere(ctx) ? cadreName(ctx, id) : '');
+/**
+ * The cadres' names for list lines, looked up once each (before the lines are built), or ''
+ * for everyone (the line leaves the person out) where the group may not see them.
+ */
+async function listNames(ctx: Ctx, ids: Array<number | null>): Promise<(id: number | null) => string> {
+  const names = new Map<number, string>();
+  if (namesHere(ctx)) for (const id of ids) if (id != null && !names.has(id)) names.set(id, await cadreName(ctx, id));
+  return (id) => (id == null ? '' : names.get(id) ?? '');
+}
 
 const monthArg = () => periodArg('月份', ['月', 'period', 'month'], '月份，如 本月、上月、10月、2026-10');
 
@@ -109,13 +116,13 @@ function section(name: string, lines: string[], cmd: string): string[] {
   return out;
 }
 
-function publish(ctx: Ctx, unit: Unit, period: Period, resolved: Issue[]): Reply[] | string {
-  if (!leads(ctx, unit)) throw new UserError(T.publishNotLead(unit.name));
+async function publish(ctx: Ctx, unit: Unit, period: Period, resolved: Issue[]): Promise<Reply[] | string> {
+  if (!(await leads(ctx, unit))) throw new UserError(T.publishNotLead(unit.name));
   if (!resolved.length) return T.nothingToPublish(unit.name, period);
   const text = [T.publishTitle(unit.name, period, resolved.length),
     ...resolved.map((i, k) => `${k + 1}. ${T.publishLine(i, ctx.today)}`), T.publishFooter].join('\n');
   if (!ctx.event.direct) return text;
-  const groups = chatsOfUnit(ctx.db, unit.id);
+  const groups = await chatsOfUnit(ctx.db, unit.id);
   if (!groups.length) throw new UserError(T.noGroup(unit.name));
   return [...groups.map((g) => toChat(text, { target: g.chatId, platform: g.platform })), toChat(T.published(groups.length))];
 }
@@ -133,18 +140,18 @@ export const listsCommand = defineCommand({
   },
   examples: ['/清单', '/清单 石门镇 10月', '/清单 公示 本月', '/清单 公示 网页', '/清单 公示 网页 撤回', '/清单 导出'],
   notes: ['问题清单：当月登记的问题；任务清单：当月 /进展 记录的措施；效果清单：当月办结的问题及结果。', '“公示”把效果清单发到本单位工作群（领导操作）。', '“公示 网页”把效果清单公示到群众可看的网页并给出二维码，随办结实时更新；再次发送给出同一链接，“公示 网页 撤回”撤回。'],
-  handle(ctx, a) {
+  async handle(ctx, a) {
     if (a.action === 'export') return exportListsReply(ctx, a.unit, a.period);
-    const unit = resolveUnit(ctx, a.unit);
-    requireView(ctx, unit);
+    const unit = await resolveUnit(ctx, a.unit);
+    await requireView(ctx, unit);
     // One statement each (a link row written or revoked), so this read command stays atomic.
     if (a.web || (a.action === 'publish' && a.withdraw)) return boardReplies(ctx, unit, !!a.withdraw);
     const period = a.period ?? periodOf('month', ctx.today);
-    const resolved = issuesResolvedIn(ctx.db, unit.path, period.start, period.end);
+    const resolved = await issuesResolvedIn(ctx.db, unit.path, period.start, period.end);
     if (a.action === 'publish') return publish(ctx, unit, period, resolved);
-    const raised = issuesRaisedIn(ctx.db, unit.path, period.start, period.end);
-    const tasks = tasksIn(ctx.db, unit.path, period.start, period.end);
-    const names = (id: number | null) => listName(ctx, id);
+    const raised = await issuesRaisedIn(ctx.db, unit.path, period.start, period.end);
+    const tasks = await tasksIn(ctx.db, unit.path, period.start, period.end);
+    const names = await listNames(ctx, [...raised.map((i) => i.responsibleCadreId), ...tasks.map((t) => t.actorCadreId)]);
     const withheld = !namesHere(ctx) && (raised.length > 0 || tasks.length > 0);
     return [
       T.listsTitle(unit.name, period),
@@ -164,19 +171,22 @@ export const ledgerCommand = defineCommand({
     action: optional(choiceArg('操作', { 导出: 'export', export: 'export', excel: 'export' }, '操作：导出')),
   },
   examples: ['/台账', '/台账 石门镇', '/台账 导出'],
-  handle(ctx, a) {
+  async handle(ctx, a) {
     if (a.action === 'export') return exportLedgerReply(ctx, a.unit);
-    const unit = resolveUnit(ctx, a.unit);
-    requireView(ctx, unit);
+    const unit = await resolveUnit(ctx, a.unit);
+    await requireView(ctx, unit);
     // Ordered by deadline, so the overdue ones (deadline before today) already come first.
-    const list = openIssuesOfUnits(ctx.db, unit.path);
+    const list = await openIssuesOfUnits(ctx.db, unit.path);
     if (!list.length) return T.ledgerEmpty(unit.name);
     const overdue = list.filter((i) => i.deadline < ctx.today).length;
     const counts = (Object.keys(LEDGER_NAMES) as Ledger[])
       .map((l) => T.ledgerCount(LEDGER_NAMES[l], list.filter((i) => i.ledger === l).length));
-    const unitName = (i: Issue) => (i.unitId === unit.id ? undefined : unitById(ctx.db, i.unitId)?.name);
-    const lines = list.slice(0, LEDGER_CAP)
-      .map((i, k) => `${k + 1}. ${T.ledgerLine(i, listName(ctx, i.responsibleCadreId), ctx.today, unitName(i))}`);
+    const shown = list.slice(0, LEDGER_CAP);
+    const names = await listNames(ctx, shown.map((i) => i.responsibleCadreId));
+    // The unit is named on a line only where it is a sub-unit's issue.
+    const unitNames = new Map<number, string | undefined>();
+    for (const i of shown) if (i.unitId !== unit.id && !unitNames.has(i.unitId)) unitNames.set(i.unitId, (await unitById(ctx.db, i.unitId))?.name);
+    const lines = shown.map((i, k) => `${k + 1}. ${T.ledgerLine(i, names(i.responsibleCadreId), ctx.today, unitNames.get(i.unitId))}`);
     const lights: Record<Light, number> = { red: 0, yellow: 0, green: 0 };
     for (const i of list) lights[deadlineLight(i.deadline, ctx.today)]++;
     return [T.ledgerTitle(unit.name, list.length, overdue), T.ledgerCounts(counts), T.ledgerLights(lights), ...lines,

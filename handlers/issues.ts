@@ -172,49 +172,56 @@ const dateOf = (w: When, base: LocalDate) => ('days' in w ? addDays(base, w.days
 const isPetition = (i: Pick<Issue, 'source' | 'category'>) => i.source === 'petition' || i.category === '信访';
 
 /** A roster person from `@李四`, a platform mention, `李四（东关社区）` or a phone number. */
-function resolveCadre(ctx: Ctx, ref: string, label: string): Cadre {
+async function resolveCadre(ctx: Ctx, ref: string, label: string): Promise<Cadre> {
   const m = ctx.event.mentions.find((x) => x.name === ref || x.accountId === ref);
-  const byAccount = m && cadreByAccount(ctx.db, ctx.event.platform, m.accountId);
+  const byAccount = m && (await cadreByAccount(ctx.db, ctx.event.platform, m.accountId));
   if (byAccount) return byAccount;
   if (/^1[3-9]\d{9}$/.test(ref)) {
-    const c = cadreByPhone(ctx.db, ref);
+    const c = await cadreByPhone(ctx.db, ref);
     if (c?.active) return c;
   }
   const paren = /^(.+?)[（(](.+?)[)）]$/.exec(ref);
-  const unitName = (c: Cadre) => unitById(ctx.db, c.unitId)?.name ?? '';
-  let found = cadresByName(ctx.db, paren ? paren[1].trim() : ref);
-  if (paren) found = found.filter((c) => unitName(c) === paren[2].trim());
+  const unitName = async (c: Cadre) => (await unitById(ctx.db, c.unitId))?.name ?? '';
+  let found = await cadresByName(ctx.db, paren ? paren[1].trim() : ref);
+  if (paren) {
+    const kept: Cadre[] = [];
+    for (const c of found) if ((await unitName(c)) === paren[2].trim()) kept.push(c);
+    found = kept;
+  }
   if (found.length === 1) return found[0];
   if (!found.length) throw new UserError(T.unknownCadre(label, ref));
   if (!namesHere(ctx)) throw new UserError(T.ambiguousHidden(label));
-  throw new UserError(T.ambiguousCadre(label, found[0].name, found.map((c) => `${c.name}（${unitName(c)}）`)));
+  const options: string[] = [];
+  for (const c of found) options.push(`${c.name}（${await unitName(c)}）`);
+  throw new UserError(T.ambiguousCadre(label, found[0].name, options));
 }
 
-function loadIssue(ctx: Ctx, id: number): Issue {
-  const i = issueById(ctx.db, id);
+async function loadIssue(ctx: Ctx, id: number): Promise<Issue> {
+  const i = await issueById(ctx.db, id);
   if (!i || i.voidedAt) throw new UserError(T.notFound(id));
   return i;
 }
 
-const unitOfIssue = (ctx: Ctx, i: Issue): Unit => unitById(ctx.db, i.unitId)!;
+const unitOfIssue = async (ctx: Ctx, i: Issue): Promise<Unit> => (await unitById(ctx.db, i.unitId))!;
 // The named 责任领导 counts as a lead only while of leader rank (otherwise staff could name
 // themselves 责任领导 and then close, extend and supervise their own issues).
-const isLead = (ctx: Ctx, i: Issue) => (i.leadCadreId === ctx.cadre.id && ctx.cadre.rank === 'leader') || leads(ctx, unitOfIssue(ctx, i));
+const isLead = async (ctx: Ctx, i: Issue): Promise<boolean> =>
+  (i.leadCadreId === ctx.cadre.id && ctx.cadre.rank === 'leader') || leads(ctx, await unitOfIssue(ctx, i));
 
-function requireHandler(ctx: Ctx, i: Issue, cmd: string, example: string): void {
-  if (i.responsibleCadreId === ctx.cadre.id || isLead(ctx, i)) return;
-  throw new UserError(T.notHandler(cmd, i, namesHere(ctx) ? cadreName(ctx, i.responsibleCadreId) : null, unitOfIssue(ctx, i).name, example));
+async function requireHandler(ctx: Ctx, i: Issue, cmd: string, example: string): Promise<void> {
+  if (i.responsibleCadreId === ctx.cadre.id || (await isLead(ctx, i))) return;
+  throw new UserError(T.notHandler(cmd, i, namesHere(ctx) ? await cadreName(ctx, i.responsibleCadreId) : null, (await unitOfIssue(ctx, i)).name, example));
 }
 
-function requireLead(ctx: Ctx, i: Issue, cmd: string, example: string): void {
-  if (!isLead(ctx, i)) throw new UserError(T.notLead(cmd, i, unitOfIssue(ctx, i).name, example));
+async function requireLead(ctx: Ctx, i: Issue, cmd: string, example: string): Promise<void> {
+  if (!(await isLead(ctx, i))) throw new UserError(T.notLead(cmd, i, (await unitOfIssue(ctx, i)).name, example));
 }
 
 function requireState(i: Issue, allowed: readonly IssueState[], need: (i: Issue) => string): void {
   if (!allowed.includes(i.state)) throw new UserError(T.wrongState(i, need(i)));
 }
 
-const change = (ctx: Ctx, i: Issue, patch: IssuePatch, action: string, note: string | null = null) =>
+const change = async (ctx: Ctx, i: Issue, patch: IssuePatch, action: string, note: string | null = null): Promise<Issue> =>
   changeIssue(ctx.db, i, patch, { at: ctx.now, date: ctx.today, actorCadreId: ctx.cadre.id, action, note });
 
 /** A direct message to the responsible cadre, unless they are the one acting. */
@@ -243,7 +250,7 @@ export const registerCommand = defineCommand({
   },
   examples: ['/民情 石门村 道路破损影响出行 类别:基础设施 责任人:@李四 时限:12月31日', '/民情 东关社区 张大爷反映低保未到账 类别:信访', '/民情 石门村 路灯不亮 基础设施 时限:15天 走访:#V3'],
   notes: ['责任人省略时为登记人；信访件时限默认30天，其他问题须写时限。', '台账省略时：信访归稳定工作，其余归民生诉求。'],
-  handle(ctx, a) {
+  async handle(ctx, a) {
     const category = a.category ?? (a.source === 'petition' ? '信访' : '其他');
     const source: Source = a.source ?? (category === '信访' ? 'petition' : 'visit');
     const petition = isPetition({ source, category });
@@ -256,27 +263,27 @@ export const registerCommand = defineCommand({
     if (petition && deadline > latest) throw new UserError(T.petitionTooLong(deadline, latest));
     if (a.visit) {
       if (a.visit.type !== 'visit') throw new UserError(T.notVisitRef);
-      const v = visitById(ctx.db, a.visit.id);
+      const v = await visitById(ctx.db, a.visit.id);
       if (!v || v.voidedAt) throw new UserError(T.visitNotFound(a.visit.id));
     }
-    const responsible = a.responsible ? resolveCadre(ctx, a.responsible, '责任人') : ctx.cadre;
-    const lead = a.lead ? resolveCadre(ctx, a.lead, '责任领导') : null;
+    const responsible = a.responsible ? await resolveCadre(ctx, a.responsible, '责任人') : ctx.cadre;
+    const lead = a.lead ? await resolveCadre(ctx, a.lead, '责任领导') : null;
     if (lead && lead.rank !== 'leader') throw new UserError(namesHere(ctx) ? T.leadNotLeader(lead.name) : T.leadNotLeader(...T.leadNotLeaderHidden));
-    const unit = ctx.chatUnit ?? unitOf(ctx);
+    const unit = ctx.chatUnit ?? (await unitOf(ctx));
     const o = originOf(ctx);
-    const i = insertIssue(ctx.db, {
+    const i = await insertIssue(ctx.db, {
       unitId: unit.id, originUnitId: unit.id, ledger: a.ledger ?? (category === '信访' ? 'stability' : 'livelihood'),
       category, place: a.place, description: a.description, responsibleCadreId: responsible.id, leadCadreId: lead?.id ?? null,
       department: a.department ?? null, deadline, source, visitId: a.visit?.id ?? null, state: 'open',
       reporterCadreId: ctx.cadre.id, evidence: ctx.event.attachments.length ? JSON.stringify(ctx.event.attachments) : null,
       platform: o.platform, chatId: o.chatId, messageId: o.messageId, createdAt: o.at, createdDate: ctx.today,
     });
-    addIssueEvent(ctx.db, { issueId: i.id, at: ctx.now, date: ctx.today, actorCadreId: ctx.cadre.id, action: 'register', fromState: null, toState: 'open' });
+    await addIssueEvent(ctx.db, { issueId: i.id, at: ctx.now, date: ctx.today, actorCadreId: ctx.cadre.id, action: 'register', fromState: null, toState: 'open' });
     const who = namesHere(ctx) ? T.responsibleIs(responsible.name) : responsible.id === ctx.cadre.id ? T.responsibleSelf : T.responsibleTold;
     const leadName = lead && nameHere(ctx, lead.name, T.leadHidden);
     const lines = [T.registered(i, who), ...(lead || i.department ? [T.leadAndDept(leadName, i.department)] : []), T.undoHint];
     // With public pages on, the reporter also gets the citizen's link and QR code.
-    return [toChat(lines.join('\n')), ...tellResponsible(ctx, i, T.assigned(i, ctx.cadre.name)), ...(issueLinkReplies(ctx, i, { quiet: true }) ?? [])];
+    return [toChat(lines.join('\n')), ...tellResponsible(ctx, i, T.assigned(i, ctx.cadre.name)), ...((await issueLinkReplies(ctx, i, { quiet: true })) ?? [])];
   },
 });
 
@@ -285,13 +292,13 @@ export const progressCommand = defineCommand({
   summary: '为问题添加办理措施/进展（任务清单）',
   args: { issue: issueRefArg(), note: withKeys(restArg('进展', 500, '措施或进展，如 已联系交通局，列入下月维修计划'), '措施', 'note') },
   examples: ['/进展 #12 已联系交通局，列入下月维修计划'],
-  handle(ctx, a) {
-    let i = loadIssue(ctx, a.issue);
-    requireHandler(ctx, i, '进展', `/进展 #${i.id} 已联系交通局`);
+  async handle(ctx, a) {
+    let i = await loadIssue(ctx, a.issue);
+    await requireHandler(ctx, i, '进展', `/进展 #${i.id} 已联系交通局`);
     requireState(i, PENDING, (x) => x.state === 'resolved'
       ? `不能再添加进展；如需继续办理，请领导发送 /销号 #${x.id} 退回 理由`
       : `不能再添加进展；群众不满意时可发送 /评价 #${x.id} 不满意 重新办理`);
-    i = change(ctx, i, { state: 'in_progress' }, 'progress', a.note);
+    i = await change(ctx, i, { state: 'in_progress' }, 'progress', a.note);
     return [toChat(T.progressed(i, a.note, ctx.today)), ...tellResponsible(ctx, i, T.progressNotice(i, ctx.cadre.name, a.note))];
   },
 });
@@ -306,16 +313,16 @@ export const resolveCommand = defineCommand({
       read: (s: string) => { const w = ANSWER_TABLE.get(normalize(s)); if (w) return w; const r = readAnswered(s); return r === undefined ? null : r ? 'yes' as const : 'no' as const; } }), '已答复', 'answered')),
   },
   examples: ['/办结 #12 路面已修复，已电话告知群众', '/办结 #12 已协调发放补助 答复:是'],
-  handle(ctx, a) {
-    let i = loadIssue(ctx, a.issue);
-    requireHandler(ctx, i, '办结', `/办结 #${i.id} 路面已修复，已电话告知群众`);
+  async handle(ctx, a) {
+    let i = await loadIssue(ctx, a.issue);
+    await requireHandler(ctx, i, '办结', `/办结 #${i.id} 路面已修复，已电话告知群众`);
     requireState(i, PENDING, (x) => (x.state === 'resolved' ? `无需重复办结；请领导发送 /销号 #${x.id}` : '已经销号，无需办结。'));
     const unfinished = UNFINISHED.exec(normalize(a.result));
     if (unfinished) throw new UserError(T.notFinished(i.id, unfinished[0]));
     const answered = a.answered ? a.answered === 'yes' : readAnswered(a.result);
     if (answered === undefined) throw new AskFor('answered', 'missing', undefined, T.askAnswered);
-    i = change(ctx, i, { state: 'resolved', result: a.result, answered, resolvedAt: ctx.now.getTime(), resolvedDate: ctx.today }, 'resolve', a.result);
-    return [toChat(T.resolved(i, unitOfIssue(ctx, i).name)), ...tellResponsible(ctx, i, T.resolvedNotice(i, ctx.cadre.name))];
+    i = await change(ctx, i, { state: 'resolved', result: a.result, answered, resolvedAt: ctx.now.getTime(), resolvedDate: ctx.today }, 'resolve', a.result);
+    return [toChat(T.resolved(i, (await unitOfIssue(ctx, i)).name)), ...tellResponsible(ctx, i, T.resolvedNotice(i, ctx.cadre.name))];
   },
 });
 
@@ -328,9 +335,9 @@ export const closeCommand = defineCommand({
     note: optional(withKeys(restArg('理由', 200), '说明', 'note')),
   },
   examples: ['/销号 #12', '/销号 #12 退回 群众反映路面仍有坑洼'],
-  handle(ctx, a) {
-    let i = loadIssue(ctx, a.issue);
-    requireLead(ctx, i, '销号', `/销号 #${i.id}`);
+  async handle(ctx, a) {
+    let i = await loadIssue(ctx, a.issue);
+    await requireLead(ctx, i, '销号', `/销号 #${i.id}`);
     // A lead's words decide (docs/rules.md#issue-workflow): a refusal returns the issue, an acceptance
     // or no words closes it, and words that say neither — or both — are asked about.
     const words = normalize(a.note ?? '').replace(NOT_A_REFUSAL, '');
@@ -345,12 +352,12 @@ export const closeCommand = defineCommand({
     if (refuses) {
       requireState(i, ['resolved'], (x) => `只有「已办结」的问题可以退回，例如 /销号 #${x.id} 退回 理由`);
       if (!a.note) throw new AskFor('note', 'missing', undefined, T.needRejectReason);
-      i = change(ctx, i, { state: 'in_progress', resolvedAt: null, resolvedDate: null }, 'reject', a.note);
+      i = await change(ctx, i, { state: 'in_progress', resolvedAt: null, resolvedDate: null }, 'reject', a.note);
       return [toChat(T.rejected(i, a.note, ctx.today)), ...tellResponsible(ctx, i, T.rejectedNotice(i, ctx.cadre.name, a.note))];
     }
     requireState(i, ['resolved'], (x) => x.state === 'closed' ? '无需重复销号。'
       : `需先 /办结 才能 /销号，例如 /办结 #${x.id} 路面已修复，已电话告知群众`);
-    i = change(ctx, i, { state: 'closed', closedAt: ctx.now.getTime() }, 'close', a.note ?? null);
+    i = await change(ctx, i, { state: 'closed', closedAt: ctx.now.getTime() }, 'close', a.note ?? null);
     return T.closed(i);
   },
 });
@@ -365,9 +372,9 @@ export const extendCommand = defineCommand({
   },
   examples: ['/延期 #12 30天 需等待交通局排期施工', '/延期 #12 12月31日 资金下月到位'],
   notes: ['信访件只能延期一次，且不超过30天。'],
-  handle(ctx, a) {
-    let i = loadIssue(ctx, a.issue);
-    requireLead(ctx, i, '延期', `/延期 #${i.id} 15天 理由`);
+  async handle(ctx, a) {
+    let i = await loadIssue(ctx, a.issue);
+    await requireLead(ctx, i, '延期', `/延期 #${i.id} 15天 理由`);
     requireState(i, PENDING, (x) => `${finished(x)}的问题不能延期。`);
     if (!a.reason) throw new AskFor('reason', 'missing', undefined, T.needExtendReason);
     const from = i.deadline, next = dateOf(a.until, from);
@@ -379,7 +386,7 @@ export const extendCommand = defineCommand({
       if (i.extensions >= 1) throw new UserError(T.petitionOnce(i));
       if (daysBetween(from, next) > PETITION_DAYS) throw new UserError(T.petitionMax(i, addDays(from, PETITION_DAYS)));
     }
-    i = change(ctx, i, { deadline: next, extensions: i.extensions + 1 }, 'extend', `${from} → ${next}：${a.reason}`);
+    i = await change(ctx, i, { deadline: next, extensions: i.extensions + 1 }, 'extend', `${from} → ${next}：${a.reason}`);
     return [toChat(T.extended(i, from, a.reason)), ...tellResponsible(ctx, i, T.extendedNotice(i, ctx.cadre.name, from, a.reason))];
   },
 });
@@ -389,17 +396,17 @@ export const escalateCommand = defineCommand({
   summary: '本单位解决不了的问题上报上级单位',
   args: { issue: issueRefArg(), reason: optional(withKeys(restArg('理由', 200), 'reason')) },
   examples: ['/上报 #12 需县交通局协调维修资金'],
-  handle(ctx, a) {
-    let i = loadIssue(ctx, a.issue);
-    requireHandler(ctx, i, '上报', `/上报 #${i.id} 理由`);
+  async handle(ctx, a) {
+    let i = await loadIssue(ctx, a.issue);
+    await requireHandler(ctx, i, '上报', `/上报 #${i.id} 理由`);
     requireState(i, PENDING, (x) => `${finished(x)}的问题不能上报。`);
     if (!a.reason) throw new AskFor('reason', 'missing', undefined, T.needEscalateReason);
     if (NO_ESCALATION.test(normalize(a.reason))) throw new UserError(T.noEscalation(i.id));
-    const unit = unitOfIssue(ctx, i);
-    const parent = parentOf(ctx.db, unit);
+    const unit = await unitOfIssue(ctx, i);
+    const parent = await parentOf(ctx.db, unit);
     if (!parent) throw new UserError(T.atRoot(i, unit.name));
-    i = change(ctx, i, { state: 'escalated', unitId: parent.id }, 'escalate', `${unit.name} → ${parent.name}：${a.reason}`);
-    const groups = chatsOfUnit(ctx.db, parent.id).filter((g) => !(g.platform === ctx.event.platform && g.chatId === ctx.event.chatId));
+    i = await change(ctx, i, { state: 'escalated', unitId: parent.id }, 'escalate', `${unit.name} → ${parent.name}：${a.reason}`);
+    const groups = (await chatsOfUnit(ctx.db, parent.id)).filter((g) => !(g.platform === ctx.event.platform && g.chatId === ctx.event.chatId));
     return [toChat(T.escalated(i, unit.name, parent.name, a.reason)),
       ...groups.map((g) => toChat(T.escalatedNotice(i, unit.name, a.reason!), { target: g.chatId, platform: g.platform }))];
   },
@@ -410,13 +417,13 @@ export const superviseCommand = defineCommand({
   summary: '领导督办问题，责任人立即收到通知',
   args: { issue: issueRefArg(), note: optional(withKeys(restArg('要求', 200), '说明', 'note')) },
   examples: ['/督办 #12', '/督办 #12 本周内拿出维修方案'],
-  handle(ctx, a) {
-    let i = loadIssue(ctx, a.issue);
-    requireLead(ctx, i, '督办', `/督办 #${i.id}`);
+  async handle(ctx, a) {
+    let i = await loadIssue(ctx, a.issue);
+    await requireLead(ctx, i, '督办', `/督办 #${i.id}`);
     requireState(i, PENDING, (x) => `${finished(x)}的问题无需督办。`);
-    i = change(ctx, i, { superviseCount: i.superviseCount + 1 }, 'supervise', a.note ?? null);
+    i = await change(ctx, i, { superviseCount: i.superviseCount + 1 }, 'supervise', a.note ?? null);
     const notice = toCadre(i.responsibleCadreId, T.superviseNotice(i, ctx.cadre.name, ctx.today, a.note));
-    return [toChat(T.supervised(i, namesHere(ctx) ? cadreName(ctx, i.responsibleCadreId) : null, ctx.today)), notice];
+    return [toChat(T.supervised(i, namesHere(ctx) ? await cadreName(ctx, i.responsibleCadreId) : null, ctx.today)), notice];
   },
 });
 
@@ -433,9 +440,9 @@ export const rateCommand = defineCommand({
   },
   examples: ['/评价 #12 满意', '/评价 #12 满意 回访', '/评价 #12 不满意 路面又出现裂缝'],
   notes: ['不满意的问题重新转为办理中。', '电话回访群众后写上“回访”，记录评价来自回访。'],
-  handle(ctx, a) {
-    let i = loadIssue(ctx, a.issue);
-    requireHandler(ctx, i, '评价', `/评价 #${i.id} 满意`);
+  async handle(ctx, a) {
+    let i = await loadIssue(ctx, a.issue);
+    await requireHandler(ctx, i, '评价', `/评价 #${i.id} 满意`);
     requireState(i, ['resolved', 'closed'], (x) => `办结后才能评价；请先 /办结 #${x.id} 结果`);
     // `说不上满不满意`, `不是不满意`: a double negation is no rating.
     if (a.note && /不在家|没见到|没联系上|联系不上|未联系上|没人接|无人接听|打不通/.test(normalize(a.note))) throw new AskFor('rating', 'missing', undefined, '群众本人没有联系上，评价要由群众本人作出');
@@ -443,10 +450,10 @@ export const rateCommand = defineCommand({
     if (!a.rating) throw new AskFor('rating', 'missing', undefined, a.note ? `「${a.note.slice(0, 20)}」看不出是哪种评价` : '还没有写群众评价');
     const via = a.callback ? T.byCallback : '';
     if (a.rating !== 'dissatisfied') {
-      i = change(ctx, i, { satisfaction: a.rating }, 'rate', [SATISFACTION_NAMES[a.rating] + via, a.note].filter(Boolean).join('：'));
+      i = await change(ctx, i, { satisfaction: a.rating }, 'rate', [SATISFACTION_NAMES[a.rating] + via, a.note].filter(Boolean).join('：'));
       return T.rated(i, a.rating, !!a.callback) + T.citizenFirst(i);
     }
-    i = change(ctx, i, { state: 'in_progress', satisfaction: a.rating, resolvedAt: null, resolvedDate: null, closedAt: null },
+    i = await change(ctx, i, { state: 'in_progress', satisfaction: a.rating, resolvedAt: null, resolvedDate: null, closedAt: null },
       'reopen', ['群众评价：不满意' + via, a.note].filter(Boolean).join('：'));
     return [toChat(T.reopened(i, ctx.today, !!a.callback)), ...tellResponsible(ctx, i, T.reopenedNotice(i, a.note))];
   },

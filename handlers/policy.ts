@@ -10,44 +10,44 @@ import { activeLeadersOf } from '../storage/public-links.js';
 import { unitById, unitByName, isWithin, parentOf } from '../storage/units.js';
 import type { Cadre, Unit } from '../storage/types.js';
 
-export function unitOf(ctx: Ctx, cadre: Cadre = ctx.cadre): Unit {
-  const u = unitById(ctx.db, cadre.unitId);
+export async function unitOf(ctx: Ctx, cadre: Cadre = ctx.cadre): Promise<Unit> {
+  const u = await unitById(ctx.db, cadre.unitId);
   if (!u) throw new Error(`cadre ${cadre.id} has no unit ${cadre.unitId}`);
   return u;
 }
 
 /** True when the sender leads `unit` (or a unit above it), or is an administrator. */
-export function leads(ctx: Ctx, unit: Unit): boolean {
+export async function leads(ctx: Ctx, unit: Unit): Promise<boolean> {
   if (ctx.isAdmin) return true;
   const c = ctx.cadre;
-  return c.rank === 'leader' && isWithin(unit, unitOf(ctx, c));
+  return c.rank === 'leader' && isWithin(unit, await unitOf(ctx, c));
 }
 
 /** The unit a query is about: named explicitly, else the group's unit, else the sender's. */
-export function resolveUnit(ctx: Ctx, name?: string): Unit {
+export async function resolveUnit(ctx: Ctx, name?: string): Promise<Unit> {
   if (name) {
-    const u = unitByName(ctx.db, name.trim());
-    if (!u) throw new UserError(`没有名为「${name}」的单位。请写名册中的单位全称，例如 /统计 本月 ${unitOf(ctx).name}`);
+    const u = await unitByName(ctx.db, name.trim());
+    if (!u) throw new UserError(`没有名为「${name}」的单位。请写名册中的单位全称，例如 /统计 本月 ${(await unitOf(ctx)).name}`);
     return u;
   }
-  return ctx.chatUnit ?? unitOf(ctx);
+  return ctx.chatUnit ?? (await unitOf(ctx));
 }
 
 /** Anyone may see their own unit's numbers; leads also the units below; admins everything. */
-export function mayView(ctx: Ctx, unit: Unit): boolean {
+export async function mayView(ctx: Ctx, unit: Unit): Promise<boolean> {
   if (ctx.isAdmin) return true;
-  const own = unitOf(ctx);
+  const own = await unitOf(ctx);
   return unit.id === own.id || (ctx.cadre.rank === 'leader' && isWithin(unit, own));
 }
 
-export function requireView(ctx: Ctx, unit: Unit): void {
-  if (!mayView(ctx, unit)) throw new UserError(`您没有查看「${unit.name}」数据的权限：一般干部可查看本单位，领导可查看本单位及所辖下级单位。`);
+export async function requireView(ctx: Ctx, unit: Unit): Promise<void> {
+  if (!(await mayView(ctx, unit))) throw new UserError(`您没有查看「${unit.name}」数据的权限：一般干部可查看本单位，领导可查看本单位及所辖下级单位。`);
 }
 
 /** The active leaders of `unit`, else of the nearest unit above it that has any. */
-export function nearestLeaders(db: Db, unit: Unit | undefined): number[] {
-  for (let u = unit; u; u = parentOf(db, u)) {
-    const ids = activeLeadersOf(db, { unitId: u.id });
+export async function nearestLeaders(db: Db, unit: Unit | undefined): Promise<number[]> {
+  for (let u = unit; u; u = await parentOf(db, u)) {
+    const ids = await activeLeadersOf(db, { unitId: u.id });
     if (ids.length) return ids;
   }
   return [];

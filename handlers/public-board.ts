@@ -25,15 +25,15 @@ const T = {
   nothingToWithdraw: (unit: string) => `「${unit}」没有在公示中的效果清单网页。`,
 };
 
-export function boardReplies(ctx: Ctx, unit: Unit, withdraw: boolean): Reply[] | string {
-  if (!leads(ctx, unit)) throw new UserError(T.notLead(unit.name));
+export async function boardReplies(ctx: Ctx, unit: Unit, withdraw: boolean): Promise<Reply[] | string> {
+  if (!(await leads(ctx, unit))) throw new UserError(T.notLead(unit.name));
   const at = ctx.now.getTime();
-  if (withdraw) return revokeBoard(ctx.db, unit.id, ctx.cadre.id, at) ? T.withdrawn(unit.name) : T.nothingToWithdraw(unit.name);
+  if (withdraw) return (await revokeBoard(ctx.db, unit.id, ctx.cadre.id, at)) ? T.withdrawn(unit.name) : T.nothingToWithdraw(unit.name);
   const base = ctx.deps.config.MINQING_PUBLIC_URL;
   if (!base) throw new UserError(T.noPublicUrl);
-  const live = liveBoard(ctx.db, unit.id);
+  const live = await liveBoard(ctx.db, unit.id);
   const token = live?.token ?? newToken();
-  if (!live) insertLink(ctx.db, { kind: 'board', token, keepToken: true, unitId: unit.id, createdBy: ctx.cadre.id, createdAt: at });
+  if (!live) await insertLink(ctx.db, { kind: 'board', token, keepToken: true, unitId: unit.id, createdBy: ctx.cadre.id, createdAt: at });
   const url = `${base}${BOARD_PAGE}${token}`;
   return [toChat(T.published(unit.name, url, !!live), { image: writeQr(ctx, '公示码', unit.name, url) })];
 }

@@ -158,28 +158,28 @@ export const quotaCommand = defineCommand({
     '指标：走访次数、走访天数（按8小时折1天）、走访小时、走访地点数、走访户数、志愿小时、解决问题（作为责任人办结）、宣讲次数、谈心谈话。',
     '只计入正常和已核查的记录；退回、待核查（补报）和已撤销的记录不计。',
   ],
-  handle(ctx, a) {
+  async handle(ctx, a) {
     const action = a.action ?? (a.metric || a.period || a.threshold !== undefined ? 'add' : 'list');
     if (action === 'presets') {
       // A number after 预设 is the document's number in the list, not a rule id.
       const keys = a.set ?? (a.id !== undefined ? PRESET_SETS.filter((s) => s.no === a.id).map((s) => s.key) : undefined);
-      if (!keys) return presetSets(allQuotaRules(ctx.db));
+      if (!keys) return presetSets(await allQuotaRules(ctx.db));
       if (!keys.length) throw new UserError(T.noSet(a.id!));
-      const r = installPresets(ctx.db, ctx.now.getTime(), keys);
+      const r = await installPresets(ctx.db, ctx.now.getTime(), keys);
       const sets = PRESET_SETS.filter((s) => keys.includes(s.key));
       return T.installed(sets, r.added, r.updated, PRESET_RULES.filter((p) => keys.includes(p.set)).length);
     }
     if (action === 'on' || action === 'off') {
       const verb = action === 'on' ? '启用' : '停用';
       if (a.id === undefined) throw new UserError(T.needId(verb));
-      const rule = quotaRuleById(ctx.db, a.id);
+      const rule = await quotaRuleById(ctx.db, a.id);
       if (!rule) throw new UserError(T.noRule(a.id));
-      if (rule.active === (action === 'on')) return T.already(rule.id, rule.active);
-      setQuotaRuleActive(ctx.db, rule.id, action === 'on');
+      if (!!rule.active === (action === 'on')) return T.already(rule.id, !!rule.active);
+      await setQuotaRuleActive(ctx.db, rule.id, action === 'on');
       return T.switched(rule, action === 'on');
     }
     if (action === 'add') return addRule(ctx.db, ctx.now.getTime(), a);
-    const rules = allQuotaRules(ctx.db);
+    const rules = await allQuotaRules(ctx.db);
     if (!rules.length) return T.none;
     return ruleList(rules);
   },
@@ -190,7 +190,7 @@ type AddInput = {
   resident?: 'yes' | 'no'; kinds?: VisitKind[]; name?: string;
 };
 
-function addRule(db: Parameters<typeof insertQuotaRule>[0], at: number, a: AddInput): string {
+async function addRule(db: Parameters<typeof insertQuotaRule>[0], at: number, a: AddInput): Promise<string> {
   const missing = [a.metric ? '' : '指标', a.period ? '' : '周期', a.threshold !== undefined ? '' : '阈值'].filter(Boolean);
   if (missing.length) throw new UserError(T.addMissing(missing));
   const metric = a.metric!;
@@ -201,6 +201,6 @@ function addRule(db: Parameters<typeof insertQuotaRule>[0], at: number, a: AddIn
   if (a.kinds && metric !== 'briefings' && metric !== 'talks') filter.kinds = a.kinds;
   const draft: QuotaRuleDef = { id: 0, name: '', metric, filter, period: a.period!, threshold: a.threshold!, preset: null, source: null };
   const name = a.name ?? `${ruleText(draft).replace(/ ≥/, '').replace(/\s+/g, '')}`;
-  const row = insertQuotaRule(db, { name, metric, filter, period: a.period!, threshold: a.threshold!, source: '自定义' }, at);
+  const row = await insertQuotaRule(db, { name, metric, filter, period: a.period!, threshold: a.threshold!, source: '自定义' }, at);
   return T.added(row, { ...draft, id: row.id, name });
 }

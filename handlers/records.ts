@@ -142,7 +142,7 @@ export const visitCommand = defineCommand({
   },
   examples: ['/走访 昨天 石门村 入户 1天 走访困难户3户，了解就医难', '/走访 今天 东关社区 宣讲 半天 宣讲医保政策', '/走访\n日期：11月20日\n地点：石门村\n类型：驻村\n时长：两天'],
   notes: ['也可以整句写：/走访 昨天下午去石门村走访了三户，用时两个小时。', '日期可省略（默认今天）；超过7天的补报需领导 /核查。', '类型省略时：写了户数为入户走访，否则按地点推断（…村/社区 为到村，…企业/公司 为走访企业）。', '缺少地点或时长时会追问，回复即可补全。'],
-  handle(ctx, a) {
+  async handle(ctx, a) {
     refuseIfNotDone(ctx, a.content);
     const { date, backdated } = checkDate(ctx, a.date?.date);
     const content = a.content ?? '';
@@ -150,12 +150,12 @@ export const visitCommand = defineCommand({
     const counted = a.households ?? (countHouseholds(content) || undefined);
     const kind = a.kind ?? inferKind(a.place, counted);
     const households = counted ?? (kind === 'household' ? 1 : 0);
-    const id = insertVisit(ctx.db, {
+    const id = await insertVisit(ctx.db, {
       cadreId: ctx.cadre.id, unitId: ctx.cadre.unitId, date, hours: a.duration, place: a.place, kind, households,
       content, status: backdated ? 'pending' : 'ok', backdated, evidence: evidenceOf(ctx), timeOfDay: a.date?.part ?? null,
     }, originOf(ctx));
     const month = periodOf('month', ctx.today);
-    const totals = visitTotals(ctx.db, ctx.cadre.id, month.start, month.end);
+    const totals = await visitTotals(ctx.db, ctx.cadre.id, month.start, month.end);
     const fields = [T.dateField(date, ctx.today, a.date?.part, !!a.date), `地点 ${a.place}`, T.kindField(kind, !!a.kind || !!counted),
       hoursText(a.duration), ...(households || kind === 'household' ? [T.householdsField(households, counted !== undefined)] : [])];
     return [T.visitSaved(id, fields.join(' · ')), backdated ? T.backdated : T.monthSoFar(totals.count, totals.hours), T.fixHint(`#V${id}`)].join('\n');
@@ -173,10 +173,10 @@ export const volunteerCommand = defineCommand({
   },
   examples: ['/志愿 3小时 县福利院 义工日', '/志愿 上周六 2小时 东关社区 垃圾分类宣传'],
   notes: ['志愿服务按小时计；1天按8小时。每季度最后一个周末为义工日。'],
-  handle(ctx, a) {
+  async handle(ctx, a) {
     refuseIfNotDone(ctx, a.activity);
     const { date, backdated } = checkDate(ctx, a.date?.date);
-    const id = insertVolunteer(ctx.db, {
+    const id = await insertVolunteer(ctx.db, {
       cadreId: ctx.cadre.id, unitId: ctx.cadre.unitId, date, hours: a.duration, place: a.place, activity: a.activity ?? '',
       status: backdated ? 'pending' : 'ok', backdated,
     }, originOf(ctx));
@@ -194,15 +194,15 @@ export const verifyCommand = defineCommand({
     note: optional(restArg('理由', 200)),
   },
   examples: ['/核查 #V12 通过', '/核查 #Z3 退回 时长与签到记录不符'],
-  handle(ctx, a) {
+  async handle(ctx, a) {
     const ref = `#${a.record.type === 'visit' ? 'V' : 'Z'}${a.record.id}`;
-    const rec = a.record.type === 'visit' ? visitById(ctx.db, a.record.id) : volunteerById(ctx.db, a.record.id);
+    const rec = a.record.type === 'visit' ? await visitById(ctx.db, a.record.id) : await volunteerById(ctx.db, a.record.id);
     if (!rec) throw new UserError(T.notFound(ref));
     if (rec.voidedAt) throw new UserError(T.voided(ref));
-    const unit = unitById(ctx.db, rec.unitId)!;
-    if (!leads(ctx, unit)) throw new UserError(T.notLead(ref));
+    const unit = (await unitById(ctx.db, rec.unitId))!;
+    if (!(await leads(ctx, unit))) throw new UserError(T.notLead(ref));
     if (a.verdict === 'return' && !a.note) throw new UserError(T.needReason);
-    setVerification(ctx.db, a.record.type, rec.id, a.verdict === 'pass' ? 'verified' : 'returned', ctx.cadre.id, a.note ?? null);
+    await setVerification(ctx.db, a.record.type, rec.id, a.verdict === 'pass' ? 'verified' : 'returned', ctx.cadre.id, a.note ?? null);
     if (a.verdict === 'pass') return T.verified(ref);
     const out: Reply[] = [toChat(T.returned(ref, a.note!))];
     if (rec.cadreId !== ctx.cadre.id) out.push(toCadre(rec.cadreId, T.returnedNotice(ref, a.note!)));
@@ -215,14 +215,14 @@ export const undoCommand = defineCommand({
   summary: `撤销自己${UNDO_MINUTES}分钟内的最后一条记录`,
   args: {},
   examples: ['/撤销'],
-  handle(ctx) {
-    const last = lastRecordSince(ctx.db, ctx.cadre.id, ctx.now.getTime() - UNDO_MINUTES * 60_000);
+  async handle(ctx) {
+    const last = await lastRecordSince(ctx.db, ctx.cadre.id, ctx.now.getTime() - UNDO_MINUTES * 60_000);
     if (!last) throw new UserError(T.nothingToUndo);
     if (last.type === 'issue') {
-      voidIssue(ctx.db, last.id, ctx.cadre.id, ctx.now, ctx.today);
+      await voidIssue(ctx.db, last.id, ctx.cadre.id, ctx.now, ctx.today);
       return T.undone(`问题 #${last.id}`);
     }
-    voidRecord(ctx.db, last.type, last.id, ctx.now.getTime());
+    await voidRecord(ctx.db, last.type, last.id, ctx.now.getTime());
     return T.undone(last.type === 'visit' ? `走访记录 #V${last.id}` : `志愿记录 #Z${last.id}`);
   },
 });
@@ -249,15 +249,15 @@ export const editCommand = defineCommand({
   },
   examples: ['/修改 #V12 日期：前天', '/修改 #V12 时长：3小时 户数：2', '/修改 #Z3 地点：县敬老院'],
   notes: ['不写编号时修改自己最近的一条记录。每项修改都留有记录（原值和新值）。'],
-  handle(ctx, a) {
+  async handle(ctx, a) {
     const since = ctx.now.getTime() - UNDO_MINUTES * 60_000;
-    const last = a.record ? undefined : lastRecordSince(ctx.db, ctx.cadre.id, since);
+    const last = a.record ? undefined : await lastRecordSince(ctx.db, ctx.cadre.id, since);
     // A reference that could not be read is never taken for "my last record".
     if (!a.record && /^\s*(?:[#＃]|[vVzZＶｖＺｚ]\s?\d)/.test(a.changes ?? '')) throw new UserError(T.notFound((a.changes ?? '').trim().split(/\s/)[0]));
     const ref = a.record ?? (last && last.type !== 'issue' ? { type: last.type, id: last.id } : undefined);
     if (!ref) throw new UserError(T.nothingToEdit);
     const label = `#${ref.type === 'visit' ? 'V' : 'Z'}${ref.id}`;
-    const rec = ref.type === 'visit' ? visitById(ctx.db, ref.id) : volunteerById(ctx.db, ref.id);
+    const rec = ref.type === 'visit' ? await visitById(ctx.db, ref.id) : await volunteerById(ctx.db, ref.id);
     if (!rec || rec.voidedAt) throw new UserError(T.notFound(label));
     if (rec.cadreId !== ctx.cadre.id) throw new UserError(T.notYours(label));
     if (rec.createdAt < since) throw new UserError(T.editTooLate(label));
@@ -265,7 +265,7 @@ export const editCommand = defineCommand({
     const said = (a.changes ?? '').replace(UNCHANGED, '');
     if (/减少|增加|多加|少加|再加|加上|减去|少算|多算/.test(said) && !/[:：]/.test(said)) throw new UserError(T.editByValue(label));
     const text = newValues(said);
-    const env = ctx.env;
+    const env = await ctx.readEnv();
     const fields = ref.type === 'visit' ? visitFields : volunteerFields;
     const input = validateArgs(fields, collectArgs(fields, text, env), env) as Record<string, unknown>;
     const patch: Record<string, unknown> = {};
@@ -287,9 +287,9 @@ export const editCommand = defineCommand({
       // Content changes only when named (`内容：…`): the words of a correction are not content.
       if (input.content !== undefined && /(内容|事项|content)\s*[:：]/.test(text)) patch.content = input.content;
     } else if (input.activity !== undefined && /(活动|内容|activity)\s*[:：]/.test(text)) patch.activity = input.activity;
-    const changed = editRecord(ctx.db, ref.type, ref.id, patch, ctx.cadre.id, ctx.now.getTime());
+    const changed = await editRecord(ctx.db, ref.type, ref.id, patch, ctx.cadre.id, ctx.now.getTime());
     if (!changed.length) throw new UserError(T.nothingEdited(label));
-    const now = (ref.type === 'visit' ? visitById(ctx.db, ref.id) : volunteerById(ctx.db, ref.id))! as Record<string, unknown>;
+    const now = (ref.type === 'visit' ? await visitById(ctx.db, ref.id) : await volunteerById(ctx.db, ref.id))! as Record<string, unknown>;
     const shown = changed.filter((f) => f !== 'status' && f !== 'backdated').map((f) => fieldText(f, now, ctx.today));
     return [T.edited(label, shown.join(' · ')), ...(now.backdated ? [T.backdated] : [])].join('\n');
   },

@@ -33,27 +33,28 @@ export const remindCommand = defineCommand({
     value: optional(restArg('设置', 100, '设置值：cron（分 时 日 月 周）、时段 21:00-08:00 或日期 20,27')),
   },
   examples: ['/提醒', '/提醒 配额 0 9 * * 1-5', '/提醒 免打扰 21:00-08:00', '/提醒 每月 20,27'],
-  handle(ctx, a) {
-    if (!a.what) return T.show(loadReminderSettings(ctx.db, ctx.deps.reminderDefaults));
+  async handle(ctx, a) {
+    if (!a.what) return T.show(await loadReminderSettings(ctx.db, ctx.deps.reminderDefaults));
     if (!a.value) throw new UserError(T.badCron('缺少设置值'));
     let saved: string;
     if (a.what === 'quiet') {
       const m = /^(\S+)\s*[-–~至到]\s*(\S+)$/.exec(a.value);
       if (!m || parseClock(m[1]) === null || parseClock(m[2]) === null) throw new UserError(T.badQuiet);
-      updateReminderSettings(ctx.db, { quietStart: m[1].replace('：', ':'), quietEnd: m[2].replace('：', ':') });
+      await updateReminderSettings(ctx.db, { quietStart: m[1].replace('：', ':'), quietEnd: m[2].replace('：', ':') });
       saved = '免打扰时段';
     } else if (a.what === 'month') {
       const days = a.value.split(/[,，、\s]+/).filter(Boolean).map(Number);
       if (!days.length || days.some((d) => !Number.isInteger(d) || d < 1 || d > 31)) throw new UserError(T.badDays);
-      updateReminderSettings(ctx.db, { monthSlots: days });
+      await updateReminderSettings(ctx.db, { monthSlots: days });
       saved = '每月配额提醒日期';
     } else {
       const r = cronSchema.safeParse(a.value);
       if (!r.success) throw new UserError(T.badCron(r.error.issues[0].message));
-      updateReminderSettings(ctx.db, { crons: { [a.what]: r.data } });
+      await updateReminderSettings(ctx.db, { crons: { [a.what]: r.data } });
       saved = JOB_NAMES[a.what as Job] + '时间';
     }
-    ctx.deps.onRemindersChanged?.();
+    // After the commit: the scheduler reads the settings through its own connection.
+    ctx.afterCommit(() => ctx.deps.onRemindersChanged?.());
     return T.saved(saved);
   },
 });

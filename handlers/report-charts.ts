@@ -14,6 +14,7 @@ import { forEachQuota, num } from '../bot/quota.js';
 import { formatDate, periodOf, shiftPeriod, WORKDAY_HOURS, type LocalDate, type Period } from '../bot/time.js';
 import { issuesPerMonth, scopePath, visitsPerDate } from '../storage/reports.js';
 import { unitScope } from '../storage/stats.js';
+import { unitPathsUnder } from '../storage/report-units.js';
 import { childUnits } from '../storage/units.js';
 import { reportFile, type ExportInput } from './report-files.js';
 
@@ -69,7 +70,7 @@ export async function visitsChart(o: ChartInput, end: LocalDate = o.today): Prom
   const last = periodOf('week', end);
   const weeks = Array.from({ length: WEEKS }, (_, k) => shiftPeriod(last, k - WEEKS + 1));
   const counts = weeks.map(() => 0), hours = weeks.map(() => 0);
-  for (const r of visitsPerDate(o.db, scopePath(o.db, o.unit), weeks[0].start, last.end)) {
+  for (const r of await visitsPerDate(o.db, await scopePath(o.db, o.unit), weeks[0].start, last.end)) {
     const k = weeks.findIndex((w) => r.date >= w.start && r.date <= w.end);
     if (k >= 0) { counts[k] += r.n; hours[k] += r.hours; }
   }
@@ -92,17 +93,16 @@ export async function visitsChart(o: ChartInput, end: LocalDate = o.today): Prom
 
 /** The sub-units of `unit` compared on the share of monthly quotas met in `month`. */
 export async function quotaChart(o: ChartInput, month: Period = periodOf('month', o.today)): Promise<ChartResult> {
-  const children = childUnits(o.db, o.unit);
+  const children = await childUnits(o.db, o.unit);
   const barOf = new Map<number, { name: string; met: number; total: number }>();
   const own = { name: T.own(o.unit.name), met: 0, total: 0 };
   for (const c of children) barOf.set(c.id, { name: c.name, met: 0, total: 0 });
   // The child a unit belongs to is the first id of its path below the unit's own path.
   const childOfPath = (path: string) => Number(path.slice(o.unit.path.length).split('/')[0]);
-  const unitPaths = new Map<number, string>(o.db.$client.prepare('SELECT id, path FROM units WHERE path LIKE ?')
-    .raw(true).all(o.unit.path + '%') as Array<[number, string]>);
-  const scope = unitScope(o.db, o.unit);
+  const unitPaths = await unitPathsUnder(o.db, o.unit.path);
+  const scope = await unitScope(o.db, o.unit);
   let met = 0, total = 0;
-  forEachQuota(o.db, { at: month.start, periods: ['month'], ...(scope.kind === 'units' ? { unitIds: scope.ids } : {}) }, (s) => {
+  await forEachQuota(o.db, { at: month.start, periods: ['month'], ...(scope.kind === 'units' ? { unitIds: scope.ids } : {}) }, (s) => {
     const path = unitPaths.get(s.cadre.unitId);
     if (path === undefined) return;
     const bar = (path === o.unit.path ? own : barOf.get(childOfPath(path))) ?? own;
@@ -134,7 +134,7 @@ export async function quotaChart(o: ChartInput, month: Period = periodOf('month'
 export async function issuesChart(o: ChartInput, endMonth: Period = periodOf('month', o.today)): Promise<ChartResult> {
   const last = periodOf('month', endMonth.start);
   const months = Array.from({ length: MONTHS }, (_, k) => shiftPeriod(last, k - MONTHS + 1));
-  const { raised, resolved } = issuesPerMonth(o.db, o.unit.path, months[0].start, last.end);
+  const { raised, resolved } = await issuesPerMonth(o.db, o.unit.path, months[0].start, last.end);
   const labels = months.map((m, k) => (k === 0 || m.key.endsWith('-01') ? m.label : `${Number(m.key.slice(5))}月`));
   const r = months.map((m) => raised.get(m.key) ?? 0), d = months.map((m) => resolved.get(m.key) ?? 0);
   const saved = await save(o, '问题登记与办结', last.key, {

@@ -13,9 +13,9 @@
  * column: descriptions and visit notes carry numbers too.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from '../bot/config.js';
+import { dataDir, type Config } from '../bot/config.js';
 import { maskPhones } from '../bot/reply.js';
 import { openTableFile, type CellValue, type Column, type TableWriter } from '../bot/table-file.js';
 import { daysBetween, formatDate, localDate, startOfLocalDay, type LocalDate, type Period } from '../bot/time.js';
@@ -95,10 +95,10 @@ export interface ExportInput {
 
 export interface ExportResult { file: string; rows: number }
 
-/** The folder of exports: MINQING_EXPORT_DIR, else `exports/` beside the database. */
+/** The folder of exports: MINQING_EXPORT_DIR, else `exports/` beside the database file (`./data` on PostgreSQL). */
 export function exportDir(config: Config): string {
   if (config.MINQING_EXPORT_DIR) return config.MINQING_EXPORT_DIR;
-  return join(config.MINQING_DB === ':memory:' ? './data' : dirname(config.MINQING_DB), 'exports');
+  return join(dataDir(config), 'exports');
 }
 
 /** 'yyyyMMdd-HHmmss' in the deployment's time zone. */
@@ -140,24 +140,32 @@ function wallTime(date: LocalDate, at: number, tz: string): string {
  */
 export async function writeReport(o: ExportInput, file: string, build: (w: TableWriter, s: Snapshot) => Promise<void>): Promise<ExportResult> {
   const w = await openTableFile({ file, format: o.format ?? 'xlsx', mask: !o.fullPhones, emptyText: T.noData });
-  const snap = openSnapshot(o.db);
+  let snap: Snapshot | undefined;
   try {
+    snap = await openSnapshot(o.db);
     await build(w, snap);
     return { file, rows: await w.close() };
   } catch (e) {
     await w.abort();
     throw e;
   } finally {
-    snap.close();
+    await snap?.close();
   }
 }
 
+/** Rows as a query hands them over: a list, a synchronous iterator, or an asynchronous stream. */
+export type RowSource<R> = Iterable<R> | AsyncIterable<R>;
+
 /**
- * Rows of a query. On the bot's own connection (an in-memory database) they are read at once:
- * yielding while an iterator is open there would block every other command.
+ * Rows of a query, to read with `for await`. A synchronous iterator open on the bot's own
+ * connection (an in-memory SQLite database) is read at once: yielding while it is open would
+ * block every other command. A list or an asynchronous stream (which holds no statement open
+ * between rows) is passed through.
  */
-export function rowsOf<R>(s: Snapshot, it: Iterator<R> & Iterable<R>): Iterable<R> {
-  return s.separate ? it : [...it];
+export async function rowsOf<R>(s: Snapshot, rows: RowSource<R> | Promise<RowSource<R>>): Promise<RowSource<R>> {
+  const it = await rows;
+  if (s.separate || Array.isArray(it) || !(Symbol.iterator in it)) return it;
+  return [...(it as Iterable<R>)];
 }
 
 const col = (header: string, width: number, kind?: Column['kind']): Column => ({ header, width, kind });
@@ -166,12 +174,12 @@ export async function exportLists(o: ExportInput, p: Period): Promise<ExportResu
   const file = reportFile(o.dir, '三个清单', o.unit.name, p.key, o.now, o.tz, 'xlsx');
   const asOf = p.end < o.today ? p.end : o.today;
   return writeReport({ ...o, format: 'xlsx' }, file, async (w, s) => {
-    const name = cadreNames(s.db);
+    const name = await cadreNames(s.db);
     await w.table({ sheet: '民生实事清单', title: T.projectsTitle(o.unit.name, p), columns: [
       col('序号', 6), col('问题清单', 40), col('任务清单', 50), col('完成时限', 12, 'date'),
       col('责任领导', 10), col('责任部门/社区', 18), col('备注', 30)] });
     let n = 0;
-    for (const r of rowsOf(s, projectRows(s.db, o.unit.path, p.start, p.end))) {
+    for await (const r of await rowsOf(s, projectRows(s.db, o.unit.path, p.start, p.end))) {
       const late = PENDING.has(r.state) && r.deadline < asOf ? `，${T.overdue(daysBetween(r.deadline, asOf))}` : '';
       const done = r.result && !PENDING.has(r.state) ? `：${r.result}` : '';
       await w.row([++n, `${r.place} ${r.description}`, r.tasks, r.deadline, r.lead, r.department || r.unit,
@@ -181,28 +189,28 @@ export async function exportLists(o: ExportInput, p: Period): Promise<ExportResu
       col('序号', 6), col('编号', 8), col('登记日期', 12, 'date'), col('地点', 16), col('问题', 40), col('类别', 10),
       col('台账', 10), col('责任人', 10), col('完成时限', 12, 'date'), col('状态', 10)] });
     n = 0;
-    for (const i of issuesRaisedIn(s.db, o.unit.path, p.start, p.end)) {
+    for (const i of await issuesRaisedIn(s.db, o.unit.path, p.start, p.end)) {
       await w.row([++n, i.id, i.createdDate, i.place, i.description, i.category, LEDGER_NAMES[i.ledger],
-        name(i.responsibleCadreId), i.deadline, state(i.state)]);
+        await name(i.responsibleCadreId), i.deadline, state(i.state)]);
     }
     await w.table({ sheet: '任务清单', title: T.tasksTitle(o.unit.name, p), columns: [
       col('序号', 6), col('问题编号', 10), col('日期', 12, 'date'), col('地点', 16), col('措施', 60), col('填报人', 10)] });
     n = 0;
-    for (const t of tasksIn(s.db, o.unit.path, p.start, p.end)) await w.row([++n, t.issueId, t.date, t.place, t.note, name(t.actorCadreId)]);
+    for (const t of await tasksIn(s.db, o.unit.path, p.start, p.end)) await w.row([++n, t.issueId, t.date, t.place, t.note, await name(t.actorCadreId)]);
     await w.table({ sheet: '效果清单', title: T.effectsTitle(o.unit.name, p), columns: [
       col('序号', 6), col('编号', 8), col('办结日期', 12, 'date'), col('地点', 16), col('问题', 36), col('办理结果', 40),
       col('答复群众', 10), col('群众评价', 10), col('责任人', 10), col('状态', 10)] });
     n = 0;
-    for (const i of issuesResolvedIn(s.db, o.unit.path, p.start, p.end)) {
+    for (const i of await issuesResolvedIn(s.db, o.unit.path, p.start, p.end)) {
       await w.row([++n, i.id, i.resolvedDate, i.place, i.description, i.result, T.answered(i.answered === null ? null : Number(i.answered)),
-        ratingCell(i.satisfaction, i.citizenSatisfaction), name(i.responsibleCadreId), state(i.state)]);
+        ratingCell(i.satisfaction, i.citizenSatisfaction), await name(i.responsibleCadreId), state(i.state)]);
     }
     // 三率 of the unit and of each unit directly below it, each with its own sub-units (README: 三率).
     await w.table({ sheet: '三率', title: T.ratesTitle(o.unit.name, p), columns: [
       col('单位', 16), col('响应率', 10), col('及时响应/应响应', 16), col('解决率', 10), col('按期解决/到期', 16),
       col('满意率', 10), col('满意及基本满意/已评价', 20)] });
-    for (const u of [o.unit, ...childUnits(s.db, o.unit)]) {
-      const r = threeRates(s.db, u.path, p.start, p.end, o.today);
+    for (const u of [o.unit, ...(await childUnits(s.db, o.unit))]) {
+      const r = await threeRates(s.db, u.path, p.start, p.end, o.today);
       // A unit with nothing to measure has no rates: an empty period keeps its 本期无数据 sheet.
       if (!r.response.of && !r.resolution.of && !r.satisfaction.of) continue;
       await w.row([u.name, percent(r.response), T.rateParts(r.response), percent(r.resolution), T.rateParts(r.resolution),
@@ -221,14 +229,14 @@ export async function exportLedger(o: ExportInput): Promise<ExportResult> {
       col('办结日期', 12, 'date'), col('办理结果', 36), col('答复群众', 10), col('群众评价', 10), col('销号日期', 12, 'date'),
       // Last, so the columns before it keep their letters for whoever reads the file by position.
       { ...col('期限灯', 10), fills: LIGHT_CELL_FILLS }] });
-    const path = scopePath(s.db, o.unit);
+    const path = await scopePath(s.db, o.unit);
     const lights = new Map<string, string>();
     const lightOf = (deadline: string) => {
       let l = lights.get(deadline);
       if (l === undefined) lights.set(deadline, (l = T.light(deadlineLight(deadline, o.today))));
       return l;
     };
-    for (const r of rowsOf(s, ledgerRows(s.db, path))) {
+    for await (const r of await rowsOf(s, ledgerRows(s.db, path))) {
       const late = PENDING.has(r.state) && r.deadline < o.today ? daysBetween(r.deadline, o.today) : null;
       await w.row([r.id, LEDGER_NAMES[r.ledger as Ledger] ?? r.ledger, r.category, r.place, r.description,
         SOURCE_NAMES[r.source as Source] ?? r.source, r.responsible, r.lead, r.department, r.unit, r.createdDate, r.deadline,
@@ -238,7 +246,7 @@ export async function exportLedger(o: ExportInput): Promise<ExportResult> {
     }
     await w.table({ sheet: '办理记录', title: T.eventsTitle(o.unit.name), columns: [
       col('问题编号', 10), col('时间', 17, 'datetime'), col('操作人', 10), col('操作', 10), col('原状态', 10), col('新状态', 10), col('说明', 50)] });
-    for (const e of rowsOf(s, ledgerEvents(s.db, path))) {
+    for await (const e of await rowsOf(s, ledgerEvents(s.db, path))) {
       await w.row([e.issueId, wallTime(e.date, e.at, o.tz), e.actor ?? (e.action.startsWith('citizen_') ? CITIZEN_ACTOR : null), ACTION_NAMES[e.action] ?? e.action,
         state(e.fromState), state(e.toState), e.note]);
     }
@@ -261,7 +269,7 @@ export async function exportHouseholds(o: ExportInput, onlyCadre?: number): Prom
       col('序号', 6), col('姓名', 10), col('电话', 14), col('家庭人口数', 10, 'number'), col('经济来源', 14), col('存在困难', 30),
       col('群众意见', 36), col('村（社区）', 14), col('联系干部', 10), col('所属单位', 14), col('登记日期', 12, 'date')] });
     let n = 0;
-    for (const h of rowsOf(s, householdRows(s.db, o.unit.path, onlyCadre))) {
+    for await (const h of await rowsOf(s, householdRows(s.db, o.unit.path, onlyCadre))) {
       await w.row([++n, h.headName, phoneCell(h.phone, o.fullPhones), h.size, h.incomeSource, h.difficulties, h.opinions,
         h.place, h.cadre, h.unit, localDate(new Date(h.createdAt), o.tz)]);
     }
@@ -279,7 +287,7 @@ export async function exportLog(o: ExportInput, p: Period, cadre?: { id: number;
       col('内容', 44), col('时长（小时）', 12, 'number'), col('户数', 8, 'number'), col('状态', 12), col('记录编号', 10)] });
     let n = 0;
     const scope = cadre ? { cadreId: cadre.id } : { unitPath: o.unit.path };
-    for (const r of rowsOf(s, logRows(s.db, scope, p.start, p.end))) {
+    for await (const r of await rowsOf(s, logRows(s.db, scope, p.start, p.end))) {
       await w.row([++n, r.date, r.cadre, r.unit, T.logKind(r.type, r.kind), r.place, r.content, r.hours,
         r.type === 'visit' ? r.households : null, RECORD_STATUS[r.status] ?? r.status, T.ref(r.type, r.id)]);
     }

@@ -67,13 +67,13 @@ const periodArg: ArgDef<Period> = sharedPeriodArg('时段', ['月份', '期间',
 const unitArg = () => optional(withKeys(unitNameArg('单位', '单位名称，如 石门镇；省略为本群或本人所在单位'), 'unit'));
 
 /** A named unit (or the group's / sender's) that the sender may view; a mistyped month is told as one. */
-function unitFor(ctx: Ctx, name: string | undefined, example: string): Unit {
-  if (name && !unitByName(ctx.db, name.trim())) {
+async function unitFor(ctx: Ctx, name: string | undefined, example: string): Promise<Unit> {
+  if (name && !(await unitByName(ctx.db, name.trim()))) {
     if (/(月|周|季|年)份?$|^\d{4}[-./]|^\d{1,2}$/.test(name.trim())) throw new UserError(T.badPeriod(name, example));
     throw new UserError(T.unknownUnit(name, example));
   }
-  const unit = resolveUnit(ctx, name);
-  requireView(ctx, unit);
+  const unit = await resolveUnit(ctx, name);
+  await requireView(ctx, unit);
   return unit;
 }
 
@@ -83,12 +83,16 @@ function periodFor(ctx: Ctx, p: Period | undefined, example: string): Period {
   return period;
 }
 
-const asUnit = (ctx: Ctx, u: Unit | string | undefined, example: string) => (typeof u === 'object' ? (requireView(ctx, u), u) : unitFor(ctx, u, example));
+async function asUnit(ctx: Ctx, u: Unit | string | undefined, example: string): Promise<Unit> {
+  if (typeof u !== 'object') return unitFor(ctx, u, example);
+  await requireView(ctx, u);
+  return u;
+}
 
-function input(ctx: Ctx, unit: Unit, format?: 'xlsx' | 'csv'): ExportInput {
+async function input(ctx: Ctx, unit: Unit, format?: 'xlsx' | 'csv'): Promise<ExportInput> {
   return {
     db: ctx.db, dir: exportDir(ctx.deps.config), tz: ctx.tz, now: ctx.now, today: ctx.today, unit, format, log: ctx.log,
-    fullPhones: ctx.event.direct && leads(ctx, unit),
+    fullPhones: ctx.event.direct && (await leads(ctx, unit)),
   };
 }
 
@@ -102,50 +106,56 @@ function fileReply(ctx: Ctx, o: ExportInput, r: ExportResult, what: string, scop
 
 /** `/清单 导出`: the 民生实事清单 and the three lists of a unit for a month, as one workbook. */
 export async function exportListsReply(ctx: Ctx, unit?: Unit | string, month?: Period): Promise<Reply | Reply[]> {
-  const u = asUnit(ctx, unit, '/清单 导出 石门镇');
+  const u = await asUnit(ctx, unit, '/清单 导出 石门镇');
   const p = periodFor(ctx, month, '/清单 导出');
-  const o = input(ctx, u);
+  const o = await input(ctx, u);
   return fileReply(ctx, o, await exportLists(o, p), KIND_LABELS.lists, `（${p.label}）`);
 }
 
 /** `/台账 导出`: the unit's ledger with every issue's history. */
 export async function exportLedgerReply(ctx: Ctx, unit?: Unit | string): Promise<Reply | Reply[]> {
-  const u = asUnit(ctx, unit, '/台账 导出 石门镇');
-  const o = input(ctx, u);
+  const u = await asUnit(ctx, unit, '/台账 导出 石门镇');
+  const o = await input(ctx, u);
   return fileReply(ctx, o, await exportLedger(o), KIND_LABELS.ledger, '');
 }
 
 /** `/统计 覆盖 [单位]`: the three coverages as text. */
-export function coverageReply(ctx: Ctx, unit?: Unit | string): string {
-  const u = asUnit(ctx, unit, '/统计 覆盖 石门镇');
-  return coverageText(computeCoverage(ctx.db, u, ctx.today, ctx.tz), namesHere(ctx));
+export async function coverageReply(ctx: Ctx, unit?: Unit | string): Promise<string> {
+  const u = await asUnit(ctx, unit, '/统计 覆盖 石门镇');
+  return coverageText(await computeCoverage(ctx.db, u, ctx.today, ctx.tz), namesHere(ctx));
 }
 
 /** A roster person from `@李四`, a platform mention, `李四（东关社区）` or a phone number. */
-export function resolveCadre(ctx: Ctx, ref: string): Cadre {
+export async function resolveCadre(ctx: Ctx, ref: string): Promise<Cadre> {
   const m = ctx.event.mentions.find((x) => x.name === ref || x.accountId === ref);
-  const byAccount = m && cadreByAccount(ctx.db, ctx.event.platform, m.accountId);
+  const byAccount = m && (await cadreByAccount(ctx.db, ctx.event.platform, m.accountId));
   if (byAccount) return byAccount;
-  if (/^1[3-9]\d{9}$/.test(ref)) { const c = cadreByPhone(ctx.db, ref); if (c?.active) return c; }
+  if (/^1[3-9]\d{9}$/.test(ref)) { const c = await cadreByPhone(ctx.db, ref); if (c?.active) return c; }
   const paren = /^(.+?)[（(](.+?)[)）]$/.exec(ref);
-  const unitName = (c: Cadre) => unitById(ctx.db, c.unitId)?.name ?? '';
-  let found = cadresByName(ctx.db, paren ? paren[1].trim() : ref);
-  if (paren) found = found.filter((c) => unitName(c) === paren[2].trim());
+  const unitName = async (c: Cadre) => (await unitById(ctx.db, c.unitId))?.name ?? '';
+  let found = await cadresByName(ctx.db, paren ? paren[1].trim() : ref);
+  if (paren) {
+    const kept: Cadre[] = [];
+    for (const c of found) if ((await unitName(c)) === paren[2].trim()) kept.push(c);
+    found = kept;
+  }
   if (found.length === 1) return found[0];
   if (!found.length) throw new UserError(T.noCadre(ref));
-  throw new UserError(T.manyCadres(ref, found.map((c) => `${c.name}（${unitName(c)}）`)));
+  const options: string[] = [];
+  for (const c of found) options.push(`${c.name}（${await unitName(c)}）`);
+  throw new UserError(T.manyCadres(ref, options));
 }
 
 async function exportLogReply(ctx: Ctx, unitName: string | undefined, cadreRef: string | undefined, p: Period, format?: 'xlsx' | 'csv'): Promise<Reply | Reply[]> {
   const scope = `（${p.label}）`;
   if (unitName && !cadreRef) {
-    const o = input(ctx, unitFor(ctx, unitName, '/导出 日志 石门镇'), format);
+    const o = await input(ctx, await unitFor(ctx, unitName, '/导出 日志 石门镇'), format);
     return fileReply(ctx, o, await exportLog(o, p), KIND_LABELS.log, scope);
   }
-  const cadre = cadreRef ? resolveCadre(ctx, cadreRef) : ctx.cadre;
-  const unit = unitOf(ctx, cadre);
-  if (cadre.id !== ctx.cadre.id && !leads(ctx, unit)) throw new UserError(T.notTheirLead(cadre.name));
-  const o = input(ctx, unit, format);
+  const cadre = cadreRef ? await resolveCadre(ctx, cadreRef) : ctx.cadre;
+  const unit = await unitOf(ctx, cadre);
+  if (cadre.id !== ctx.cadre.id && !(await leads(ctx, unit))) throw new UserError(T.notTheirLead(cadre.name));
+  const o = await input(ctx, unit, format);
   return fileReply(ctx, o, await exportLog(o, p, cadre), KIND_LABELS.log, scope, cadre.name);
 }
 
@@ -167,13 +177,13 @@ export const exportCommand = defineCommand({
     if (a.cadre && a.kind !== 'log') throw new UserError(T.cadreOnlyLog);
     if (a.format === 'csv' && !CSV_KINDS.includes(a.kind)) throw new UserError(T.csvOnly(KIND_LABELS[a.kind]));
     if (a.kind === 'log') return exportLogReply(ctx, a.unit, a.cadre, periodFor(ctx, a.period, example), a.format);
-    const unit = unitFor(ctx, a.unit, `${example} 石门镇`);
+    const unit = await unitFor(ctx, a.unit, `${example} 石门镇`);
     if (a.kind === 'lists') return exportListsReply(ctx, unit, periodFor(ctx, a.period, example));
     if (a.kind === 'ledger') return exportLedgerReply(ctx, unit);
-    const o = input(ctx, unit, a.format);
+    const o = await input(ctx, unit, a.format);
     // Households are seen by their own cadre and the unit's leads only (handlers/households.ts).
-    if (a.kind === 'households') return fileReply(ctx, o, await exportHouseholds(o, leads(ctx, unit) ? undefined : ctx.cadre.id), KIND_LABELS.households, '');
-    const c = computeCoverage(ctx.db, unit, ctx.today, ctx.tz);
+    if (a.kind === 'households') return fileReply(ctx, o, await exportHouseholds(o, (await leads(ctx, unit)) ? undefined : ctx.cadre.id), KIND_LABELS.households, '');
+    const c = await computeCoverage(ctx.db, unit, ctx.today, ctx.tz);
     return fileReply(ctx, o, await exportCoverage(o, c), KIND_LABELS.coverage, `（${c.campaign.label}）`);
   },
 });
@@ -188,7 +198,7 @@ async function chartReply(ctx: Ctx, unit: Unit, kind: ChartKind, p?: Period): Pr
 
 /** `/统计 图 [单位]`: the three charts of the unit, one image each. */
 export async function chartsReply(ctx: Ctx, unit?: Unit | string, period?: Period): Promise<Reply[]> {
-  const u = asUnit(ctx, unit, '/统计 图 石门镇');
+  const u = await asUnit(ctx, unit, '/统计 图 石门镇');
   if (period) periodFor(ctx, period, '/统计 图');
   const out: Reply[] = [];
   for (const k of ['visits', 'quota', 'issues'] as const) out.push(await chartReply(ctx, u, k, period));
@@ -206,7 +216,7 @@ export const chartCommand = defineCommand({
   examples: ['/图表', CHART_EXAMPLE, '/图表 配额 上月', '/图表 问题 示范县'],
   notes: ['走访：截至所选时段的近12周；配额：所选月份各下级单位的完成率；问题：截至所选月份的近12个月。'],
   async handle(ctx, a) {
-    const unit = unitFor(ctx, a.unit, CHART_EXAMPLE);
+    const unit = await unitFor(ctx, a.unit, CHART_EXAMPLE);
     if (a.period) periodFor(ctx, a.period, CHART_EXAMPLE);
     if (!a.kind) return chartsReply(ctx, unit, a.period);
     return chartReply(ctx, unit, a.kind, a.period);

@@ -4,8 +4,9 @@
  * row report.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, extname, join } from 'node:path';
+import { extname, join } from 'node:path';
 import type { Ctx } from '../bot/command.js';
+import { dataDir } from '../bot/config.js';
 import type { Attachment } from '../bot/event.js';
 import { UserError } from '../bot/errors.js';
 import { expectRoster, takeExpectedRoster } from '../storage/roster-await.js';
@@ -24,14 +25,19 @@ export const isRosterFile = (a: Attachment): boolean => a.kind === 'file' && /\.
 /** Whether in-chat import can work here (a platform that fetches files, an importer). */
 export const canImportInChat = (ctx: Ctx): boolean => !!ctx.deps.fetchAttachment && !!ctx.deps.importRoster;
 
-/** `/导入` without a file: the administrator's next roster file within 10 minutes is imported. */
-export function awaitRoster(ctx: Ctx): void {
-  expectRoster(ctx.db, ctx.event.platform, ctx.event.senderId, ctx.now.getTime() + ROSTER_WAIT_MS);
+/**
+ * `/导入` without a file: the administrator's next roster file within 10 minutes is imported.
+ * /导入 is a read command (it may import at once, which is slow), so this one write is a
+ * transaction of its own.
+ */
+export async function awaitRoster(ctx: Ctx): Promise<void> {
+  await ctx.db.withWrite((tx) => expectRoster(tx, ctx.event.platform, ctx.event.senderId, ctx.now.getTime() + ROSTER_WAIT_MS));
 }
 
-/** A file from an administrator who sent `/导入` just before. */
-export function isAwaitedRoster(ctx: Ctx, a: Attachment): boolean {
-  return ctx.isAdmin && a.kind === 'file' && takeExpectedRoster(ctx.db, ctx.event.platform, ctx.event.senderId, ctx.now.getTime());
+/** A file from an administrator who sent `/导入` just before (the expectation is used up: one file is the roster). */
+export async function isAwaitedRoster(ctx: Ctx, a: Attachment): Promise<boolean> {
+  return ctx.isAdmin && a.kind === 'file'
+    && (await ctx.db.withWrite((tx) => takeExpectedRoster(tx, ctx.event.platform, ctx.event.senderId, ctx.now.getTime())));
 }
 
 export async function importAttached(ctx: Ctx, a: Attachment): Promise<string> {
@@ -42,7 +48,7 @@ export async function importAttached(ctx: Ctx, a: Attachment): Promise<string> {
   const bytes = await fetchAttachment(ctx.event.platform, ctx.event.messageId, a);
   if (bytes.length > config.MINQING_EVIDENCE_MAX_BYTES) throw new UserError(T.tooBig(Math.round(config.MINQING_EVIDENCE_MAX_BYTES / 1048576)));
   // One folder per import, the file under its own name: the import report names the file.
-  const dir = join(dirname(config.MINQING_DB), 'imports', `${ctx.now.getTime()}-${ctx.event.senderId.replace(/[^\w-]+/g, '_').slice(0, 40)}`);
+  const dir = join(dataDir(config), 'imports', `${ctx.now.getTime()}-${ctx.event.senderId.replace(/[^\w-]+/g, '_').slice(0, 40)}`);
   await mkdir(dir, { recursive: true });
   const file = join(dir, name.replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(-120) || `roster${extname(name)}`);
   await writeFile(file, bytes);

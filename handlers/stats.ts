@@ -21,6 +21,7 @@ import { setMutedUntil } from '../storage/identity.js';
 import type { AggregateCache } from '../storage/quota-aggregates.js';
 import { cadreIssueYear, cadreNumbers, sumVisits, unitNames, unitScope, unitStats, type CadreNumbers } from '../storage/stats.js';
 import type { Satisfaction } from '../storage/issues.js';
+import type { Unit } from '../storage/types.js';
 import { quotaCommand } from './quota-admin.js';
 import { ratesText } from '../bot/rates-text.js';
 import { threeRates } from '../storage/rates.js';
@@ -136,16 +137,16 @@ export const meCommand = defineCommand({
   args: {},
   examples: ['/我的'],
   notes: ['天数按走访小时折算：8小时计1天。只计入正常和已核查的记录。'],
-  handle(ctx) {
+  async handle(ctx) {
     const me = ctx.cadre;
     const cache: AggregateCache = new Map();
-    const lines = [T.meTitle(nameHere(ctx, me.name, '您'), unitOf(ctx).name, ctx.today)];
+    const lines = [T.meTitle(nameHere(ctx, me.name, '您'), (await unitOf(ctx)).name, ctx.today)];
     for (const kind of ['week', 'month', 'year'] as const) {
       const p = periodOf(kind, ctx.today);
-      lines.push(T.meNumbers(`${PERIOD_THIS[kind]}（${kind === 'week' ? `${md(p.start)}–${md(p.end)}` : p.label}）`, cadreNumbers(ctx.db, me.id, p.start, p.end, cache)));
+      lines.push(T.meNumbers(`${PERIOD_THIS[kind]}（${kind === 'week' ? `${md(p.start)}–${md(p.end)}` : p.label}）`, await cadreNumbers(ctx.db, me.id, p.start, p.end, cache)));
     }
     const order: Record<PeriodKind, number> = { week: 0, month: 1, quarter: 2, year: 3 };
-    const quotas = evaluateQuotas(ctx.db, { cadreIds: [me.id], at: ctx.today, cache })
+    const quotas = (await evaluateQuotas(ctx.db, { cadreIds: [me.id], at: ctx.today, cache }))
       .sort((a, b) => order[a.rule.period] - order[b.rule.period] || a.rule.id - b.rule.id);
     if (!quotas.length) lines.push(T.noQuotas);
     else {
@@ -169,22 +170,22 @@ export const statsCommand = defineCommand({
   notes: ['时段省略为本月；单位省略为本群对应的单位，私聊时为您所在的单位。', '一般干部可查看本单位；领导可查看本单位及所辖下级单位。',
     '“覆盖”列出时间、空间、人员三个全覆盖的缺口；“图”发送走访趋势、配额完成和问题办理三张图。',
     '三率：响应率＝登记后一个工作日内有进展或办结的比例；解决率＝本期到期的问题按时限办结的比例；满意率＝评价为满意、基本满意的比例（群众自评优先）。'],
-  handle(ctx, a) {
+  async handle(ctx, a) {
     if (a.view === 'coverage') return coverageReply(ctx, a.unit);
     if (a.view === 'charts') return chartsReply(ctx, a.unit, a.period);
-    const unit = resolveUnit(ctx, a.unit);
-    requireView(ctx, unit);
+    const unit = await resolveUnit(ctx, a.unit);
+    await requireView(ctx, unit);
     const p = a.period ?? periodOf('month', ctx.today);
     if (p.start > ctx.today) throw new UserError(T.futurePeriod(p));
     return statsText(ctx, unit, p);
   },
 });
 
-function statsText(ctx: Ctx, unit: ReturnType<typeof resolveUnit>, p: Period): string | Reply[] {
+async function statsText(ctx: Ctx, unit: Unit, p: Period): Promise<string | Reply[]> {
   const cache: AggregateCache = new Map();
-  const s = unitStats(ctx.db, unit, p.start, p.end, ctx.today, cache, LAGGARDS);
-  const scope = unitScope(ctx.db, unit);
-  const q = quotaCompletion(ctx.db, {
+  const s = await unitStats(ctx.db, unit, p.start, p.end, ctx.today, cache, LAGGARDS);
+  const scope = await unitScope(ctx.db, unit);
+  const q = await quotaCompletion(ctx.db, {
     at: p.start, periods: [p.kind], cache,
     ...(scope.kind === 'units' ? { unitIds: scope.ids } : {}),
   });
@@ -197,16 +198,16 @@ function statsText(ctx: Ctx, unit: ReturnType<typeof resolveUnit>, p: Period): s
     T.issues(i.raised, i.resolved, i.closed, i.overdue),
     T.issueQuality(pct(i.onTime, i.resolved), i.medianDaysToResolve === null ? '—' : `${num(i.medianDaysToResolve)} 天`,
       satisfactionText(i.satisfaction) ?? '暂无'),
-    T.rates(ratesText(threeRates(ctx.db, unit.path, p.start, p.end, ctx.today))),
+    T.rates(ratesText(await threeRates(ctx.db, unit.path, p.start, p.end, ctx.today))),
     T.coverage(s.covered, s.cadres),
     T.completion(p.kind, q.met, q.total),
   ];
   if (!s.laggards.length) return [...lines, T.noLaggards].join('\n');
-  const names = unitNames(ctx.db, [...new Set(s.laggards.map((c) => c.unitId))]);
+  const names = await unitNames(ctx.db, [...new Set(s.laggards.map((c) => c.unitId))]);
   const laggards = T.laggards(s.laggards.map((c) => `${c.name}（${names.get(c.unitId) ?? ''}）`), s.cadres - s.covered);
   if (namesHere(ctx)) return [...lines, laggards].join('\n');
   // Names kept out of the group (bot/names.ts): the list goes to the unit's leads, one by one.
-  const leads = nearestLeaders(ctx.db, unit);
+  const leads = await nearestLeaders(ctx.db, unit);
   return [toChat([...lines, T.laggardsToLeads(s.cadres - s.covered, leads.length > 0)].join('\n')),
     ...leads.map((id) => toCadre(id, T.laggardsDirect(unit.name, p, laggards)))];
 }
@@ -217,13 +218,13 @@ export const reviewCommand = defineCommand({
   args: { year: optional(yearArg) },
   examples: ['/七问', '/七问 2025', '/七问 去年'],
   notes: ['依据“七问四查一晒”（思想作风体检）。只计入正常和已核查的记录。'],
-  handle(ctx, a) {
+  async handle(ctx, a) {
     const p = a.year ?? periodOf('year', ctx.today);
     if (p.start > ctx.today) throw new UserError(T.futureYear(p.label));
     const me = ctx.cadre;
     const cache: AggregateCache = new Map();
-    const v = sumVisits(ctx.db, { kind: 'cadres', ids: [me.id] }, p.start, p.end, cache, me.id);
-    const iss = cadreIssueYear(ctx.db, me.id, p.start, p.end);
+    const v = await sumVisits(ctx.db, { kind: 'cadres', ids: [me.id] }, p.start, p.end, cache, me.id);
+    const iss = await cadreIssueYear(ctx.db, me.id, p.start, p.end);
     return [
       T.reviewTitle(nameHere(ctx, me.name, '您'), p.label, ctx.today, p.end >= ctx.today),
       T.q1(v.count, v.hours),
@@ -243,12 +244,12 @@ export const muteCommand = defineCommand({
   args: { span: optional(muteArg) },
   examples: ['/静音 3天', '/静音 至12月5日', '/静音 关闭', '/静音'],
   notes: ['请假、病休、集中学习期间使用。静音期间不发配额提醒，您负责的问题临近时限和逾期的提醒照常发送。'],
-  handle(ctx, a) {
+  async handle(ctx, a) {
     const me = ctx.cadre;
     if (!a.span) return T.muteState(me.mutedUntil, ctx.today);
     if ('off' in a.span) {
       if (!me.mutedUntil || me.mutedUntil < ctx.today) return T.notMuted;
-      setMutedUntil(ctx.db, me.id, null);
+      await setMutedUntil(ctx.db, me.id, null);
       return T.unmuted;
     }
     let n: number;
@@ -259,7 +260,7 @@ export const muteCommand = defineCommand({
     }
     if (n > MAX_MUTE_DAYS) throw new UserError(T.muteTooLong(n));
     const until = addDays(ctx.today, n - 1);
-    setMutedUntil(ctx.db, me.id, until);
+    await setMutedUntil(ctx.db, me.id, until);
     return T.muted(until, n);
   },
 });

@@ -20,9 +20,9 @@ import { fill, msg } from './plan.js';
 
 export const CALLBACK_WINDOW_DAYS = 30;
 
-export function planCallbacks(db: Db, d: LocalDate): NewReminder[] {
+export async function planCallbacks(db: Db, d: LocalDate): Promise<NewReminder[]> {
   const out: NewReminder[] = [];
-  for (const i of unratedResolvedIssues(db, addDays(d, -CALLBACK_WINDOW_DAYS), addDays(d, -1))) {
+  for (const i of await unratedResolvedIssues(db, addDays(d, -CALLBACK_WINDOW_DAYS), addDays(d, -1))) {
     if (nextWorkday(i.resolvedDate) > d) continue;
     const short = i.description.length > 30 ? i.description.slice(0, 30) + '…' : i.description;
     out.push(msg(`callback:${i.id}:${i.resolveEventId}`, 'callback', d, {

@@ -17,8 +17,8 @@ export interface JobDeps {
   tz: string;
   /** This worker's name (recorded with each claimed reminder). */
   worker: string;
-  /** The reminder settings now: the environment's defaults with /提醒 changes over them. */
-  settings(): ReminderSettings;
+  /** The reminder settings now: the environment's defaults with /提醒 changes over them (read from the database). */
+  settings(): Promise<ReminderSettings>;
   /** Queues delivery of everything recorded and not yet delivered; returns how many. */
   enqueueUndelivered(): Promise<number>;
   enrich?: (reply: Reply) => Promise<Reply>;

@@ -2,9 +2,10 @@
  * A reminder pass and a delivery — the two halves of exactly-once:
  * 1. `runPass` records every due reminder under its deterministic key in ONE transaction; a key
  *    already there is skipped, so restarts, retries and racing workers record each reminder once.
- * 2. `deliver` claims a recorded reminder (a lease in SQLite), sends it through the outbound path
- *    with the key as the platform's idempotency key, and marks it delivered. A second worker finds
- *    it claimed or delivered and sends nothing.
+ * 2. `deliver` claims a recorded reminder (a lease in the database; on PostgreSQL taken with
+ *    `FOR UPDATE SKIP LOCKED`, so racing processes split a batch), sends it through the outbound
+ *    path with the key as the platform's idempotency key, and marks it delivered. A second worker
+ *    finds it claimed or delivered and sends nothing.
  * The one window left is a crash between the platform accepting a message and our "delivered"
  * commit; the retry then re-sends with the same key, which Feishu (`uuid`) and WeCom
  * (`enable_duplicate_check`) drop as a duplicate.
@@ -14,7 +15,7 @@ import { addressCadre } from '../bot/address.js';
 import type { Outbound } from '../bot/outbound.js';
 import type { Reply } from '../bot/reply.js';
 import { localDate } from '../bot/time.js';
-import { inTransaction, type Db } from '../storage/db.js';
+import type { Db } from '../storage/db.js';
 import { claimReminders, markDelivered, recordReminders, releaseReminder, reminderExists, type NewReminder } from '../storage/reminders.js';
 import { inQuietHours, isWorkday } from './calendar.js';
 import { planFor } from './plan.js';
@@ -30,18 +31,22 @@ export interface PassResult {
   fresh: NewReminder[];
 }
 
-export function runPass(db: Db, o: { kind: JobKind; at: Date; tz: string; settings: ReminderSettings; dryRun?: boolean }): PassResult {
+export async function runPass(db: Db, o: { kind: JobKind; at: Date; tz: string; settings: ReminderSettings; dryRun?: boolean }): Promise<PassResult> {
   const date = localDate(o.at, o.tz);
   const base = { kind: o.kind, date, planned: 0, fresh: [] };
   if (inQuietHours(o.at, o.tz, quietWindow(o.settings))) return { ...base, skipped: 'quiet-hours' };
   if (!isWorkday(date)) return { ...base, skipped: 'not-a-workday' };
   if (o.dryRun) {
-    const planned = planFor(db, o.kind, date, o.settings);
-    return { ...base, planned: planned.length, fresh: planned.filter((r) => !reminderExists(db, r.key)) };
+    const planned = await planFor(db, o.kind, date, o.settings);
+    const fresh: NewReminder[] = [];
+    for (const r of planned) if (!(await reminderExists(db, r.key))) fresh.push(r);
+    return { ...base, planned: planned.length, fresh };
   }
-  return inTransaction(db, () => {
-    const planned = planFor(db, o.kind, date, o.settings);
-    const keys = new Set(recordReminders(db, planned, o.at.getTime()));
+  // Planning reads inside the transaction too (through `tx`): what is recorded is what was read.
+  // On PostgreSQL a retried transaction plans again from scratch.
+  return db.withWrite(async (tx) => {
+    const planned = await planFor(tx, o.kind, date, o.settings);
+    const keys = new Set(await recordReminders(tx, planned, o.at.getTime()));
     return { ...base, planned: planned.length, fresh: planned.filter((r) => keys.has(r.key)) };
   });
 }
@@ -76,12 +81,12 @@ export interface DeliverOptions {
  */
 export async function deliverMany(db: Db, keys: string[], o: DeliverOptions): Promise<{ sent: number; unreachable: number; already: number; failed: Array<{ key: string; error: Error }> }> {
   const now = o.now ?? Date.now;
-  const claimed = claimReminders(db, keys, o.worker, now(), o.leaseMs ?? LEASE_MS);
+  const claimed = await claimReminders(db, keys, o.worker, now(), o.leaseMs ?? LEASE_MS);
   const out = { sent: 0, unreachable: 0, already: keys.length - claimed.length, failed: [] as Array<{ key: string; error: Error }> };
   const done: Array<{ key: string; note: string | null }> = [];
   try {
     for (const { key, reply: json } of claimed) {
-      const reply = addressCadre(db, JSON.parse(json) as Reply);
+      const reply = await addressCadre(db, JSON.parse(json) as Reply);
       if (!reply) {
         o.log.warn({ key }, 'reminder not delivered: the cadre has no chat account');
         done.push({ key, note: 'no chat account' });
@@ -91,7 +96,7 @@ export async function deliverMany(db: Db, keys: string[], o: DeliverOptions): Pr
       try {
         await o.outbound.send(o.enrich && reply.chart ? await o.enrich(reply) : reply, key);
       } catch (e) {
-        releaseReminder(db, key, String((e as Error).message ?? e));
+        await releaseReminder(db, key, String((e as Error).message ?? e));
         out.failed.push({ key, error: e as Error });
         continue;
       }
@@ -99,7 +104,7 @@ export async function deliverMany(db: Db, keys: string[], o: DeliverOptions): Pr
       out.sent++;
     }
   } finally {
-    markDelivered(db, done, now());
+    await markDelivered(db, done, now());
   }
   return out;
 }

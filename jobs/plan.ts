@@ -50,15 +50,15 @@ export function dueSlots(d: LocalDate, s: ReminderSettings): Array<{ kind: Perio
 }
 
 /** Quota nudges: one message per cadre per day bundling everything missing; one digest per lead. */
-export function planQuotaNudges(db: Db, d: LocalDate, s: ReminderSettings): NewReminder[] {
+export async function planQuotaNudges(db: Db, d: LocalDate, s: ReminderSettings): Promise<NewReminder[]> {
   const slots = dueSlots(d, s);
   if (!slots.length) return [];
   const earliest = slots.reduce((m, x) => (x.slot < m ? x.slot : m), slots[0].slot);
-  const lastNudge = lastReminderDates(db, 'quota', earliest);
-  const lastDigest = lastReminderDates(db, 'quota-lead', earliest);
+  const lastNudge = await lastReminderDates(db, 'quota', earliest);
+  const lastDigest = await lastReminderDates(db, 'quota-lead', earliest);
   const slotOf = new Map(slots.map((x) => [x.kind, x.slot]));
   const behind = new Map<number, QuotaStatus[]>();
-  forEachQuota(db, { at: d, periods: slots.map((x) => x.kind), onlyUnmet: true }, (st) => {
+  await forEachQuota(db, { at: d, periods: slots.map((x) => x.kind), onlyUnmet: true }, (st) => {
     if (st.met || (st.cadre.mutedUntil && st.cadre.mutedUntil >= d)) return;
     const last = lastNudge.get(st.cadre.id);
     if (last && last >= slotOf.get(st.rule.period)!) return;
@@ -78,17 +78,17 @@ export function planQuotaNudges(db: Db, d: LocalDate, s: ReminderSettings): NewR
   // A lead's digest covers their unit and every unit below it; it shows the first lines only.
   const lines = new Map<number, { n: number; first: string[] }>();
   for (const [unitId, xs] of byUnit) {
-    for (const id of (unitById(db, unitId)?.path ?? '').split('/').filter(Boolean).map(Number)) {
+    for (const id of ((await unitById(db, unitId))?.path ?? '').split('/').filter(Boolean).map(Number)) {
       let acc = lines.get(id);
       if (!acc) lines.set(id, (acc = { n: 0, first: [] }));
       acc.n += xs.length;
       for (let i = 0; i < xs.length && acc.first.length < LEAD_DIGEST_LINES; i++) acc.first.push(xs[i]);
     }
   }
-  for (const [unitId, leads] of leadersByUnit(db)) {
+  for (const [unitId, leads] of await leadersByUnit(db)) {
     const acc = lines.get(unitId);
     if (!acc) continue;
-    const unit = unitById(db, unitId)!;
+    const unit = (await unitById(db, unitId))!;
     for (const lead of leads) {
       const last = lastDigest.get(lead.id);
       if (last && last >= earliest) continue;
@@ -100,11 +100,11 @@ export function planQuotaNudges(db: Db, d: LocalDate, s: ReminderSettings): NewR
 }
 
 /** Deadlines: 3 and 1 days before; daily once overdue (lead told too); the committee after 7 days. */
-export function planDeadlines(db: Db, d: LocalDate, s?: ReminderSettings): NewReminder[] {
+export async function planDeadlines(db: Db, d: LocalDate, s?: ReminderSettings): Promise<NewReminder[]> {
   const out: NewReminder[] = [];
-  const committee = allChatGroups(db).filter((g) => g.committee);
-  const leaders = leadersByUnit(db);
-  for (const i of pendingIssuesDueBy(db, addDays(d, 3))) {
+  const committee = (await allChatGroups(db)).filter((g) => g.committee);
+  const leaders = await leadersByUnit(db);
+  for (const i of await pendingIssuesDueBy(db, addDays(d, 3))) {
     const left = daysBetween(d, i.deadline);
     const short = i.description.length > 30 ? i.description.slice(0, 30) + '…' : i.description;
     const base = `${i.id}:${i.deadline}`;
@@ -114,7 +114,7 @@ export function planDeadlines(db: Db, d: LocalDate, s?: ReminderSettings): NewRe
       continue;
     }
     const over = -left;
-    const who = cadreById(db, i.responsibleCadreId)?.name ?? '';
+    const who = (await cadreById(db, i.responsibleCadreId))?.name ?? '';
     out.push(msg(`overdue:${base}:${d}`, 'overdue', d, { to: 'user', cadreId: i.responsibleCadreId, text: `${LIGHT_MARK.red} ${R.overdue(i.id, short, i.deadline, over)}`, actions: fill(`/办结 #${i.id}`) }));
     const leads = i.leadCadreId ? [{ id: i.leadCadreId }] : (leaders.get(i.unitId) ?? []);
     for (const l of leads) {
@@ -122,7 +122,7 @@ export function planDeadlines(db: Db, d: LocalDate, s?: ReminderSettings): NewRe
       out.push(msg(`overdue-lead:${base}:${l.id}:${d}`, 'overdue-lead', d, { to: 'user', cadreId: l.id, text: R.overdueLead(i.id, short, who, over), actions: fill(`/督办 #${i.id}`) }));
     }
     if (over >= 7) {
-      const unit = unitById(db, i.unitId)?.name ?? '';
+      const unit = (await unitById(db, i.unitId))?.name ?? '';
       for (const g of committee) {
         out.push(msg(`overdue-committee:${base}:${g.platform}:${g.chatId}`, 'overdue-committee', d,
           { to: 'chat', platform: g.platform, target: g.chatId, text: R.overdueCommittee(i.id, short, unit, nameInGroup(who, s?.namesInGroups ?? true, '已私信通知'), over) }));
@@ -133,12 +133,12 @@ export function planDeadlines(db: Db, d: LocalDate, s?: ReminderSettings): NewRe
 }
 
 /** The volunteer day (last weekend of the quarter) and the quarter-end report (docs/rules.md#volunteer-day). */
-export function planQuarterly(db: Db, d: LocalDate): NewReminder[] {
+export async function planQuarterly(db: Db, d: LocalDate): Promise<NewReminder[]> {
   const q = periodOf('quarter', d);
   let saturday = q.end;
   while (weekdayOf(saturday) !== 6) saturday = addDays(saturday, -1);
   const out: NewReminder[] = [];
-  const groups = allChatGroups(db);
+  const groups = await allChatGroups(db);
   if (d >= addDays(saturday, -3) && d <= saturday) {
     for (const g of groups) out.push(msg(`volunteer-day:${q.key}:${g.platform}:${g.chatId}`, 'volunteer-day', d,
       { to: 'chat', platform: g.platform, target: g.chatId, text: R.volunteerDay(saturday), actions: fill('/志愿', 'volunteer') }));
@@ -151,20 +151,20 @@ export function planQuarterly(db: Db, d: LocalDate): NewReminder[] {
 }
 
 /** The weekly digest about last week, to every committee group, from its digest weekday on. */
-export function planDigest(db: Db, d: LocalDate, s: ReminderSettings): NewReminder[] {
+export async function planDigest(db: Db, d: LocalDate, s: ReminderSettings): Promise<NewReminder[]> {
   if (weekdayOf(d) < s.digestWeekday) return [];
   const last = shiftPeriod(periodOf('week', d), -1);
   const out: NewReminder[] = [];
-  for (const g of allChatGroups(db).filter((x) => x.committee)) {
-    const unit = unitById(db, g.unitId) ?? rootUnits(db)[0];
+  for (const g of (await allChatGroups(db)).filter((x) => x.committee)) {
+    const unit = (await unitById(db, g.unitId)) ?? (await rootUnits(db))[0];
     if (!unit) continue;
-    const st = unitStats(db, unit, last.start, last.end, d, new Map(), 0);
+    const st = await unitStats(db, unit, last.start, last.end, d, new Map(), 0);
     const share = st.cadres ? Math.round((st.covered / st.cadres) * 100) : 0;
     const lines = [
       `${unit.name}：走访 ${st.visits.count} 次，${Math.round(st.visits.hours * 10) / 10} 小时；志愿服务 ${Math.round(st.volunteerHours * 10) / 10} 小时`,
       `问题：新登记 ${st.issues.raised} 件，办结 ${st.issues.resolved} 件，超期 ${st.issues.overdue} 件`,
       `覆盖：${st.covered}/${st.cadres} 名干部有走访（${share}%）`,
-      R.rates(ratesText(threeRates(db, unit.path, last.start, last.end, d))),
+      R.rates(ratesText(await threeRates(db, unit.path, last.start, last.end, d))),
     ];
     out.push(msg(`digest:${last.key}:${g.platform}:${g.chatId}`, 'digest', d,
       { to: 'chat', platform: g.platform, target: g.chatId, text: R.digest(last.label, lines), chart: { kind: 'visits', unitId: unit.id } }));
@@ -172,10 +172,10 @@ export function planDigest(db: Db, d: LocalDate, s: ReminderSettings): NewRemind
   return out;
 }
 
-export function planFor(db: Db, kind: JobKind, d: LocalDate, s: ReminderSettings): NewReminder[] {
+export async function planFor(db: Db, kind: JobKind, d: LocalDate, s: ReminderSettings): Promise<NewReminder[]> {
   switch (kind) {
     case 'quota': return planQuotaNudges(db, d, s);
-    case 'deadlines': return [...planDeadlines(db, d, s), ...planCallbacks(db, d)];
+    case 'deadlines': return [...await planDeadlines(db, d, s), ...await planCallbacks(db, d)];
     case 'quarterly': return planQuarterly(db, d);
     case 'digest': return planDigest(db, d, s);
   }

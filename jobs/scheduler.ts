@@ -1,8 +1,9 @@
 /**
  * The reminder scheduler on BullMQ. Four job schedulers (upserted under fixed ids, so a restart
  * never adds a second) start passes by cron in the deployment's timezone; each pass records its
- * reminders (jobs/pass.ts) and queues their delivery in batches. Exactly-once lives in SQLite,
- * not in Redis: a lost, retried or duplicated job can only find reminders already claimed or sent.
+ * reminders (jobs/pass.ts) and queues their delivery in batches. Exactly-once lives in the
+ * database (SQLite or PostgreSQL), not in Redis: a lost, retried or duplicated job can only find
+ * reminders already claimed or sent.
  */
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -78,13 +79,13 @@ export class Scheduler {
     this.queue.on('error', (e) => o.log.warn({ err: e.message }, 'reminder queue error'));
   }
 
-  settings(): ReminderSettings {
+  async settings(): Promise<ReminderSettings> {
     return loadReminderSettings(this.o.db, this.o.envSettings);
   }
 
   /** (Re)declares the four reminder schedulers with the current cron times, and the export pruning. */
   async upsertSchedulers(): Promise<void> {
-    const s = this.settings();
+    const s = await this.settings();
     for (const kind of JOB_KINDS) {
       await this.queue.upsertJobScheduler(`remind-${kind}`, { pattern: s.crons[kind], tz: this.o.tz },
         { name: passJob.name, data: { kind }, opts: { attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: 100, removeOnFail: 500 } });
@@ -125,7 +126,7 @@ export class Scheduler {
    * left over by a crash. Batches keep the job count far below the reminder count.
    */
   async enqueueUndelivered(): Promise<number> {
-    const keys = undeliveredKeys(this.o.db, 1_000_000);
+    const keys = await undeliveredKeys(this.o.db, 1_000_000);
     const jobs = [];
     for (let i = 0; i < keys.length; i += BATCH) {
       jobs.push({ name: deliverJob.name, data: { keys: keys.slice(i, i + BATCH) }, opts: { attempts: 8, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 } });

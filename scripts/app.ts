@@ -25,12 +25,22 @@ export interface App {
    * the outbound path exists (set by whoever starts the platforms).
    */
   adapterDeps: Pick<AdapterDeps, 'outbox' | 'firstSeen'>;
-  close(): void;
+  /** Closes the database if the app opened it (`openApp`); a database handed in stays open. */
+  close(): Promise<void>;
 }
 
-export function createApp(config: Config, opts: { db?: Db; log?: Logger } = {}): App {
-  const log = opts.log ?? createLogger(config.LOG_LEVEL);
-  const db = opts.db ?? openDb(config.MINQING_DB);
+/** The app over a database the caller opened (and closes). */
+export function createApp(config: Config, opts: { db: Db; log?: Logger }): App {
+  return build(config, opts.db, opts.log, false);
+}
+
+/** Opens `MINQING_DB` (SQLite file or PostgreSQL URL) and builds the app; `close()` closes it. */
+export async function openApp(config: Config, opts: { log?: Logger } = {}): Promise<App> {
+  return build(config, await openDb(config.MINQING_DB), opts.log, true);
+}
+
+function build(config: Config, db: Db, logger: Logger | undefined, ownsDb: boolean): App {
+  const log = logger ?? createLogger(config.LOG_LEVEL);
   const registry = new Registry(allCommands(), normalize);
   const deps: Deps = { db, config, log, registry, reminderDefaults: reminderDefaults(config), evidence: { alone, withCommand },
     importRoster: async (file) => formatImportReport(await importRosterFile(db, file)) };
@@ -38,6 +48,6 @@ export function createApp(config: Config, opts: { db?: Db; log?: Logger } = {}):
     deps,
     handle: (e) => handleEvent(e, deps),
     adapterDeps: { firstSeen: (scope, proof, expiresAt) => firstSeen(db, scope, proof, expiresAt, Date.now()) },
-    close: () => { if (!opts.db) db.$client.close(); },
+    close: async () => { if (ownsDb) await db.close(); },
   };
 }

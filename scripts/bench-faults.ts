@@ -8,30 +8,27 @@
  * lost (a timeout after the platform took the message). The outbox retries them with the same
  * key; only a platform that deduplicates on it (Feishu `uuid`) keeps them from showing twice.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { testConfig } from '../bot/config.js';
 import { makeEvent } from '../bot/event.js';
 import { Outbound } from '../bot/outbound.js';
 import { PlatformError, ReplyDelivery } from '../bot/delivery.js';
-import { openDb } from '../storage/db.js';
 import { claimDue, outboxCounts } from '../storage/outbox.js';
 import { createApp } from './app.js';
-import { progressBar, seedRoster } from './bench-seed.js';
+import { openBenchDb, progressBar, seedRoster } from './bench-seed.js';
 
 export interface FaultResult { visits: number; replies: number; accepted: number; lost: number; duplicated: number; attempts: number; retried: number; afterLostAnswer: number; seconds: number }
 
-export async function benchFaults(o: { replies: number; failRate?: number; lostAnswerRate?: number; log: Logger; quiet?: boolean }): Promise<FaultResult> {
+/** `target`: the bot's `MINQING_DB` (a PostgreSQL URL runs it there, in a schema of its own; otherwise a SQLite file). */
+export async function benchFaults(o: { replies: number; failRate?: number; lostAnswerRate?: number; log: Logger; quiet?: boolean; target?: string }): Promise<FaultResult> {
   const failRate = o.failRate ?? 0.1;
   const lostAnswerRate = o.lostAnswerRate ?? 0.01;
-  const dir = mkdtempSync(join(tmpdir(), 'minqing-bench-'));
-  const db = openDb(join(dir, 'faults.db'));
+  const bench = await openBenchDb(o.target, 'faults');
+  const { db } = bench;
   const cadres = 500;
-  seedRoster(db, 20, cadres);
+  await seedRoster(db, 20, cadres);
   // Its own platform name: console replies are printed, not delivered through the outbox.
-  db.$client.prepare("INSERT INTO accounts (platform, account_id, cadre_id, created_at) SELECT 'bench', 'c' || id, id, 0 FROM cadres").run();
+  await db.run("INSERT INTO accounts (platform, account_id, cadre_id, created_at) SELECT 'bench', 'c' || id, id, 0 FROM cadres");
   const app = createApp(testConfig(), { db, log: o.log });
   // What the platform took, by key: a second acceptance of a key is a duplicate the user sees
   // unless the platform drops it by key.
@@ -76,7 +73,7 @@ export async function benchFaults(o: { replies: number; failRate?: number; lostA
         // The process dies: its delivery stops, and some rows stay claimed as if sends were in
         // flight. The next process must release them and deliver everything once.
         await delivery.stop();
-        claimDue(db, Date.now(), 15 * 60_000, 50);
+        await claimDue(db, Date.now(), 15 * 60_000, 50);
         delivery = newDelivery();
         delivery.start();
       }
@@ -89,7 +86,7 @@ export async function benchFaults(o: { replies: number; failRate?: number; lostA
   await Promise.all(Array.from({ length: 32 }, lane));
   for (;;) {
     await delivery.idle();
-    const c = outboxCounts(db);
+    const c = await outboxCounts(db);
     if (!c.pending) break;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -102,11 +99,11 @@ export async function benchFaults(o: { replies: number; failRate?: number; lostA
   await delivery.stop();
   const seconds = (performance.now() - t0) / 1000;
   bar?.update(o.replies); bar?.stop();
-  const counts = outboxCounts(db);
+  const counts = await outboxCounts(db);
   const keys = [...accepted.keys()];
   const rows = counts.delivered + counts.failed + counts.pending;
   const result: FaultResult = {
-    visits: (db.$client.prepare('SELECT count(*) AS n FROM visits').get() as { n: number }).n,
+    visits: (await db.value<number>('SELECT count(*) FROM visits'))!,
     replies: rows,
     accepted: keys.length,
     lost: rows - keys.length,
@@ -116,10 +113,10 @@ export async function benchFaults(o: { replies: number; failRate?: number; lostA
     afterLostAnswer,
     seconds,
   };
+  await app.close();
+  await bench.dispose();
   if (attempts !== before) throw new Error(`redelivered messages sent ${attempts - before} replies again`);
   if (counts.failed) throw new Error(`${counts.failed} replies marked undeliverable`);
-  app.close(); db.$client.close();
-  rmSync(dir, { recursive: true, force: true });
   return result;
 }
 

@@ -1,32 +1,31 @@
 /**
  * (d) Signed and encrypted Feishu message callbacks, posted over loopback by autocannon (a separate process) into the
- * real HTTP server → Feishu adapter (verify, decrypt, dedupe) → core → SQLite. Every tenth
+ * real HTTP server → Feishu adapter (verify, decrypt, dedupe) → core → the database. Every tenth
  * request is a redelivery of an earlier event; afterwards rows are counted: each distinct message
  * must be recorded exactly once. Replies go to a counting sink instead of Feishu's servers.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { testConfig } from '../bot/config.js';
 import { Outbound } from '../bot/outbound.js';
 import { HttpServer } from '../bot/http-server.js';
 import { createFeishuAdapter, signedMessageCallback } from '../bot/adapters/feishu/index.js';
-import { openDb } from '../storage/db.js';
 import { createApp } from './app.js';
-import { seedRoster } from './bench-seed.js';
+import { openBenchDb, seedRoster } from './bench-seed.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ENCRYPT_KEY = 'bench-encrypt-key', TOKEN = 'bench-verification-token';
 
-export async function benchFeishu(o: { requests: number; cadres: number; connections: number; log: Logger }): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'minqing-bench-'));
-  const db = openDb(join(dir, 'feishu.db'));
-  seedRoster(db, 20, o.cadres);
-  db.$client.prepare("INSERT INTO accounts (platform, account_id, cadre_id, created_at) SELECT 'feishu', 'ou_c' || id, id, 0 FROM cadres").run();
+/** `target`: the bot's `MINQING_DB` (a PostgreSQL URL runs it there; otherwise a SQLite file). */
+export async function benchFeishu(o: { requests: number; cadres: number; connections: number; log: Logger; target?: string }): Promise<void> {
+  const bench = await openBenchDb(o.target, 'feishu');
+  const { db, dir } = bench;
+  await seedRoster(db, 20, o.cadres);
+  await db.run("INSERT INTO accounts (platform, account_id, cadre_id, created_at) SELECT 'feishu', 'ou_c' || id, id, 0 FROM cadres");
   const app = createApp(testConfig(), { db, log: o.log });
   let replies = 0;
   const outbound = new Outbound({ log: o.log, limits: {} });
@@ -57,13 +56,12 @@ export async function benchFeishu(o: { requests: number; cadres: number; connect
   const result = JSON.parse(out) as { latency: { p50: number; p99: number }; non2xx: number; errors: number };
   await adapter.idle();
   const secs = (performance.now() - t0) / 1000;
-  const rows = (db.$client.prepare("SELECT count(*) AS n FROM visits WHERE platform = 'feishu'").get() as { n: number }).n;
-  const dupRows = (db.$client.prepare("SELECT count(*) AS n FROM (SELECT message_id FROM visits GROUP BY message_id HAVING count(*) > 1)").get() as { n: number }).n;
+  const rows = (await db.value<number>("SELECT count(*) FROM visits WHERE platform = 'feishu'"))!;
+  const dupRows = (await db.value<number>('SELECT count(*) FROM (SELECT message_id FROM visits GROUP BY message_id HAVING count(*) > 1) AS d'))!;
   console.log(`(d) 飞书加密签名回调 ${o.requests} 个（${distinct} 条不同消息，其余为重投），${o.connections} 并发：${(o.requests / secs).toFixed(0)} 请求/秒，`
     + `p50 ${result.latency.p50} ms，p99 ${result.latency.p99} ms，非 2xx ${result.non2xx}，错误 ${result.errors}；`
     + `入库 ${rows} 行（应为 ${distinct}），重复 ${dupRows}，丢失 ${distinct - rows}，回复 ${replies}`);
   await http.close();
-  app.close();
-  db.$client.close();
-  rmSync(dir, { recursive: true, force: true });
+  await app.close();
+  await bench.dispose();
 }

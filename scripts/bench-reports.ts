@@ -6,10 +6,12 @@
  *
  * Peak RSS is sampled every 50 ms by a worker thread, so a long synchronous stretch of the main
  * thread (SQLite sorting, a zip flush) cannot hide a peak from the sampler.
+ *
+ * The database is a SQLite file, or — `target` a PostgreSQL URL (the bot's `MINQING_DB`) — a
+ * schema of its own in that database, dropped at the end (scripts/bench-seed.ts openBenchDb).
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -19,7 +21,7 @@ import { openDb, type Db } from '../storage/db.js';
 import { ALL_PRESET_SETS, installPresets } from '../storage/quotas.js';
 import { unitById } from '../storage/units.js';
 import { exportLedger, exportLists, type ExportResult } from '../handlers/report-files.js';
-import { progressBar, seedRoster, seedVisits } from './bench-seed.js';
+import { COMMIT_ROWS, insertRows, openBenchDb, optimize, progressBar, seedRoster, seedVisits, syncIds } from './bench-seed.js';
 
 export interface BenchReportsOptions {
   issues?: number;
@@ -30,6 +32,8 @@ export interface BenchReportsOptions {
   print?: (line: string) => void;
   /** Show seeding progress bars on stderr (default true). */
   progress?: boolean;
+  /** The bot's `MINQING_DB`: a PostgreSQL URL runs the bench there; otherwise a SQLite file. */
+  target?: string;
 }
 
 export interface Measure { seconds: number; peakRssMb: number; baseRssMb: number; rows: number; fileMb: number }
@@ -46,38 +50,38 @@ function bar(label: string, total: number, on: boolean): SingleBar | undefined {
  * rows: a third still pending (some overdue), a third resolved, a third closed; half have a
  * measure (/进展) on record. About 2.7 events per issue.
  */
-export function seedIssues(db: Db, n: number, cadres: number, units: number, today: string, progress?: SingleBar): void {
-  const c = db.$client;
-  const issue = c.prepare(`INSERT INTO issues (id, unit_id, origin_unit_id, ledger, category, place, description, responsible_cadre_id,
-    lead_cadre_id, department, deadline, source, state, extensions, supervise_count, result, answered, resolved_at, resolved_date,
-    closed_at, reporter_cadre_id, platform, created_at, created_date)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'visit', ?, 0, ?, ?, ?, ?, ?, ?, ?, 'bench', ?, ?)`);
-  const event = c.prepare(`INSERT INTO issue_events (issue_id, at, date, actor_cadre_id, action, from_state, to_state, note)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+export async function seedIssues(db: Db, n: number, cadres: number, units: number, today: string, progress?: SingleBar): Promise<void> {
   const ledgers = ['livelihood', 'hardship', 'stability'];
   const batch = 20_000;
   const ms = (d: string) => Date.parse(d + 'T09:00:00+08:00');
   for (let start = 1; start <= n; start += batch) {
-    c.transaction(() => {
-      for (let i = start; i < Math.min(n + 1, start + batch); i++) {
-        const unit = 1 + (i * 7) % units, cadre = 1 + (i * 7919) % cadres, lead = 1 + (i * 104_729) % cadres;
-        const created = addDays(today, -(i % 365));
-        const deadline = addDays(created, 30);
-        const fate = i % 3; // 0 pending, 1 resolved, 2 closed
-        const resolved = fate ? addDays(created, 5 + (i % 40)) : null;
-        const done = resolved && resolved <= today ? resolved : null;
-        const state = !done ? (i % 2 ? 'in_progress' : 'open') : fate === 1 ? 'resolved' : 'closed';
-        issue.run(i, unit, unit, ledgers[i % 3], CATEGORIES[i % 12], `地点${i % 3000}`, `群众反映的问题${i}，需要协调解决`, cadre,
-          i % 4 ? lead : null, i % 5 ? null : '交通局', deadline, state, i % 7, done ? `已处理问题${i}，已电话告知群众` : null,
-          done ? 1 : null, done ? ms(done) : null, done, state === 'closed' ? ms(done!) + 3_600_000 : null, cadre, ms(created), created);
-        event.run(i, ms(created), created, cadre, 'register', null, 'open', null);
-        if (i % 2) event.run(i, ms(created) + 86_400_000, addDays(created, 1), cadre, 'progress', 'open', 'in_progress', `已联系相关部门，第${i}号问题列入计划`);
-        if (done) event.run(i, ms(done), done, cadre, 'resolve', 'in_progress', 'resolved', `已处理问题${i}，已电话告知群众`);
-        if (state === 'closed') event.run(i, ms(done!) + 3_600_000, done, lead, 'close', 'resolved', 'closed', null);
-      }
-    })();
+    const issues: unknown[][] = [], events: unknown[][] = [];
+    for (let i = start; i < Math.min(n + 1, start + batch); i++) {
+      const unit = 1 + (i * 7) % units, cadre = 1 + (i * 7919) % cadres, lead = 1 + (i * 104_729) % cadres;
+      const created = addDays(today, -(i % 365));
+      const deadline = addDays(created, 30);
+      const fate = i % 3; // 0 pending, 1 resolved, 2 closed
+      const resolved = fate ? addDays(created, 5 + (i % 40)) : null;
+      const done = resolved && resolved <= today ? resolved : null;
+      const state = !done ? (i % 2 ? 'in_progress' : 'open') : fate === 1 ? 'resolved' : 'closed';
+      issues.push([i, unit, unit, ledgers[i % 3], CATEGORIES[i % 12], `地点${i % 3000}`, `群众反映的问题${i}，需要协调解决`, cadre,
+        i % 4 ? lead : null, i % 5 ? null : '交通局', deadline, state, i % 7, done ? `已处理问题${i}，已电话告知群众` : null,
+        done ? true : null, done ? ms(done) : null, done, state === 'closed' ? ms(done!) + 3_600_000 : null, cadre, ms(created), created]);
+      events.push([i, ms(created), created, cadre, 'register', null, 'open', null]);
+      if (i % 2) events.push([i, ms(created) + 86_400_000, addDays(created, 1), cadre, 'progress', 'open', 'in_progress', `已联系相关部门，第${i}号问题列入计划`]);
+      if (done) events.push([i, ms(done), done, cadre, 'resolve', 'in_progress', 'resolved', `已处理问题${i}，已电话告知群众`]);
+      if (state === 'closed') events.push([i, ms(done!) + 3_600_000, done, lead, 'close', 'resolved', 'closed', null]);
+    }
+    await insertRows(db, `INSERT INTO issues (id, unit_id, origin_unit_id, ledger, category, place, description, responsible_cadre_id,
+      lead_cadre_id, department, deadline, source, state, extensions, supervise_count, result, answered, resolved_at, resolved_date,
+      closed_at, reporter_cadre_id, platform, created_at, created_date)`, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'visit', ?, 0, ?, ?, ?, ?, ?, ?, ?, 'bench', ?, ?)", issues);
+    for (let k = 0; k < events.length; k += COMMIT_ROWS) {
+      await insertRows(db, 'INSERT INTO issue_events (issue_id, at, date, actor_cadre_id, action, from_state, to_state, note)', '(?, ?, ?, ?, ?, ?, ?, ?)',
+        events.slice(k, k + COMMIT_ROWS));
+    }
     progress?.update(Math.min(n, start + batch - 1));
   }
+  await syncIds(db, 'issues');
 }
 
 /** Runs `fn` while a worker thread samples the process's RSS every 50 ms. */
@@ -107,47 +111,50 @@ export async function benchReports(opts: BenchReportsOptions = {}): Promise<void
   const cadres = opts.cadres ?? 50_000, units = opts.units ?? 500;
   const print = opts.print ?? ((l: string) => console.log(l));
   const showBars = opts.progress ?? true;
-  const dir = mkdtempSync(join(tmpdir(), 'minqing-bench-reports-'));
-  const file = join(dir, 'reports.db');
-  const db = openDb(file);
+  const bench = await openBenchDb(opts.target, 'reports');
+  const { db } = bench;
   try {
     const now = new Date();
     const today = localDate(now);
-    seedRoster(db, units, cadres);
-    installPresets(db, now.getTime(), ALL_PRESET_SETS);
+    await seedRoster(db, units, cadres);
+    await installPresets(db, now.getTime(), ALL_PRESET_SETS);
     const vb = bar('生成走访记录', visits, showBars);
-    seedVisits(db, visits, cadres, units, today, vb);
+    await seedVisits(db, visits, cadres, units, today, vb);
     vb?.stop();
     const ib = bar('生成问题和办理记录', issues, showBars);
-    seedIssues(db, issues, cadres, units, today, ib);
+    await seedIssues(db, issues, cadres, units, today, ib);
     ib?.stop();
-    db.$client.pragma('optimize');
-    const events = (db.$client.prepare('SELECT count(*) FROM issue_events').pluck().get() as number);
+    await optimize(db);
+    const events = (await db.value<number>('SELECT count(*) FROM issue_events'))!;
     print(`minqing bench reports — Node ${process.version}；${visits} 条走访、${cadres} 名干部、${units} 个单位、${issues} 件问题（${events} 条办理记录）；导出在新进程中测量`);
-    db.$client.close();
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--measure', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // SQLite: closed (and checkpointed) before the child opens the file. PostgreSQL: the handle
+    // stays, idle, to drop the schema afterwards.
+    if (db.dialect === 'sqlite') await db.close();
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--measure', bench.target, bench.dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     child.stdout.on('data', (d: Buffer) => { for (const line of d.toString().split('\n')) if (line) print(line); });
     await new Promise((res) => child.once('exit', res));
   } finally {
-    if (db.$client.open) db.$client.close();
-    rmSync(dir, { recursive: true, force: true });
+    await bench.dispose();
   }
 }
 
 /** The measuring half, in its own process: the ledger and the month's lists of the root unit. */
-async function measureExports(file: string): Promise<void> {
-  const db = openDb(file);
+async function measureExports(target: string, dir: string): Promise<void> {
+  const db = await openDb(target);
   const now = new Date();
   const today = localDate(now);
-  const root = unitById(db, 1)!;
-  const input = { db, dir: join(dirname(file), 'exports'), tz: 'Asia/Shanghai', now, today, unit: root, fullPhones: false };
+  const root = (await unitById(db, 1))!;
+  const input = { db, dir: join(dir, 'exports'), tz: 'Asia/Shanghai', now, today, unit: root, fullPhones: false };
   const fig = (name: string, m: Measure) =>
     `${name}：${m.seconds.toFixed(2)} 秒，峰值内存 RSS ${m.peakRssMb.toFixed(0)} MB（开始时 ${m.baseRssMb.toFixed(0)} MB），${m.rows} 行，文件 ${m.fileMb.toFixed(1)} MB` +
     `　目标 ≤ 10 秒、≤ 300 MB：${m.seconds <= 10 && m.peakRssMb <= 300 ? '达标' : '未达标'}`;
-  console.log(fig('(a) 台账导出（根单位，全部问题及办理记录）', await measure(() => exportLedger(input))));
-  const month = periodOf('month', today);
-  console.log(fig(`(b) 三个清单导出（根单位，${month.label}）`, await measure(() => exportLists(input, month))));
-  db.$client.close();
+  try {
+    console.log(fig('(a) 台账导出（根单位，全部问题及办理记录）', await measure(() => exportLedger(input))));
+    const month = periodOf('month', today);
+    console.log(fig(`(b) 三个清单导出（根单位，${month.label}）`, await measure(() => exportLists(input, month))));
+  } finally {
+    await db.close();
+  }
 }
 
-if (process.argv[2] === '--measure' && process.argv[3]) await measureExports(process.argv[3]);
+if (process.argv[2] === '--measure' && process.argv[3] && process.argv[4]) await measureExports(process.argv[3], process.argv[4]);

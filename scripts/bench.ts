@@ -1,6 +1,8 @@
 /**
- * `minqing bench`: figures, not tests. Each part builds its own database under a temp folder,
- * shows progress on a terminal and prints what it measured.
+ * `minqing bench`: figures, not tests. Each part builds its own database — a SQLite file under a
+ * temp folder, or, when the bot's `MINQING_DB` is a PostgreSQL URL, a schema of its own in that
+ * database (scripts/bench-seed.ts openBenchDb) —, shows progress on a terminal and prints what it
+ * measured.
  *   commands — 20,000 `/走访` from 2,000 cadres through parse → validate → store → reply
  *   stats    — `/统计 本月` for the root unit over 1,000,000 visits, 50,000 cadres, 500 units
  *   reminders — a month-end quota pass for 100,000 cadres in 1,000 units (9 preset rules):
@@ -11,20 +13,18 @@
  *   faults   — 10,000 replies through the outbox into a platform refusing 10% of sends, with a
  *              restart half-way and redeliveries: lost and duplicated replies (scripts/bench-faults.ts)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { testConfig } from '../bot/config.js';
 import { createLogger } from '../bot/logger.js';
 import { makeEvent } from '../bot/event.js';
-import { addDays, localDate } from '../bot/time.js';
-import { openDb, type Db } from '../storage/db.js';
+import { localDate } from '../bot/time.js';
 import { createApp } from './app.js';
 import { ALL_PRESET_SETS, installPresets } from '../storage/quotas.js';
-import { percentile, progressBar, seedRoster, seedVisits } from './bench-seed.js';
+import { openBenchDb, optimize, percentile, progressBar, seedRoster, seedVisits } from './bench-seed.js';
 
 export interface BenchOptions {
   visits: string; cadres: string; bigVisits: string; bigCadres: string; bigUnits: string; concurrency?: string; remindCadres?: string; remindUnits?: string; feishuRequests?: string; faultReplies?: string; only?: string;
+  /** The bot's `MINQING_DB`: a PostgreSQL URL runs every part there; otherwise SQLite files. */
+  target?: string;
 }
 
 const log = createLogger('silent');
@@ -34,9 +34,9 @@ const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 async function benchCommands(o: BenchOptions): Promise<void> {
   const n = Number(o.visits);
   const cadres = Number(o.cadres);
-  const dir = mkdtempSync(join(tmpdir(), 'minqing-bench-'));
-  const db = openDb(join(dir, 'bench.db'));
-  seedRoster(db, 20, cadres);
+  const bench = await openBenchDb(o.target, 'commands');
+  const { db } = bench;
+  await seedRoster(db, 20, cadres);
   const app = createApp(testConfig(), { db, log });
   const places = ['石门村', '东关社区', '西河村', '南山村', '北街社区'];
   const kinds = ['入户', '到村', '驻村', '企业', '座谈', '宣讲', '谈心'];
@@ -47,7 +47,8 @@ async function benchCommands(o: BenchOptions): Promise<void> {
   let ok = 0, next = 0;
   const t0 = performance.now();
   // `lanes` cadres talk at once (each waits for its answer before its next message), as in a
-  // deployment where many chats are active; their writes share commits (storage/db.ts).
+  // deployment where many chats are active; their writes share commits on SQLite and run on
+  // pooled connections on PostgreSQL (storage/db.ts).
   const lane = async () => {
     for (let i = next++; i < n; i = next++) {
       const event = makeEvent({
@@ -65,23 +66,23 @@ async function benchCommands(o: BenchOptions): Promise<void> {
   const total = performance.now() - t0;
   b.update(n); b.stop();
   lat.sort((x, y) => x - y);
-  const rows = (db.$client.prepare('SELECT count(*) AS n FROM visits').get() as { n: number }).n;
+  const rows = (await db.value<number>('SELECT count(*) FROM visits'))!;
   console.log(`(a) ${n} 条 /走访，${cadres} 名干部，${lanes} 路并发：${(n / (total / 1000)).toFixed(0)} 条/秒；p50 ${fmt(percentile(lat, 50))}，p99 ${fmt(percentile(lat, 99))}，最大 ${fmt(lat[lat.length - 1])}；成功 ${ok}，入库 ${rows} 行`);
-  app.close(); db.$client.close();
-  rmSync(dir, { recursive: true, force: true });
+  await app.close();
+  await bench.dispose();
 }
 
 async function benchStats(o: BenchOptions): Promise<void> {
   const visits = Number(o.bigVisits), cadres = Number(o.bigCadres), units = Number(o.bigUnits);
-  const dir = mkdtempSync(join(tmpdir(), 'minqing-bench-'));
-  const db = openDb(join(dir, 'stats.db'));
+  const bench = await openBenchDb(o.target, 'stats');
+  const { db } = bench;
   const today = localDate(new Date());
-  seedRoster(db, units, cadres);
-  installPresets(db, Date.now(), ALL_PRESET_SETS);
+  await seedRoster(db, units, cadres);
+  await installPresets(db, Date.now(), ALL_PRESET_SETS);
   const b = progressBar('(b) 生成走访记录', visits);
-  seedVisits(db, visits, cadres, units, today, b);
+  await seedVisits(db, visits, cadres, units, today, b);
   b.stop();
-  db.$client.pragma('optimize');
+  await optimize(db);
   const app = createApp(testConfig(), { db, log });
   const lat: number[] = [];
   // CPU time too: on a machine shared with other work, wall-clock time mostly measures the queue.
@@ -100,19 +101,19 @@ async function benchStats(o: BenchOptions): Promise<void> {
   cpu.sort((x, y) => x - y);
   console.log(`(b) /统计 本月（根单位；${visits} 条走访、${cadres} 名干部、${units} 个单位）：首次 ${fmt(first)}（CPU ${fmt(firstCpu)}），中位 ${fmt(percentile(lat, 50))}（CPU ${fmt(percentile(cpu, 50))}），最慢 ${fmt(lat[lat.length - 1])}`);
   console.log('    回复开头：' + text.split('\n').slice(0, 3).join(' / '));
-  app.close(); db.$client.close();
-  rmSync(dir, { recursive: true, force: true });
+  await app.close();
+  await bench.dispose();
 }
 
 async function benchReminders(o: BenchOptions): Promise<void> {
   const cadres = Number(o.remindCadres ?? 100_000), units = Number(o.remindUnits ?? 1000);
-  const dir = mkdtempSync(join(tmpdir(), 'minqing-bench-'));
-  const db = openDb(join(dir, 'remind.db'));
+  const bench = await openBenchDb(o.target, 'reminders');
+  const { db } = bench;
   const at = new Date('2026-11-27T09:00:00+08:00'); // a Friday, the month's second nudge day
-  seedRoster(db, units, cadres);
-  installPresets(db, Date.now(), ALL_PRESET_SETS);
+  await seedRoster(db, units, cadres);
+  await installPresets(db, Date.now(), ALL_PRESET_SETS);
   const b = progressBar('(c) 生成本月走访记录', cadres * 2);
-  seedVisits(db, cadres * 2, cadres, units, '2026-11-27', b, 30);
+  await seedVisits(db, cadres * 2, cadres, units, '2026-11-27', b, 30);
   b.stop();
   const { Outbound } = await import('../bot/outbound.js');
   const { Scheduler } = await import('../jobs/scheduler.js');
@@ -125,7 +126,7 @@ async function benchReminders(o: BenchOptions): Promise<void> {
   outbound.register({ platform: 'console', send: async () => { delivered++; } });
   const scheduler = new Scheduler({ db, redisUrl: redis.url, outbound, log, tz: 'Asia/Shanghai', queueName: `bench-${process.pid}`, concurrency: 8 });
   const t0 = performance.now();
-  const pass = runPass(db, { kind: 'quota', at, tz: 'Asia/Shanghai', settings: loadReminderSettings(db) });
+  const pass = await runPass(db, { kind: 'quota', at, tz: 'Asia/Shanghai', settings: await loadReminderSettings(db) });
   const t1 = performance.now();
   const queued = await scheduler.enqueueUndelivered();
   const jobs = await scheduler.queue.count();
@@ -139,8 +140,7 @@ async function benchReminders(o: BenchOptions): Promise<void> {
   await scheduler.queue.obliterate({ force: true });
   await scheduler.close();
   await redis.stop();
-  db.$client.close();
-  rmSync(dir, { recursive: true, force: true });
+  await bench.dispose();
 }
 
 export async function runBench(o: BenchOptions): Promise<void> {
@@ -151,14 +151,14 @@ export async function runBench(o: BenchOptions): Promise<void> {
   if (parts.includes('reminders')) await benchReminders(o);
   if (parts.includes('feishu')) {
     const { benchFeishu } = await import('./bench-feishu.js');
-    await benchFeishu({ requests: Number(o.feishuRequests ?? 20_000), cadres: 2000, connections: 50, log });
+    await benchFeishu({ requests: Number(o.feishuRequests ?? 20_000), cadres: 2000, connections: 50, log, target: o.target });
   }
   if (parts.includes('reports')) {
     const { benchReports } = await import('./bench-reports.js');
-    await benchReports();
+    await benchReports({ target: o.target });
   }
   if (parts.includes('faults')) {
     const { benchFaults, describeFaults } = await import('./bench-faults.js');
-    console.log(describeFaults(await benchFaults({ replies: Number(o.faultReplies ?? 10_000), log })));
+    console.log(describeFaults(await benchFaults({ replies: Number(o.faultReplies ?? 10_000), log, target: o.target })));
   }
 }

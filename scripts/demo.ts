@@ -6,7 +6,7 @@ import type { Db } from '../storage/db.js';
 import { importRoster } from '../storage/roster.js';
 import { cadreByPhone } from '../storage/identity.js';
 import { cadres } from '../storage/schema.js';
-import { eq } from 'drizzle-orm';
+import { updateRows } from '../storage/rows.js';
 import { ALL_PRESET_SETS, installPresets } from '../storage/quotas.js';
 
 export const DEMO_ROSTER = [
@@ -15,11 +15,14 @@ export const DEMO_ROSTER = [
   { 姓名: '李四', 手机: '13800000003', 单位: '东关社区', 上级单位: '示范县', 职级: '一般', 驻村: '', 账号: 'console:u3' },
 ];
 
-export function seedDemo(db: Db, at = Date.now()): void {
-  importRoster(db, DEMO_ROSTER, at);
-  const lead = cadreByPhone(db, DEMO_ROSTER[0].手机)!;
-  db.update(cadres).set({ isAdmin: true }).where(eq(cadres.id, lead.id)).run();
-  // Every document's set: the demo shows each kind of rule (/我的, /统计, the nudges); a real
-  // deployment installs only the sets it follows (/配额 预设).
-  installPresets(db, at, ALL_PRESET_SETS);
+/** All of it or none of it: a failed seed leaves no half a demo behind. */
+export async function seedDemo(db: Db, at = Date.now()): Promise<void> {
+  await db.withWrite(async (tx) => {
+    await importRoster(tx, DEMO_ROSTER, at);
+    const lead = (await cadreByPhone(tx, DEMO_ROSTER[0].手机))!;
+    await updateRows(tx, cadres, { isAdmin: true }, 'id = ?', [lead.id]);
+    // Every document's set: the demo shows each kind of rule (/我的, /统计, the nudges); a real
+    // deployment installs only the sets it follows (/配额 预设).
+    await installPresets(tx, at, ALL_PRESET_SETS);
+  });
 }

@@ -9,8 +9,9 @@ import { exportDir } from '../handlers/report-files.js';
 
 export function chartEnricher(db: Db, config: Config): (r: Reply) => Promise<Reply> {
   return async (r) => {
-    const unit = r.chart && unitById(db, r.chart.unitId);
-    if (!r.chart || !unit) return r;
+    if (!r.chart) return r;
+    const unit = await unitById(db, r.chart.unitId);
+    if (!unit) return r;
     const now = new Date();
     const input = { db, dir: exportDir(config), tz: config.MINQING_TZ, now, today: localDate(now, config.MINQING_TZ), unit };
     const draw = { visits: visitsChart, quota: quotaChart, issues: issuesChart }[r.chart.kind];

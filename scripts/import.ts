@@ -197,7 +197,7 @@ export async function importRosterFile(db: Db, file: string, opts: { progress?: 
   bar?.start(accepted.length, 0);
   let result: RosterResult;
   try {
-    result = importRoster(db, accepted.map((r) => r.values), Date.now(), (i) => bar?.update(i + 1));
+    result = await importRoster(db, accepted.map((r) => r.values), Date.now(), (i) => bar?.update(i + 1));
     bar?.update(accepted.length);
   } finally {
     bar?.stop();

@@ -9,8 +9,11 @@ import { chartEnricher } from './enrich.js';
 import { createLogger } from '../bot/logger.js';
 import { runInteractive } from '../bot/adapters/console/interactive.js';
 import { runJsonl } from '../bot/adapters/console/jsonl.js';
-import { openDb } from '../storage/db.js';
-import { createApp } from './app.js';
+import { existsSync } from 'node:fs';
+import { Presets, SingleBar } from 'cli-progress';
+import { isPostgresUrl, openDb, type Db } from '../storage/db.js';
+import { copyDatabase, formatCopyReport, sourceRows } from './move-db.js';
+import { openApp } from './app.js';
 import { seedDemo } from './demo.js';
 import type { App } from './app.js';
 import type { Logger } from 'pino';
@@ -19,8 +22,15 @@ import { consoleSender } from '../bot/adapters/console/sender.js';
 import { ensureRedis, RedisUnavailable } from '../jobs/redis.js';
 import { Scheduler } from '../jobs/scheduler.js';
 import { exportDir } from '../handlers/report-files.js';
+import { backupDatabase, BackupError, formatBackupReport, formatRestoreReport, restoreDatabase, shownDb } from './backup.js';
 import { ReplyDelivery } from '../bot/delivery.js';
 import { platformLimits } from '../bot/adapters/registry.js';
+
+/** Says why in Chinese and stops with status 1. */
+function fail(message: string): never {
+  process.stderr.write(message + '\n');
+  process.exit(1);
+}
 
 function config(): Config {
   try {
@@ -39,8 +49,8 @@ async function runConsole(opts: { jsonl?: boolean; demo?: boolean; user?: string
   const jsonl = opts.jsonl || !process.stdin.isTTY;
   // In JSONL mode stdout carries only reply lines; logs go to stderr.
   const log = createLogger(jsonl ? cfg.LOG_LEVEL : 'warn', 2);
-  const app = createApp(cfg, { log });
-  if (opts.demo) seedDemo(app.deps.db);
+  const app = await openApp(cfg, { log });
+  if (opts.demo) await seedDemo(app.deps.db);
   const write = (line: string) => process.stdout.write(line + '\n');
   const runtime = opts.reminders ? await startReminders(cfg, app, log, [consoleSender(write, jsonl)]) : undefined;
   try {
@@ -49,17 +59,17 @@ async function runConsole(opts: { jsonl?: boolean; demo?: boolean; user?: string
     else await runInteractive({ ...io, user: opts.user });
   } finally {
     await runtime?.stop();
-    app.close();
+    await app.close();
   }
 }
 
 /** The platforms and the scheduler, until SIGINT/SIGTERM. */
 async function runPlatforms(cfg: Config, o: { demo?: boolean; reminders?: boolean }): Promise<void> {
   const log = createLogger(cfg.LOG_LEVEL, 2);
-  const app = createApp(cfg, { log });
-  if (o.demo) seedDemo(app.deps.db);
+  const app = await openApp(cfg, { log });
+  if (o.demo) await seedDemo(app.deps.db);
   const outbound = new Outbound({ log, limits: platformLimits() });
-  // Replies are delivered from the outbox in SQLite: with or without Redis and reminders.
+  // Replies are delivered from the outbox in the database: with or without Redis and reminders.
   const delivery = new ReplyDelivery({ db: app.deps.db, send: (m, k) => outbound.send(m, k), log });
   app.adapterDeps.outbox = delivery;
   app.deps.fetchAttachment = (platform, messageId, a) => outbound.download(platform, messageId, a);
@@ -71,7 +81,7 @@ async function runPlatforms(cfg: Config, o: { demo?: boolean; reminders?: boolea
   await platforms.stop();
   await delivery.stop();
   await runtime?.stop();
-  app.close();
+  await app.close();
 }
 
 /** Redis (found or started), the outbound path and the scheduler; without Redis, one line and none. */
@@ -125,31 +135,62 @@ program.command('remind').description('立即执行某一时刻的提醒检查�
       process.exit(1);
     }
     const log = createLogger(cfg.LOG_LEVEL, 2);
-    const db = openDb(cfg.MINQING_DB);
     const { runRemindOnce } = await import('./remind.js');
-    await runRemindOnce(db, { at, dryRun: !!o.dryRun, tz: cfg.MINQING_TZ, log, envSettings: reminderDefaults(cfg), enrich: chartEnricher(db, cfg), exports: exportRetention(cfg), write: (l) => process.stdout.write(l + '\n') });
-    db.$client.close();
+    const db = await openDb(cfg.MINQING_DB);
+    try {
+      await runRemindOnce(db, { at, dryRun: !!o.dryRun, tz: cfg.MINQING_TZ, log, envSettings: reminderDefaults(cfg), enrich: chartEnricher(db, cfg), exports: exportRetention(cfg), write: (l) => process.stdout.write(l + '\n') });
+    } finally {
+      await db.close();
+    }
   });
 
-program.command('migrate').description('创建或升级数据库').action(() => {
-  const cfg = config();
-  openDb(cfg.MINQING_DB).$client.close();
-  process.stdout.write(`数据库已是最新：${cfg.MINQING_DB}\n`);
-});
+program.command('migrate').description('创建或升级数据库；--to postgres://… 把 SQLite 数据库整库迁入 PostgreSQL 并逐表校验')
+  .option('--to <url>', '目标 PostgreSQL 地址（须为空库）')
+  .action(async (o: { to?: string }) => {
+    const cfg = config();
+    if (!o.to) {
+      await (await openDb(cfg.MINQING_DB)).close();
+      process.stdout.write(`数据库已是最新：${shownDb(cfg.MINQING_DB)}\n`);
+      return;
+    }
+    if (!isPostgresUrl(o.to)) fail(`--to 应为 PostgreSQL 地址（postgres://用户:密码@主机:5432/库名），收到：${o.to}`);
+    if (isPostgresUrl(cfg.MINQING_DB)) fail(`MINQING_DB 已是 PostgreSQL（${shownDb(cfg.MINQING_DB)}）；--to 用于把 SQLite 数据库迁入 PostgreSQL`);
+    if (!existsSync(cfg.MINQING_DB)) fail(`找不到 SQLite 数据库：${cfg.MINQING_DB}（请用 MINQING_DB 指向要迁移的文件）`);
+    const source = await openDb(cfg.MINQING_DB);
+    let target: Db | undefined;
+    try {
+      target = await openDb(o.to);
+      const total = await sourceRows(source);
+      const bar = process.stderr.isTTY ? new SingleBar({ format: '迁移 {bar} {value}/{total} 行 {table}', hideCursor: true, stream: process.stderr }, Presets.shades_classic) : undefined;
+      bar?.start(total, 0, { table: '' });
+      const reports = await copyDatabase(source, target, (n, table) => bar?.increment(n, { table }));
+      bar?.stop();
+      process.stdout.write(formatCopyReport(reports, cfg.MINQING_DB, o.to) + '\n');
+      if (reports.some((r) => !r.ok)) process.exitCode = 1;
+    } catch (e) {
+      fail(`迁移失败：${(e as Error).message}`);
+    } finally {
+      await source.close();
+      await target?.close();
+    }
+  });
 
-program.command('demo').description('导入演示名册并启用预设配额').action(() => {
+program.command('demo').description('导入演示名册并启用预设配额').action(async () => {
   const cfg = config();
-  const db = openDb(cfg.MINQING_DB);
-  seedDemo(db);
-  db.$client.close();
-  process.stdout.write(`演示名册已导入 ${cfg.MINQING_DB}：控制台用户 u1 王强（领导、管理员）、u2 张三、u3 李四\n`);
+  const db = await openDb(cfg.MINQING_DB);
+  try {
+    await seedDemo(db);
+  } finally {
+    await db.close();
+  }
+  process.stdout.write(`演示名册已导入 ${shownDb(cfg.MINQING_DB)}：控制台用户 u1 王强（领导、管理员）、u2 张三、u3 李四\n`);
 });
 
 program.command('import <file>').description('导入干部名册（.csv 或 .xlsx；列：姓名 手机 单位 上级单位 职级 驻村 账号）')
   .action(async (file: string) => {
     const cfg = config();
     const { importRosterFile, formatImportReport } = await import('./import.js');
-    const db = openDb(cfg.MINQING_DB);
+    const db = await openDb(cfg.MINQING_DB);
     try {
       const r = await importRosterFile(db, file, { progress: true });
       process.stdout.write(formatImportReport(r) + '\n');
@@ -158,7 +199,7 @@ program.command('import <file>').description('导入干部名册（.csv 或 .xls
       process.stderr.write(`${(e as Error).message}\n`);
       process.exitCode = 1;
     } finally {
-      db.$client.close();
+      await db.close();
     }
   });
 
@@ -179,25 +220,27 @@ program.command('bench').description('性能基准（打印数据，不是测试
   .option('--minutes <n>', '耐久测试时长（分钟）', '10')
   .option('--rate <n>', '耐久测试每秒命令数', '200')
   .action(async (o) => {
+    // The bot's database setting decides where the bench runs: a PostgreSQL URL puts each part in
+    // a fresh schema of that database (dropped afterwards); a file path, temporary SQLite files.
+    const target = config().MINQING_DB;
     if (o.soak) {
       const { runSoak } = await import('./soak.js');
-      const ok = await runSoak({ minutes: Number(o.minutes), rate: Number(o.rate) });
+      const ok = await runSoak({ minutes: Number(o.minutes), rate: Number(o.rate), target });
       if (!ok) process.exitCode = 2;
       return;
     }
     const { runBench } = await import('./bench.js');
-    await runBench(o);
+    await runBench({ ...o, target });
   });
 
-// Online backup and restore (scripts/backup.ts).
+// Online backup and restore (scripts/backup.ts): SQLite's backup API, or pg_dump / pg_restore.
 program.command('backup <file>').description('在线备份数据库（机器人运行时也可以），并校验备份')
   .option('--force', '覆盖已存在的备份文件')
   .action(async (file: string, o: { force?: boolean }) => {
     const cfg = config();
-    const { backupDatabase, formatBackupReport, BackupError } = await import('./backup.js');
     try {
       const r = await backupDatabase(cfg.MINQING_DB, file, { force: o.force, progress: true });
-      process.stdout.write(formatBackupReport(r, { source: cfg.MINQING_DB, target: file }) + '\n');
+      process.stdout.write(formatBackupReport(r, { source: shownDb(cfg.MINQING_DB), target: file }) + '\n');
     } catch (e) {
       if (!(e instanceof BackupError)) throw e;
       process.stderr.write(e.message + '\n');
@@ -208,9 +251,9 @@ program.command('backup <file>').description('在线备份数据库（机器人�
 program.command('restore <file>').description('从备份恢复数据库（须先停止机器人）')
   .action(async (file: string) => {
     const cfg = config();
-    const { restoreDatabase, formatRestoreReport, BackupError } = await import('./backup.js');
     try {
-      process.stdout.write(formatRestoreReport(restoreDatabase(file, cfg.MINQING_DB), { backup: file, target: cfg.MINQING_DB }) + '\n');
+      const r = await restoreDatabase(file, cfg.MINQING_DB);
+      process.stdout.write(formatRestoreReport(r, { backup: file, target: shownDb(cfg.MINQING_DB) }) + '\n');
     } catch (e) {
       if (!(e instanceof BackupError)) throw e;
       process.stderr.write(e.message + '\n');

@@ -15,13 +15,13 @@ import { pruneExports } from '../jobs/retention.js';
 const SKIP = { 'quiet-hours': '免打扰时段，跳过', 'not-a-workday': '非工作日，跳过' };
 
 export async function runRemindOnce(db: Db, o: { at: Date; dryRun: boolean; tz: string; log: Logger; write: (l: string) => void; envSettings?: ReminderDefaults; enrich?: (r: Reply) => Promise<Reply>; exports?: { dir: string; retentionDays: number } }): Promise<number> {
-  const settings = loadReminderSettings(db, o.envSettings);
+  const settings = await loadReminderSettings(db, o.envSettings);
   const outbound = new Outbound({ log: o.log, limits: {} });
   // Operators read what went out: every platform prints here (adapters deliver in `start`).
   for (const p of ['console', 'feishu', 'dingtalk', 'wecom']) outbound.register(consoleSender(o.write, false, p));
   let total = 0;
   for (const kind of JOB_KINDS) {
-    const r = runPass(db, { kind, at: o.at, tz: o.tz, settings, dryRun: o.dryRun });
+    const r = await runPass(db, { kind, at: o.at, tz: o.tz, settings, dryRun: o.dryRun });
     o.write(`【${kind}】${r.date}：${r.skipped ? SKIP[r.skipped] : `应发 ${r.planned}，${o.dryRun ? '将新发' : '新记录'} ${r.fresh.length}`}`);
     for (const rem of r.fresh) {
       if (!rem.reply) continue;

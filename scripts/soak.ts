@@ -1,7 +1,8 @@
 /**
  * `minqing bench --soak [--minutes 10] [--rate 200]`: a long, steady load, to see
  * that memory stays flat and latency does not creep. In-process only (no network, no Redis): the
- * router on a fresh database file, an open-loop generator at `rate` commands per second —
+ * router on a fresh database (a SQLite file, or a schema of its own in the PostgreSQL the bot's
+ * `MINQING_DB` names), an open-loop generator at `rate` commands per second —
  * mostly /走访 /志愿 /民情 /进展 /办结 from 2,000 cadres, mixed with /我的 and /统计 queries — and
  * once a minute (at 0:30, 1:30, …) a reminder pass (quota and deadlines) whose reminders are delivered into a
  * counting sink through the outbound path. Every 10 s it prints RSS, heap and the window's
@@ -11,20 +12,17 @@
  * The bot's clock runs from a fixed workday morning (2026-11-20 09:00 Asia/Shanghai) at real
  * speed, so the reminder passes do real work whatever the hour the soak is run.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testConfig } from '../bot/config.js';
 import { createLogger } from '../bot/logger.js';
 import { makeEvent } from '../bot/event.js';
 import { Outbound } from '../bot/outbound.js';
-import { openDb } from '../storage/db.js';
 import { ALL_PRESET_SETS, installPresets } from '../storage/quotas.js';
 import { loadReminderSettings } from '../storage/reminder-settings.js';
 import { undeliveredKeys } from '../storage/reminders.js';
 import { deliverMany, runPass } from '../jobs/pass.js';
 import { createApp } from './app.js';
-import { percentile, seedRoster } from './bench-seed.js';
+import { openBenchDb, percentile, seedRoster } from './bench-seed.js';
 
 export interface SoakOptions {
   minutes: number;
@@ -33,6 +31,8 @@ export interface SoakOptions {
   units?: number;
   /** Where the lines go (stdout by default). */
   write?: (line: string) => void;
+  /** The bot's `MINQING_DB`: a PostgreSQL URL runs the soak there; otherwise a SQLite file. */
+  target?: string;
 }
 
 const T = {
@@ -59,13 +59,13 @@ export async function runSoak(o: SoakOptions): Promise<boolean> {
   const write = o.write ?? ((l: string) => process.stdout.write(l + '\n'));
   const minutes = Math.max(0.1, o.minutes), rate = Math.max(1, o.rate);
   const cadres = o.cadres ?? 2000, units = o.units ?? 50;
-  const dir = mkdtempSync(join(tmpdir(), 'minqing-soak-'));
   const log = createLogger('silent');
-  const db = openDb(join(dir, 'soak.db'));
+  const bench = await openBenchDb(o.target, 'soak');
+  const { db } = bench;
   const clock0 = Date.parse('2026-11-20T09:00:00+08:00');
-  seedRoster(db, units, cadres, clock0);
-  installPresets(db, clock0, ALL_PRESET_SETS);
-  const app = createApp(testConfig({ MINQING_DB: join(dir, 'soak.db') }), { db, log });
+  await seedRoster(db, units, cadres, clock0);
+  await installPresets(db, clock0, ALL_PRESET_SETS);
+  const app = createApp(testConfig({ MINQING_DB: bench.target, MINQING_EXPORT_DIR: join(bench.dir, 'exports') }), { db, log });
   let delivered = 0;
   const outbound = new Outbound({ log, limits: {} });
   outbound.register({ platform: 'console', send: async () => { delivered++; } });
@@ -112,11 +112,11 @@ export async function runSoak(o: SoakOptions): Promise<boolean> {
 
   async function reminderPass(label: string): Promise<void> {
     const s = performance.now();
-    const settings = loadReminderSettings(db);
+    const settings = await loadReminderSettings(db);
     let fresh = 0;
-    for (const kind of ['quota', 'deadlines'] as const) fresh += runPass(db, { kind, at: now(), tz: 'Asia/Shanghai', settings }).fresh.length;
+    for (const kind of ['quota', 'deadlines'] as const) fresh += (await runPass(db, { kind, at: now(), tz: 'Asia/Shanghai', settings })).fresh.length;
     const before = delivered;
-    const keys = undeliveredKeys(db, 100_000);
+    const keys = await undeliveredKeys(db, 100_000);
     for (let k = 0; k < keys.length; k += 500) await deliverMany(db, keys.slice(k, k + 500), { outbound, worker: 'soak', log });
     write(T.pass(label, fresh, delivered - before, performance.now() - s));
   }
@@ -153,8 +153,8 @@ export async function runSoak(o: SoakOptions): Promise<boolean> {
   const secs = (performance.now() - t0) / 1000;
   const done = all.subarray(0, n);
   write(T.summary(n, secs, pct(done, 50), pct(done, 99), pct(done, 100), pct(queries.subarray(0, nq), 99), failed));
-  const count = (t: string) => db.$client.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number;
-  write(T.rows(count('visits'), count('volunteers'), count('issues'), count('reminders')));
+  const count = async (t: string) => (await db.value<number>(`SELECT count(*) FROM ${t}`))!;
+  write(T.rows(await count('visits'), await count('volunteers'), await count('issues'), await count('reminders')));
 
   // Warm-up: the first 30% of the run, at most two minutes; then compare the first and last
   // three samples (averaged, so one GC-timed sample does not decide).
@@ -169,8 +169,7 @@ export async function runSoak(o: SoakOptions): Promise<boolean> {
     ok = growth <= 0.10;
     write(T.memory(Math.round(warm / 1000), base, end, Math.max(...after.map((x) => x.rss)), growth, ok));
   }
-  app.close();
-  db.$client.close();
-  rmSync(dir, { recursive: true, force: true });
+  await app.close();
+  await bench.dispose();
   return ok;
 }

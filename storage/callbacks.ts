@@ -16,12 +16,12 @@ export interface CallbackCandidate {
 }
 
 /** Resolved or closed, live issues resolved in [from, to] and not rated since that /办结. */
-export function unratedResolvedIssues(db: Db, from: string, to: string): CallbackCandidate[] {
-  return db.$client.prepare(`
-    SELECT i.id, i.responsible_cadre_id AS responsibleCadreId, i.place, i.description, i.resolved_date AS resolvedDate,
-      (SELECT max(e.id) FROM issue_events e WHERE e.issue_id = i.id AND e.action = 'resolve') AS resolveEventId
+export function unratedResolvedIssues(db: Db, from: string, to: string): Promise<CallbackCandidate[]> {
+  return db.all<CallbackCandidate>(`
+    SELECT i.id, i.responsible_cadre_id AS "responsibleCadreId", i.place, i.description, i.resolved_date AS "resolvedDate",
+      (SELECT max(e.id) FROM issue_events e WHERE e.issue_id = i.id AND e.action = 'resolve') AS "resolveEventId"
     FROM issues i
     WHERE i.voided_at IS NULL AND i.state IN ('resolved','closed') AND i.resolved_date BETWEEN ? AND ?
       AND NOT ${ratedAfterSql('i', `(SELECT max(e2.id) FROM issue_events e2 WHERE e2.issue_id = i.id AND e2.action = 'resolve')`)}
-    ORDER BY i.resolved_date, i.id`).all(from, to) as CallbackCandidate[];
+    ORDER BY i.resolved_date, i.id`, [from, to]);
 }

@@ -1,20 +1,159 @@
 /**
- * Opening the database: WAL (readers never block the writer, and a crash loses nothing that
- * was committed), migrations applied automatically, one handle per process.
+ * The one storage handle, SQLite or PostgreSQL, chosen by configuration (`openDb`). Every query
+ * is a promise; storage functions write SQL with `?` placeholders that both dialects accept, and
+ * pick a dialect's twin (`db.dialect`) only where the SQL itself differs. Handlers never see it.
+ *
+ * Writes that belong together run in `withWrite(async (tx) => …)`: all of it or none of it.
+ * - SQLite: one writer. Commands arriving while the event loop is busy share one commit (group
+ *   commit), each in its own savepoint, so a failing one rolls back alone and none is answered
+ *   before the commit that makes it durable. Queries are prepared once per text.
+ * - PostgreSQL: a real transaction on a pooled connection, retried on a serialization failure or
+ *   a deadlock; the record-once claim is a unique key with `ON CONFLICT DO NOTHING`.
+ *
+ * Rows come back with the column names (or quoted aliases) as written. Numbers are numbers on
+ * both: PostgreSQL's bigint and numeric are parsed to JS numbers (milliseconds stay well inside
+ * 2^53). Booleans are 0/1 on SQLite and true/false on PostgreSQL: read them with `!!`, write them
+ * as JS booleans (SQLite stores 1/0) and compare them in SQL as `= TRUE` / `= FALSE`.
  */
 import Database from 'better-sqlite3';
-import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3';
+import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as schema from './schema.js';
 
-export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+export type Dialect = 'sqlite' | 'postgres';
+export type Params = readonly unknown[];
 
-const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+export interface Db {
+  readonly dialect: Dialect;
+  /** True inside `withWrite`. */
+  readonly inTransaction: boolean;
+  all<T = Record<string, unknown>>(text: string, params?: Params): Promise<T[]>;
+  get<T = Record<string, unknown>>(text: string, params?: Params): Promise<T | undefined>;
+  /** The first column of the first row (`INSERT … RETURNING id`, `SELECT count(*) …`). */
+  value<T = unknown>(text: string, params?: Params): Promise<T | undefined>;
+  /** Runs a write; the number of rows it changed. */
+  run(text: string, params?: Params): Promise<number>;
+  /** Runs `fn` all-or-nothing; inside a transaction already, `fn` simply joins it. */
+  withWrite<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  /** The raw handles, for migrations, backups and benchmarks only. */
+  readonly sqlite?: Database.Database;
+  readonly pool?: pg.Pool;
+  /** PostgreSQL: the schema this handle works in (tests isolate themselves this way). */
+  readonly schema?: string;
+}
 
-export function openDb(file: string): Db {
+const here = dirname(fileURLToPath(import.meta.url));
+const sqliteMigrations = join(here, 'migrations');
+const pgMigrations = join(here, 'migrations-pg');
+
+/** `postgres://…` or `postgresql://…` selects PostgreSQL; anything else is a SQLite file path. */
+export const isPostgresUrl = (target: string): boolean => /^postgres(ql)?:\/\//i.test(target);
+
+/** Opens (and migrates) the database named by `target`. */
+export function openDb(target: string): Promise<Db> {
+  return isPostgresUrl(target) ? openPostgres(target) : Promise.resolve(openSqlite(target));
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite
+
+const sqliteParam = (v: unknown): unknown => (v === undefined ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v);
+
+interface Job { fn: (tx: Db) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+
+class SqliteDb implements Db {
+  readonly dialect = 'sqlite' as const;
+  private readonly rows = new Map<string, Database.Statement>();
+  private readonly plucks = new Map<string, Database.Statement>();
+  private readonly jobs: Job[] = [];
+  private scheduled = false;
+  private readonly tx: Db;
+
+  constructor(readonly sqlite: Database.Database) {
+    // The view a write command gets: the same connection, known to be inside the transaction.
+    const self = this;
+    this.tx = {
+      dialect: 'sqlite', inTransaction: true,
+      all: (t, p) => self.all(t, p), get: (t, p) => self.get(t, p), value: (t, p) => self.value(t, p), run: (t, p) => self.run(t, p),
+      withWrite: (fn) => fn(self.tx), close: () => self.close(), sqlite,
+    };
+  }
+
+  get inTransaction(): boolean { return this.sqlite.inTransaction; }
+
+  private stmt(text: string, pluck: boolean): Database.Statement {
+    const cache = pluck ? this.plucks : this.rows;
+    let s = cache.get(text);
+    if (!s) {
+      // Texts are templates; the few built with a variable IN list are bounded, but keep it so.
+      if (cache.size > 2000) cache.clear();
+      s = this.sqlite.prepare(text);
+      if (pluck && s.reader) s.pluck();
+      cache.set(text, s);
+    }
+    return s;
+  }
+
+  async all<T>(text: string, params: Params = []): Promise<T[]> { return this.stmt(text, false).all(...params.map(sqliteParam)) as T[]; }
+  async get<T>(text: string, params: Params = []): Promise<T | undefined> { return this.stmt(text, false).get(...params.map(sqliteParam)) as T | undefined; }
+  async value<T>(text: string, params: Params = []): Promise<T | undefined> { return this.stmt(text, true).get(...params.map(sqliteParam)) as T | undefined; }
+  async run(text: string, params: Params = []): Promise<number> { return this.stmt(text, false).run(...params.map(sqliteParam)).changes; }
+
+  withWrite<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    if (this.sqlite.inTransaction) return fn(this.tx);
+    return new Promise<T>((resolve, reject) => {
+      this.jobs.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  /**
+   * One group commit: every queued command in its own savepoint, one after the other (the
+   * connection is one), then one COMMIT. Commands queued meanwhile wait for the next group.
+   */
+  private async flush(): Promise<void> {
+    const jobs = this.jobs.splice(0);
+    const outcomes: Array<{ ok: boolean; v: unknown }> = [];
+    try {
+      this.sqlite.exec('BEGIN IMMEDIATE');
+      for (const j of jobs) {
+        this.sqlite.exec('SAVEPOINT cmd');
+        try {
+          outcomes.push({ ok: true, v: await j.fn(this.tx) });
+          this.sqlite.exec('RELEASE cmd');
+        } catch (e) {
+          this.sqlite.exec('ROLLBACK TO cmd');
+          this.sqlite.exec('RELEASE cmd');
+          outcomes.push({ ok: false, v: e });
+        }
+      }
+      this.sqlite.exec('COMMIT');
+      outcomes.forEach((o, i) => (o.ok ? jobs[i].resolve(o.v) : jobs[i].reject(o.v)));
+    } catch (e) {
+      if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
+      for (const j of jobs) j.reject(e);
+    } finally {
+      this.scheduled = false;
+      if (this.jobs.length) this.schedule();
+    }
+  }
+
+  async close(): Promise<void> { if (this.sqlite.open) this.sqlite.close(); }
+}
+
+function openSqlite(file: string): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
@@ -23,50 +162,110 @@ export function openDb(file: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = drizzle(sqlite, { schema }) as Db;
-  migrate(db, { migrationsFolder });
-  return db;
+  migrateSqlite(drizzleSqlite(sqlite), { migrationsFolder: sqliteMigrations });
+  return new SqliteDb(sqlite);
 }
 
-const runners = new WeakMap<Db, Database.Transaction<(fn: () => unknown) => unknown>>();
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
 
-/** Runs `fn` in one immediate transaction: all of it is written, or none of it. */
-export function inTransaction<T>(db: Db, fn: () => T): T {
-  let run = runners.get(db);
-  // One wrapper per handle: building better-sqlite3's wrapper per call costs more than a commit.
-  if (!run) runners.set(db, (run = db.$client.transaction((f: () => unknown) => f())));
-  return run.immediate(fn) as T;
+const pgTexts = new Map<string, string>();
+
+/** `?` placeholders to `$1…$n`, outside quoted strings and identifiers. */
+export function toPgText(text: string): string {
+  let out = pgTexts.get(text);
+  if (out !== undefined) return out;
+  let n = 0;
+  let quote: string | null = null;
+  out = '';
+  for (const ch of text) {
+    if (quote) { if (ch === quote) quote = null; out += ch; continue; }
+    if (ch === "'" || ch === '"') quote = ch;
+    out += ch === '?' ? `$${++n}` : ch;
+  }
+  if (pgTexts.size > 5000) pgTexts.clear();
+  pgTexts.set(text, out);
+  return out;
 }
 
-interface Job { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }
-const queues = new WeakMap<Db, { jobs: Job[]; scheduled: boolean }>();
+const pgParam = (v: unknown): unknown => (v === undefined ? null : v);
+
+// bigint (20) and numeric (1700) arrive as strings by default; ours are counts, sums and
+// millisecond instants, all exact as JS numbers.
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: string) => (oid === 20 || oid === 1700 ? (v: string) => Number(v)
+    : pg.types.getTypeParser(oid, format as never))) as typeof pg.types.getTypeParser,
+};
+
+/** SQLSTATEs after which a whole transaction may simply be tried again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+
+class PgDb implements Db {
+  readonly dialect = 'postgres' as const;
+  constructor(readonly pool: pg.Pool, readonly schema: string | undefined, private readonly client?: pg.PoolClient) {}
+
+  get inTransaction(): boolean { return !!this.client; }
+
+  private async q(text: string, params: Params): Promise<pg.QueryResult> {
+    return (this.client ?? this.pool).query(toPgText(text), params.map(pgParam));
+  }
+
+  async all<T>(text: string, params: Params = []): Promise<T[]> { return (await this.q(text, params)).rows as T[]; }
+  async get<T>(text: string, params: Params = []): Promise<T | undefined> { return (await this.q(text, params)).rows[0] as T | undefined; }
+  async value<T>(text: string, params: Params = []): Promise<T | undefined> {
+    const r = await this.q(text, params);
+    const row = r.rows[0] as Record<string, unknown> | undefined;
+    return row ? (row[r.fields[0].name] as T) : undefined;
+  }
+  async run(text: string, params: Params = []): Promise<number> { return (await this.q(text, params)).rowCount ?? 0; }
+
+  async withWrite<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    if (this.client) return fn(this);
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const v = await fn(new PgDb(this.pool, this.schema, client));
+        await client.query('COMMIT');
+        return v;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        if (attempt < 5 && RETRYABLE.has((e as { code?: string }).code ?? '')) continue;
+        throw e;
+      } finally {
+        client.release();
+      }
+    }
+  }
+
+  async close(): Promise<void> { if (!this.client && !this.pool.ended) await this.pool.end(); }
+}
 
 /**
- * Group commit: write commands that arrive while the event loop is busy share one commit, each in
- * its own savepoint — so every command is still all-or-nothing (a failing one rolls back alone),
- * and none is answered before the commit that makes it durable. A lone command waits one turn.
+ * `postgres://user@host:port/db?schema=name`: `schema` (ours, not libpq's) puts every table in
+ * that schema, created when missing — the tests give each database user a schema of its own.
+ * Migrations run under an advisory lock, so processes starting together migrate once.
  */
-export function inGroupCommit<T>(db: Db, fn: () => T): Promise<T> {
-  let q = queues.get(db);
-  if (!q) queues.set(db, (q = { jobs: [], scheduled: false }));
-  const queue = q;
-  return new Promise<T>((resolve, reject) => {
-    queue.jobs.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-    if (queue.scheduled) return;
-    queue.scheduled = true;
-    setImmediate(() => {
-      queue.scheduled = false;
-      const jobs = queue.jobs.splice(0);
-      let outcomes: Array<{ ok: boolean; v: unknown }>;
-      try {
-        outcomes = inTransaction(db, () => jobs.map((j) => {
-          try { return { ok: true, v: inTransaction(db, j.fn) }; } catch (e) { return { ok: false, v: e }; }
-        }));
-      } catch (e) {
-        for (const j of jobs) j.reject(e);
-        return;
-      }
-      outcomes.forEach((o, i) => (o.ok ? jobs[i].resolve(o.v) : jobs[i].reject(o.v)));
-    });
+async function openPostgres(url: string): Promise<Db> {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema') ?? undefined;
+  u.searchParams.delete('schema');
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  const pool = new pg.Pool({
+    connectionString: u.toString(), types: pgTypes, max: Number(process.env.MINQING_PG_POOL ?? 10),
+    // PGOPTIONS (libpq's variable) still applies beside the schema's search path.
+    options: [process.env.PGOPTIONS, schema ? `-c search_path=${schema}` : ''].filter(Boolean).join(' ') || undefined,
   });
+  // An idle client's error (the server restarted) must not kill the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(7474)');
+    if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await migratePg(drizzlePg(client), { migrationsFolder: pgMigrations, migrationsSchema: schema ?? 'drizzle' });
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(7474)').catch(() => undefined);
+    client.release();
+  }
+  return new PgDb(pool, schema);
 }

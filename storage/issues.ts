@@ -6,9 +6,8 @@
  * this subtree" (origin) covers everything a unit ever handled, and "owned by this subtree"
  * (unitId) is its current ledger.
  */
-import { and, asc, eq, inArray, isNull, lt, lte, sql, type SQL } from 'drizzle-orm';
-import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from './db.js';
+import { insertRow, rowOf, rowsOf, updateRows } from './rows.js';
 import { issueEvents, issues } from './schema.js';
 import type { Issue, IssueEvent, IssueState } from './types.js';
 
@@ -23,62 +22,64 @@ export type NewIssue = Omit<typeof issues.$inferInsert, 'id'>;
 export type IssuePatch = Partial<Pick<Issue, 'state' | 'unitId' | 'deadline' | 'extensions' | 'superviseCount' | 'result'
   | 'answered' | 'satisfaction' | 'resolvedAt' | 'resolvedDate' | 'closedAt' | 'citizenSatisfaction' | 'citizenNote' | 'citizenRatedAt'>>;
 
-/** `col` is a unit in the subtree whose path is `unitPath` ('/1/4/'). */
-export function inSubtree(col: SQLiteColumn, unitPath: string): SQL {
-  return sql`${col} IN (SELECT id FROM units WHERE path LIKE ${unitPath + '%'})`;
+/**
+ * SQL text: `col` is a unit in the subtree of a unit path ('/1/4/'). Bind `unitPath + '%'` to its
+ * one `?`.
+ */
+export function inSubtree(col: string): string {
+  return `${col} IN (SELECT id FROM units WHERE path LIKE ?)`;
 }
 
-export function issueById(db: Db, id: number): Issue | undefined {
-  return db.select().from(issues).where(eq(issues.id, id)).get();
+export function issueById(db: Db, id: number): Promise<Issue | undefined> {
+  return rowOf(db, issues, 'WHERE id = ?', [id]);
 }
 
-export function insertIssue(db: Db, v: NewIssue): Issue {
-  return db.insert(issues).values(v).returning().get();
+export async function insertIssue(db: Db, v: NewIssue): Promise<Issue> {
+  const id = await insertRow(db, issues, v, 'RETURNING id');
+  return (await issueById(db, id))!;
 }
 
 /** Appends one audit row: who, when, from → to, note. */
-export function addIssueEvent(db: Db, e: { issueId: number; at: Date; date: string; actorCadreId: number | null; action: string; fromState?: IssueState | null; toState?: IssueState | null; note?: string | null }): void {
-  db.insert(issueEvents).values({ ...e, at: e.at.getTime(), fromState: e.fromState ?? null, toState: e.toState ?? null, note: e.note ?? null }).run();
+export async function addIssueEvent(db: Db, e: { issueId: number; at: Date; date: string; actorCadreId: number | null; action: string; fromState?: IssueState | null; toState?: IssueState | null; note?: string | null }): Promise<void> {
+  await insertRow(db, issueEvents, { ...e, at: e.at.getTime(), fromState: e.fromState ?? null, toState: e.toState ?? null, note: e.note ?? null });
 }
 
 /**
  * Changes an issue and appends its audit row in one call, so no change goes unrecorded:
- * from = the state before, to = `patch.state` (or unchanged). Returns the issue as it is now.
+ * from = the state before, to = `patch.state` (or unchanged). Resolves to the issue as it is now.
+ * Run it inside the caller's transaction (`tx`) so the change and its audit row land together.
  */
-export function changeIssue(db: Db, issue: Issue, patch: IssuePatch,
+export async function changeIssue(db: Db, issue: Issue, patch: IssuePatch,
   // actorCadreId null: the citizen, through their link.
-  e: { at: Date; date: string; actorCadreId: number | null; action: string; note?: string | null }): Issue {
-  if (Object.keys(patch).length) db.update(issues).set(patch).where(eq(issues.id, issue.id)).run();
-  addIssueEvent(db, { ...e, issueId: issue.id, fromState: issue.state, toState: patch.state ?? issue.state });
+  e: { at: Date; date: string; actorCadreId: number | null; action: string; note?: string | null }): Promise<Issue> {
+  if (Object.keys(patch).length) await updateRows(db, issues, patch, 'id = ?', [issue.id]);
+  await addIssueEvent(db, { ...e, issueId: issue.id, fromState: issue.state, toState: patch.state ?? issue.state });
   return { ...issue, ...patch };
 }
 
 /** The audit trail of one issue, oldest first. */
-export function issueEventsOf(db: Db, issueId: number): IssueEvent[] {
-  return db.select().from(issueEvents).where(eq(issueEvents.issueId, issueId)).orderBy(asc(issueEvents.id)).all();
+export function issueEventsOf(db: Db, issueId: number): Promise<IssueEvent[]> {
+  return rowsOf(db, issueEvents, 'WHERE issue_id = ? ORDER BY id', [issueId]);
 }
 
 /** /撤销 of a just-registered issue: the row stays, marked void, with an audit row saying so. */
-export function voidIssue(db: Db, id: number, actorCadreId: number, now: Date, today: string): void {
-  const i = issueById(db, id);
+export async function voidIssue(db: Db, id: number, actorCadreId: number, now: Date, today: string): Promise<void> {
+  const i = await issueById(db, id);
   if (!i) return;
-  db.update(issues).set({ voidedAt: now.getTime() }).where(eq(issues.id, id)).run();
-  addIssueEvent(db, { issueId: id, at: now, date: today, actorCadreId, action: 'void', fromState: i.state, toState: i.state, note: '撤销' });
+  await updateRows(db, issues, { voidedAt: now.getTime() }, 'id = ?', [id]);
+  await addIssueEvent(db, { issueId: id, at: now, date: today, actorCadreId, action: 'void', fromState: i.state, toState: i.state, note: '撤销' });
 }
 
-const live = isNull(issues.voidedAt);
-const pending = inArray(issues.state, [...PENDING_STATES]);
+const LIVE_PENDING = `voided_at IS NULL AND state IN (${PENDING_STATES.map((s) => `'${s}'`).join(',')})`;
 
 /** The current ledger of a unit and its sub-units: pending issues they own, earliest deadline first. */
-export function openIssuesOfUnits(db: Db, unitPath: string): Issue[] {
-  return db.select().from(issues).where(and(live, pending, inSubtree(issues.unitId, unitPath)))
-    .orderBy(asc(issues.deadline), asc(issues.id)).all();
+export function openIssuesOfUnits(db: Db, unitPath: string): Promise<Issue[]> {
+  return rowsOf(db, issues, `WHERE ${LIVE_PENDING} AND ${inSubtree('unit_id')} ORDER BY deadline, id`, [unitPath + '%']);
 }
 
 /** Pending, live issues with a deadline on or before `date`, earliest first (deadline reminders). */
-export function pendingIssuesDueBy(db: Db, date: string): Issue[] {
-  return db.select().from(issues).where(and(live, pending, lte(issues.deadline, date)))
-    .orderBy(asc(issues.deadline), asc(issues.id)).all();
+export function pendingIssuesDueBy(db: Db, date: string): Promise<Issue[]> {
+  return rowsOf(db, issues, `WHERE ${LIVE_PENDING} AND deadline <= ? ORDER BY deadline, id`, [date]);
 }
 
 export interface IssueCounts {
@@ -98,34 +99,52 @@ export interface IssueCounts {
   satisfaction: Record<Satisfaction, number>;
 }
 
+// Live issues raised in the subtree (parameter: unitPath + '%').
+const SCOPE = `voided_at IS NULL AND ${inSubtree('origin_unit_id')}`;
+// Resolved in [from, to] and still resolved (parameters: from, to).
+const RESOLVED_IN = `resolved_date BETWEEN ? AND ? AND state IN ('resolved','closed')`;
+// An audit row of one of `actions` dated in [from, to] (parameters: from, to).
+const eventIn = (actions: string) =>
+  `EXISTS (SELECT 1 FROM issue_events e WHERE e.issue_id = issues.id AND e.action IN (${actions}) AND e.date BETWEEN ? AND ?)`;
+const n = (cond: string) => `coalesce(sum(CASE WHEN ${cond} THEN 1 ELSE 0 END), 0)`;
+
+const COUNTS = `SELECT
+    ${n('created_date BETWEEN ? AND ?')} AS raised,
+    ${n(RESOLVED_IN)} AS resolved,
+    ${n(`${RESOLVED_IN} AND resolved_date <= deadline`)} AS "onTime",
+    ${n(`state = 'closed' AND ${eventIn("'close'")}`)} AS closed,
+    ${n(`deadline < ? AND (resolved_date IS NULL OR (resolved_date > deadline AND resolved_date >= ?))`)} AS overdue
+  FROM issues WHERE ${SCOPE}`;
+// SQLite has no percentile aggregate: the day counts come back (one number per issue resolved in
+// the period) and the median is taken here. PostgreSQL takes it in SQL; both average the two
+// middle values of an even count. Dates are 'YYYY-MM-DD' text.
+const DAYS_SQLITE = `SELECT julianday(resolved_date) - julianday(created_date) AS d FROM issues WHERE ${SCOPE} AND ${RESOLVED_IN}`;
+const MEDIAN_PG = `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY resolved_date::date - created_date::date) AS m
+  FROM issues WHERE ${SCOPE} AND ${RESOLVED_IN}`;
+const RATED = `SELECT satisfaction AS s, count(*) AS n FROM issues
+  WHERE ${SCOPE} AND satisfaction IS NOT NULL AND ${eventIn("'rate','reopen'")} GROUP BY satisfaction`;
+
 /**
  * Issue numbers of a unit with its sub-units (by the unit where each issue was raised) for the
  * local dates [from, to]. `asOf` is "today" for a period still running (default `to`): an issue
  * only counts as overdue once its deadline is before that day. Voided issues never count.
  */
-export function issueCountsForPeriod(db: Db, unitPath: string, from: string, to: string, asOf: string = to): IssueCounts {
+export async function issueCountsForPeriod(db: Db, unitPath: string, from: string, to: string, asOf: string = to): Promise<IssueCounts> {
   const until = asOf < to ? asOf : to;
-  const scope = and(live, inSubtree(issues.originUnitId, unitPath));
-  const resolvedIn = sql`${issues.resolvedDate} BETWEEN ${from} AND ${to} AND ${issues.state} IN ('resolved','closed')`;
-  const eventIn = (actions: string) =>
-    sql`EXISTS (SELECT 1 FROM issue_events e WHERE e.issue_id = ${issues.id} AND e.action IN (${sql.raw(actions)}) AND e.date BETWEEN ${from} AND ${to})`;
-  const n = (cond: SQL) => sql<number>`coalesce(sum(CASE WHEN ${cond} THEN 1 ELSE 0 END), 0)`;
-  const row = db.select({
-    raised: n(sql`${issues.createdDate} BETWEEN ${from} AND ${to}`),
-    resolved: n(resolvedIn),
-    onTime: n(sql`${resolvedIn} AND ${issues.resolvedDate} <= ${issues.deadline}`),
-    closed: n(sql`${issues.state} = 'closed' AND ${eventIn("'close'")}`),
-    // Overdue on some day d in [from, until]: deadline < d and not resolved before d.
-    overdue: n(sql`${issues.deadline} < ${until} AND (${issues.resolvedDate} IS NULL
-      OR (${issues.resolvedDate} > ${issues.deadline} AND ${issues.resolvedDate} >= ${from}))`),
-  }).from(issues).where(scope).get()!;
-  const days = db.select({ d: sql<number>`julianday(${issues.resolvedDate}) - julianday(${issues.createdDate})` })
-    .from(issues).where(and(scope, resolvedIn)).all().map((r) => r.d).sort((a, b) => a - b);
-  const mid = days.length >> 1;
-  const median = days.length === 0 ? null : days.length % 2 ? days[mid] : (days[mid - 1] + days[mid]) / 2;
+  const path = unitPath + '%';
+  const row = (await db.get<Omit<IssueCounts, 'medianDaysToResolve' | 'satisfaction'>>(COUNTS,
+    [from, to, from, to, from, to, from, to, until, from, path]))!;
+  let median: number | null;
+  if (db.dialect === 'postgres') {
+    median = (await db.value<number | null>(MEDIAN_PG, [path, from, to])) ?? null;
+  } else {
+    const days = (await db.all<{ d: number }>(DAYS_SQLITE, [path, from, to])).map((r) => r.d).sort((a, b) => a - b);
+    const mid = days.length >> 1;
+    median = days.length === 0 ? null : days.length % 2 ? days[mid] : (days[mid - 1] + days[mid]) / 2;
+  }
   const satisfaction: Record<Satisfaction, number> = { satisfied: 0, basic: 0, dissatisfied: 0 };
-  const rated = db.select({ s: issues.satisfaction, n: sql<number>`count(*)` }).from(issues)
-    .where(and(scope, sql`${issues.satisfaction} IS NOT NULL`, eventIn("'rate','reopen'"))).groupBy(issues.satisfaction).all();
-  for (const r of rated) if ((SATISFACTIONS as readonly string[]).includes(r.s!)) satisfaction[r.s as Satisfaction] = r.n;
-  return { ...row, medianDaysToResolve: median, satisfaction };
+  for (const r of await db.all<{ s: string; n: number }>(RATED, [path, from, to])) {
+    if ((SATISFACTIONS as readonly string[]).includes(r.s)) satisfaction[r.s as Satisfaction] = r.n;
+  }
+  return { raised: row.raised, resolved: row.resolved, onTime: row.onTime, closed: row.closed, overdue: row.overdue, medianDaysToResolve: median, satisfaction };
 }

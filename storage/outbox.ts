@@ -2,10 +2,10 @@
  * The reply outbox (schema `outbox`): rows are written with the claim of the message they answer
  * (`claimMessage`), then claimed for a lease, sent, and marked delivered, retried or
  * undeliverable. One message's replies go out in order: a reply is not claimed while an earlier
- * one of the same message is still pending.
+ * one of the same message is still pending. On PostgreSQL the claim skips rows another process
+ * has locked (`FOR UPDATE SKIP LOCKED`), so several processes never take the same row.
  */
 import type { Db } from './db.js';
-import { prepared } from './prepared.js';
 
 export interface OutboxRow {
   id: number;
@@ -21,59 +21,64 @@ export interface OutboxRow {
 export const outboxKey = (platform: string, messageId: string, idx: number): string => `${platform}:${messageId}:${idx}`;
 
 /** Writes the replies of one message (JSON each); a key already there is left alone. */
-export function enqueueReplies(db: Db, platform: string, messageId: string, messages: string[], at: number): number {
-  const ins = prepared(db, 'outboxInsert', (d) => d.$client.prepare(
-    `INSERT INTO outbox (key, platform, message_id, idx, message, created_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (platform, message_id, idx) DO NOTHING`));
+export async function enqueueReplies(db: Db, platform: string, messageId: string, messages: string[], at: number): Promise<number> {
   let n = 0;
-  messages.forEach((m, i) => { n += ins.run(outboxKey(platform, messageId, i), platform, messageId, i, m, at, at).changes; });
+  for (const [i, m] of messages.entries()) {
+    n += await db.run(`INSERT INTO outbox (key, platform, message_id, idx, message, created_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (platform, message_id, idx) DO NOTHING`, [outboxKey(platform, messageId, i), platform, messageId, i, m, at, at]);
+  }
   return n;
 }
 
-const CLAIMABLE = `o.delivered_at IS NULL AND o.failed_at IS NULL AND o.due_at <= @now
-  AND (o.claimed_at IS NULL OR o.claimed_at < @stale)
+// Parameters: now, stale (now − lease).
+const CLAIMABLE = `o.delivered_at IS NULL AND o.failed_at IS NULL AND o.due_at <= ?
+  AND (o.claimed_at IS NULL OR o.claimed_at < ?)
   AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.platform = o.platform AND p.message_id = o.message_id
     AND p.idx < o.idx AND p.delivered_at IS NULL AND p.failed_at IS NULL)`;
+const RETURNING = `RETURNING id, key, platform, message_id AS "messageId", idx, message, attempts`;
+const lock = (db: Db) => (db.dialect === 'postgres' ? 'FOR UPDATE OF o SKIP LOCKED' : '');
 
 /** Takes up to `limit` due rows (the next reply of each message) for `leaseMs`; returns them. */
-export function claimDue(db: Db, now: number, leaseMs: number, limit: number): OutboxRow[] {
-  const q = prepared(db, 'outboxClaimDue', (d) => d.$client.prepare(
-    `UPDATE outbox SET claimed_at = @now, attempts = attempts + 1 WHERE id IN (
-       SELECT o.id FROM outbox o WHERE ${CLAIMABLE} ORDER BY o.due_at, o.id LIMIT @limit)
-     RETURNING id, key, platform, message_id AS messageId, idx, message, attempts`));
-  return q.all({ now, stale: now - leaseMs, limit }) as OutboxRow[];
+export function claimDue(db: Db, now: number, leaseMs: number, limit: number): Promise<OutboxRow[]> {
+  // On PostgreSQL `id = ANY(ARRAY(…))`: the locking subquery runs exactly once; as `IN (…)` the
+  // planner may re-run it per row (seen with the reminder claims, storage/reminders.ts).
+  const due = `SELECT o.id FROM outbox o WHERE ${CLAIMABLE} ORDER BY o.due_at, o.id LIMIT ? ${lock(db)}`;
+  const which = db.dialect === 'postgres' ? `id = ANY(ARRAY(${due}))` : `id IN (${due})`;
+  return db.all<OutboxRow>(`UPDATE outbox SET claimed_at = ?, attempts = attempts + 1 WHERE ${which} ${RETURNING}`, [now, now, now - leaseMs, limit]);
 }
 
 /** Takes the next due reply of one message, if any. */
-export function claimNextOf(db: Db, platform: string, messageId: string, now: number, leaseMs: number): OutboxRow | undefined {
-  const q = prepared(db, 'outboxClaimNext', (d) => d.$client.prepare(
-    `UPDATE outbox SET claimed_at = @now, attempts = attempts + 1 WHERE id = (
-       SELECT o.id FROM outbox o WHERE o.platform = @platform AND o.message_id = @messageId AND ${CLAIMABLE}
-       ORDER BY o.idx LIMIT 1)
-     RETURNING id, key, platform, message_id AS messageId, idx, message, attempts`));
-  return q.get({ now, stale: now - leaseMs, platform, messageId }) as OutboxRow | undefined;
+export function claimNextOf(db: Db, platform: string, messageId: string, now: number, leaseMs: number): Promise<OutboxRow | undefined> {
+  return db.get<OutboxRow>(
+    `UPDATE outbox SET claimed_at = ?, attempts = attempts + 1 WHERE id = (
+       SELECT o.id FROM outbox o WHERE o.platform = ? AND o.message_id = ? AND ${CLAIMABLE}
+       ORDER BY o.idx LIMIT 1 ${lock(db)})
+     ${RETURNING}`, [now, platform, messageId, now, now - leaseMs]);
 }
 
-export function markSent(db: Db, id: number, now: number): void {
-  prepared(db, 'outboxSent', (d) => d.$client.prepare('UPDATE outbox SET delivered_at = ?, claimed_at = NULL WHERE id = ?')).run(now, id);
+export async function markSent(db: Db, id: number, now: number): Promise<void> {
+  await db.run('UPDATE outbox SET delivered_at = ?, claimed_at = NULL WHERE id = ?', [now, id]);
 }
 
 /** Releases the claim and sets when the next attempt may be made. */
-export function markRetry(db: Db, id: number, dueAt: number, error: string): void {
-  prepared(db, 'outboxRetry', (d) => d.$client.prepare('UPDATE outbox SET due_at = ?, claimed_at = NULL, last_error = ? WHERE id = ?')).run(dueAt, error.slice(0, 500), id);
+export async function markRetry(db: Db, id: number, dueAt: number, error: string): Promise<void> {
+  await db.run('UPDATE outbox SET due_at = ?, claimed_at = NULL, last_error = ? WHERE id = ?', [dueAt, error.slice(0, 500), id]);
 }
 
 /** Undeliverable: never attempted again. */
-export function markFailed(db: Db, id: number, now: number, error: string): void {
-  prepared(db, 'outboxFailed', (d) => d.$client.prepare('UPDATE outbox SET failed_at = ?, claimed_at = NULL, last_error = ? WHERE id = ?')).run(now, error.slice(0, 500), id);
+export async function markFailed(db: Db, id: number, now: number, error: string): Promise<void> {
+  await db.run('UPDATE outbox SET failed_at = ?, claimed_at = NULL, last_error = ? WHERE id = ?', [now, error.slice(0, 500), id]);
 }
 
 /**
- * Drops every claim. Called when the process starts: one bot process owns a database, so a claim
- * still held is one its previous life took and never finished (a crash or a stop mid-send).
+ * Drops every claim. Called when the process starts. On SQLite one bot process owns the file, so
+ * a claim still held is one its previous life took and never finished (a crash or a stop
+ * mid-send). On PostgreSQL other processes may hold live claims: nothing is released, and a dead
+ * process's claims pass on when their lease runs out.
  */
-export function releaseClaims(db: Db): number {
-  return db.$client.prepare('UPDATE outbox SET claimed_at = NULL WHERE claimed_at IS NOT NULL AND delivered_at IS NULL AND failed_at IS NULL').run().changes;
+export async function releaseClaims(db: Db): Promise<number> {
+  if (db.dialect === 'postgres') return 0;
+  return db.run('UPDATE outbox SET claimed_at = NULL WHERE claimed_at IS NOT NULL AND delivered_at IS NULL AND failed_at IS NULL');
 }
 
 /**
@@ -82,26 +87,27 @@ export function releaseClaims(db: Db): number {
  * counted: the end of that reply's attempt schedules them. Counting rows that cannot be claimed
  * yet would wake the timer at once, again and again, while a send is under way.
  */
-export function nextDue(db: Db, leaseMs: number): number | undefined {
-  const v = prepared(db, 'outboxNextDue', (d) => d.$client.prepare(
-    `SELECT MIN(CASE WHEN o.claimed_at IS NULL THEN o.due_at ELSE MAX(o.due_at, o.claimed_at + @lease + 1) END) FROM outbox o
+export async function nextDue(db: Db, leaseMs: number): Promise<number | undefined> {
+  const greatest = db.dialect === 'postgres' ? 'GREATEST' : 'MAX';
+  const v = await db.value(
+    `SELECT MIN(CASE WHEN o.claimed_at IS NULL THEN o.due_at ELSE ${greatest}(o.due_at, o.claimed_at + ? + 1) END) FROM outbox o
      WHERE o.delivered_at IS NULL AND o.failed_at IS NULL
        AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.platform = o.platform AND p.message_id = o.message_id
-         AND p.idx < o.idx AND p.delivered_at IS NULL AND p.failed_at IS NULL)`).pluck()).get({ lease: leaseMs });
+         AND p.idx < o.idx AND p.delivered_at IS NULL AND p.failed_at IS NULL)`, [leaseMs]);
   return typeof v === 'number' ? v : undefined;
 }
 
 export interface OutboxCounts { pending: number; delivered: number; failed: number; attempts: number }
 
-export function outboxCounts(db: Db): OutboxCounts {
-  return db.$client.prepare(
-    `SELECT COALESCE(SUM(delivered_at IS NULL AND failed_at IS NULL), 0) AS pending, COALESCE(SUM(delivered_at IS NOT NULL), 0) AS delivered,
-            COALESCE(SUM(failed_at IS NOT NULL), 0) AS failed, COALESCE(SUM(attempts), 0) AS attempts FROM outbox`).get() as OutboxCounts;
+export async function outboxCounts(db: Db): Promise<OutboxCounts> {
+  return (await db.get<OutboxCounts>(
+    `SELECT count(*) FILTER (WHERE delivered_at IS NULL AND failed_at IS NULL) AS pending, count(*) FILTER (WHERE delivered_at IS NOT NULL) AS delivered,
+            count(*) FILTER (WHERE failed_at IS NOT NULL) AS failed, COALESCE(SUM(attempts), 0) AS attempts FROM outbox`))!;
 }
 
 /** The rows of one message, in order (tests, diagnostics). */
-export function outboxOf(db: Db, platform: string, messageId: string): Array<OutboxRow & { deliveredAt: number | null; failedAt: number | null; lastError: string | null }> {
-  return db.$client.prepare(
-    `SELECT id, key, platform, message_id AS messageId, idx, message, attempts, delivered_at AS deliveredAt, failed_at AS failedAt, last_error AS lastError
-     FROM outbox WHERE platform = ? AND message_id = ? ORDER BY idx`).all(platform, messageId) as never;
+export function outboxOf(db: Db, platform: string, messageId: string): Promise<Array<OutboxRow & { deliveredAt: number | null; failedAt: number | null; lastError: string | null }>> {
+  return db.all(
+    `SELECT id, key, platform, message_id AS "messageId", idx, message, attempts, delivered_at AS "deliveredAt", failed_at AS "failedAt", last_error AS "lastError"
+     FROM outbox WHERE platform = ? AND message_id = ? ORDER BY idx`, [platform, messageId]);
 }

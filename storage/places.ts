@@ -4,19 +4,16 @@
  * read slowly.
  */
 import type { Db } from './db.js';
-import { prepared } from './prepared.js';
 
 const RECENT_VISITS = 60;
 
-export function knownPlaces(db: Db, cadreId: number | undefined): string[] {
-  const fixed = prepared(db, 'knownPlacesFixed', (d) => d.$client.prepare(
-    'SELECT name FROM units UNION SELECT name FROM contact_points').pluck());
-  const names = fixed.all() as string[];
+export async function knownPlaces(db: Db, cadreId: number | undefined): Promise<string[]> {
+  const names = (await db.all<{ name: string }>('SELECT name FROM units UNION SELECT name FROM contact_points')).map((r) => r.name);
   if (cadreId !== undefined) {
-    const own = prepared(db, 'knownPlacesOwn', (d) => d.$client.prepare(
-      // The newest visits through the (cadre_id, date) index: bounded however many a cadre has.
-      `SELECT DISTINCT place FROM (SELECT place FROM visits WHERE cadre_id = ? ORDER BY date DESC LIMIT ${RECENT_VISITS})`).pluck());
-    names.push(...(own.all(cadreId) as string[]));
+    // The newest visits through the (cadre_id, date) index: bounded however many a cadre has.
+    const own = await db.all<{ place: string }>(
+      `SELECT DISTINCT place FROM (SELECT place FROM visits WHERE cadre_id = ? ORDER BY date DESC LIMIT ${RECENT_VISITS}) recent`, [cadreId]);
+    names.push(...own.map((r) => r.place));
   }
   return [...new Set(names)];
 }

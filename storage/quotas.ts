@@ -3,9 +3,9 @@
  * per-cadre aggregates the quota engine (bot/quota.ts) evaluates them against are in
  * quota-aggregates.ts.
  */
-import { asc, eq } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { quotaRules } from './schema.js';
+import { insertRow, rowOf, rowsOf, updateRows } from './rows.js';
 import type { QuotaRule, VisitKind } from './types.js';
 
 export const QUOTA_METRICS = [
@@ -82,45 +82,47 @@ export const presetRule = (preset: string | null): PresetRule | undefined =>
 /**
  * Installs the presets of the given documents: missing ones are added, existing ones get the
  * seed's definition back and are switched on. Rules of other documents are left as they are.
- * Running it twice changes nothing.
+ * Running it twice changes nothing. (Not a transaction of its own: a caller that needs all or
+ * nothing runs it in `withWrite`.)
  */
-export function installPresets(db: Db, at: number, sets: readonly PresetSetKey[]): { added: number; updated: number } {
+export async function installPresets(db: Db, at: number, sets: readonly PresetSetKey[]): Promise<{ added: number; updated: number }> {
   let added = 0, updated = 0;
   for (const p of PRESET_RULES) {
     if (!sets.includes(p.set)) continue;
     const values = { name: p.name, metric: p.metric, filter: JSON.stringify(p.filter), period: p.period, threshold: p.threshold, source: p.source ?? null, active: true };
-    const old = db.select().from(quotaRules).where(eq(quotaRules.preset, p.preset)).get();
+    const old = await rowOf(db, quotaRules, 'WHERE preset = ?', [p.preset]);
     if (!old) {
-      db.insert(quotaRules).values({ ...values, preset: p.preset, createdAt: at }).run();
+      await insertRow(db, quotaRules, { ...values, preset: p.preset, createdAt: at });
       added++;
     } else if (old.name !== values.name || old.metric !== values.metric || old.filter !== values.filter || old.period !== values.period
       || old.threshold !== values.threshold || old.source !== values.source || !old.active) {
-      db.update(quotaRules).set(values).where(eq(quotaRules.id, old.id)).run();
+      await updateRows(db, quotaRules, values, 'id = ?', [old.id]);
       updated++;
     }
   }
   return { added, updated };
 }
 
-export function allQuotaRules(db: Db): QuotaRule[] {
-  return db.select().from(quotaRules).orderBy(asc(quotaRules.id)).all();
+export function allQuotaRules(db: Db): Promise<QuotaRule[]> {
+  return rowsOf(db, quotaRules, 'ORDER BY id');
 }
 
-export function activeQuotaRules(db: Db): QuotaRule[] {
-  return db.select().from(quotaRules).where(eq(quotaRules.active, true)).orderBy(asc(quotaRules.id)).all();
+export function activeQuotaRules(db: Db): Promise<QuotaRule[]> {
+  return rowsOf(db, quotaRules, 'WHERE active = TRUE ORDER BY id');
 }
 
-export function quotaRuleById(db: Db, id: number): QuotaRule | undefined {
-  return db.select().from(quotaRules).where(eq(quotaRules.id, id)).get();
+export function quotaRuleById(db: Db, id: number): Promise<QuotaRule | undefined> {
+  return rowOf(db, quotaRules, 'WHERE id = ?', [id]);
 }
 
-export function insertQuotaRule(db: Db, r: NewQuotaRule, at: number): QuotaRule {
-  return db.insert(quotaRules).values({
+export async function insertQuotaRule(db: Db, r: NewQuotaRule, at: number): Promise<QuotaRule> {
+  const id = await insertRow(db, quotaRules, {
     name: r.name, metric: r.metric, filter: JSON.stringify(r.filter), period: r.period, threshold: r.threshold,
     active: r.active ?? true, preset: r.preset ?? null, source: r.source ?? null, createdAt: at,
-  }).returning().get();
+  }, 'RETURNING id');
+  return (await quotaRuleById(db, id))!;
 }
 
-export function setQuotaRuleActive(db: Db, id: number, active: boolean): void {
-  db.update(quotaRules).set({ active }).where(eq(quotaRules.id, id)).run();
+export async function setQuotaRuleActive(db: Db, id: number, active: boolean): Promise<void> {
+  await updateRows(db, quotaRules, { active }, 'id = ?', [id]);
 }

@@ -14,7 +14,8 @@
  *   rating (the citizen's first, then the cadre's: storage/ratings.ts) is 满意 or 基本满意.
  *
  * Working days come from `chinese-days` (调休 included), the data bot/lights.ts reads; the due
- * date of each registration date is computed here and handed to SQLite as one JSON object.
+ * date of each registration date is computed here and handed to the database as data (one JSON
+ * object on SQLite, two arrays on PostgreSQL).
  */
 import chineseDays from 'chinese-days';
 import type { Db } from './db.js';
@@ -47,49 +48,61 @@ export function responseDueDates(from: string, to: string): Record<string, strin
   return out;
 }
 
-const SCOPE = `i.voided_at IS NULL AND i.origin_unit_id IN (SELECT id FROM units WHERE path LIKE @path)`;
-const rate = (r: unknown): Rate => {
-  const x = r as { n: number | null; of: number };
-  return { n: x.n ?? 0, of: x.of };
-};
+// Live issues raised in the subtree (parameter: unitPath + '%').
+const SCOPE = `i.voided_at IS NULL AND i.origin_unit_id IN (SELECT id FROM units WHERE path LIKE ?)`;
+interface RateRow { n: number | null; of: number }
+const rate = (r: RateRow | undefined): Rate => ({ n: r?.n ?? 0, of: r?.of ?? 0 });
 
-export function responseRate(db: Db, unitPath: string, from: string, to: string, asOf: string): Rate {
-  const until = asOf < to ? asOf : to;
-  if (until < from) return { n: 0, of: 0 };
-  return rate(db.$client.prepare(`
-    SELECT count(*) AS of, sum(r.first <= due.value) AS n FROM (
+// The due dates go in as data: SQLite reads them from one JSON object (date → due date),
+// PostgreSQL from two parallel arrays unnested into rows.
+const RESPONSE = (due: string) => `
+    SELECT count(*) AS of, count(*) FILTER (WHERE r.first <= due.value) AS n FROM (
       SELECT i.created_date AS d, (SELECT min(e.date) FROM issue_events e
         WHERE e.issue_id = i.id AND e.action IN ('progress','resolve')) AS first
-      FROM issues i WHERE ${SCOPE} AND i.created_date BETWEEN @from AND @until) r
-    JOIN json_each(@due) due ON due.key = r.d
-    WHERE r.first <= due.value OR due.value < @asOf`)
-    .get({ path: unitPath + '%', from, until, asOf, due: JSON.stringify(responseDueDates(from, until)) }));
+      FROM issues i WHERE ${SCOPE} AND i.created_date BETWEEN ? AND ?) r
+    JOIN ${due} ON due.key = r.d
+    WHERE r.first <= due.value OR due.value < ?`;
+const RESPONSE_SQLITE = RESPONSE('json_each(?) due');
+const RESPONSE_PG = RESPONSE('unnest(?::text[], ?::text[]) AS due(key, value)');
+
+export async function responseRate(db: Db, unitPath: string, from: string, to: string, asOf: string): Promise<Rate> {
+  const until = asOf < to ? asOf : to;
+  if (until < from) return { n: 0, of: 0 };
+  const due = responseDueDates(from, until);
+  const params = db.dialect === 'postgres'
+    ? [unitPath + '%', from, until, Object.keys(due), Object.values(due), asOf]
+    : [unitPath + '%', from, until, JSON.stringify(due), asOf];
+  return rate(await db.get<RateRow>(db.dialect === 'postgres' ? RESPONSE_PG : RESPONSE_SQLITE, params));
 }
 
-export function resolutionRate(db: Db, unitPath: string, from: string, to: string, asOf: string): Rate {
-  return rate(db.$client.prepare(`
-    SELECT count(*) AS of, sum(r.ok) AS n FROM (
+// `ok` is a truth value (0/1 on SQLite, boolean on PostgreSQL), NULL when the issue has no
+// resolution date: counted through FILTER, never summed.
+const RESOLUTION = `
+    SELECT count(*) AS of, count(*) FILTER (WHERE r.ok) AS n FROM (
       SELECT i.deadline, (i.state IN ('resolved','closed') AND i.resolved_date <= i.deadline) AS ok
-      FROM issues i WHERE ${SCOPE} AND i.deadline BETWEEN @from AND @to) r
-    WHERE r.ok OR r.deadline < @asOf`)
-    .get({ path: unitPath + '%', from, to, asOf }));
+      FROM issues i WHERE ${SCOPE} AND i.deadline BETWEEN ? AND ?) r
+    WHERE r.ok OR r.deadline < ?`;
+
+export async function resolutionRate(db: Db, unitPath: string, from: string, to: string, asOf: string): Promise<Rate> {
+  return rate(await db.get<RateRow>(RESOLUTION, [unitPath + '%', from, to, asOf]));
 }
 
-export function satisfactionRate(db: Db, unitPath: string, from: string, to: string): Rate {
-  return rate(db.$client.prepare(`
-    SELECT count(*) AS of, sum(r.s IN ('satisfied','basic')) AS n FROM (
+const SATISFACTION = `
+    SELECT count(*) AS of, count(*) FILTER (WHERE r.s IN ('satisfied','basic')) AS n FROM (
       SELECT ${effectiveRatingSql('i')} AS s FROM issues i WHERE ${SCOPE}
         AND EXISTS (SELECT 1 FROM issue_events e WHERE e.issue_id = i.id AND e.action IN ${RATING_ACTIONS_SQL}
-          AND e.date BETWEEN @from AND @to)) r
-    WHERE r.s IS NOT NULL`)
-    .get({ path: unitPath + '%', from, to }));
+          AND e.date BETWEEN ? AND ?)) r
+    WHERE r.s IS NOT NULL`;
+
+export async function satisfactionRate(db: Db, unitPath: string, from: string, to: string): Promise<Rate> {
+  return rate(await db.get<RateRow>(SATISFACTION, [unitPath + '%', from, to]));
 }
 
 /** The three rates; `asOf` is today (a window or deadline counts as passed once it is before today). */
-export function threeRates(db: Db, unitPath: string, from: string, to: string, asOf: string): ThreeRates {
+export async function threeRates(db: Db, unitPath: string, from: string, to: string, asOf: string): Promise<ThreeRates> {
   return {
-    response: responseRate(db, unitPath, from, to, asOf),
-    resolution: resolutionRate(db, unitPath, from, to, asOf),
-    satisfaction: satisfactionRate(db, unitPath, from, to),
+    response: await responseRate(db, unitPath, from, to, asOf),
+    resolution: await resolutionRate(db, unitPath, from, to, asOf),
+    satisfaction: await satisfactionRate(db, unitPath, from, to),
   };
 }

@@ -23,5 +23,5 @@ export function effectiveRatingSql(alias: string): string {
  */
 export function ratedAfterSql(alias: string, eventId: string): string {
   return `(EXISTS (SELECT 1 FROM issue_events rt WHERE rt.issue_id = ${alias}.id AND rt.id > ${eventId} AND rt.action IN ${RATING_ACTIONS_SQL})
-    OR coalesce(${alias}.citizen_rated_at >= (SELECT ra.at FROM issue_events ra WHERE ra.id = ${eventId}), 0))`;
+    OR coalesce(${alias}.citizen_rated_at >= (SELECT ra.at FROM issue_events ra WHERE ra.id = ${eventId}), FALSE))`;
 }

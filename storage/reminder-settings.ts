@@ -52,20 +52,20 @@ export type JobKind = (typeof JOB_KINDS)[number];
 const KEY = 'reminders';
 
 /** The settings in force: the schema's defaults, under the environment's, under the admins' (/提醒). */
-export function loadReminderSettings(db: Db, envDefaults: ReminderDefaults = {}): ReminderSettings {
-  const stored = getSetting(db, KEY);
+export async function loadReminderSettings(db: Db, envDefaults: ReminderDefaults = {}): Promise<ReminderSettings> {
+  const stored = await getSetting(db, KEY);
   const over = stored ? (JSON.parse(stored) as Partial<ReminderSettings>) : {};
   const r = reminderSettingsSchema.safeParse({ ...envDefaults, ...over, crons: { ...envDefaults.crons, ...over.crons } });
   return r.success ? r.data : reminderSettingsSchema.parse({});
 }
 
 /** Stores one admin change, validated as a whole; returns the new settings. */
-export function updateReminderSettings(db: Db, patch: Partial<Omit<ReminderSettings, 'crons'>> & { crons?: Partial<ReminderSettings['crons']> }): ReminderSettings {
-  const stored = getSetting(db, KEY);
+export async function updateReminderSettings(db: Db, patch: Partial<Omit<ReminderSettings, 'crons'>> & { crons?: Partial<ReminderSettings['crons']> }): Promise<ReminderSettings> {
+  const stored = await getSetting(db, KEY);
   const prev = stored ? (JSON.parse(stored) as Partial<ReminderSettings>) : {};
   const next = { ...prev, ...patch, crons: { ...prev.crons, ...patch.crons } };
   const parsed = reminderSettingsSchema.parse(next);
-  setSetting(db, KEY, JSON.stringify(next));
+  await setSetting(db, KEY, JSON.stringify(next));
   return parsed;
 }
 

@@ -3,11 +3,10 @@
  * as a tree from 单位/上级单位; a cadre is identified by phone, so re-importing updates and never
  * duplicates. Bad rows are reported by number (1 = the header line) and the good ones still import.
  */
-import { count, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from './db.js';
-import { inTransaction } from './db.js';
 import { cadres } from './schema.js';
+import { insertRow, updateRows } from './rows.js';
 import { bindAccount } from './identity.js';
 import { ensureUnit, unitByName } from './units.js';
 
@@ -36,42 +35,47 @@ export function missingColumns(header: string[]): string[] {
 }
 
 /** Imports rows (objects keyed by column name); row numbers count the header as row 1. */
-export function importRoster(db: Db, rows: Array<Record<string, unknown>>, at: number, onRow?: (i: number) => void): RosterResult {
+export async function importRoster(db: Db, rows: Array<Record<string, unknown>>, at: number, onRow?: (i: number) => void): Promise<RosterResult> {
   const result: RosterResult = { created: 0, updated: 0, errors: [] };
-  inTransaction(db, () => {
-    rows.forEach((raw, i) => {
+  await db.withWrite(async (tx) => {
+    for (const [i, raw] of rows.entries()) {
       onRow?.(i);
       const rowNo = i + 2;
       const r = rowSchema.safeParse(raw);
       if (!r.success) {
         result.errors.push({ row: rowNo, reason: r.error.issues.map((x) => x.message).join('；') });
-        return;
+        continue;
       }
       const row = r.data;
       if (row.上级单位 === row.单位) {
         result.errors.push({ row: rowNo, reason: '上级单位不能是它自己' });
-        return;
+        continue;
       }
-      const parent = row.上级单位 ? (unitByName(db, row.上级单位) ?? ensureUnit(db, row.上级单位, undefined, at)) : undefined;
-      const unit = ensureUnit(db, row.单位, parent, at);
+      const parent = row.上级单位 ? ((await unitByName(tx, row.上级单位)) ?? await ensureUnit(tx, row.上级单位, undefined, at)) : undefined;
+      const unit = await ensureUnit(tx, row.单位, parent, at);
       const values = { name: row.姓名, unitId: unit.id, rank: row.职级 === '领导' ? 'leader' as const : 'staff' as const, residentWorker: row.驻村 === '是', active: true };
-      const existing = db.select().from(cadres).where(eq(cadres.phone, row.手机)).get();
-      const id = existing
-        ? (db.update(cadres).set(values).where(eq(cadres.id, existing.id)).run(), existing.id)
-        : db.insert(cadres).values({ ...values, phone: row.手机, createdAt: at }).returning({ id: cadres.id }).get().id;
-      if (existing) result.updated++; else result.created++;
+      const existing = await tx.value<number>('SELECT id FROM cadres WHERE phone = ?', [row.手机]);
+      let id: number;
+      if (existing !== undefined) {
+        await updateRows(tx, cadres, values, 'id = ?', [existing]);
+        id = existing;
+        result.updated++;
+      } else {
+        id = await insertRow(tx, cadres, { ...values, phone: row.手机, createdAt: at }, 'RETURNING id');
+        result.created++;
+      }
       for (const acc of row.账号.split(';').filter(Boolean)) {
         const [platform, ...rest] = acc.split(':');
-        bindAccount(db, platform, rest.join(':'), id, at);
+        await bindAccount(tx, platform, rest.join(':'), id, at);
       }
-    });
+    }
   });
   return result;
 }
 
 /** Active cadres per unit id (own unit only, not the subtree). */
-export function cadreCountsByUnit(db: Db): Map<number, number> {
-  const rows = db.select({ unitId: cadres.unitId, n: count() }).from(cadres).where(eq(cadres.active, true)).groupBy(cadres.unitId).all();
+export async function cadreCountsByUnit(db: Db): Promise<Map<number, number>> {
+  const rows = await db.all<{ unitId: number; n: number }>('SELECT unit_id AS "unitId", count(*) AS n FROM cadres WHERE active = TRUE GROUP BY unit_id');
   return new Map(rows.map((r) => [r.unitId, r.n]));
 }
 

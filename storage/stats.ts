@@ -8,7 +8,6 @@
  * to one range scan per visit kind.
  */
 import type { Db } from './db.js';
-import { prepared } from './prepared.js';
 import { issueCountsForPeriod, SATISFACTIONS, type IssueCounts, type Satisfaction } from './issues.js';
 import {
   AGG_WIDTH, countedVisits, KIND_INDEX, resolvedAggregate, scopeRoster, visitAggregate, volunteerAggregate,
@@ -17,12 +16,14 @@ import {
 import { rootUnits, subtreeIds } from './units.js';
 import { VISIT_KINDS, type Unit, type VisitKind } from './types.js';
 
-const stmt = (db: Db, sql: string) => prepared(db, 'q:' + sql, (d) => d.$client.prepare(sql));
+/** A list of ids as one parameter: a JSON array read with json_each on SQLite, an int[] on PostgreSQL. */
+const idsIn = (db: Db, col: string) => (db.dialect === 'postgres' ? `${col} = ANY(?::int[])` : `${col} IN (SELECT value FROM json_each(?))`);
+const idsParam = (db: Db, ids: number[]): unknown => (db.dialect === 'postgres' ? ids : JSON.stringify(ids));
 
 /** The scope of "this unit with its sub-units"; `all` when that is every unit there is. */
-export function unitScope(db: Db, unit: Unit): Scope {
-  if (unit.parentId == null && rootUnits(db).length === 1) return { kind: 'all' };
-  return { kind: 'units', ids: subtreeIds(db, unit) };
+export async function unitScope(db: Db, unit: Unit): Promise<Scope> {
+  if (unit.parentId == null && (await rootUnits(db)).length === 1) return { kind: 'all' };
+  return { kind: 'units', ids: await subtreeIds(db, unit) };
 }
 
 export interface VisitTotals {
@@ -41,8 +42,8 @@ function totalsOf(t: Float64Array | number[]): VisitTotals {
 }
 
 /** Sums a per-cadre aggregate; `cadreId` picks one cadre. */
-export function sumVisits(db: Db, scope: Scope, from: string, to: string, cache: AggregateCache, cadreId?: number): VisitTotals {
-  const agg = visitAggregate(db, scope, from, to, null, cache);
+export async function sumVisits(db: Db, scope: Scope, from: string, to: string, cache: AggregateCache, cadreId?: number): Promise<VisitTotals> {
+  const agg = await visitAggregate(db, scope, from, to, null, cache);
   const t = new Float64Array(AGG_WIDTH);
   const add = (o: number | undefined) => { if (o !== undefined) for (let i = 0; i < AGG_WIDTH; i++) t[i] += agg.data[o + i]; };
   if (cadreId !== undefined) add(agg.at.get(cadreId)); else for (const o of agg.at.values()) add(o);
@@ -58,40 +59,62 @@ export interface VisitSummary {
 }
 
 /**
- * The counted visits of a scope in [from, to] in one scan: sums per kind in SQL, and the visitors
- * and places as one JSON array per kind, made distinct here — SQLite's DISTINCT costs more per
- * row than V8's parser and a Set, and a row object per visit far more.
+ * The counted visits of a scope in [from, to] in one scan. SQLite: sums per kind in SQL, and the
+ * visitors and places as one JSON array per kind, made distinct here — SQLite's DISTINCT costs
+ * more per row than V8's parser and a Set, and a row object per visit far more. PostgreSQL: one
+ * GROUP BY GROUPING SETS pass, hashing kinds, cadres and places at once; one row comes back with
+ * the sums per kind, the distinct visitors as an array and the number of distinct places, so
+ * nothing per visit leaves the database.
  */
-export function visitSummary(db: Db, scope: Scope, from: string, to: string): VisitSummary {
-  const v = countedVisits(db, scope, from, to, null);
-  const rows = stmt(db, `SELECT kind, count(*), sum(hours), sum(households), json_group_array(cadre_id), json_group_array(place)
-    ${v.sql} GROUP BY kind`).raw(true).all(...v.params) as Array<[string, number, number, number, string, string]>;
+export async function visitSummary(db: Db, scope: Scope, from: string, to: string): Promise<VisitSummary> {
+  const v = await countedVisits(db, scope, from, to, null);
   const t = new Float64Array(AGG_WIDTH);
-  const visitors = new Set<number>(), places = new Set<string>();
   const other = KIND_INDEX.get('other')!;
-  for (const [kind, n, hours, hh, cadres, where] of rows) {
+  const add = (kind: string, n: number, hours: number, hh: number) => {
     const k = 3 * (KIND_INDEX.get(kind) ?? other);
     t[k] += n; t[k + 1] += hours; t[k + 2] += hh;
-    for (const id of JSON.parse(cadres) as number[]) visitors.add(id);
-    for (const p of JSON.parse(where) as string[]) places.add(p);
+  };
+  if (db.dialect === 'postgres') {
+    // GROUPING(kind, cadre_id): 1 on the per-kind rows, 2 on the per-cadre rows, 3 on the per-place rows.
+    const r = (await db.get<{ kinds: string[] | null; n: number[] | null; hours: number[] | null; hh: number[] | null; visitors: number[] | null; places: number }>(
+      `SELECT array_agg(kind) FILTER (WHERE g = 1) AS kinds, array_agg(n) FILTER (WHERE g = 1) AS n,
+         array_agg(hours) FILTER (WHERE g = 1) AS hours, array_agg(hh) FILTER (WHERE g = 1) AS hh,
+         array_agg(cadre_id) FILTER (WHERE g = 2) AS visitors, count(*) FILTER (WHERE g = 3) AS places
+       FROM (SELECT GROUPING(kind, cadre_id) AS g, kind, cadre_id,
+           count(*)::float8 AS n, sum(hours)::float8 AS hours, sum(households)::float8 AS hh
+         ${v.sql} GROUP BY GROUPING SETS ((kind), (cadre_id), (place))) s`, v.params))!;
+    (r.kinds ?? []).forEach((kind, i) => add(kind, r.n![i], r.hours![i], r.hh![i]));
+    return { totals: totalsOf(t), places: r.places, visitors: new Set(r.visitors ?? []) };
+  }
+  const rows = await db.all<{ kind: string; n: number; hours: number; hh: number; cadres: string; places: string }>(
+    `SELECT kind, count(*) AS n, sum(hours) AS hours, sum(households) AS hh, json_group_array(cadre_id) AS cadres, json_group_array(place) AS places
+    ${v.sql} GROUP BY kind`, v.params);
+  const visitors = new Set<number>(), places = new Set<string>();
+  for (const r of rows) {
+    add(r.kind, r.n, r.hours, r.hh);
+    for (const id of JSON.parse(r.cadres) as number[]) visitors.add(id);
+    for (const p of JSON.parse(r.places) as string[]) places.add(p);
   }
   return { totals: totalsOf(t), places: places.size, visitors };
 }
 
 /** Up to `limit` active cadres of the scope without a counted visit in [from, to], in unit order. */
-export function cadresWithoutVisits(db: Db, scope: Scope, from: string, to: string, limit: number): QuotaCadre[] {
+export async function cadresWithoutVisits(db: Db, scope: Scope, from: string, to: string, limit: number): Promise<QuotaCadre[]> {
   if (limit <= 0) return [];
-  const s = scope.kind === 'all' ? '' : ` AND c.${scope.kind === 'cadres' ? 'id' : 'unit_id'} IN (SELECT value FROM json_each(?))`;
-  const params = scope.kind === 'all' ? [] : [JSON.stringify(scope.ids)];
-  // Walks cadres in unit order and stops at `limit`: cheap however many cadres there are.
-  const rows = stmt(db, `SELECT c.id, c.name, c.unit_id, c.rank, c.resident_worker, c.muted_until FROM cadres c
-    WHERE c.active = 1${s} AND NOT EXISTS (SELECT 1 FROM visits v INDEXED BY visits_cadre
-      WHERE v.cadre_id = c.id AND v.date BETWEEN ? AND ? AND v.status IN ('ok','verified') AND v.voided_at IS NULL)
-    ORDER BY c.unit_id, c.id LIMIT ?`).raw(true).all(...params, from, to, limit) as unknown[][];
-  return rows.map((r) => ({
-    id: r[0] as number, name: r[1] as string, unitId: r[2] as number, rank: r[3] as 'leader' | 'staff',
-    residentWorker: r[4] === 1, mutedUntil: r[5] as string | null,
-  }));
+  const s = scope.kind === 'all' ? '' : ` AND ${idsIn(db, `c.${scope.kind === 'cadres' ? 'id' : 'unit_id'}`)}`;
+  const params = scope.kind === 'all' ? [] : [idsParam(db, scope.ids)];
+  // Walks cadres in unit order and stops at `limit`, probing each cadre's (cadre_id, date) index:
+  // cheap however many cadres and visits there are. SQLite needs the index named; PostgreSQL
+  // would turn NOT EXISTS into an anti-join over every visit of the period (it expects no
+  // laggards), which OFFSET 0 prevents: the subquery then stays a probe per cadre, under an
+  // index scan of cadres_unit and an incremental sort that stop at the limit.
+  const pg = db.dialect === 'postgres';
+  const rows = await db.all<QuotaCadre>(`SELECT c.id, c.name, c.unit_id AS "unitId", c.rank, c.resident_worker AS "residentWorker", c.muted_until AS "mutedUntil"
+    FROM cadres c WHERE c.active = TRUE${s} AND NOT EXISTS (SELECT 1 FROM visits v${pg ? '' : ' INDEXED BY visits_cadre'}
+      WHERE v.cadre_id = c.id AND v.date BETWEEN ? AND ? AND v.status IN ('ok','verified') AND v.voided_at IS NULL${pg ? ' OFFSET 0' : ''})
+    ORDER BY c.unit_id, c.id LIMIT ?`, [...params, from, to, limit]);
+  for (const r of rows) r.residentWorker = !!r.residentWorker;
+  return rows;
 }
 
 export interface UnitStats {
@@ -108,28 +131,28 @@ export interface UnitStats {
 }
 
 /** The numbers of /统计 for a unit with its sub-units over [from, to]; `today` bounds "overdue". */
-export function unitStats(db: Db, unit: Unit, from: string, to: string, today: string, cache: AggregateCache, laggardLimit = 10): UnitStats {
-  const scope = unitScope(db, unit);
-  const v = visitSummary(db, scope, from, to);
+export async function unitStats(db: Db, unit: Unit, from: string, to: string, today: string, cache: AggregateCache, laggardLimit = 10): Promise<UnitStats> {
+  const scope = await unitScope(db, unit);
+  const v = await visitSummary(db, scope, from, to);
   let volunteerHours = 0;
-  for (const h of volunteerAggregate(db, scope, from, to, cache).values()) volunteerHours += h;
-  const roster = scopeRoster(db, scope, cache);
+  for (const h of (await volunteerAggregate(db, scope, from, to, cache)).values()) volunteerHours += h;
+  const roster = await scopeRoster(db, scope, cache);
   const cadres = roster.counts.reduce((a, b) => a + b, 0);
   // Visits of the unit's records by cadres no longer active (or moved away) do not cover anyone.
   let covered = 0;
   for (const id of v.visitors) if (roster.bitsOf(id) >= 0) covered++;
   return {
     visits: v.totals, places: v.places, volunteerHours,
-    issues: issueCountsForPeriod(db, unit.path, from, to, today),
-    cadres, covered, laggards: covered < cadres ? cadresWithoutVisits(db, scope, from, to, laggardLimit) : [],
+    issues: await issueCountsForPeriod(db, unit.path, from, to, today),
+    cadres, covered, laggards: covered < cadres ? await cadresWithoutVisits(db, scope, from, to, laggardLimit) : [],
   };
 }
 
 /** Unit names by id, for lists of people. */
-export function unitNames(db: Db, ids: number[]): Map<number, string> {
+export async function unitNames(db: Db, ids: number[]): Promise<Map<number, string>> {
   if (!ids.length) return new Map();
-  const rows = stmt(db, 'SELECT id, name FROM units WHERE id IN (SELECT value FROM json_each(?))').raw(true).all(JSON.stringify(ids)) as Array<[number, string]>;
-  return new Map(rows);
+  const rows = await db.all<{ id: number; name: string }>(`SELECT id, name FROM units WHERE ${idsIn(db, 'id')}`, [idsParam(db, ids)]);
+  return new Map(rows.map((r) => [r.id, r.name]));
 }
 
 export interface CadreNumbers {
@@ -139,12 +162,12 @@ export interface CadreNumbers {
 }
 
 /** One cadre's numbers over [from, to] (for /我的). */
-export function cadreNumbers(db: Db, cadreId: number, from: string, to: string, cache: AggregateCache): CadreNumbers {
+export async function cadreNumbers(db: Db, cadreId: number, from: string, to: string, cache: AggregateCache): Promise<CadreNumbers> {
   const scope: Scope = { kind: 'cadres', ids: [cadreId] };
   return {
-    visits: sumVisits(db, scope, from, to, cache, cadreId),
-    volunteerHours: volunteerAggregate(db, scope, from, to, cache).get(cadreId) ?? 0,
-    issuesResolved: resolvedAggregate(db, scope, from, to, cache).get(cadreId) ?? 0,
+    visits: await sumVisits(db, scope, from, to, cache, cadreId),
+    volunteerHours: (await volunteerAggregate(db, scope, from, to, cache)).get(cadreId) ?? 0,
+    issuesResolved: (await resolvedAggregate(db, scope, from, to, cache)).get(cadreId) ?? 0,
   };
 }
 
@@ -158,15 +181,15 @@ export interface CadreIssueYear {
 }
 
 /** The issue side of /七问 for one cadre over [from, to]. */
-export function cadreIssueYear(db: Db, cadreId: number, from: string, to: string): CadreIssueYear {
-  const registered = (stmt(db, `SELECT count(*) AS n FROM issues WHERE reporter_cadre_id = ? AND created_date BETWEEN ? AND ?
-    AND voided_at IS NULL`).get(cadreId, from, to) as { n: number }).n;
-  const resolved = resolvedAggregate(db, { kind: 'cadres', ids: [cadreId] }, from, to).get(cadreId) ?? 0;
+export async function cadreIssueYear(db: Db, cadreId: number, from: string, to: string): Promise<CadreIssueYear> {
+  const registered = (await db.value<number>(`SELECT count(*) AS n FROM issues WHERE reporter_cadre_id = ? AND created_date BETWEEN ? AND ?
+    AND voided_at IS NULL`, [cadreId, from, to])) ?? 0;
+  const resolved = (await resolvedAggregate(db, { kind: 'cadres', ids: [cadreId] }, from, to)).get(cadreId) ?? 0;
   // A rating has no date of its own: the audit row of /评价 (or of the reopening 不满意) dates it.
-  const rows = stmt(db, `SELECT satisfaction, count(*) FROM issues i WHERE responsible_cadre_id = ? AND voided_at IS NULL
+  const rows = await db.all<{ s: string; n: number }>(`SELECT satisfaction AS s, count(*) AS n FROM issues i WHERE responsible_cadre_id = ? AND voided_at IS NULL
     AND satisfaction IS NOT NULL AND EXISTS (SELECT 1 FROM issue_events e WHERE e.issue_id = i.id
-    AND e.action IN ('rate','reopen') AND e.date BETWEEN ? AND ?) GROUP BY satisfaction`).raw(true).all(cadreId, from, to) as Array<[string, number]>;
+    AND e.action IN ('rate','reopen') AND e.date BETWEEN ? AND ?) GROUP BY satisfaction`, [cadreId, from, to]);
   const satisfaction: Record<Satisfaction, number> = { satisfied: 0, basic: 0, dissatisfied: 0 };
-  for (const [s, n] of rows) if ((SATISFACTIONS as readonly string[]).includes(s)) satisfaction[s as Satisfaction] = n;
+  for (const { s, n } of rows) if ((SATISFACTIONS as readonly string[]).includes(s)) satisfaction[s as Satisfaction] = n;
   return { registered, resolved, satisfaction };
 }

@@ -3,17 +3,39 @@ import { Chat } from './chat.js';
 import { makeEvent, type Attachment, type Mention } from '../bot/event.js';
 import { createLogger } from '../bot/logger.js';
 import { importRoster } from '../storage/roster.js';
+import { accounts, cadres, chatGroups, units, visits } from '../storage/schema.js';
+import { oneWhere, rowsWhere } from './db-probe.js';
 
 let chat: Chat;
-beforeEach(() => {
-  chat = Chat.demo();
+beforeEach(async () => {
+  chat = await Chat.demo();
   // Someone on the roster without any chat account yet.
-  importRoster(chat.db, [{ 姓名: '赵六', 手机: '13800000004', 单位: '石门镇', 上级单位: '示范县', 职级: '一般', 驻村: '', 账号: '' }], Date.now());
+  await importRoster(chat.db, [{ 姓名: '赵六', 手机: '13800000004', 单位: '石门镇', 上级单位: '示范县', 职级: '一般', 驻村: '', 账号: '' }], Date.now());
 });
-afterEach(() => chat.close());
+afterEach(async () => { await chat.close(); });
 
-const boundTo = (account: string) => (chat.db.$client.prepare(
-  `SELECT c.name FROM accounts a JOIN cadres c ON c.id = a.cadre_id WHERE a.platform || ':' || a.account_id = ?`).get(account) as { name: string } | undefined)?.name;
+/** The name of the cadre an account (`platform:accountId`) is bound to. */
+async function boundTo(account: string): Promise<string | undefined> {
+  const i = account.indexOf(':');
+  const a = await oneWhere(chat.db, accounts, { platform: account.slice(0, i), accountId: account.slice(i + 1) });
+  return a && (await oneWhere(chat.db, cadres, { id: a.cadreId }))?.name;
+}
+
+/** The cadre who made each visit, by name. */
+async function visitCadres(): Promise<Array<{ name: string | undefined }>> {
+  const out = [];
+  for (const v of await rowsWhere(chat.db, visits)) out.push({ name: (await oneWhere(chat.db, cadres, { id: v.cadreId }))?.name });
+  return out;
+}
+
+/** The mapped groups with their unit's name. */
+async function groupUnits(): Promise<Array<{ platform: string; chat: string; unit: string | undefined; committee: boolean }>> {
+  const out = [];
+  for (const g of await rowsWhere(chat.db, chatGroups)) {
+    out.push({ platform: g.platform, chat: g.chatId, unit: (await oneWhere(chat.db, units, { id: g.unitId }))?.name, committee: g.committee });
+  }
+  return out;
+}
 
 /** A message with what the console cannot type: platform mentions and attachments. */
 async function event(user: string, text: string, o: { platform?: string; mentions?: Mention[]; attachments?: Attachment[] } = {}) {
@@ -30,11 +52,11 @@ describe('/绑定 by the cadre themselves', () => {
     expect(chat.lastReply).toContain('还没有绑定');
     await chat.says('u9', '/绑定 赵六 13800000004');
     expect(chat.lastReply).toBe('绑定成功：您的账号（console:u9）已绑定为 赵六（石门镇）。现在可以发送 /走访、/志愿、/我的 等命令；发送 /帮助 查看全部命令。');
-    expect(boundTo('console:u9')).toBe('赵六');
+    expect(await boundTo('console:u9')).toBe('赵六');
     expect(chat.directMessages).toEqual([]);
     await chat.says('u9', '/走访 今天 石门村 1天');
     expect(chat.lastReply).toContain('已记录走访');
-    expect(chat.db.$client.prepare('SELECT c.name FROM visits v JOIN cadres c ON c.id = v.cadre_id').get()).toEqual({ name: '赵六' });
+    expect((await visitCadres())[0]).toEqual({ name: '赵六' });
   });
 
   it('accepts the phone with spaces in any order, and warns the accounts already bound to that cadre', async () => {
@@ -42,7 +64,7 @@ describe('/绑定 by the cadre themselves', () => {
     expect(chat.lastReply).toContain('看不懂');
     await chat.says('u9', '/绑定 13800000002 张三');
     expect(chat.lastReply).toContain('已绑定为 张三（石门镇）');
-    expect(boundTo('console:u9')).toBe('张三');
+    expect(await boundTo('console:u9')).toBe('张三');
     expect(chat.directMessages).toEqual([{
       to: 'user', target: 'u2', platform: 'console',
       text: '提醒：您在名册中的身份（张三）刚刚绑定了新账号 console:u9。如果不是您本人操作，请立即联系管理员，由管理员发送 /绑定 解除 console:u9。',
@@ -67,8 +89,8 @@ describe('/绑定 by the cadre themselves', () => {
 
     await chat.says('u9', '/绑定 赵六 1380000');
     expect(chat.lastReply).toContain('看不懂');
-    expect(boundTo('console:u9')).toBeUndefined();
-    expect(chat.count('accounts')).toBe(3);
+    expect(await boundTo('console:u9')).toBeUndefined();
+    expect(await chat.count('accounts')).toBe(3);
   });
 
   it('refuses an account already bound to someone else, and says so when it is the same person', async () => {
@@ -77,7 +99,7 @@ describe('/绑定 by the cadre themselves', () => {
     // A bound account cannot probe the roster either.
     await chat.says('u2', '/绑定 无名 13800000099');
     expect(chat.lastReply).toContain('已绑定为「张三」');
-    expect(boundTo('console:u2')).toBe('张三');
+    expect(await boundTo('console:u2')).toBe('张三');
     await chat.says('u2', '/绑定 张三 13800000002');
     expect(chat.lastReply).toBe('您的账号已绑定为 张三（石门镇），无需重复绑定。发送 /帮助 查看可用的命令。');
   });
@@ -96,7 +118,7 @@ describe('/绑定 by an administrator', () => {
   it('binds another account by name, by name and phone, and through a platform mention', async () => {
     await chat.says('u1', '/绑定 @李四 账号:feishu:ou_abc');
     expect(chat.lastReply).toBe('已将账号 feishu:ou_abc 绑定到 李四（东关社区）。');
-    expect(boundTo('feishu:ou_abc')).toBe('李四');
+    expect(await boundTo('feishu:ou_abc')).toBe('李四');
 
     await chat.says('u1', '/绑定 李四 13800000003 账号:console:u9');
     expect(chat.lastReply).toBe('已将账号 console:u9 绑定到 李四（东关社区）。');
@@ -105,7 +127,7 @@ describe('/绑定 by an administrator', () => {
 
     await chat.says('u1', '/绑定 赵六 账号:console:u9');
     expect(chat.lastReply).toBe('已将账号 console:u9 绑定到 赵六（石门镇）。（原先绑定的是 李四，已改绑。）');
-    expect(boundTo('console:u9')).toBe('赵六');
+    expect(await boundTo('console:u9')).toBe('赵六');
 
     await event('ou_admin', '/绑定 @赵六', { platform: 'feishu', mentions: [{ accountId: 'ou_zhao', name: '赵六' }] });
     expect(chat.lastReply).toContain('只有管理员可以为他人绑定账号');
@@ -123,11 +145,11 @@ describe('/绑定 by an administrator', () => {
     expect(chat.lastReply).toContain('不是账号（应为 平台:账号');
     await chat.says('u1', '/绑定 账号:console:u9');
     expect(chat.lastReply).toContain('请写要绑定的干部姓名');
-    expect(boundTo('console:u9')).toBeUndefined();
+    expect(await boundTo('console:u9')).toBeUndefined();
   });
 
   it('asks for the phone when two cadres share the name', async () => {
-    importRoster(chat.db, [{ 姓名: '李四', 手机: '13800000005', 单位: '石门镇', 上级单位: '', 职级: '', 驻村: '', 账号: '' }], Date.now());
+    await importRoster(chat.db, [{ 姓名: '李四', 手机: '13800000005', 单位: '石门镇', 上级单位: '', 职级: '', 驻村: '', 账号: '' }], Date.now());
     await chat.says('u1', '/绑定 李四 账号:console:u9');
     expect(chat.lastReply).toContain('名册中有 2 位「李四」，请加上手机号区分');
     await chat.says('u1', '/绑定 李四 13800000005 账号:console:u9');
@@ -138,12 +160,12 @@ describe('/绑定 by an administrator', () => {
     await chat.says('u1', '/绑定 李四 账号:console:u9');
     await chat.says('u3', '/绑定 解除 console:u9');
     expect(chat.lastReply).toContain('只有管理员可以解除他人的账号绑定');
-    expect(boundTo('console:u9')).toBe('李四');
+    expect(await boundTo('console:u9')).toBe('李四');
 
     await chat.says('u1', '/绑定 解除 console:u9');
     expect(chat.lastReply).toBe('已解除账号 console:u9 与 李四（东关社区）的绑定。该干部的记录全部保留。');
-    expect(boundTo('console:u9')).toBeUndefined();
-    expect(boundTo('console:u3')).toBe('李四');
+    expect(await boundTo('console:u9')).toBeUndefined();
+    expect(await boundTo('console:u3')).toBe('李四');
     await chat.says('u9', '/走访 今天 东关社区 2小时');
     expect(chat.lastReply).toContain('还没有绑定');
 
@@ -152,7 +174,7 @@ describe('/绑定 by an administrator', () => {
 
     await chat.says('u3', '/绑定 解除');
     expect(chat.lastReply).toContain('已解除账号 console:u3 与 李四（东关社区）的绑定');
-    expect(chat.count('cadres', "name = '李四'")).toBe(1);
+    expect(await chat.count('cadres', { name: '李四' })).toBe(1);
   });
 
   it('rebinds an admin’s own account to someone else', async () => {
@@ -168,7 +190,7 @@ describe('/单位', () => {
     expect(chat.lastReply).toBe('/单位 只有管理员可以使用。如需操作，请联系管理员。');
     await chat.says('u2', '/单位 石门镇', { group: true });
     expect(chat.lastReply).toContain('只有管理员可以使用');
-    expect(chat.count('chat_groups')).toBe(0);
+    expect(await chat.count('chatGroups')).toBe(0);
   });
 
   it('maps a group to a unit, and the group then stands for that unit', async () => {
@@ -176,8 +198,7 @@ describe('/单位', () => {
     expect(chat.lastReply).toContain('本群还没有对应单位');
     await chat.says('u1', '/单位 石门镇', { group: 'g7' });
     expect(chat.lastReply).toBe('已将本群对应到单位「石门镇」：群内的 /统计、/台账 等默认查看该单位。');
-    expect(chat.db.$client.prepare('SELECT platform, chat_id AS chat, u.name AS unit, committee FROM chat_groups JOIN units u ON u.id = unit_id').all())
-      .toEqual([{ platform: 'console', chat: 'g7', unit: '石门镇', committee: 0 }]);
+    expect(await groupUnits()).toEqual([{ platform: 'console', chat: 'g7', unit: '石门镇', committee: false }]);
     await chat.says('u1', '/单位', { group: 'g7' });
     expect(chat.lastReply).toContain('本群对应单位：石门镇（上级：示范县）。');
     await chat.says('u1', '/单位 列表', { group: 'g7' });
@@ -189,18 +210,18 @@ describe('/单位', () => {
   it('marks and unmarks the committee group', async () => {
     await chat.says('u1', '/单位 示范县 委员会', { group: 'g9' });
     expect(chat.lastReply).toContain('本群同时设为委员会群');
-    expect(chat.db.$client.prepare('SELECT committee FROM chat_groups').get()).toEqual({ committee: 1 });
+    expect((await oneWhere(chat.db, chatGroups))?.committee).toBe(true);
     await chat.says('u1', '/unit', { group: 'g9' });
     expect(chat.lastReply).toContain('本群是委员会群');
     await chat.says('u1', '/单位 示范县', { group: 'g9' });
     expect(chat.lastReply).toContain('本群不再是委员会群');
-    expect(chat.db.$client.prepare('SELECT committee FROM chat_groups').get()).toEqual({ committee: 0 });
+    expect((await oneWhere(chat.db, chatGroups))?.committee).toBe(false);
   });
 
   it('refuses to map a direct chat and explains why', async () => {
     await chat.says('u1', '/单位 石门镇');
     expect(chat.lastReply).toContain('私聊不能设置群对应的单位：请到要设置的群里发送 /单位 单位名称');
-    expect(chat.count('chat_groups')).toBe(0);
+    expect(await chat.count('chatGroups')).toBe(0);
   });
 
   it('names the closest units when the name is unknown', async () => {
@@ -225,13 +246,13 @@ describe('/单位', () => {
     expect(chat.lastReply).toContain('请写「孤岛村」的上级单位，例如 /单位 新建 孤岛村 上级:示范县');
     await chat.says('u1', '/单位 新建 西关村 上级:西关');
     expect(chat.lastReply).toContain('没有名为「西关」的单位');
-    expect(chat.count('units')).toBe(4);
+    expect(await chat.count('units')).toBe(4);
   });
 
   it('refuses a second unit name outside 新建', async () => {
     await chat.says('u1', '/单位 石门镇 东关社区', { group: true });
     expect(chat.lastReply).toContain('看不懂「东关社区」：设置本群对应的单位只写一个单位名称，例如 /单位 石门镇');
-    expect(chat.count('chat_groups')).toBe(0);
+    expect(await chat.count('chatGroups')).toBe(0);
   });
 });
 
@@ -260,7 +281,7 @@ describe('/导入', () => {
     expect(fetched).toEqual(['file_v2_abc']);
     expect(chat.lastReply).toContain('导入完成：新增 1 人');
     expect(chat.lastReply).toContain('第3行');
-    expect(chat.count('cadres')).toBe(5);
+    expect(await chat.count('cadres')).toBe(5);
     // Without a /导入 before it, a file is not a roster (here: no record to attach it to).
     await event('u1', '', { attachments: [{ kind: 'file', key: 'file_v2_def', name: '干部名册.csv' }] });
     expect(chat.lastReply).not.toContain('导入完成');
@@ -275,6 +296,6 @@ describe('/导入', () => {
     expect(chat.lastReply).toContain('不是 .xlsx 或 .csv 文件');
     await event('u3', '/导入', { attachments: [{ kind: 'file', key: 'f3', name: '名册.csv' }] });
     expect(chat.lastReply).toBe('/导入 只有管理员可以使用。如需操作，请联系管理员。');
-    expect(chat.count('cadres')).toBe(5);
+    expect(await chat.count('cadres')).toBe(5);
   });
 });

@@ -1,12 +1,14 @@
 /**
  * 回访 reminders (jobs/callbacks.ts): one working day after /办结 without a rating, the
  * responsible cadre is asked to call the citizen back — once, not after a rating or a reopening,
- * caught up after downtime. Passes and delivery as in test/reminders.test.ts (real SQLite, the
+ * caught up after downtime. Passes and delivery as in test/reminders.test.ts (a real database, the
  * real outbound path into a counting sink), and once through the BullMQ scheduler on a real Redis.
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Chat } from './chat.js';
+import { NOT_NULL, oneWhere, setWhere } from './db-probe.js';
+import { issueEvents, issues } from '../storage/schema.js';
 import { createLogger } from '../bot/logger.js';
 import { Outbound } from '../bot/outbound.js';
 import type { Reply } from '../bot/reply.js';
@@ -19,8 +21,8 @@ let chat: Chat;
 let sent: Array<{ reply: Reply; key: string }>;
 let outbound: Outbound;
 
-beforeEach(() => {
-  chat = Chat.demo();
+beforeEach(async () => {
+  chat = await Chat.demo();
   sent = [];
   outbound = new Outbound({ log, limits: {} });
   outbound.register({ platform: 'console', send: async (reply, key) => { sent.push({ reply, key }); } });
@@ -29,7 +31,7 @@ afterEach(() => chat.close());
 
 const on = (d: string, time = '10:00') => ({ at: `${d}T${time}:00+08:00` });
 async function pass(at: string) {
-  const r = runPass(chat.db, { kind: 'deadlines', at: new Date(at), tz: 'Asia/Shanghai', settings: loadReminderSettings(chat.db) });
+  const r = await runPass(chat.db, { kind: 'deadlines', at: new Date(at), tz: 'Asia/Shanghai', settings: await loadReminderSettings(chat.db) });
   for (const x of r.fresh) if (x.reply) await deliver(chat.db, x.key, { outbound, worker: 'w1', log });
   return r;
 }
@@ -59,23 +61,22 @@ describe('回访 reminders', () => {
       expect((await pass(at)).fresh.filter((r) => r.kind === 'callback')).toHaveLength(0);
     }
     expect(callbacks()).toHaveLength(1);
-    expect(chat.count('reminders', "kind = 'callback'")).toBe(1);
+    expect(await chat.count('reminders', { kind: 'callback' })).toBe(1);
   });
 
   it('are not sent once the issue is rated, and the rating records the call-back', async () => {
     await resolvedOn('2026-11-20');
     await chat.says('u3', '/评价 #1 满意 回访', on('2026-11-20', '17:00'));
     expect(chat.lastReply).toBe('已记录 #1 群众评价：满意（电话回访）。');
-    const note = chat.db.$client.prepare("SELECT note FROM issue_events WHERE issue_id = 1 AND action = 'rate'").pluck().get();
-    expect(note).toBe('满意（电话回访）');
+    const rated = await oneWhere(chat.db, issueEvents, { issueId: 1, action: 'rate' });
+    expect(rated?.note).toBe('满意（电话回访）');
     await pass('2026-11-23T09:00:00+08:00');
     expect(callbacks()).toHaveLength(0);
   });
 
   it('are not sent after a citizen\'s own rating either', async () => {
     await resolvedOn('2026-11-20');
-    chat.db.$client.prepare('UPDATE issues SET citizen_satisfaction = ?, citizen_rated_at = ? WHERE id = 1')
-      .run('basic', new Date('2026-11-21T12:00:00+08:00').getTime());
+    await setWhere(chat.db, issues, { citizenSatisfaction: 'basic', citizenRatedAt: new Date('2026-11-21T12:00:00+08:00').getTime() }, { id: 1 });
     await pass('2026-11-23T09:00:00+08:00');
     expect(callbacks()).toHaveLength(0);
   });
@@ -120,7 +121,7 @@ describe('回访 through the scheduler on a real Redis', () => {
       const at = new Date('2026-11-24T09:00:00+08:00');
       await Promise.all(made.flatMap((s) => [s.catchUp(at), s.catchUp(at)]));
       const t0 = Date.now();
-      while (!(chat.count('reminders', "kind = 'callback' AND delivered_at IS NOT NULL") === 1)) {
+      while (!((await chat.count('reminders', { kind: 'callback', deliveredAt: NOT_NULL })) === 1)) {
         if (Date.now() - t0 > 20_000) throw new Error('timed out waiting for the 回访 reminder');
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -29,8 +29,8 @@ function decodePng(png: Buffer): { width: number; height: number; pixels: Buffer
 const ink = (png: Buffer) => decodePng(png).pixels;
 
 let chat: Chat;
-beforeEach(() => { chat = Chat.demo(); });
-afterEach(() => chat.close());
+beforeEach(async () => { chat = await Chat.demo(); });
+afterEach(async () => { await chat.close(); });
 
 describe('/图表', () => {
   beforeEach(async () => {

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { linkIn, rig, ROAD, type Rig } from './citizen-rig.js';
+import { oneWhere } from './db-probe.js';
+import { issues } from '../storage/schema.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(import.meta.dirname, '..', 'docs', 'screenshots');
@@ -82,9 +84,9 @@ describe('in Chromium on a phone', () => {
     expect(requests.every((u) => new URL(u).origin === origin)).toBe(true);
     await page.close();
 
-    const row = r.chat.db.$client.prepare('SELECT state, citizen_satisfaction AS c, citizen_note AS note FROM issues WHERE id = 1').get();
-    expect(row).toEqual({ state: 'in_progress', c: 'dissatisfied', note: '路面又出现裂缝' });
-    expect(r.chat.count('outbox', "platform = 'web'")).toBe(2);
+    const row = (await oneWhere(r.chat.db, issues, { id: 1 }))!;
+    expect({ state: row.state, c: row.citizenSatisfaction, note: row.citizenNote }).toEqual({ state: 'in_progress', c: 'dissatisfied', note: '路面又出现裂缝' });
+    expect(await r.chat.count('outbox', { platform: 'web' })).toBe(2);
     await r.chat.says('u4', '/台账 石门镇');
     expect(r.chat.lastReply).toContain('群众亲评不满意');
   });

@@ -8,9 +8,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { pngSize } from '../bot/chart.js';
 import { linkIn, rig, ROAD, type Rig } from './citizen-rig.js';
+import { oneWhere, rowsWhere } from './db-probe.js';
+import { issueEvents, issues, outbox, publicLinks } from '../storage/schema.js';
 
 let r: Rig;
-afterEach(async () => { await r?.close(); });
+// Closed once: a test whose rig failed to start leaves the last one's already closed.
+afterEach(async () => { const x = r; r = undefined as never; await x?.close(); });
 
 describe('the citizen link', () => {
   beforeEach(async () => { r = await rig(); });
@@ -23,10 +26,10 @@ describe('the citizen link', () => {
     const png = readFileSync(link.image!);
     expect(pngSize(png)!.width).toBeGreaterThan(200);
     const token = /\/c\/([A-Za-z0-9_-]{22})/.exec(link.text)![1];
-    const row = r.chat.db.$client.prepare('SELECT * FROM public_links').get() as Record<string, unknown>;
-    expect(row).toMatchObject({ kind: 'issue', issue_id: 1, token: null });
-    expect(row.token_hash).not.toContain(token);
-    expect(JSON.stringify(r.chat.db.$client.prepare('SELECT * FROM public_links, issue_events').all())).not.toContain(token);
+    const row = (await oneWhere(r.chat.db, publicLinks))!;
+    expect(row).toMatchObject({ kind: 'issue', issueId: 1, token: null });
+    expect(row.tokenHash).not.toContain(token);
+    expect(JSON.stringify([await rowsWhere(r.chat.db, publicLinks), await rowsWhere(r.chat.db, issueEvents)])).not.toContain(token);
   });
 
   it('goes to the cadre by direct message when registered in a group, never into the group', async () => {
@@ -51,7 +54,7 @@ describe('the citizen link', () => {
       expect(res.status).toBe(410);
       expect(await res.text()).toContain('链接已停用');
     }
-    const actions = r.chat.db.$client.prepare("SELECT action FROM issue_events WHERE action LIKE 'link%' ORDER BY id").all().map((x) => (x as { action: string }).action);
+    const actions = (await rowsWhere(r.chat.db, issueEvents, {}, 'id')).map((x) => x.action).filter((a) => a.startsWith('link'));
     expect(actions).toEqual(['link', 'link', 'link_revoke']);
   });
 
@@ -95,11 +98,13 @@ describe('the citizen link', () => {
       body: new URLSearchParams({ rating: 'dissatisfied', words: '路面又裂了，请回电13912345678' }) });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toMatch(/\?ok=reopen$/);
-    const issue = r.chat.db.$client.prepare('SELECT state, satisfaction, citizen_satisfaction, citizen_note, resolved_date FROM issues WHERE id = 1').get();
-    expect(issue).toEqual({ state: 'in_progress', satisfaction: null, citizen_satisfaction: 'dissatisfied', citizen_note: '路面又裂了，请回电13912345678', resolved_date: null });
-    const audit = r.chat.db.$client.prepare("SELECT action, from_state AS f, to_state AS t, actor_cadre_id AS who, note FROM issue_events WHERE issue_id = 1 ORDER BY id DESC LIMIT 1").get();
-    expect(audit).toEqual({ action: 'citizen_reopen', f: 'resolved', t: 'in_progress', who: null, note: '群众通过链接评价：不满意：路面又裂了，请回电13912345678' });
-    const out = r.chat.db.$client.prepare("SELECT message FROM outbox WHERE platform = 'web' ORDER BY idx").all().map((x) => JSON.parse((x as { message: string }).message));
+    const i = (await oneWhere(r.chat.db, issues, { id: 1 }))!;
+    expect({ state: i.state, satisfaction: i.satisfaction, citizenSatisfaction: i.citizenSatisfaction, citizenNote: i.citizenNote, resolvedDate: i.resolvedDate })
+      .toEqual({ state: 'in_progress', satisfaction: null, citizenSatisfaction: 'dissatisfied', citizenNote: '路面又裂了，请回电13912345678', resolvedDate: null });
+    const [e] = await rowsWhere(r.chat.db, issueEvents, { issueId: 1 }, 'id desc');
+    expect({ action: e.action, f: e.fromState, t: e.toState, who: e.actorCadreId, note: e.note })
+      .toEqual({ action: 'citizen_reopen', f: 'resolved', t: 'in_progress', who: null, note: '群众通过链接评价：不满意：路面又裂了，请回电13912345678' });
+    const out = (await rowsWhere(r.chat.db, outbox, { platform: 'web' }, 'idx')).map((x) => JSON.parse(x.message));
     expect(out.map((m) => m.target).sort()).toEqual(['ou_li', 'ou_zhao']);
     for (const m of out) {
       expect(m).toMatchObject({ platform: 'feishu', to: 'user', direct: true });
@@ -127,7 +132,8 @@ describe('the citizen link', () => {
     expect((await post('nonsense')).status).toBe(400);
     await r.chat.says('u3', '/评价 #1 基本满意');
     expect(r.chat.lastReply).toContain('群众已通过查看链接亲自评价「满意」');
-    expect(r.chat.db.$client.prepare('SELECT satisfaction, citizen_satisfaction FROM issues').get()).toEqual({ satisfaction: 'basic', citizen_satisfaction: 'satisfied' });
+    const i = (await oneWhere(r.chat.db, issues))!;
+    expect({ satisfaction: i.satisfaction, citizenSatisfaction: i.citizenSatisfaction }).toEqual({ satisfaction: 'basic', citizenSatisfaction: 'satisfied' });
     await r.chat.says('u4', '/清单 石门镇');
     expect(r.chat.lastReply).toContain('群众亲评满意');
   });
@@ -180,7 +186,7 @@ describe('the 公示 page', () => {
   it('only a lead publishes; it is live, masked, the same link on a second call, and 撤回 withdraws it', async () => {
     await r.chat.says('u2', '/清单 公示 网页');
     expect(r.chat.lastReply).toContain('只有「石门镇」的领导');
-    expect(r.chat.count('public_links')).toBe(0);
+    expect(await r.chat.count('publicLinks')).toBe(0);
     await r.chat.says('u4', '/清单 公示 网页');
     const reply = r.chat.replies.at(-1)!;
     expect(reply.image && existsSync(reply.image)).toBe(true);

@@ -1,21 +1,34 @@
-/** The `minqing` program as a user or a script runs it: a child process on a real database file. */
+/**
+ * The `minqing` program as a user or a script runs it: a child process on a real database (a file,
+ * or a PostgreSQL schema of its own when the suite runs on PostgreSQL).
+ */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { openDb } from '../storage/db.js';
+import { dropTestDb, testDbTarget, testDialect } from './chat.js';
 
 // Each case starts the program several times (about 1–2 s each on a quiet machine).
 vi.setConfig({ testTimeout: 120_000 });
 
 let dir: string;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'minqing-cli-')); });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+let target: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'minqing-cli-'));
+  target = testDbTarget(dir, 'm.db');
+});
+afterEach(async () => {
+  // The file goes with its folder; a PostgreSQL schema is dropped.
+  if (testDialect() === 'postgres') await dropTestDb(await openDb(target));
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function minqing(args: string[], input = '', env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, ['bin/minqing.mjs', ...args], {
     input, encoding: 'utf8', timeout: 60_000,
-    env: { ...process.env, MINQING_DB: join(dir, 'm.db'), LOG_LEVEL: 'silent', ...env },
+    env: { ...process.env, MINQING_DB: target, LOG_LEVEL: 'silent', ...env },
   });
   return { code: r.status, out: r.stdout, err: r.stderr, lines: r.stdout.split('\n').filter(Boolean) };
 }

@@ -8,13 +8,13 @@ import { runPass } from '../jobs/pass.js';
 import { loadReminderSettings } from '../storage/reminder-settings.js';
 
 let chat: Chat;
-beforeEach(() => { chat = Chat.demo(); });
-afterEach(() => chat.close());
+beforeEach(async () => { chat = await Chat.demo(); });
+afterEach(async () => { await chat.close(); });
 
 const on = (d: string) => ({ at: `${d}T10:00:00+08:00` });
 const line = (prefix: string) => chat.lastReply.split('\n').find((l) => l.startsWith(prefix));
-const planned = (kind: 'deadlines' | 'digest', at: string) =>
-  runPass(chat.db, { kind, at: new Date(at), tz: 'Asia/Shanghai', settings: loadReminderSettings(chat.db) }).fresh;
+const planned = async (kind: 'deadlines' | 'digest', at: string) =>
+  (await runPass(chat.db, { kind, at: new Date(at), tz: 'Asia/Shanghai', settings: await loadReminderSettings(chat.db) })).fresh;
 
 async function november() {
   await chat.says('u2', '/民情 石门村 道路破损 类别:基础设施 责任人:@张三 时限:11月30日', on('2026-11-02'));
@@ -66,17 +66,17 @@ describe('/台账 shows deadline lights on the working-day calendar', () => {
 describe('the reminders carry the lights and the rates', () => {
   it('deadline reminders start with their light', async () => {
     await chat.says('u2', '/民情 石门村 路灯不亮 时限:10月12日', on('2026-10-08'));
-    const soon = planned('deadlines', '2026-10-09T09:00:00+08:00').filter((r) => r.kind === 'deadline');
+    const soon = (await planned('deadlines', '2026-10-09T09:00:00+08:00')).filter((r) => r.kind === 'deadline');
     expect(soon).toHaveLength(1);
     expect(JSON.parse(soon[0].reply!).text).toMatch(/^🟡 问题 #1「路灯不亮」将于 2026年10月12日 到期/);
-    const late = planned('deadlines', '2026-10-13T09:00:00+08:00').filter((r) => r.kind === 'overdue');
+    const late = (await planned('deadlines', '2026-10-13T09:00:00+08:00')).filter((r) => r.kind === 'overdue');
     expect(JSON.parse(late[0].reply!).text).toMatch(/^🔴 问题 #1「路灯不亮」已超期 1 天/);
   });
 
   it('the weekly digest gives last week\'s three rates', async () => {
     await chat.says('u1', '/单位 示范县 委员会', { group: 'committee' });
     await november();
-    const [digest] = planned('digest', '2026-11-09T09:00:00+08:00'); // about 11月2日–8日
+    const [digest] = await planned('digest', '2026-11-09T09:00:00+08:00'); // about 11月2日–8日
     expect(JSON.parse(digest.reply!).text).toContain('三率：响应率 50%（1/2） · 解决率 — · 满意率 —');
   });
 });

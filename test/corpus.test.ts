@@ -3,6 +3,9 @@
  * corpus world and the database is compared with what the line must produce. A wrong record —
  * stored or changed where the line expects a question or a refusal, or stored with other fields —
  * fails the line. The share understood per category is printed, and must stay above a floor.
+ *
+ * SQLite only, whatever the suite runs on: the world is a SQLite file copied per line
+ * (`Chat.create({}, world)`), and what is tested is the reader, not the database.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Chat } from './chat.js';
 import { buildWorld, WORLD_CLOCK } from './corpus-world.js';
+import { oneWhere, rowsWhere } from './db-probe.js';
+import { cadres, drafts, issues, visits, volunteers } from '../storage/schema.js';
 
 type Fields = Record<string, unknown>;
 type Expect = { visit: Fields } | { volunteer: Fields } | { issue: Fields } | { issueChange: Fields } | { edit: Fields }
@@ -23,26 +28,26 @@ const lines: Line[] = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort(
 // The corpus names what is asked for; some commands call the same thing by another key.
 const ASK_KEYS: Record<string, string[]> = { deadline: ['deadline', 'until'], reason: ['reason', 'note'], duration: ['duration'] };
 
-const world = buildWorld();
+const world = await buildWorld();
 const tally = new Map<string, { n: number; ok: number; asked: number; wrong: number }>();
 
 interface Snapshot { visits: string; volunteers: string; issues: string; edits: number; events: number }
-function snapshot(chat: Chat): Snapshot {
-  const all = (sql: string) => JSON.stringify(chat.db.$client.prepare(sql).all());
+async function snapshot(chat: Chat): Promise<Snapshot> {
+  const live = { voidedAt: null };
   return {
-    visits: all('SELECT * FROM visits WHERE voided_at IS NULL ORDER BY id'),
-    volunteers: all('SELECT * FROM volunteers WHERE voided_at IS NULL ORDER BY id'),
-    issues: all('SELECT * FROM issues WHERE voided_at IS NULL ORDER BY id'),
-    edits: chat.count('record_edits'),
-    events: chat.count('issue_events'),
+    visits: JSON.stringify(await rowsWhere(chat.db, visits, live, 'id')),
+    volunteers: JSON.stringify(await rowsWhere(chat.db, volunteers, live, 'id')),
+    issues: JSON.stringify(await rowsWhere(chat.db, issues, live, 'id')),
+    edits: await chat.count('recordEdits'),
+    events: await chat.count('issueEvents'),
   };
 }
 const same = (a: Snapshot, b: Snapshot) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Differences between what the database holds and what the line expects; [] when it matches. */
-function check(chat: Chat, before: Snapshot, e: Expect): string[] {
-  const db = chat.db.$client;
-  const row = (sql: string, ...p: unknown[]) => db.prepare(sql).get(...p) as Record<string, unknown> | undefined;
+async function check(chat: Chat, before: Snapshot, e: Expect): Promise<string[]> {
+  const db = chat.db;
+  // Rows come keyed like the schema (camelCase), as the corpus names the fields.
   const compare = (got: Record<string, unknown> | undefined, want: Fields, names: Record<string, string>): string[] => {
     if (!got) return ['no record written'];
     const out: string[] = [];
@@ -59,61 +64,65 @@ function check(chat: Chat, before: Snapshot, e: Expect): string[] {
     }
     return out;
   };
-  if ('ask' in e || 'refuse' in e) return same(before, snapshot(chat)) ? [] : ['the database changed'];
+  if ('ask' in e || 'refuse' in e) return same(before, await snapshot(chat)) ? [] : ['the database changed'];
   const maxId = (json: string) => Math.max(0, ...(JSON.parse(json) as Array<{ id: number }>).map((r) => r.id));
   if ('visit' in e) {
     const id = maxId(before.visits);
-    const n = (db.prepare('SELECT count(*) AS n FROM visits WHERE id > ?').get(id) as { n: number }).n;
+    const added = (await rowsWhere(db, visits, {}, 'id')).filter((v) => v.id > id);
+    const n = added.length;
     if (n !== 1) return [`${n} visits written`];
-    return compare(row('SELECT * FROM visits WHERE id > ?', id), e.visit, { timeOfDay: 'time_of_day', contentHas: 'content' });
+    return compare(added[0], e.visit, { contentHas: 'content' });
   }
   if ('volunteer' in e) {
     const id = maxId(before.volunteers);
-    const n = (db.prepare('SELECT count(*) AS n FROM volunteers WHERE id > ?').get(id) as { n: number }).n;
+    const added = (await rowsWhere(db, volunteers, {}, 'id')).filter((v) => v.id > id);
+    const n = added.length;
     if (n !== 1) return [`${n} volunteer records written`];
-    return compare(row('SELECT * FROM volunteers WHERE id > ?', id), e.volunteer, { activityHas: 'activity' });
+    return compare(added[0], e.volunteer, { activityHas: 'activity' });
   }
   if ('issue' in e) {
     const id = maxId(before.issues);
-    const got = row('SELECT i.*, c.name AS responsible FROM issues i JOIN cadres c ON c.id = i.responsible_cadre_id WHERE i.id > ?', id);
+    const i = (await rowsWhere(db, issues, {}, 'id')).find((x) => x.id > id);
+    const responsible = i && (await oneWhere(db, cadres, { id: i.responsibleCadreId }));
+    const got = i && responsible ? { ...i, responsible: responsible.name } : undefined;
     return compare(got, e.issue, { descriptionHas: 'description' });
   }
   if ('issueChange' in e) {
     const { id, ...want } = e.issueChange;
-    const got = row('SELECT * FROM issues WHERE id = ?', id);
-    const out = compare(got, want, { superviseCount: 'supervise_count' });
-    if (same(before, snapshot(chat))) out.push('nothing changed');
+    const got = await oneWhere(db, issues, { id });
+    const out = compare(got, want, {});
+    if (same(before, await snapshot(chat))) out.push('nothing changed');
     return out;
   }
   const { ref, ...want } = (e as { edit: Fields }).edit;
   const [t, id] = [String(ref)[0], Number(String(ref).slice(1))];
-  const got = row(`SELECT * FROM ${t === 'V' ? 'visits' : 'volunteers'} WHERE id = ?`, id);
-  const out = compare(got, want, { timeOfDay: 'time_of_day' });
-  if (chat.count('record_edits') <= before.edits) out.push('no audit row');
+  const got = await oneWhere(db, t === 'V' ? visits : volunteers, { id });
+  const out = compare(got, want, {});
+  if (await chat.count('recordEdits') <= before.edits) out.push('no audit row');
   return out;
 }
 
-function askedFor(chat: Chat, user: string, chatId: string): string | undefined {
-  const r = chat.db.$client.prepare('SELECT asks FROM drafts WHERE sender_id = ? AND chat_id = ?').get(user, chatId) as { asks: string } | undefined;
+async function askedFor(chat: Chat, user: string, chatId: string): Promise<string | undefined> {
+  const r = await oneWhere(chat.db, drafts, { senderId: user, chatId });
   return r ? (JSON.parse(r.asks) as Array<{ key: string }>)[0]?.key : undefined;
 }
 
 type Outcome = 'ok' | 'asked' | 'wrong' | 'missed';
 
 async function run(line: Line): Promise<{ outcome: Outcome; detail: string }> {
-  const chat = new Chat({}, world);
+  const chat = await Chat.create({}, world);
   chat.at = line.at ?? WORLD_CLOCK;
   const user = line.user ?? 'u2';
   const chatId = line.group ? 'g1' : user;
   try {
     const step = async (text: string, e: Expect, id: string): Promise<{ outcome: Outcome; detail: string }> => {
-      const before = snapshot(chat);
+      const before = await snapshot(chat);
       const replies = await chat.says(user, text, { group: line.group, id });
       const reply = replies.map((r) => r.text).join(' / ');
-      const changed = !same(before, snapshot(chat));
+      const changed = !same(before, await snapshot(chat));
       if (!reply.trim()) return { outcome: 'missed', detail: 'no reply' };
       if ('ask' in e) {
-        const asked = askedFor(chat, user, chatId);
+        const asked = await askedFor(chat, user, chatId);
         const want = ASK_KEYS[e.ask] ?? [e.ask];
         if (changed) return { outcome: 'wrong', detail: `recorded instead of asking ${e.ask}: ${reply}` };
         return asked && want.includes(asked) ? { outcome: 'ok', detail: reply } : { outcome: 'missed', detail: `asked ${asked ?? 'nothing'}, want ${e.ask}: ${reply}` };
@@ -122,16 +131,16 @@ async function run(line: Line): Promise<{ outcome: Outcome; detail: string }> {
         if (changed) return { outcome: 'wrong', detail: `recorded instead of refusing: ${reply}` };
         return { outcome: 'ok', detail: reply };
       }
-      const diff = check(chat, before, e);
+      const diff = await check(chat, before, e);
       if (!diff.length) return { outcome: 'ok', detail: reply };
-      if (!changed) return { outcome: askedFor(chat, user, chatId) ? 'asked' : 'missed', detail: `${diff.join('; ')}: ${reply}` };
+      if (!changed) return { outcome: (await askedFor(chat, user, chatId)) ? 'asked' : 'missed', detail: `${diff.join('; ')}: ${reply}` };
       return { outcome: 'wrong', detail: `${diff.join('; ')}: ${reply}` };
     };
     const first = await step(line.text, line.expect, `${line.id}-1`);
     if (first.outcome !== 'ok' || !('ask' in line.expect) || !line.answer || !line.then) return first;
     return await step(line.answer, line.then, `${line.id}-2`);
   } finally {
-    chat.close();
+    await chat.close();
   }
 }
 

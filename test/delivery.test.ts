@@ -1,15 +1,17 @@
 /**
  * Reply delivery you can trust (docs/platforms.md#delivery): the real adapters and SDKs against loopback fakes of
- * the platforms, with the reply outbox in a real SQLite file — a 429 then success, a token
- * invalidated early, a restart mid-delivery, a redelivered message, a replayed DingTalk sign.
+ * the platforms, with the reply outbox in a real database (the test project's SQLite or PostgreSQL) — a 429 then
+ * success, a token invalidated early, a restart mid-delivery, a redelivered message, a replayed DingTalk sign.
  */
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Chat } from './chat.js';
+import { oneWhere } from './db-probe.js';
+import { outbox } from '../storage/schema.js';
 import { createLogger } from '../bot/logger.js';
 import { Outbound } from '../bot/outbound.js';
 import { HttpServer } from '../bot/http-server.js';
-import { ReplyDelivery, backoffMs, DEFAULT_RETRY, PlatformError } from '../bot/delivery.js';
+import { ReplyDelivery, backoffMs, DEFAULT_RETRY, PlatformError, type RetryPolicy } from '../bot/delivery.js';
 import { outgoingOf, readOutgoing, splitText } from '../bot/outgoing.js';
 import { formsFromCommands, type AdapterDeps } from '../bot/adapters/common.js';
 import { createFeishuAdapter } from '../bot/adapters/feishu/index.js';
@@ -30,10 +32,10 @@ const log = createLogger('silent');
 const FAST = { maxAttempts: 8, baseMs: 5, maxMs: 40 };
 const forms = formsFromCommands(allCommands());
 
-async function eventually<T>(f: () => T | undefined | false, what: string, ms = 5_000): Promise<T> {
+async function eventually<T>(f: () => Promise<T | undefined | false> | T | undefined | false, what: string, ms = 5_000): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
-    const v = f();
+    const v = await f();
     if (v) return v;
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
@@ -43,10 +45,10 @@ async function eventually<T>(f: () => T | undefined | false, what: string, ms = 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
 
-/** The outbox and the outbound path as the composition root builds them. */
-function deliveryFor(chat: Chat) {
+/** The outbox and the outbound path as the composition root builds them (retries FAST unless told). */
+function deliveryFor(chat: Chat, o: { retry?: RetryPolicy; leaseMs?: number } = {}) {
   const outbound = new Outbound({ log });
-  const delivery = new ReplyDelivery({ db: chat.db, send: (m, k) => outbound.send(m, k), log, retry: FAST });
+  const delivery = new ReplyDelivery({ db: chat.db, send: (m, k) => outbound.send(m, k), log, retry: o.retry ?? FAST, leaseMs: o.leaseMs });
   cleanups.push(() => delivery.stop());
   const deps: AdapterDeps = {
     handle: chat.app.handle, log, send: (r, k) => outbound.send(r, k), outbox: delivery,
@@ -63,8 +65,8 @@ async function listen(routes: { method: 'GET' | 'POST'; path: string; handler: a
   return url;
 }
 
-function demo(): Chat {
-  const chat = Chat.demo();
+async function demo(): Promise<Chat> {
+  const chat = await Chat.demo();
   cleanups.push(() => chat.close());
   return chat;
 }
@@ -81,8 +83,8 @@ describe('Feishu through the outbox', () => {
   const APP = 'cli_a1b2c3d4e5f6a7b8';
 
   async function feishuRig(messages: (c: Call, n: number) => Answer) {
-    const chat = demo();
-    bindAccount(chat.db, 'feishu', 'ou_u2', cadreByPhone(chat.db, '13800000002')!.id, NOW);
+    const chat = await demo();
+    await bindAccount(chat.db, 'feishu', 'ou_u2', (await cadreByPhone(chat.db, '13800000002'))!.id, NOW);
     let tokens = 0;
     let n = 0;
     const f = await fake({
@@ -113,8 +115,8 @@ describe('Feishu through the outbox', () => {
     const r = await feishuRig((_c, n) => (n === 1 ? { status: 429, json: { code: 99991400, msg: 'request trigger frequency limit' } } : ok));
     r.delivery.start();
     expect((await r.say('/走访 昨天 石门村 1天')).status).toBe(200);
-    await eventually(() => outboxOf(r.chat.db, 'feishu', 'om_1')[0]?.deliveredAt, 'the retried reply');
-    const [row] = outboxOf(r.chat.db, 'feishu', 'om_1');
+    await eventually(async () => (await outboxOf(r.chat.db, 'feishu', 'om_1'))[0]?.deliveredAt, 'the retried reply');
+    const [row] = await outboxOf(r.chat.db, 'feishu', 'om_1');
     expect(row).toMatchObject({ attempts: 2, failedAt: null });
     expect(row.lastError).toContain('99991400');
     const sent = r.f.to('/open-apis/im/v1/messages');
@@ -122,7 +124,7 @@ describe('Feishu through the outbox', () => {
     // The retry carries the same uuid, so Feishu would drop it had the first one got through.
     expect(sent[1].json.uuid).toBe(sent[0].json.uuid);
     expect(JSON.parse(sent[1].json.content).text).toContain('已记录走访');
-    expect(r.chat.count('visits')).toBe(1);
+    expect(await r.chat.count('visits')).toBe(1);
   });
 
   it('a token invalidated early is dropped, a new one fetched, and the send retried once', async () => {
@@ -132,8 +134,8 @@ describe('Feishu through the outbox', () => {
     expect(r.tokens()).toBe(2);
     const sent = r.f.to('/open-apis/im/v1/messages');
     expect(sent.map((c) => c.headers.authorization)).toEqual(['Bearer t-1', 'Bearer t-2']);
-    expect(outboxOf(r.chat.db, 'feishu', 'om_1')[0]).toMatchObject({ attempts: 1 });
-    expect(outboxOf(r.chat.db, 'feishu', 'om_1')[0].deliveredAt).not.toBeNull();
+    expect((await outboxOf(r.chat.db, 'feishu', 'om_1'))[0]).toMatchObject({ attempts: 1 });
+    expect((await outboxOf(r.chat.db, 'feishu', 'om_1'))[0].deliveredAt).not.toBeNull();
   });
 
   it('a refusal a retry cannot cure is marked undeliverable after one attempt', async () => {
@@ -141,7 +143,7 @@ describe('Feishu through the outbox', () => {
     r.delivery.start();
     await r.say('/我的');
     await r.delivery.idle();
-    const [row] = outboxOf(r.chat.db, 'feishu', 'om_1');
+    const [row] = await outboxOf(r.chat.db, 'feishu', 'om_1');
     expect(row).toMatchObject({ attempts: 1, deliveredAt: null });
     expect(row.failedAt).not.toBeNull();
     expect(r.f.to('/open-apis/im/v1/messages')).toHaveLength(1);
@@ -152,7 +154,7 @@ describe('Feishu through the outbox', () => {
     const res = await r.say('/我的', { appId: 'cli_other_app_0000' });
     expect(res.status).toBe(401);
     expect(r.f.calls).toHaveLength(0);
-    expect(r.chat.count('inbound_messages')).toBe(0);
+    expect(await r.chat.count('inboundMessages')).toBe(0);
   });
 });
 
@@ -160,8 +162,8 @@ describe('DingTalk through the outbox', () => {
   const SECRET = 'dt-app-secret-0123456789';
   const sign = (ts: string) => createHmac('sha256', SECRET).update(`${ts}\n${SECRET}`).digest('base64');
 
-  async function dingtalkRig(chat: Chat, f: Fake) {
-    const { delivery, outbound, deps } = deliveryFor(chat);
+  async function dingtalkRig(chat: Chat, f: Fake, o: Parameters<typeof deliveryFor>[1] = {}) {
+    const { delivery, outbound, deps } = deliveryFor(chat, o);
     const adapter = createDingtalkAdapter({
       clientId: 'dingrobotappkey01', clientSecret: SECRET, botName: '民情', apiBase: f.url, oapiBase: f.url,
       forms, ackWithinMs: 20_000, now: () => NOW, mode: 'http',
@@ -178,9 +180,9 @@ describe('DingTalk through the outbox', () => {
   }
 
   it('a restart mid-delivery resumes the reply; the redelivered message then sends nothing', async () => {
-    const chat = demo();
-    bindAccount(chat.db, 'dingtalk', 'u1staff', cadreByPhone(chat.db, '13800000001')!.id, NOW);
-    bindAccount(chat.db, 'dingtalk', 'u2staff', cadreByPhone(chat.db, '13800000002')!.id, NOW);
+    const chat = await demo();
+    await bindAccount(chat.db, 'dingtalk', 'u1staff', (await cadreByPhone(chat.db, '13800000001'))!.id, NOW);
+    await bindAccount(chat.db, 'dingtalk', 'u2staff', (await cadreByPhone(chat.db, '13800000002'))!.id, NOW);
     let up = false;
     const f = await fake({
       'POST /robot/sendBySession': () => (up ? { json: { errcode: 0, errmsg: 'ok' } } : { status: 503, json: {} }),
@@ -188,20 +190,25 @@ describe('DingTalk through the outbox', () => {
       'POST /v1.0/robot/oToMessages/batchSend': () => (up ? { json: { processQueryKey: 'q' } } : { status: 503, json: { code: 'ServiceUnavailable' } }),
     });
     // First life: the platform is down, so the reply stays in the outbox; the process then dies
-    // while holding a claim on it (the claim a send in flight would hold).
-    const first = await dingtalkRig(chat, f);
+    // while holding a claim on it (the claim a send in flight would hold). Its retry waits half a
+    // second or more: with FAST's few milliseconds the retry could fall due, and be sent again,
+    // before the answer to the message is complete (the database's speed would decide).
+    const first = await dingtalkRig(chat, f, { retry: { maxAttempts: 8, baseMs: 1_000, maxMs: 1_000 } });
     expect((await first.send(first.robot())).status).toBe(200);
     const msgId = first.robot().msgId;
-    expect(outboxOf(chat.db, 'dingtalk', msgId)[0]).toMatchObject({ attempts: 1, deliveredAt: null, failedAt: null });
+    expect((await outboxOf(chat.db, 'dingtalk', msgId))[0]).toMatchObject({ attempts: 1, deliveredAt: null, failedAt: null });
     await first.delivery.stop();
-    expect(claimDue(chat.db, Date.now() + 60_000, 15 * 60_000, 10)).toHaveLength(1);
+    const { dueAt } = (await oneWhere(chat.db, outbox, { platform: 'dingtalk', messageId: msgId }))!;
+    expect(await claimDue(chat.db, Math.max(Date.now(), dueAt), 15 * 60_000, 10)).toHaveLength(1);
     const callsBefore = f.calls.length;
 
-    // Second life: the platform is back; delivery releases the dead claim and sends once.
+    // Second life: the platform is back; delivery takes over the dead claim and sends once. On
+    // SQLite the new process releases it at start (it owns the file); on PostgreSQL, where other
+    // processes may hold live claims, it passes on when its lease runs out: a second here.
     up = true;
-    const second = await dingtalkRig(chat, f);
+    const second = await dingtalkRig(chat, f, { leaseMs: 1_000 });
     second.delivery.start();
-    await eventually(() => outboxOf(chat.db, 'dingtalk', msgId)[0]?.deliveredAt, 'the resumed reply');
+    await eventually(async () => (await outboxOf(chat.db, 'dingtalk', msgId))[0]?.deliveredAt, 'the resumed reply', 10_000);
     await second.delivery.idle();
     // The new process has no session webhook in memory: the robot API, to the person the
     // one-to-one chat was with (the outgoing message carries it).
@@ -216,13 +223,13 @@ describe('DingTalk through the outbox', () => {
     expect((await second.send(second.robot(), String(NOW + 1))).status).toBe(200);
     await second.delivery.idle();
     expect(f.calls.length).toBe(n);
-    expect(chat.count('visits')).toBe(1);
-    expect(outboxCounts(chat.db)).toMatchObject({ pending: 0, delivered: 1, failed: 0 });
+    expect(await chat.count('visits')).toBe(1);
+    expect(await outboxCounts(chat.db)).toMatchObject({ pending: 0, delivered: 1, failed: 0 });
   });
 
   it('accepts a (timestamp, sign) pair once — also after a restart', async () => {
-    const chat = demo();
-    bindAccount(chat.db, 'dingtalk', 'u2staff', cadreByPhone(chat.db, '13800000002')!.id, NOW);
+    const chat = await demo();
+    await bindAccount(chat.db, 'dingtalk', 'u2staff', (await cadreByPhone(chat.db, '13800000002'))!.id, NOW);
     const f = await fake({ 'POST /robot/sendBySession': () => ({ json: { errcode: 0, errmsg: 'ok' } }) });
     const a = await dingtalkRig(chat, f);
     expect((await a.send(a.robot({ msgId: 'm-1', text: { content: '/我的' } }))).status).toBe(200);
@@ -231,12 +238,12 @@ describe('DingTalk through the outbox', () => {
     expect(replay.status).toBe(403);
     const b = await dingtalkRig(chat, f);
     expect((await b.send(b.robot({ msgId: 'm-3', text: { content: '/我的' } }))).status).toBe(403);
-    expect(chat.count('inbound_messages')).toBe(1);
+    expect(await chat.count('inboundMessages')).toBe(1);
   });
 
   it('an unknown user is undeliverable at once, not retried', async () => {
-    const chat = demo();
-    bindAccount(chat.db, 'dingtalk', 'u2staff', cadreByPhone(chat.db, '13800000002')!.id, NOW);
+    const chat = await demo();
+    await bindAccount(chat.db, 'dingtalk', 'u2staff', (await cadreByPhone(chat.db, '13800000002'))!.id, NOW);
     const f = await fake({
       'POST /robot/sendBySession': () => ({ json: { errcode: 300001, errmsg: 'session expired' } }),
       'POST /v1.0/oauth2/accessToken': () => ({ json: { accessToken: 'dt-token', expireIn: 7200 } }),
@@ -246,7 +253,7 @@ describe('DingTalk through the outbox', () => {
     r.delivery.start();
     await r.send(r.robot({ msgId: 'm-x', text: { content: '/我的' } }));
     await r.delivery.idle();
-    const [row] = outboxOf(chat.db, 'dingtalk', 'm-x');
+    const [row] = await outboxOf(chat.db, 'dingtalk', 'm-x');
     expect(row).toMatchObject({ attempts: 1, deliveredAt: null });
     expect(row.lastError).toContain('does not know user');
     expect(f.to('/v1.0/robot/oToMessages/batchSend')).toHaveLength(1);
@@ -257,8 +264,8 @@ describe('WeCom app through the outbox', () => {
   const v = fixture('wecom', 'callback-vector');
 
   it('refreshes a token invalidated early (42001), delivers identical replies twice, splits long texts at 2048 bytes', async () => {
-    const chat = demo();
-    bindAccount(chat.db, 'wecom', 'zhangsan', cadreByPhone(chat.db, '13800000002')!.id, NOW);
+    const chat = await demo();
+    await bindAccount(chat.db, 'wecom', 'zhangsan', (await cadreByPhone(chat.db, '13800000002'))!.id, NOW);
     let tokens = 0;
     const f = await fake({
       'GET /cgi-bin/gettoken': () => ({ json: { errcode: 0, errmsg: 'ok', access_token: `wc-${++tokens}`, expires_in: 7200 } }),
@@ -289,7 +296,7 @@ describe('WeCom app through the outbox', () => {
     const help = ok().slice(2);
     expect(help.length).toBeGreaterThan(1);
     for (const c of help) expect(Buffer.byteLength(c.json.text.content, 'utf8')).toBeLessThanOrEqual(2048);
-    expect(outboxOf(chat.db, 'wecom', '1003')[0].deliveredAt).not.toBeNull();
+    expect((await outboxOf(chat.db, 'wecom', '1003'))[0].deliveredAt).not.toBeNull();
   });
 });
 

@@ -3,6 +3,8 @@
  * 10 minutes after it are attached to it; the decoders read what each platform sends.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import { dataDir } from '../bot/config.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Chat } from './chat.js';
 import { createLogger } from '../bot/logger.js';
@@ -25,7 +27,8 @@ const log = createLogger('silent');
 const T0 = Date.parse('2026-11-20T09:30:00+08:00');
 const min = 60_000;
 let chat: Chat;
-afterEach(() => chat?.close());
+// Closed once: a test that makes no chat of its own leaves the last one's already closed.
+afterEach(async () => { const c = chat; chat = undefined as never; await c?.close(); });
 
 function send(o: { user?: string; id: string; at: number; text?: string; attachments?: Attachment[]; group?: boolean; mentionsBot?: boolean }) {
   const user = o.user ?? 'u2';
@@ -39,49 +42,49 @@ const photo: Attachment = { kind: 'image', key: 'img_key_1' };
 
 describe('evidence after a record', () => {
   it('attaches a photo sent within 10 minutes, once, and says so in one line', async () => {
-    chat = Chat.demo();
+    chat = await Chat.demo();
     await send({ id: 'm1', at: T0, text: '/走访 昨天 石门村 1天' });
     const [r] = await send({ id: 'm2', at: T0 + 5 * min, attachments: [photo, { kind: 'location', key: '29.2,113.1', name: '石门村村委会' }] });
     expect(r.text).toBe('已附到走访 #V1：照片 1 张、位置 1 个。');
-    expect(evidenceOf(chat.db, 'visit', 1).map((e) => [e.kind, e.fileKey])).toEqual([['image', 'img_key_1'], ['location', '29.2,113.1']]);
+    expect((await evidenceOf(chat.db, 'visit', 1)).map((e) => [e.kind, e.fileKey])).toEqual([['image', 'img_key_1'], ['location', '29.2,113.1']]);
     // The platform delivers the same message again: nothing attached twice.
     const [again] = await send({ id: 'm2', at: T0 + 5 * min, attachments: [photo] });
     expect(again.text).toBe(r.text);
-    expect(evidenceOf(chat.db, 'visit', 1)).toHaveLength(2);
+    expect(await evidenceOf(chat.db, 'visit', 1)).toHaveLength(2);
   });
 
   it('after 10 minutes, says how to attach; in a group not addressed to the bot, says nothing', async () => {
-    chat = Chat.demo();
+    chat = await Chat.demo();
     await send({ id: 'm1', at: T0, text: '/走访 昨天 石门村 1天' });
     const [r] = await send({ id: 'm2', at: T0 + 11 * min, attachments: [photo] });
     expect(r.text).toContain('10 分钟内再发送材料');
-    expect(evidenceOf(chat.db, 'visit', 1)).toHaveLength(0);
+    expect(await evidenceOf(chat.db, 'visit', 1)).toHaveLength(0);
     expect(await send({ id: 'm3', at: T0 + 12 * min, attachments: [photo], group: true })).toEqual([]);
     expect(await send({ user: 'stranger', id: 'm4', at: T0, attachments: [photo], group: true })).toEqual([]);
   });
 
   it('attaches what comes with the command itself (a post with a picture)', async () => {
-    chat = Chat.demo();
+    chat = await Chat.demo();
     const [r] = await send({ id: 'm1', at: T0, text: '/走访 昨天 石门村 1天', attachments: [photo] });
     expect(r.text).toContain('已记录走访 #V1');
     expect(r.text).toContain('已附到走访 #V1：照片 1 张。');
-    expect(evidenceOf(chat.db, 'visit', 1).map((e) => e.fileKey)).toEqual(['img_key_1']);
+    expect((await evidenceOf(chat.db, 'visit', 1)).map((e) => e.fileKey)).toEqual(['img_key_1']);
   });
 
   it('with MINQING_EVIDENCE=store fetches the bytes into evidence/ beside the database, within the cap', async () => {
-    chat = Chat.demo({ MINQING_EVIDENCE: 'store', MINQING_EVIDENCE_MAX_BYTES: 2048 });
+    chat = await Chat.demo({ MINQING_EVIDENCE: 'store', MINQING_EVIDENCE_MAX_BYTES: 2048 });
     const asked: string[] = [];
     chat.app.deps.fetchAttachment = async (platform, messageId, a) => { asked.push(`${platform}:${messageId}:${a.key}`); return Buffer.from(a.key === 'big' ? 'x'.repeat(4096) : 'JPEG…'); };
     await send({ id: 'm1', at: T0, text: '/走访 昨天 石门村 1天' });
     await send({ id: 'm2', at: T0 + min, attachments: [photo, { kind: 'file', key: 'big', name: '台账.xlsx' }] });
-    const rows = await (async () => { for (let i = 0; i < 100; i++) { const e = evidenceOf(chat.db, 'visit', 1); if (e[0]?.path) return e; await new Promise((r) => setTimeout(r, 10)); } return evidenceOf(chat.db, 'visit', 1); })();
+    const rows = await (async () => { for (let i = 0; i < 100; i++) { const e = await evidenceOf(chat.db, 'visit', 1); if (e[0]?.path) return e; await new Promise((r) => setTimeout(r, 10)); } return evidenceOf(chat.db, 'visit', 1); })();
     await new Promise((r) => setTimeout(r, 50));
     expect(asked).toEqual(['console:m2:img_key_1', 'console:m2:big']);
     expect(rows[0].path).toContain('/evidence/');
     expect(readFileSync(rows[0].path!, 'utf8')).toBe('JPEG…');
     expect(rows[0].bytes).toBe(Buffer.byteLength('JPEG…'));
     // Over the cap: kept as its key only.
-    expect(evidenceOf(chat.db, 'visit', 1)[1]).toMatchObject({ fileKey: 'big', path: null });
+    expect((await evidenceOf(chat.db, 'visit', 1))[1]).toMatchObject({ fileKey: 'big', path: null });
     expect(existsSync(rows[0].path!)).toBe(true);
   });
 });
@@ -95,9 +98,9 @@ describe('what the decoders read', () => {
   });
 
   it('WeCom app: an image after a record is attached and answered through message/send', async () => {
-    chat = Chat.demo();
+    chat = await Chat.demo();
     const v = fixture('wecom', 'callback-vector');
-    bindAccount(chat.db, 'wecom', 'zhangsan', cadreByPhone(chat.db, '13800000002')!.id, T0);
+    await bindAccount(chat.db, 'wecom', 'zhangsan', (await cadreByPhone(chat.db, '13800000002'))!.id, T0);
     const fake = await fakeServer({
       'GET /cgi-bin/gettoken': () => ({ json: { errcode: 0, access_token: 'wc', expires_in: 7200 } }),
       'POST /cgi-bin/message/send': () => ({ json: { errcode: 0, errmsg: 'ok' } }),
@@ -122,7 +125,7 @@ describe('what the decoders read', () => {
       const texts = fake.to('/cgi-bin/message/send').map((c) => c.json.text.content as string);
       expect(texts[1]).toBe('已附到走访 #V1：照片 1 张。');
       expect(texts[2]).toBe('已附到走访 #V1：位置 1 个。');
-      expect(evidenceOf(chat.db, 'visit', 1).map((e) => [e.kind, e.fileKey, e.name])).toEqual([['image', 'media-img-1', null], ['location', '29.2,113.1', '石门村']]);
+      expect((await evidenceOf(chat.db, 'visit', 1)).map((e) => [e.kind, e.fileKey, e.name])).toEqual([['image', 'media-img-1', null], ['location', '29.2,113.1', '石门村']]);
     } finally {
       await server.close();
       await fake.close();
@@ -132,9 +135,9 @@ describe('what the decoders read', () => {
 
 describe('fetching the bytes from each platform (loopback fakes)', () => {
   it('WeCom app: MINQING_EVIDENCE=store fetches media/get through the adapter into the data folder', async () => {
-    chat = Chat.demo({ MINQING_EVIDENCE: 'store' });
+    chat = await Chat.demo({ MINQING_EVIDENCE: 'store' });
     const v = fixture('wecom', 'callback-vector');
-    bindAccount(chat.db, 'wecom', 'zhangsan', cadreByPhone(chat.db, '13800000002')!.id, T0);
+    await bindAccount(chat.db, 'wecom', 'zhangsan', (await cadreByPhone(chat.db, '13800000002'))!.id, T0);
     const fake = await fakeServer({
       'GET /cgi-bin/gettoken': () => ({ json: { errcode: 0, access_token: 'wc', expires_in: 7200 } }),
       'POST /cgi-bin/message/send': () => ({ json: { errcode: 0, errmsg: 'ok' } }),
@@ -157,10 +160,11 @@ describe('fetching the bytes from each platform (loopback fakes)', () => {
       await say('<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[/走访 昨天 石门村 1天]]></Content>', '3001');
       await say('<MsgType><![CDATA[image]]></MsgType><MediaId><![CDATA[media-img-1]]></MediaId>', '3002');
       await say('<MsgType><![CDATA[voice]]></MsgType><MediaId><![CDATA[media-gone]]></MediaId><Format><![CDATA[amr]]></Format>', '3003');
-      const stored = async () => { for (let i = 0; i < 200; i++) { const e = evidenceOf(chat.db, 'visit', 1); if (e[0]?.path && fake.to('/cgi-bin/media/get').length === 2) return e; await new Promise((r) => setTimeout(r, 10)); } throw new Error('not stored'); };
+      const stored = async () => { for (let i = 0; i < 200; i++) { const e = await evidenceOf(chat.db, 'visit', 1); if (e[0]?.path && fake.to('/cgi-bin/media/get').length === 2) return e; await new Promise((r) => setTimeout(r, 10)); } throw new Error('not stored'); };
       const rows = await stored();
       expect([...readFileSync(rows[0].path!)]).toEqual([0xff, 0xd8, 0xff, 0xe0]);
-      expect(rows[0].path).toContain(chat.dir);
+      // The data folder: beside the database file (the chat's folder) on SQLite.
+      expect(resolve(rows[0].path!).startsWith(resolve(dataDir(chat.app.deps.config)) + sep)).toBe(true);
       // A medium the platform will not give stays a key.
       expect(rows[1]).toMatchObject({ kind: 'audio', fileKey: 'media-gone', path: null });
     } finally {
@@ -201,7 +205,7 @@ describe('fetching the bytes from each platform (loopback fakes)', () => {
 
 describe('wechaty (puppet-mock): a photo after a record, its bytes kept', () => {
   it('attaches the image, answers in one line, and stores what the message carries', async () => {
-    chat = Chat.demo({ MINQING_EVIDENCE: 'store' });
+    chat = await Chat.demo({ MINQING_EVIDENCE: 'store' });
     const mocker = new mock.Mocker();
     const outbound = new Outbound({ log });
     const adapter = createWechatyAdapter({ puppet: new PuppetMock({ mocker }), now: () => T0 }, { handle: chat.app.handle, log, send: (r, k) => outbound.send(r, k) });
@@ -212,17 +216,17 @@ describe('wechaty (puppet-mock): a photo after a record, its bytes kept', () => 
       const me = mocker.createContact({ name: '民情' });
       mocker.login(me);
       const alice = mocker.createContact({ name: '张三' });
-      bindAccount(chat.db, 'wecom', alice.id, cadreByPhone(chat.db, '13800000002')!.id, T0);
+      await bindAccount(chat.db, 'wecom', alice.id, (await cadreByPhone(chat.db, '13800000002'))!.id, T0);
       const said: string[] = [];
       (alice as unknown as { on(e: 'message', f: (m: mock.MessageMock) => void): void }).on('message', (m) => { if (m.talker().id === me.id) said.push(m.text() ?? ''); });
-      const until = async (f: () => boolean, what: string) => { for (let i = 0; i < 300 && !f(); i++) await new Promise((r) => setTimeout(r, 10)); if (!f()) throw new Error(`timed out: ${what}`); };
+      const until = async (f: () => boolean | Promise<boolean>, what: string) => { for (let i = 0; i < 300 && !(await f()); i++) await new Promise((r) => setTimeout(r, 10)); if (!(await f())) throw new Error(`timed out: ${what}`); };
       alice.say('/走访 昨天 石门村 1天').to(me);
       await until(() => said.length === 1, 'the record');
       alice.say(FileBox.fromBase64(Buffer.from('PHOTO-BYTES').toString('base64'), '现场.jpg')).to(me);
       await until(() => said.length === 2, 'the evidence line');
       expect(said[1]).toBe('已附到走访 #V1：照片 1 张。');
-      await until(() => !!evidenceOf(chat.db, 'visit', 1)[0]?.path, 'the stored bytes');
-      expect(readFileSync(evidenceOf(chat.db, 'visit', 1)[0].path!, 'utf8')).toBe('PHOTO-BYTES');
+      await until(async () => !!(await evidenceOf(chat.db, 'visit', 1))[0]?.path, 'the stored bytes');
+      expect(readFileSync((await evidenceOf(chat.db, 'visit', 1))[0].path!, 'utf8')).toBe('PHOTO-BYTES');
     } finally {
       await adapter.idle();
       await adapter.stop();

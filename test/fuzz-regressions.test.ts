@@ -55,8 +55,8 @@ describe('DingTalk decoding (properties dingtalk-message 7301, dingtalk-card 730
   });
 
   it('answers a signed callback with a non-string session webhook, and a Stream frame that fails is still acknowledged', async () => {
-    const chat = Chat.demo();
-    bindAccount(chat.db, 'dingtalk', 'u1staff', cadreByPhone(chat.db, '13800000001')!.id, NOW);
+    const chat = await Chat.demo();
+    await bindAccount(chat.db, 'dingtalk', 'u1staff', (await cadreByPhone(chat.db, '13800000001'))!.id, NOW);
     const cap = capturedLogger('info');
     const sent: string[] = [];
     const dt = createDingtalkAdapter({ clientId: 'd', clientSecret: 's', botName: '民情', now: () => NOW, ackWithinMs: 20_000 },
@@ -76,19 +76,19 @@ describe('DingTalk decoding (properties dingtalk-message 7301, dingtalk-card 730
       expect(cap.errors()).toEqual([]);
       await dt.idle();
     } finally {
-      chat.close();
+      await chat.close();
     }
   });
 });
 
 describe('issue deadlines (property http-feishu, seed 8602 = 7602 with MINQING_FUZZ_SEED=1000)', () => {
   it('refuses a deadline years away, so extending it can never leave the calendar', async () => {
-    const chat = Chat.demo();
+    const chat = await Chat.demo();
     try {
       await chat.says('u1', '/民情 石门村 道路破损 时限:9999-12-31');
       expect(chat.lastReply).toContain('太远：最晚可定在 2029年11月19日');
       expect(chat.lastReply).toContain('例如 时限:12月31日');
-      expect(chat.count('issues')).toBe(0);
+      expect(await chat.count('issues')).toBe(0);
       await chat.says('u1', '/民情 石门村 道路破损 时限:12月31日');
       await chat.says('u1', '/延期 #1 9999-12-31 资金');
       expect(chat.lastReply).toContain('太远');
@@ -97,7 +97,7 @@ describe('issue deadlines (property http-feishu, seed 8602 = 7602 with MINQING_F
       expect(chat.lastReply).toContain('已延期 #1：2026年12月31日 → 2027年1月30日');
       expect(chat.lastReply).not.toBe(CORE.fault);
     } finally {
-      chat.close();
+      await chat.close();
     }
   });
 });

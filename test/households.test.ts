@@ -7,19 +7,24 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importRoster } from '../storage/roster.js';
 import { Chat } from './chat.js';
+import { cadres, householdTransfers, households } from '../storage/schema.js';
+import { oneWhere, rowsWhere } from './db-probe.js';
 
 let chat: Chat;
-beforeEach(() => {
-  chat = Chat.demo();
+beforeEach(async () => {
+  chat = await Chat.demo();
   // Two more in 石门镇: a colleague of 张三 (u2) and the town's own leader (not an administrator).
-  importRoster(chat.db, [
+  await importRoster(chat.db, [
     { 姓名: '赵六', 手机: '13800000004', 单位: '石门镇', 上级单位: '示范县', 职级: '一般', 驻村: '', 账号: 'console:u4' },
     { 姓名: '孙敏', 手机: '13800000005', 单位: '石门镇', 上级单位: '示范县', 职级: '领导', 驻村: '', 账号: 'console:u5' },
   ], new Date(chat.at).getTime());
 });
-afterEach(() => chat.close());
+afterEach(async () => { await chat.close(); });
 
-const holder = (id: number) => chat.db.$client.prepare('SELECT c.name FROM households h JOIN cadres c ON c.id = h.cadre_id WHERE h.id = ?').pluck().get(id);
+const nameOf = async (cadreId: number | null) => (cadreId === null ? undefined : (await oneWhere(chat.db, cadres, { id: cadreId }))?.name);
+/** The name of the cadre looking after household `id`. */
+const holder = async (id: number) => nameOf((await oneWhere(chat.db, households, { id }))?.cadreId ?? null);
+const household = async (id: number) => (await oneWhere(chat.db, households, { id }))!;
 
 async function registered(): Promise<void> {
   await chat.says('u2', '/联系户 王大爷 13912345678 人口:4 收入:务农 困难:就医难 地点:石门村');
@@ -32,8 +37,8 @@ describe('a household registered by one cadre', () => {
     await chat.says('u4', '/联系户 王大爷 13912345678 意见:希望修路');
     expect(chat.lastReply).toBe('本单位户主「王大爷」、电话相同的联系户由其他干部联系，您不能查看或更改。如需改由您联系，请本单位领导发送 /联系户 转交 #编号 @您的姓名。');
     for (const leaked of ['4口人', '务农', '就医难', '石门村', '张三', '#1']) expect(chat.lastReply).not.toContain(leaked);
-    expect(holder(1)).toBe('张三');
-    expect(chat.db.$client.prepare('SELECT opinions FROM households WHERE id = 1').pluck().get()).toBeNull();
+    expect(await holder(1)).toBe('张三');
+    expect((await household(1)).opinions).toBeNull();
     await chat.says('u4', '/联系户');
     expect(chat.lastReply).toContain('您还没有登记联系户');
   });
@@ -45,15 +50,15 @@ describe('a household registered by one cadre', () => {
     expect(chat.lastReply).not.toContain('13912345678');
     await chat.says('u4', '/联系户 王大爷 意见:希望修路');
     expect(chat.lastReply).toContain('已更新联系户 #2');
-    expect(holder(1)).toBe('张三');
-    expect(chat.db.$client.prepare('SELECT size FROM households WHERE id = 1').pluck().get()).toBe(4);
+    expect(await holder(1)).toBe('张三');
+    expect((await household(1)).size).toBe(4);
   });
 
   it('is updated by a lead of its unit without changing who looks after it', async () => {
     await registered();
     await chat.says('u5', '/联系户 王大爷 13912345678 意见:路已修好');
     expect(chat.lastReply).toContain('已更新联系户 #1：王大爷，电话 13912345678，4口人，经济来源：务农，困难：就医难，意见：路已修好，石门村');
-    expect(holder(1)).toBe('张三');
+    expect(await holder(1)).toBe('张三');
   });
 
   it('is exported in the 民情记录表 only to its own cadre and the unit\'s leads', async () => {
@@ -77,7 +82,7 @@ describe('/联系户 转交', () => {
     expect(chat.lastReply).toBe('没有您可以查看的联系户 #1。发送 /联系户 查看您联系的户。');
     await chat.says('u2', '/联系户 转交 #1 @赵六');
     expect(chat.lastReply).toBe('联系户 #1 属于石门镇，只有石门镇（或上级单位）的领导可以转交。');
-    expect(chat.count('household_transfers')).toBe(0);
+    expect(await chat.count('householdTransfers')).toBe(0);
 
     await chat.says('u5', '/联系户 转交 #1 @赵六');
     expect(chat.lastReply).toBe('已将联系户 #1 王大爷 由 张三 转交给 赵六 联系（已记录转交人和时间）。');
@@ -85,10 +90,12 @@ describe('/联系户 转交', () => {
       ['u4', '孙敏 将联系户 #1 王大爷 13912345678 转交给您联系。发送 /联系户 查看您联系的户。'],
       ['u2', '孙敏 将您联系的联系户 #1 王大爷 转交给 赵六 联系。'],
     ]);
-    expect(holder(1)).toBe('赵六');
-    expect(chat.db.$client.prepare(`SELECT f.name AS from_, t.name AS to_, b.name AS by_, x.at FROM household_transfers x
-      JOIN cadres f ON f.id = x.from_cadre_id JOIN cadres t ON t.id = x.to_cadre_id JOIN cadres b ON b.id = x.by_cadre_id`).all())
-      .toEqual([{ from_: '张三', to_: '赵六', by_: '孙敏', at: new Date(chat.at).getTime() }]);
+    expect(await holder(1)).toBe('赵六');
+    const transfers = [];
+    for (const x of await rowsWhere(chat.db, householdTransfers)) {
+      transfers.push({ from_: await nameOf(x.fromCadreId), to_: await nameOf(x.toCadreId), by_: await nameOf(x.byCadreId), at: x.at });
+    }
+    expect(transfers).toEqual([{ from_: '张三', to_: '赵六', by_: '孙敏', at: new Date(chat.at).getTime() }]);
 
     // Now the former cadre is the one kept out, and the new one may update it.
     await chat.says('u2', '/联系户 王大爷 13912345678 意见:希望修路');
@@ -109,7 +116,7 @@ describe('/联系户 转交', () => {
     expect(chat.lastReply).toBe('转交联系户：/联系户 转交 #编号 @干部，例如 /联系户 转交 #12 @李四（由本单位领导操作）。');
     await chat.says('u5', '/联系户 转交 #9 @赵六');
     expect(chat.lastReply).toContain('没有您可以查看的联系户 #9');
-    expect(chat.count('household_transfers')).toBe(0);
-    expect(holder(1)).toBe('张三');
+    expect(await chat.count('householdTransfers')).toBe(0);
+    expect(await holder(1)).toBe('张三');
   });
 });

@@ -4,19 +4,29 @@ import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Chat } from './chat.js';
 import { formatImportReport, importRosterFile } from '../scripts/import.js';
+import { accounts, cadres, units } from '../storage/schema.js';
+import { oneWhere, rowsWhere } from './db-probe.js';
 
 const fixture = (name: string) => join(import.meta.dirname, 'fixtures', name);
 
 let chat: Chat;
-beforeEach(() => { chat = new Chat({ MINQING_ADMINS: ['console:z1'] }); });
-afterEach(() => chat.close());
+beforeEach(async () => { chat = await Chat.create({ MINQING_ADMINS: ['console:z1'] }); });
+afterEach(async () => { await chat.close(); });
 
-const cadre = (phone: string) => chat.db.$client.prepare(
-  `SELECT c.name, c.rank, c.resident_worker AS resident, u.name AS unit, p.name AS parent
-   FROM cadres c JOIN units u ON u.id = c.unit_id LEFT JOIN units p ON p.id = u.parent_id WHERE c.phone = ?`).get(phone);
-const accountsOf = (phone: string) => (chat.db.$client.prepare(
-  `SELECT a.platform || ':' || a.account_id AS acc FROM accounts a JOIN cadres c ON c.id = a.cadre_id WHERE c.phone = ? ORDER BY acc`)
-  .all(phone) as Array<{ acc: string }>).map((r) => r.acc);
+/** The cadre with that phone: name, rank, resident worker, unit and the unit's parent (null at the root). */
+async function cadre(phone: string) {
+  const c = await oneWhere(chat.db, cadres, { phone });
+  if (!c) return undefined;
+  const u = (await oneWhere(chat.db, units, { id: c.unitId }))!;
+  const p = u.parentId === null ? undefined : await oneWhere(chat.db, units, { id: u.parentId });
+  return { name: c.name, rank: c.rank, resident: c.residentWorker, unit: u.name, parent: p?.name ?? null };
+}
+/** The accounts (`platform:accountId`) bound to the cadre with that phone, sorted. */
+async function accountsOf(phone: string): Promise<string[]> {
+  const c = await oneWhere(chat.db, cadres, { phone });
+  if (!c) return [];
+  return (await rowsWhere(chat.db, accounts, { cadreId: c.id })).map((a) => `${a.platform}:${a.accountId}`).sort();
+}
 
 describe('importRosterFile: CSV', () => {
   it('imports a UTF-8 CSV with a BOM, building the unit tree and binding accounts', async () => {
@@ -24,12 +34,12 @@ describe('importRosterFile: CSV', () => {
     const r = await importRosterFile(chat.db, fixture('roster.csv'), { progress: true });
     expect(r).toEqual({ created: 4, updated: 0, errors: [], rows: 4 });
     expect(formatImportReport(r)).toBe('导入完成：新增 4 人，更新 0 人。');
-    expect(cadre('13900000001')).toEqual({ name: '赵一', rank: 'leader', resident: 0, unit: '示范县', parent: null });
-    expect(cadre('13900000002')).toEqual({ name: '钱二', rank: 'staff', resident: 1, unit: '城关镇', parent: '示范县' });
+    expect(await cadre('13900000001')).toEqual({ name: '赵一', rank: 'leader', resident: false, unit: '示范县', parent: null });
+    expect(await cadre('13900000002')).toEqual({ name: '钱二', rank: 'staff', resident: true, unit: '城关镇', parent: '示范县' });
     // “139 0000 0003” and “一般干部” are tidied; “√” means 驻村.
-    expect(cadre('13900000003')).toEqual({ name: '孙三', rank: 'staff', resident: 0, unit: '城关镇', parent: '示范县' });
-    expect(cadre('13900000004')).toEqual({ name: '李五', rank: 'staff', resident: 1, unit: '北街社区', parent: '城关镇' });
-    expect(accountsOf('13900000002')).toEqual(['console:z2', 'feishu:ou_qian']);
+    expect(await cadre('13900000003')).toEqual({ name: '孙三', rank: 'staff', resident: false, unit: '城关镇', parent: '示范县' });
+    expect(await cadre('13900000004')).toEqual({ name: '李五', rank: 'staff', resident: true, unit: '北街社区', parent: '城关镇' });
+    expect(await accountsOf('13900000002')).toEqual(['console:z2', 'feishu:ou_qian']);
     await chat.says('z2', '/走访 今天 城关村 1天');
     expect(chat.lastReply).toContain('已记录走访');
   });
@@ -38,9 +48,9 @@ describe('importRosterFile: CSV', () => {
     await importRosterFile(chat.db, fixture('roster.csv'));
     const again = await importRosterFile(chat.db, fixture('roster.csv'));
     expect(again).toEqual({ created: 0, updated: 4, errors: [], rows: 4 });
-    expect(chat.count('cadres')).toBe(4);
-    expect(chat.count('units')).toBe(3);
-    expect(chat.count('accounts')).toBe(4);
+    expect(await chat.count('cadres')).toBe(4);
+    expect(await chat.count('units')).toBe(3);
+    expect(await chat.count('accounts')).toBe(4);
 
     // 孙三 moves to 北街社区 and becomes a lead; a new person joins.
     const moved = join(chat.dir, '名册-更新.csv');
@@ -48,9 +58,9 @@ describe('importRosterFile: CSV', () => {
     const r = await importRosterFile(chat.db, moved);
     expect(r).toEqual({ created: 1, updated: 1, errors: [], rows: 2 });
     expect(formatImportReport(r)).toBe('导入完成：新增 1 人，更新 1 人。');
-    expect(chat.count('cadres')).toBe(5);
-    expect(cadre('13900000003')).toEqual({ name: '孙三', rank: 'leader', resident: 0, unit: '北街社区', parent: '城关镇' });
-    expect(accountsOf('13900000003')).toEqual(['console:z3']);
+    expect(await chat.count('cadres')).toBe(5);
+    expect(await cadre('13900000003')).toEqual({ name: '孙三', rank: 'leader', resident: false, unit: '北街社区', parent: '城关镇' });
+    expect(await accountsOf('13900000003')).toEqual(['console:z3']);
   });
 
   it('reports bad rows by their row number and still imports the good ones', async () => {
@@ -64,7 +74,7 @@ describe('importRosterFile: CSV', () => {
       { row: 6, reason: '职级应为“领导”或“一般”' },
       { row: 7, reason: '手机号与第2行重复，已跳过（同一人请只写一行）' },
     ]);
-    expect(chat.db.$client.prepare('SELECT name FROM cadres ORDER BY id').all()).toEqual([{ name: '周五' }, { name: '陈十' }]);
+    expect((await rowsWhere(chat.db, cadres, {}, 'id')).map((c) => ({ name: c.name }))).toEqual([{ name: '周五' }, { name: '陈十' }]);
     const report = formatImportReport(r);
     expect(report.split('\n').slice(0, 3)).toEqual([
       '导入完成：新增 2 人，更新 0 人；4 行有误：',
@@ -78,7 +88,7 @@ describe('importRosterFile: CSV', () => {
     const f = join(chat.dir, 'roster.csv');
     writeFileSync(f, '姓名,部门,职级\n张三,石门镇,一般\n');
     await expect(importRosterFile(chat.db, f)).rejects.toThrow('缺少必需的列：手机、单位');
-    expect(chat.count('cadres')).toBe(0);
+    expect(await chat.count('cadres')).toBe(0);
   });
 
   it('recognises column variants such as 手机号 and 帐号', async () => {
@@ -86,7 +96,7 @@ describe('importRosterFile: CSV', () => {
     writeFileSync(f, '姓名*,手机号,单位,上级单位,帐号\n张三,+86 138-0000-0002,石门镇,示范县,Console：u2；feishu:ou_z\n');
     const r = await importRosterFile(chat.db, f);
     expect(r).toEqual({ created: 1, updated: 0, errors: [], rows: 1 });
-    expect(accountsOf('13800000002')).toEqual(['console:u2', 'feishu:ou_z']);
+    expect(await accountsOf('13800000002')).toEqual(['console:u2', 'feishu:ou_z']);
   });
 
   it('asks for UTF-8 when the CSV is GBK', async () => {
@@ -104,7 +114,7 @@ describe('importRosterFile: CSV', () => {
     copyFileSync(fixture('roster.csv'), fake);
     await expect(importRosterFile(chat.db, fake)).rejects.toThrow('不是有效的 .xlsx 文件');
     await expect(importRosterFile(chat.db, join(chat.dir, 'none.csv'))).rejects.toThrow('找不到文件');
-    expect(chat.count('cadres')).toBe(0);
+    expect(await chat.count('cadres')).toBe(0);
   });
 
   it('refuses a header-only file', async () => {
@@ -129,14 +139,14 @@ describe('importRosterFile: xlsx', () => {
 
     const r = await importRosterFile(chat.db, f);
     expect(r).toEqual({ created: 2, updated: 0, errors: [{ row: 5, reason: '手机应为11位手机号' }], rows: 3 });
-    expect(cadre('13900000001')).toEqual({ name: '赵一', rank: 'leader', resident: 0, unit: '示范县', parent: null });
-    expect(cadre('13900000002')).toEqual({ name: '钱二', rank: 'staff', resident: 1, unit: '城关镇', parent: '示范县' });
-    expect(accountsOf('13900000002')).toEqual(['feishu:ou_qian']);
+    expect(await cadre('13900000001')).toEqual({ name: '赵一', rank: 'leader', resident: false, unit: '示范县', parent: null });
+    expect(await cadre('13900000002')).toEqual({ name: '钱二', rank: 'staff', resident: true, unit: '城关镇', parent: '示范县' });
+    expect(await accountsOf('13900000002')).toEqual(['feishu:ou_qian']);
     expect(formatImportReport(r)).toContain('导入完成：新增 2 人，更新 0 人；1 行有误：\n  第5行：手机应为11位手机号');
 
     const again = await importRosterFile(chat.db, f);
     expect(again.updated).toBe(2);
-    expect(chat.count('cadres')).toBe(2);
+    expect(await chat.count('cadres')).toBe(2);
   });
 });
 

@@ -7,14 +7,14 @@ import { unitByName } from '../storage/units.js';
 import { issueCountsForPeriod, openIssuesOfUnits, pendingIssuesDueBy } from '../storage/issues.js';
 
 let chat: Chat;
-beforeEach(() => {
-  chat = Chat.demo();
-  importRoster(chat.db, [{ 姓名: '赵六', 手机: '13800000004', 单位: '石门镇', 上级单位: '示范县', 职级: '领导', 驻村: '', 账号: 'console:u4' }], Date.now());
+beforeEach(async () => {
+  chat = await Chat.demo();
+  await importRoster(chat.db, [{ 姓名: '赵六', 手机: '13800000004', 单位: '石门镇', 上级单位: '示范县', 职级: '领导', 驻村: '', 账号: 'console:u4' }], Date.now());
 });
-afterEach(() => chat.close());
+afterEach(async () => { await chat.close(); });
 
 const on = (date: string) => ({ at: `${date}T09:00:00+08:00` });
-const path = (name: string) => unitByName(chat.db, name)!.path;
+const path = async (name: string) => (await unitByName(chat.db, name))!.path;
 
 describe('/清单', () => {
   beforeEach(async () => {
@@ -84,7 +84,7 @@ describe('/清单', () => {
   it('公示 from a direct chat goes to the unit\'s groups', async () => {
     await chat.says('u1', '/清单 公示');
     expect(chat.lastReply).toContain('「示范县」还没有对应的工作群，无法公示');
-    mapChat(chat.db, 'console', 'g-county', unitByName(chat.db, '示范县')!.id, true, Date.now());
+    await mapChat(chat.db, 'console', 'g-county', (await unitByName(chat.db, '示范县'))!.id, true, Date.now());
     await chat.says('u1', '/清单 公示');
     expect(chat.replies.map((r) => [r.target, r.text.split('\n')[0]])).toEqual([
       ['g-county', '【效果清单公示】示范县 2026年11月'],
@@ -153,20 +153,20 @@ describe('issue queries for the scheduler and statistics', () => {
     await chat.says('u1', '/评价 #4 基本满意', on('2026-11-14'));
   });
 
-  it('finds pending issues due by a day and a unit\'s pending ledger', () => {
-    expect(pendingIssuesDueBy(chat.db, '2026-11-30').map((i) => i.id)).toEqual([1, 3]);
-    expect(pendingIssuesDueBy(chat.db, '2026-11-29').map((i) => i.id)).toEqual([1]);
-    expect(openIssuesOfUnits(chat.db, path('示范县')).map((i) => i.id)).toEqual([1, 3]);
-    expect(openIssuesOfUnits(chat.db, path('石门镇'))).toEqual([]);
+  it('finds pending issues due by a day and a unit\'s pending ledger', async () => {
+    expect((await pendingIssuesDueBy(chat.db, '2026-11-30')).map((i) => i.id)).toEqual([1, 3]);
+    expect((await pendingIssuesDueBy(chat.db, '2026-11-29')).map((i) => i.id)).toEqual([1]);
+    expect((await openIssuesOfUnits(chat.db, await path('示范县'))).map((i) => i.id)).toEqual([1, 3]);
+    expect(await openIssuesOfUnits(chat.db, await path('石门镇'))).toEqual([]);
   });
 
-  it('counts a period for a unit with its sub-units', () => {
-    expect(issueCountsForPeriod(chat.db, path('示范县'), '2026-11-01', '2026-11-30', '2026-11-20')).toEqual({
+  it('counts a period for a unit with its sub-units', async () => {
+    expect(await issueCountsForPeriod(chat.db, await path('示范县'), '2026-11-01', '2026-11-30', '2026-11-20')).toEqual({
       raised: 3, resolved: 2, onTime: 1, closed: 1, overdue: 2, medianDaysToResolve: 6.5,
       satisfaction: { satisfied: 1, basic: 1, dissatisfied: 0 },
     });
-    expect(issueCountsForPeriod(chat.db, path('石门镇'), '2026-11-01', '2026-11-30', '2026-11-20')).toMatchObject({ raised: 2, resolved: 2, overdue: 1 });
-    expect(issueCountsForPeriod(chat.db, path('示范县'), '2026-10-01', '2026-10-31')).toEqual({
+    expect(await issueCountsForPeriod(chat.db, await path('石门镇'), '2026-11-01', '2026-11-30', '2026-11-20')).toMatchObject({ raised: 2, resolved: 2, overdue: 1 });
+    expect(await issueCountsForPeriod(chat.db, await path('示范县'), '2026-10-01', '2026-10-31')).toEqual({
       raised: 1, resolved: 0, onTime: 0, closed: 0, overdue: 1, medianDaysToResolve: null,
       satisfaction: { satisfied: 0, basic: 0, dissatisfied: 0 },
     });

@@ -3,22 +3,35 @@ import { Chat } from './chat.js';
 import { importRoster } from '../storage/roster.js';
 import { mapChat } from '../storage/identity.js';
 import { unitByName } from '../storage/units.js';
+import { cadres, issueEvents, issues, units } from '../storage/schema.js';
+import { NOT_NULL, oneWhere, rowsWhere } from './db-probe.js';
 
 let chat: Chat;
-beforeEach(() => {
-  chat = Chat.demo();
+beforeEach(async () => {
+  chat = await Chat.demo();
   // u4 赵六 leads 石门镇; 示范县 (u1 王强) is the root above it.
-  importRoster(chat.db, [{ 姓名: '赵六', 手机: '13800000004', 单位: '石门镇', 上级单位: '示范县', 职级: '领导', 驻村: '', 账号: 'console:u4' }], Date.now());
+  await importRoster(chat.db, [{ 姓名: '赵六', 手机: '13800000004', 单位: '石门镇', 上级单位: '示范县', 职级: '领导', 驻村: '', 账号: 'console:u4' }], Date.now());
 });
-afterEach(() => chat.close());
+afterEach(async () => { await chat.close(); });
 
-const issue = (id = 1) => chat.db.$client.prepare(
-  'SELECT i.*, u.name AS unit, o.name AS origin FROM issues i JOIN units u ON u.id = i.unit_id JOIN units o ON o.id = i.origin_unit_id WHERE i.id = ?',
-).get(id) as Record<string, unknown>;
-const audit = (id = 1) => chat.db.$client.prepare(
-  'SELECT e.action, e.from_state AS "from", e.to_state AS "to", e.note, c.name AS who, e.date FROM issue_events e LEFT JOIN cadres c ON c.id = e.actor_cadre_id WHERE issue_id = ? ORDER BY e.id',
-).all(id);
-const events = () => chat.count('issue_events');
+/** The issue's row (schema keys) with the names of its unit and its origin unit. */
+async function issue(id = 1) {
+  const i = await oneWhere(chat.db, issues, { id });
+  if (!i) throw new Error(`no issue #${id}`);
+  const unit = (await oneWhere(chat.db, units, { id: i.unitId }))?.name;
+  const origin = (await oneWhere(chat.db, units, { id: i.originUnitId }))?.name;
+  return { ...i, unit, origin };
+}
+/** The audit trail of an issue, oldest first, with the actor's name (null when none). */
+async function audit(id = 1) {
+  const out = [];
+  for (const e of await rowsWhere(chat.db, issueEvents, { issueId: id }, 'id')) {
+    const who = e.actorCadreId === null ? null : (await oneWhere(chat.db, cadres, { id: e.actorCadreId }))?.name ?? null;
+    out.push({ action: e.action, from: e.fromState, to: e.toState, note: e.note, who, date: e.date });
+  }
+  return out;
+}
+const events = () => chat.count('issueEvents');
 
 const ROAD = '/民情 石门村 道路破损影响出行 类别:基础设施 责任人:@李四 时限:12月31日';
 const PETITION = '/民情 东关社区 张大爷反映低保未到账 类别:信访';
@@ -30,11 +43,11 @@ describe('/民情', () => {
     expect(chat.directMessages).toHaveLength(1);
     expect(chat.directMessages[0]).toMatchObject({ to: 'user', target: 'u3', platform: 'console' });
     expect(chat.directMessages[0].text).toContain('张三 登记了问题 #1，责任人是您');
-    expect(issue()).toMatchObject({
+    expect(await issue()).toMatchObject({
       unit: '石门镇', origin: '石门镇', ledger: 'livelihood', category: '基础设施', place: '石门村', description: '道路破损影响出行',
-      deadline: '2026-12-31', source: 'visit', state: 'open', created_date: '2026-11-20', voided_at: null,
+      deadline: '2026-12-31', source: 'visit', state: 'open', createdDate: '2026-11-20', voidedAt: null,
     });
-    expect(audit()).toEqual([{ action: 'register', from: null, to: 'open', note: null, who: '张三', date: '2026-11-20' }]);
+    expect(await audit()).toEqual([{ action: 'register', from: null, to: 'open', note: null, who: '张三', date: '2026-11-20' }]);
   });
 
   it('defaults the responsible cadre to the reporter, who gets no direct message', async () => {
@@ -54,7 +67,7 @@ describe('/民情', () => {
     await chat.says('u3', PETITION);
     expect(chat.lastReply).toContain('#1（稳定工作台账·信访）');
     expect(chat.lastReply).toContain('时限 2026年12月20日');
-    expect(issue()).toMatchObject({ source: 'petition', ledger: 'stability', unit: '东关社区' });
+    expect(await issue()).toMatchObject({ source: 'petition', ledger: 'stability', unit: '东关社区' });
   });
 
   it('refuses a missing deadline, a past one and a petition deadline beyond 30 days', async () => {
@@ -66,15 +79,15 @@ describe('/民情', () => {
     expect(chat.lastReply).toContain('时限 2026年11月19日 已经过去');
     await chat.says('u2', '/民情 石门村 上访 类别:信访 时限:2027-01-31');
     expect(chat.lastReply).toContain('信访件应在30日内办结：时限最晚为 2026年12月20日');
-    expect(chat.count('issues')).toBe(0);
+    expect(await chat.count('issues')).toBe(0);
   });
 
   it('takes the unit of a mapped group, and lead, department, source and visit link', async () => {
     await chat.says('u2', '/走访 昨天 石门村 入户 1天 了解路况');
-    mapChat(chat.db, 'console', 'g-dg', unitByName(chat.db, '东关社区')!.id, false, Date.now());
+    await mapChat(chat.db, 'console', 'g-dg', (await unitByName(chat.db, '东关社区'))!.id, false, Date.now());
     await chat.says('u2', '/民情 东关社区 路面积水 类别:基础设施 责任人:李四 责任领导:@王强 部门:县住建局 来源:热线 走访:#V1 时限:12月1日', { group: 'g-dg' });
     expect(chat.lastReply).toContain('责任领导 王强，责任部门 县住建局。');
-    expect(issue()).toMatchObject({ unit: '东关社区', department: '县住建局', source: 'hotline', visit_id: 1, deadline: '2026-12-01' });
+    expect(await issue()).toMatchObject({ unit: '东关社区', department: '县住建局', source: 'hotline', visitId: 1, deadline: '2026-12-01' });
     await chat.says('u2', '/民情 石门村 路面积水 时限:12月1日 走访:#V9');
     expect(chat.lastReply).toContain('没有找到走访记录 #V9');
   });
@@ -83,10 +96,10 @@ describe('/民情', () => {
     await chat.says('u2', '/民情 石门村 路灯不亮 时限:15天 责任人:@李五');
     expect(chat.lastReply).toContain('名册中没有「李五」');
     expect(chat.lastReply).toContain('责任人:@李四');
-    importRoster(chat.db, [{ 姓名: '李四', 手机: '13800000005', 单位: '石门镇', 上级单位: '示范县', 职级: '一般', 驻村: '', 账号: 'console:u5' }], Date.now());
+    await importRoster(chat.db, [{ 姓名: '李四', 手机: '13800000005', 单位: '石门镇', 上级单位: '示范县', 职级: '一般', 驻村: '', 账号: 'console:u5' }], Date.now());
     await chat.says('u2', '/民情 石门村 路灯不亮 时限:15天 责任人:@李四');
     expect(chat.lastReply).toContain('名册中有 2 位「李四」：李四（东关社区）、李四（石门镇）');
-    expect(chat.count('issues')).toBe(0);
+    expect(await chat.count('issues')).toBe(0);
     await chat.says('u2', '/民情 石门村 路灯不亮 时限:15天 责任人:@李四（石门镇）');
     expect(chat.lastReply).toContain('责任人 李四');
     expect(chat.directMessages[0].target).toBe('u5');
@@ -97,16 +110,16 @@ describe('/民情', () => {
     const first = chat.replies;
     await chat.says('u2', ROAD, { id: 'm-issue' });
     expect(chat.replies).toEqual(first);
-    expect(chat.count('issues')).toBe(1);
-    expect(events()).toBe(1);
+    expect(await chat.count('issues')).toBe(1);
+    expect(await events()).toBe(1);
   });
 
   it('/撤销 voids a just-registered issue, which is then not found', async () => {
     await chat.says('u2', ROAD);
     await chat.says('u2', '/撤销', { at: '2026-11-20T09:35:00+08:00' });
     expect(chat.lastReply).toContain('已撤销问题 #1');
-    expect(chat.count('issues', 'voided_at IS NOT NULL')).toBe(1);
-    expect(audit().map((e: any) => e.action)).toEqual(['register', 'void']);
+    expect(await chat.count('issues', { voidedAt: NOT_NULL })).toBe(1);
+    expect((await audit()).map((e) => e.action)).toEqual(['register', 'void']);
     await chat.says('u3', '/进展 #1 已联系交通局');
     expect(chat.lastReply).toContain('没有找到问题 #1');
   });
@@ -124,29 +137,29 @@ describe('the workflow', () => {
     expect(chat.lastReply).toContain('已督办 #1（第1次）');
     await chat.says('u3', '/上报 #1 镇里没有维修资金');
     expect(chat.lastReply).toContain('已将 #1 从「石门镇」上报至「示范县」');
-    expect(issue()).toMatchObject({ state: 'escalated', unit: '示范县', origin: '石门镇' });
+    expect(await issue()).toMatchObject({ state: 'escalated', unit: '示范县', origin: '石门镇' });
     await chat.says('u1', '/进展 #1 县交通局已派工');
     expect(chat.directMessages[0].text).toContain('王强 为问题 #1');
     await chat.says('u3', '/办结 #1 路面已修复，已电话告知群众');
     expect(chat.lastReply).toContain('已办结 #1：路面已修复，已电话告知群众。已答复群众。请「示范县」领导发送 /销号 #1');
-    expect(issue()).toMatchObject({ state: 'resolved', answered: 1, resolved_date: '2026-11-20', result: '路面已修复，已电话告知群众' });
+    expect(await issue()).toMatchObject({ state: 'resolved', answered: true, resolvedDate: '2026-11-20', result: '路面已修复，已电话告知群众' });
 
-    const before = events();
+    const before = await events();
     await chat.says('u2', '/销号 #1');
     expect(chat.lastReply).toContain('/销号 须由「示范县」的领导操作');
     // The township lead lost the issue when it went up to the county.
     await chat.says('u4', '/销号 #1');
     expect(chat.lastReply).toContain('/销号 须由「示范县」的领导操作');
-    expect(events()).toBe(before);
+    expect(await events()).toBe(before);
 
     await chat.says('u1', '/销号 #1', { at: '2026-11-21T10:00:00+08:00' });
     expect(chat.lastReply).toContain('已销号 #1：石门村 道路破损影响出行');
-    expect(issue()).toMatchObject({ state: 'closed', closed_at: new Date('2026-11-21T10:00:00+08:00').getTime() });
+    expect(await issue()).toMatchObject({ state: 'closed', closedAt: new Date('2026-11-21T10:00:00+08:00').getTime() });
     await chat.says('u3', '/评价 #1 满意', { at: '2026-11-21T11:00:00+08:00' });
     expect(chat.lastReply).toContain('已记录 #1 群众评价：满意');
-    expect(issue()).toMatchObject({ state: 'closed', satisfaction: 'satisfied' });
+    expect(await issue()).toMatchObject({ state: 'closed', satisfaction: 'satisfied' });
 
-    expect(audit()).toEqual([
+    expect(await audit()).toEqual([
       { action: 'register', from: null, to: 'open', note: null, who: '张三', date: '2026-11-20' },
       { action: 'progress', from: 'open', to: 'in_progress', note: '已联系交通局，列入下月维修计划', who: '李四', date: '2026-11-20' },
       { action: 'extend', from: 'in_progress', to: 'in_progress', note: '2026-12-31 → 2027-01-30：需等待交通局排期施工', who: '赵六', date: '2026-11-20' },
@@ -169,7 +182,7 @@ describe('the workflow', () => {
     expect(chat.directMessages[0].text).toBe('【督办】赵六 第2次督办问题 #1：石门村 道路破损影响出行，时限 2026年12月31日（剩41天）。要求：本周内拿出维修方案。请抓紧办理，并发送 /进展 #1 报告进展。');
     await chat.says('u4', '/督办 #1', { at: '2027-01-02T09:00:00+08:00' });
     expect(chat.directMessages[0].text).toContain('已逾期2天');
-    expect(issue().supervise_count).toBe(3);
+    expect((await issue()).superviseCount).toBe(3);
     await chat.says('u3', '/督办 #1');
     expect(chat.lastReply).toContain('/督办 须由「石门镇」的领导操作');
   });
@@ -181,8 +194,8 @@ describe('the workflow', () => {
     expect(chat.lastReply).toContain('已记录 #1 群众评价：不满意。问题重新转为「办理中」');
     expect(chat.directMessages[0]).toMatchObject({ target: 'u3' });
     expect(chat.directMessages[0].text).toContain('群众对问题 #1（石门村 道路破损影响出行）不满意：路面又出现裂缝');
-    expect(issue()).toMatchObject({ state: 'in_progress', satisfaction: 'dissatisfied', resolved_date: null, resolved_at: null });
-    expect(audit().at(-1)).toEqual({ action: 'reopen', from: 'resolved', to: 'in_progress', note: '群众评价：不满意：路面又出现裂缝', who: '赵六', date: '2026-11-20' });
+    expect(await issue()).toMatchObject({ state: 'in_progress', satisfaction: 'dissatisfied', resolvedDate: null, resolvedAt: null });
+    expect((await audit()).at(-1)).toEqual({ action: 'reopen', from: 'resolved', to: 'in_progress', note: '群众评价：不满意：路面又出现裂缝', who: '赵六', date: '2026-11-20' });
   });
 
   it('a lead returns a resolved issue with /销号 退回', async () => {
@@ -193,8 +206,8 @@ describe('the workflow', () => {
     await chat.says('u4', '/销号 #1 退回 群众反映仍有坑洼');
     expect(chat.lastReply).toContain('已退回 #1：群众反映仍有坑洼。问题重新转为「办理中」');
     expect(chat.directMessages[0].text).toContain('赵六 退回了您办结的问题 #1');
-    expect(issue()).toMatchObject({ state: 'in_progress', resolved_date: null });
-    expect(audit().at(-1)).toMatchObject({ action: 'reject', from: 'resolved', to: 'in_progress', note: '群众反映仍有坑洼' });
+    expect(await issue()).toMatchObject({ state: 'in_progress', resolvedDate: null });
+    expect((await audit()).at(-1)).toMatchObject({ action: 'reject', from: 'resolved', to: 'in_progress', note: '群众反映仍有坑洼' });
   });
 });
 
@@ -219,12 +232,12 @@ describe('refusals', () => {
     await chat.says('u3', '/办结 #1 已修复，已电话告知群众');
     await chat.says('u3', '/销号 #1');
     expect(chat.lastReply).toBe('/销号 须由「石门镇」的领导操作，您不能对 #1 使用。请提醒领导发送，例如 /销号 #1');
-    expect(issue().state).toBe('resolved');
+    expect((await issue()).state).toBe('resolved');
   });
 
   it('a petition is extended once, by at most 30 days, and never without a reason', async () => {
     await chat.says('u3', PETITION);
-    const before = events();
+    const before = await events();
     await chat.says('u1', '/延期 #1 15天');
     expect(chat.lastReply).toContain('延期须写明理由。还差「理由」');
     await chat.says('u1', '/延期 #1 31天 情况复杂');
@@ -233,12 +246,12 @@ describe('refusals', () => {
     expect(chat.lastReply).toContain('延期不能超过30天');
     await chat.says('u3', '/延期 #1 10天 情况复杂');
     expect(chat.lastReply).toContain('/延期 须由「东关社区」的领导操作');
-    expect(events()).toBe(before);
+    expect(await events()).toBe(before);
     await chat.says('u1', '/延期 #1 30天 情况复杂，需多部门会商');
     expect(chat.lastReply).toContain('已延期 #1：2026年12月20日 → 2027年1月19日');
     await chat.says('u1', '/延期 #1 5天 还需要时间');
     expect(chat.lastReply).toContain('#1 是信访件，只能延期一次');
-    expect(issue()).toMatchObject({ deadline: '2027-01-19', extensions: 1 });
+    expect(await issue()).toMatchObject({ deadline: '2027-01-19', extensions: 1 });
   });
 
   it('other issues may be extended again, to a later date only', async () => {
@@ -248,7 +261,7 @@ describe('refusals', () => {
     expect(chat.lastReply).toContain('2027年1月10日 → 2027年1月20日');
     await chat.says('u4', '/延期 #1 2026-12-01 提前');
     expect(chat.lastReply).toContain('不晚于当前时限');
-    expect(issue()).toMatchObject({ deadline: '2027-01-20', extensions: 2 });
+    expect(await issue()).toMatchObject({ deadline: '2027-01-20', extensions: 2 });
   });
 
   it('resolving needs to say whether the citizen was answered', async () => {
@@ -256,10 +269,10 @@ describe('refusals', () => {
     await chat.says('u3', '/办结 #1 路面已修复');
     expect(chat.lastReply).toContain('还要写明是否已答复群众');
     expect(chat.lastReply).toContain('回复「是」');
-    expect(issue().state).toBe('open');
+    expect((await issue()).state).toBe('open');
     await chat.says('u3', '/办结 #1 路面已修复，尚未告知群众');
     expect(chat.lastReply).toContain('尚未答复群众，请尽快答复');
-    expect(issue()).toMatchObject({ state: 'resolved', answered: 0 });
+    expect(await issue()).toMatchObject({ state: 'resolved', answered: false });
   });
 
   it('rating needs a resolved issue; escalation stops at the root unit', async () => {
@@ -272,7 +285,7 @@ describe('refusals', () => {
     expect(chat.lastReply).toContain('上报须写明理由');
     await chat.says('u1', '/上报 #1 需市里协调');
     expect(chat.lastReply).toContain('#1 已在最高一级单位「示范县」，无法再上报');
-    expect(issue().state).toBe('open');
-    expect(events()).toBe(1);
+    expect((await issue()).state).toBe('open');
+    expect(await events()).toBe(1);
   });
 });

@@ -12,11 +12,11 @@ import { Chat } from './chat.js';
 const ROSTER = ['王强', '张三', '李四'];
 
 let chat: Chat;
-afterEach(() => chat.close());
+afterEach(async () => { await chat.close(); });
 
 describe('/统计 in a group', () => {
   it('keeps the laggards\' names out of the group and sends them to the lead', async () => {
-    chat = Chat.demo({ MINQING_NAMES_IN_GROUPS: false });
+    chat = await Chat.demo({ MINQING_NAMES_IN_GROUPS: false });
     await chat.says('u1', '/走访 昨天 石门村 入户 1天');
     await chat.says('u1', '/统计 本月', { group: true });
     expect(chat.lastReply).toContain('尚未走访 2 人，名单已私信发给本单位领导（群内不显示干部姓名）。');
@@ -31,7 +31,7 @@ describe('/统计 in a group', () => {
   });
 
   it('shows the names in the group when the deployment allows it (the default)', async () => {
-    chat = Chat.demo();
+    chat = await Chat.demo();
     expect(configSchema.parse({}).MINQING_NAMES_IN_GROUPS).toBe(true);
     expect(configSchema.parse({ MINQING_NAMES_IN_GROUPS: 'false' }).MINQING_NAMES_IN_GROUPS).toBe(false);
     expect(configSchema.safeParse({ MINQING_NAMES_IN_GROUPS: 'maybe' }).success).toBe(false);
@@ -83,7 +83,7 @@ async function workingDay(c: Chat): Promise<Array<{ says: string; group: Reply[]
 
 describe('every group-visible command (table)', () => {
   it('names nobody in a group with MINQING_NAMES_IN_GROUPS=false, and says who was told or where to look', async () => {
-    chat = Chat.demo({ MINQING_NAMES_IN_GROUPS: false });
+    chat = await Chat.demo({ MINQING_NAMES_IN_GROUPS: false });
     const day = await workingDay(chat);
     for (const [k, row] of DAY.entries()) {
       const texts = day[k].group.map((r) => r.text);
@@ -111,7 +111,7 @@ describe('every group-visible command (table)', () => {
   });
 
   it('is unchanged with the setting on (the default): the same day names people in the group', async () => {
-    chat = Chat.demo();
+    chat = await Chat.demo();
     const day = await workingDay(chat);
     for (const [k, row] of DAY.entries()) {
       expect(day[k].group.map((r) => r.text).join('\n'), row.says).toContain(row.on);
@@ -124,24 +124,25 @@ describe('every group-visible command (table)', () => {
 
 describe('reminders to groups', () => {
   /** Everything each planner would send to a group at these instants. */
-  function groupReminders(c: Chat, namesInGroups: boolean): string[] {
-    const s = { ...loadReminderSettings(c.db), namesInGroups };
+  async function groupReminders(c: Chat, namesInGroups: boolean): Promise<string[]> {
+    const s = { ...(await loadReminderSettings(c.db)), namesInGroups };
     const at: Array<[JobKind, string]> = [['deadlines', '2026-12-01'], ['digest', '2026-11-23'], ['quarterly', '2026-12-26'], ['quota', '2026-11-20']];
-    return at.flatMap(([kind, d]) => planFor(c.db, kind, d, s))
-      .filter((r) => r.to === 'chat').map((r) => (JSON.parse(r.reply ?? '{}') as Reply).text);
+    const planned = [];
+    for (const [kind, d] of at) planned.push(...(await planFor(c.db, kind, d, s)));
+    return planned.filter((r) => r.to === 'chat').map((r) => (JSON.parse(r.reply ?? '{}') as Reply).text);
   }
 
   it('the overdue notice, the weekly digest and the quarter reminders name no cadre with the setting off', async () => {
-    chat = Chat.demo({ MINQING_NAMES_IN_GROUPS: false });
+    chat = await Chat.demo({ MINQING_NAMES_IN_GROUPS: false });
     await chat.says('u1', '/单位 示范县 委员会', { group: 'committee' });
     await chat.says('u1', '/走访 昨天 石门村 入户 1天');
     await chat.says('u1', '/民情 石门村 道路破损 责任人:张三 时限:11月21日');
-    const off = groupReminders(chat, false);
+    const off = await groupReminders(chat, false);
     expect(off.some((t) => t.startsWith('【超期督办】') && t.includes('责任人 已私信通知'))).toBe(true);
     expect(off.some((t) => t.startsWith('【每周简报】'))).toBe(true);
     expect(off.some((t) => t.startsWith('【义工日提醒】'))).toBe(true);
     for (const t of off) for (const name of ROSTER) expect(t).not.toContain(name);
     // With names allowed, the committee reads who is responsible.
-    expect(groupReminders(chat, true).some((t) => t.startsWith('【超期督办】') && t.includes('责任人 张三'))).toBe(true);
+    expect((await groupReminders(chat, true)).some((t) => t.startsWith('【超期督办】') && t.includes('责任人 张三'))).toBe(true);
   });
 });

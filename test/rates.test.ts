@@ -7,15 +7,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Chat } from './chat.js';
 import { responseDueDates, threeRates, type Rate } from '../storage/rates.js';
 import { unitByName } from '../storage/units.js';
+import { issueEvents, issues } from '../storage/schema.js';
+import { insertRow, updateRows } from '../storage/rows.js';
 
 let chat: Chat;
-beforeEach(() => { chat = Chat.demo(); });
-afterEach(() => chat.close());
+beforeEach(async () => { chat = await Chat.demo(); });
+afterEach(async () => { await chat.close(); });
 
 const on = (d: string) => ({ at: `${d}T10:00:00+08:00` });
 type Outcome = 'met' | 'missed' | 'none';
 const outcome = (r: Rate): Outcome => (r.of === 0 ? 'none' : r.n === 1 ? 'met' : 'missed');
-const county = () => unitByName(chat.db, '示范县')!;
+const county = async () => (await unitByName(chat.db, '示范县'))!;
 
 async function register(d: string, deadline: string) {
   const [m, day] = deadline.slice(5).split('-').map(Number);
@@ -54,7 +56,7 @@ describe('响应率: the first /进展 or /办结 within one working day of regi
       if (first[1] === 'progress') await chat.says('u2', '/进展 #1 已联系交通局', on(first[0]));
       else await resolve(first[0]);
     }
-    const r = threeRates(chat.db, county().path, `${reg.slice(0, 7)}-01`, `${reg.slice(0, 7)}-31`, today);
+    const r = await threeRates(chat.db, (await county()).path, `${reg.slice(0, 7)}-01`, `${reg.slice(0, 7)}-31`, today);
     expect(outcome(r.response)).toBe(want);
   });
 });
@@ -79,7 +81,7 @@ describe('解决率: issues due in the period, resolved by their deadline', () =
       if (what === 'unhappy') await chat.says('u2', '/评价 #1 不满意 路面仍有坑', on(d));
       if (what === 'extend') await chat.says('u1', '/延期 #1 12月10日 等待施工', on(d));
     }
-    const r = threeRates(chat.db, county().path, '2026-11-01', '2026-11-30', today);
+    const r = await threeRates(chat.db, (await county()).path, '2026-11-01', '2026-11-30', today);
     expect(outcome(r.resolution)).toBe(want);
   });
 });
@@ -107,11 +109,12 @@ describe('满意率: rated in the period, satisfied or basically satisfied, the 
     if (citizen) {
       // As the citizen page records it (handlers/citizen-pages.ts): the column and an audit row.
       const at = new Date('2026-11-12T10:00:00+08:00').getTime();
-      chat.db.$client.prepare('UPDATE issues SET citizen_satisfaction = ?, citizen_rated_at = ? WHERE id = 1').run(citizen, at);
-      chat.db.$client.prepare(`INSERT INTO issue_events (issue_id, at, date, actor_cadre_id, action, from_state, to_state, note)
-        VALUES (1, ?, '2026-11-12', NULL, 'citizen_rate', 'resolved', 'resolved', '群众通过链接评价')`).run(at);
+      await updateRows(chat.db, issues, { citizenSatisfaction: citizen, citizenRatedAt: at }, 'id = ?', [1]);
+      await insertRow(chat.db, issueEvents, {
+        issueId: 1, at, date: '2026-11-12', actorCadreId: null, action: 'citizen_rate', fromState: 'resolved', toState: 'resolved', note: '群众通过链接评价',
+      });
     }
-    const r = threeRates(chat.db, county().path, `${month}-01`, `${month}-31`, '2026-12-31');
+    const r = await threeRates(chat.db, (await county()).path, `${month}-01`, `${month}-31`, '2026-12-31');
     expect(outcome(r.satisfaction)).toBe(want);
   });
 });
@@ -121,9 +124,9 @@ describe('a unit with its sub-units', () => {
     await register('2026-11-02', '2026-11-20'); // 张三, 石门镇
     await resolve('2026-11-03');
     await chat.says('u3', '/民情 东关社区 路灯不亮 时限:11月20日', on('2026-11-02')); // 李四, 东关社区
-    const rates = (unit: string) => threeRates(chat.db, unitByName(chat.db, unit)!.path, '2026-11-01', '2026-11-30', '2026-11-30');
-    expect(rates('石门镇')).toEqual({ response: { n: 1, of: 1 }, resolution: { n: 1, of: 1 }, satisfaction: { n: 0, of: 0 } });
-    expect(rates('东关社区')).toEqual({ response: { n: 0, of: 1 }, resolution: { n: 0, of: 1 }, satisfaction: { n: 0, of: 0 } });
-    expect(rates('示范县')).toEqual({ response: { n: 1, of: 2 }, resolution: { n: 1, of: 2 }, satisfaction: { n: 0, of: 0 } });
+    const rates = async (unit: string) => threeRates(chat.db, (await unitByName(chat.db, unit))!.path, '2026-11-01', '2026-11-30', '2026-11-30');
+    expect(await rates('石门镇')).toEqual({ response: { n: 1, of: 1 }, resolution: { n: 1, of: 1 }, satisfaction: { n: 0, of: 0 } });
+    expect(await rates('东关社区')).toEqual({ response: { n: 0, of: 1 }, resolution: { n: 0, of: 1 }, satisfaction: { n: 0, of: 0 } });
+    expect(await rates('示范县')).toEqual({ response: { n: 1, of: 2 }, resolution: { n: 1, of: 2 }, satisfaction: { n: 0, of: 0 } });
   });
 });

@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findDates, findDeadlines, findDurations, findHouseholds, findIssueRefs } from '../bot/spans.js';
 import { normalizeText } from '../bot/normalize.js';
 import { Chat } from './chat.js';
+import { rowsWhere } from './db-probe.js';
+import { visits } from '../storage/schema.js';
 
 const TODAY = '2026-11-20'; // a Friday
 const first = (found: Array<{ raw: string }>) => found.map((f) => f.raw);
@@ -57,12 +59,12 @@ describe('households and issue numbers', () => {
 
 describe('one spelling for places and units', () => {
   let chat: Chat;
-  beforeEach(() => { chat = Chat.demo(); });
-  afterEach(() => chat.close());
+  beforeEach(async () => { chat = await Chat.demo(); });
+  afterEach(async () => { await chat.close(); });
 
   it('stores a traditional place simplified, and finds a traditional unit name', async () => {
     await chat.says('u2', '/走訪 昨天 石門村 入戶 1天');
-    expect(chat.db.$client.prepare('SELECT place FROM visits').pluck().all()).toEqual(['石门村']);
+    expect((await rowsWhere(chat.db, visits)).map((v) => v.place)).toEqual(['石门村']);
     await chat.says('u1', '/統計 本月 石門鎮');
     expect(chat.lastReply).toContain('石门镇 · 2026年11月 统计');
     expect(chat.lastReply).toContain('走访：1 次');

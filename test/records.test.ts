@@ -1,17 +1,42 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Chat } from './chat.js';
-import { join } from 'node:path';
+import { testConfig } from '../bot/config.js';
+import { makeEvent } from '../bot/event.js';
+import { createLogger } from '../bot/logger.js';
+import { openApp, type App } from '../scripts/app.js';
+import { visits } from '../storage/schema.js';
+import { NOT_NULL, oneWhere } from './db-probe.js';
 
 let chat: Chat;
-beforeEach(() => { chat = Chat.demo(); });
-afterEach(() => chat.close());
+beforeEach(async () => { chat = await Chat.demo(); });
+afterEach(async () => { await chat.close(); });
+
+/**
+ * The bot started again over the chat's database (a process of its own would open it the same
+ * way): a fresh app with a database handle of its own, and how to talk to it in a direct chat.
+ */
+async function restarted(c: Chat) {
+  const app: App = await openApp(testConfig({ MINQING_DB: c.target }), { log: createLogger('silent') });
+  let last = '';
+  return {
+    async says(user: string, text: string, o: { at?: string } = {}): Promise<void> {
+      const replies = await app.handle(makeEvent({
+        platform: 'console', chatId: user, direct: true, senderId: user, at: new Date(o.at ?? c.at), text,
+      }, createLogger('silent')));
+      last = ([...replies].reverse().find((r) => r.to === 'chat') ?? replies.at(-1))?.text ?? '';
+    },
+    get lastReply(): string { return last; },
+    count: c.count.bind(c),
+    close: () => app.close(),
+  };
+}
 
 describe('/走访', () => {
   it('records a visit from the example of the spec', async () => {
     await chat.says('u2', '/走访 昨天 石门村 入户 1天 走访困难户3户，了解就医难');
     expect(chat.lastReply).toContain('已记录走访 #V1');
     expect(chat.lastReply).toContain('日期 11月19日（昨天） · 地点 石门村 · 入户走访 · 1天 · 3户');
-    const v = chat.db.$client.prepare('SELECT * FROM visits').get() as Record<string, unknown>;
+    const v = await oneWhere(chat.db, visits);
     expect(v).toMatchObject({ date: '2026-11-19', place: '石门村', kind: 'household', hours: 8, households: 3, status: 'ok', content: '走访困难户3户，了解就医难' });
   });
 
@@ -22,7 +47,7 @@ describe('/走访', () => {
     expect(chat.lastReply).toContain('地点 东关社区 · 政策宣讲 · 2小时');
     await chat.says('u2', '/走访\n日期：11月18日\n地点：石门村 三组\n时长：半天\n内容：了解春耕 准备');
     expect(chat.lastReply).toContain('日期 11月18日（前天） · 地点 石门村 三组');
-    expect(chat.count('visits')).toBe(3);
+    expect(await chat.count('visits')).toBe(3);
   });
 
   it('answers @-mention plus command in a group', async () => {
@@ -33,19 +58,19 @@ describe('/走访', () => {
   it('refuses a future date and says the expected form', async () => {
     await chat.says('u2', '/走访 明天 石门村 1天');
     expect(chat.lastReply).toContain('不能填报未来');
-    expect(chat.count('visits')).toBe(0);
+    expect(await chat.count('visits')).toBe(0);
   });
 
   it('asks for the missing argument, keeps a draft, and the answer completes it once', async () => {
     await chat.says('u2', '/走访 昨天 石门村', { id: 'q1' });
     expect(chat.lastReply).toContain('还差「时长」');
     expect(chat.lastReply).toContain('已识别：日期 11月19日 · 地点 石门村');
-    expect(chat.count('visits')).toBe(0);
+    expect(await chat.count('visits')).toBe(0);
     await chat.says('u2', '两个半小时', { id: 'a1' });
     expect(chat.lastReply).toContain('已记录走访 #V1：日期 11月19日（昨天） · 地点 石门村 · 到村/社区（按内容推断） · 2.5小时');
     await chat.says('u2', '两个半小时', { id: 'a1' });
-    expect(chat.count('visits')).toBe(0 + 1);
-    expect(chat.count('drafts')).toBe(0);
+    expect(await chat.count('visits')).toBe(0 + 1);
+    expect(await chat.count('drafts')).toBe(0);
   });
 
   it('in a group, takes the answer only with an @-mention or a reply, and /取消 drops the draft', async () => {
@@ -59,22 +84,21 @@ describe('/走访', () => {
     await chat.says('u2', '/取消', { group: true });
     expect(chat.lastReply).toContain('已取消');
     await chat.says('u2', '红星村', { group: true, replyTo: 'm-question' });
-    expect(chat.count('visits')).toBe(1);
+    expect(await chat.count('visits')).toBe(1);
   });
 
   it('keeps the draft across a restart and lets it expire after 30 minutes', async () => {
     await chat.says('u2', '/走访 昨天 石门村');
-    chat.db.$client.pragma('wal_checkpoint(TRUNCATE)');
-    const reopened = new Chat({}, join(chat.dir, 'test.db'));
+    const reopened = await restarted(chat);
     try {
       await reopened.says('u2', '3小时', { at: '2026-11-20T09:50:00+08:00' });
       expect(reopened.lastReply).toContain('3小时');
       await reopened.says('u2', '/走访 昨天 红星村');
       await reopened.says('u2', '3小时', { at: '2026-11-20T10:31:00+08:00' });
       expect(reopened.lastReply).toContain('请用命令和我对话');
-      expect(reopened.count('visits')).toBe(1);
+      expect(await reopened.count('visits')).toBe(1);
     } finally {
-      reopened.close();
+      await reopened.close();
     }
   });
 
@@ -82,23 +106,24 @@ describe('/走访', () => {
     await chat.says('u2', '/走访 昨天 石门村 入户 1天');
     await chat.says('u2', '/修改 #V1 日期：前天 时长改为3小时');
     expect(chat.lastReply).toContain('已修改 #V1：日期 11月18日（前天） · 时长 3小时');
-    expect(chat.count('record_edits')).toBe(2);
+    expect(await chat.count('recordEdits')).toBe(2);
     await chat.says('u3', '/修改 #V1 地点：红星村');
     expect(chat.lastReply).toContain('不是您填报的记录');
     await chat.says('u2', '/修改 #V1 地点：红星村', { at: '2026-11-20T09:41:00+08:00' });
     expect(chat.lastReply).toContain('已超过10分钟');
-    expect(chat.count('record_edits')).toBe(2);
+    expect(await chat.count('recordEdits')).toBe(2);
   });
 
   it('keeps an old date as backdated, awaiting /核查', async () => {
     await chat.says('u2', '/走访 11月1日 石门村 1天');
     expect(chat.lastReply).toContain('补报');
-    expect(chat.db.$client.prepare('SELECT status, backdated FROM visits').get()).toEqual({ status: 'pending', backdated: 1 });
+    const v = (await oneWhere(chat.db, visits))!;
+    expect({ status: v.status, backdated: v.backdated }).toEqual({ status: 'pending', backdated: true });
     await chat.says('u3', '/核查 #V1 通过');
     expect(chat.lastReply).toContain('只有该记录所在单位的领导');
     await chat.says('u1', '/核查 #V1 通过');
     expect(chat.lastReply).toContain('已核查通过 #V1');
-    expect(chat.db.$client.prepare('SELECT status FROM visits').get()).toEqual({ status: 'verified' });
+    expect({ status: (await oneWhere(chat.db, visits))!.status }).toEqual({ status: 'verified' });
   });
 
   it('makes one record for a message delivered twice', async () => {
@@ -106,7 +131,7 @@ describe('/走访', () => {
     const first = chat.lastReply;
     await chat.says('u2', '/走访 昨天 石门村 1天', { id: 'm1' });
     expect(chat.lastReply).toBe(first);
-    expect(chat.count('visits')).toBe(1);
+    expect(await chat.count('visits')).toBe(1);
   });
 });
 
@@ -116,7 +141,7 @@ describe('/撤销', () => {
     expect(chat.lastReply).toContain('已记录志愿服务 #Z1');
     await chat.says('u2', '/撤销', { at: '2026-11-20T09:35:00+08:00' });
     expect(chat.lastReply).toContain('已撤销志愿记录 #Z1');
-    expect(chat.count('volunteers', 'voided_at IS NOT NULL')).toBe(1);
+    expect(await chat.count('volunteers', { voidedAt: NOT_NULL })).toBe(1);
     await chat.says('u2', '/走访 今天 石门村 1天');
     await chat.says('u2', '/撤销', { at: '2026-11-20T09:45:00+08:00' });
     expect(chat.lastReply).toContain('没有可撤销的记录');

@@ -16,27 +16,27 @@ afterEach(async () => {
   await scheduler?.queue.obliterate({ force: true }).catch(() => {});
   await scheduler?.close();
   scheduler = undefined;
-  chat.close();
+  await chat.close();
 });
 
 describe('reminder settings', () => {
   it('/提醒 shows the environment defaults the scheduler uses, and an admin change wins in both', async () => {
-    chat = Chat.demo({ MINQING_CRON_QUOTA: '0 8 * * 1-5', MINQING_QUIET_HOURS: '22:00-07:30' });
+    chat = await Chat.demo({ MINQING_CRON_QUOTA: '0 8 * * 1-5', MINQING_QUIET_HOURS: '22:00-07:30' });
     scheduler = new Scheduler({ db: chat.db, redisUrl: REDIS, outbound: new Outbound({ log: createLogger('silent') }), log: createLogger('silent'), tz: 'Asia/Shanghai', queueName: `test-${randomUUID()}`, envSettings: chat.app.deps.reminderDefaults });
     await chat.says('u1', '/提醒');
     expect(chat.lastReply).toContain('配额提醒：cron「0 8 * * 1-5」');
     expect(chat.lastReply).toContain('免打扰：22:00–07:30');
-    expect(scheduler.settings()).toMatchObject({ quietStart: '22:00', quietEnd: '07:30', crons: { quota: '0 8 * * 1-5' } });
+    expect(await scheduler.settings()).toMatchObject({ quietStart: '22:00', quietEnd: '07:30', crons: { quota: '0 8 * * 1-5' } });
 
     await chat.says('u1', '/提醒 免打扰 21:30-08:00');
     await chat.says('u1', '/提醒');
     expect(chat.lastReply).toContain('免打扰：21:30–08:00');
     expect(chat.lastReply).toContain('配额提醒：cron「0 8 * * 1-5」');
-    expect(scheduler.settings()).toMatchObject({ quietStart: '21:30', quietEnd: '08:00', crons: { quota: '0 8 * * 1-5' } });
+    expect(await scheduler.settings()).toMatchObject({ quietStart: '21:30', quietEnd: '08:00', crons: { quota: '0 8 * * 1-5' } });
   });
 
-  it('declares each job as a file: name, data schema and process', () => {
-    chat = Chat.demo();
+  it('declares each job as a file: name, data schema and process', async () => {
+    chat = await Chat.demo();
     expect(Object.keys(JOBS).sort()).toEqual(['deliver', 'pass', 'prune-exports']);
     expect(typeof JOBS['prune-exports'].process).toBe('function');
     expect(JOBS.pass.data.safeParse({ kind: 'quota' }).success).toBe(true);

@@ -1,6 +1,7 @@
 /**
- * Reminders: what is due when, and that each goes out once — planned and recorded on a real
- * SQLite file, delivered through the real outbound path into a counting sink.
+ * Reminders: what is due when, and that each goes out once — planned and recorded in a real
+ * database (the test project's SQLite or PostgreSQL), delivered through the real outbound path
+ * into a counting sink.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,8 +21,8 @@ let chat: Chat;
 let sent: Array<{ reply: Reply; key: string }>;
 let outbound: Outbound;
 
-beforeEach(() => {
-  chat = Chat.demo();
+beforeEach(async () => {
+  chat = await Chat.demo();
   sent = [];
   outbound = new Outbound({ log, limits: {} });
   outbound.register({ platform: 'console', send: async (reply, key) => { sent.push({ reply, key }); } });
@@ -29,7 +30,7 @@ beforeEach(() => {
 afterEach(() => chat.close());
 
 async function pass(kind: JobKind, at: string) {
-  const r = runPass(chat.db, { kind, at: new Date(at), tz: 'Asia/Shanghai', settings: loadReminderSettings(chat.db) });
+  const r = await runPass(chat.db, { kind, at: new Date(at), tz: 'Asia/Shanghai', settings: await loadReminderSettings(chat.db) });
   for (const x of r.fresh) if (x.reply) await deliver(chat.db, x.key, { outbound, worker: 'w1', log });
   return r;
 }
@@ -49,7 +50,7 @@ describe('quota nudges', () => {
     // 王强 leads 示范县, so his digest covers the units below it.
     const digest = to('u1').find((t) => t.startsWith('【配额提醒】'));
     expect(digest).toContain('张三：');
-    expect(chat.count('reminders', "kind = 'quota'")).toBe(3);
+    expect(await chat.count('reminders', { kind: 'quota' })).toBe(3);
   });
 
   it('sends nothing twice: a second pass the same day, or the next day, records nothing new', async () => {
@@ -135,8 +136,8 @@ describe('weekly digest', () => {
   it('goes to the committee group on Monday about last week, once, with the visits chart attached', async () => {
     await chat.says('u1', '/单位 示范县 委员会', { group: 'committee' });
     await chat.says('u2', '/走访 11月18日 石门村 入户 1天');
-    const enrich = chartEnricher(chat.db, testConfig({ MINQING_DB: join(chat.dir, 'test.db') }));
-    const r = runPass(chat.db, { kind: 'digest', at: new Date('2026-11-23T09:00:00+08:00'), tz: 'Asia/Shanghai', settings: loadReminderSettings(chat.db) });
+    const enrich = chartEnricher(chat.db, testConfig({ MINQING_DB: chat.target, MINQING_EXPORT_DIR: join(chat.dir, 'exports') }));
+    const r = await runPass(chat.db, { kind: 'digest', at: new Date('2026-11-23T09:00:00+08:00'), tz: 'Asia/Shanghai', settings: await loadReminderSettings(chat.db) });
     expect(r.fresh.map((x) => x.key)).toEqual(['digest:2026-W47:console:committee']);
     await deliver(chat.db, r.fresh[0].key, { outbound, worker: 'w1', log, enrich });
     const got = sent[0].reply;
@@ -145,7 +146,7 @@ describe('weekly digest', () => {
     expect(got.text).toContain('走访 1 次');
     expect(got.image).toMatch(/\.png$/);
     expect(existsSync(got.image!)).toBe(true);
-    expect(runPass(chat.db, { kind: 'digest', at: new Date('2026-11-24T09:00:00+08:00'), tz: 'Asia/Shanghai', settings: loadReminderSettings(chat.db) }).fresh).toHaveLength(0);
+    expect((await runPass(chat.db, { kind: 'digest', at: new Date('2026-11-24T09:00:00+08:00'), tz: 'Asia/Shanghai', settings: await loadReminderSettings(chat.db) })).fresh).toHaveLength(0);
   });
 });
 
@@ -154,7 +155,7 @@ describe('delivery', () => {
     let fail = true;
     const flaky = new Outbound({ log, limits: {} });
     flaky.register({ platform: 'console', send: async (reply, key) => { if (fail) throw new Error('platform 500'); sent.push({ reply, key }); } });
-    const r = runPass(chat.db, { kind: 'quota', at: new Date('2026-11-20T09:00:00+08:00'), tz: 'Asia/Shanghai', settings: loadReminderSettings(chat.db) });
+    const r = await runPass(chat.db, { kind: 'quota', at: new Date('2026-11-20T09:00:00+08:00'), tz: 'Asia/Shanghai', settings: await loadReminderSettings(chat.db) });
     const key = r.fresh.find((x) => x.to === 'user' && x.kind === 'quota')!.key;
     await expect(deliver(chat.db, key, { outbound: flaky, worker: 'w1', log })).rejects.toThrow('platform 500');
     fail = false;
@@ -164,7 +165,7 @@ describe('delivery', () => {
   });
 
   it('a claim held by a live worker keeps a second worker off; an expired one does not', async () => {
-    const r = runPass(chat.db, { kind: 'quota', at: new Date('2026-11-20T09:00:00+08:00'), tz: 'Asia/Shanghai', settings: loadReminderSettings(chat.db) });
+    const r = await runPass(chat.db, { kind: 'quota', at: new Date('2026-11-20T09:00:00+08:00'), tz: 'Asia/Shanghai', settings: await loadReminderSettings(chat.db) });
     const key = r.fresh[0].key;
     let release!: () => void;
     const slow = new Outbound({ log, limits: {} });

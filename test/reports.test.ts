@@ -5,10 +5,13 @@ import type { Ctx } from '../bot/command.js';
 import { coverageReply } from '../handlers/reports.js';
 import { cadreByPhone } from '../storage/identity.js';
 import { Chat } from './chat.js';
+import { cadres, contactPoints, issueEvents, issues } from '../storage/schema.js';
+import { insertRow, updateRows } from '../storage/rows.js';
+import { rowsWhere, setWhere } from './db-probe.js';
 
 let chat: Chat;
-beforeEach(() => { chat = Chat.demo(); });
-afterEach(() => chat.close());
+beforeEach(async () => { chat = await Chat.demo(); });
+afterEach(async () => { await chat.close(); });
 
 async function book(file: string | undefined): Promise<ExcelJS.Workbook> {
   expect(file).toBeTruthy();
@@ -108,7 +111,7 @@ describe('/导出 台账', () => {
     expect(ws.getCell('V3').fill).toMatchObject({ type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFFC7CE' } });
     expect(ws.getCell('V4').fill).toMatchObject({ fgColor: { argb: 'FFC6EFCE' } });
     const events = wb.getWorksheet('办理记录')!;
-    expect(dataRows(events)).toBe(chat.count('issue_events'));
+    expect(dataRows(events)).toBe(await chat.count('issueEvents'));
     expect(row(events, 3).slice(0, 4)).toEqual([1, new Date('2026-11-02T10:00:00Z'), '张三', '登记']);
     expect(allText(wb)).not.toMatch(/13912345678/);
   });
@@ -120,9 +123,10 @@ describe('/导出 台账', () => {
     await chat.says('u2', '/评价 #3 满意', { at: '2026-11-09T10:00:00+08:00' });
     // #3's citizen rates it through their link, as handlers/citizen-pages.ts records it: the column and an audit row.
     const at = new Date('2026-11-10T10:00:00+08:00').getTime();
-    chat.db.$client.prepare("UPDATE issues SET citizen_satisfaction = 'basic', citizen_rated_at = ? WHERE id = 3").run(at);
-    chat.db.$client.prepare(`INSERT INTO issue_events (issue_id, at, date, actor_cadre_id, action, from_state, to_state, note)
-      VALUES (3, ?, '2026-11-10', NULL, 'citizen_rate', 'closed', 'closed', '群众通过链接评价：基本满意')`).run(at);
+    await updateRows(chat.db, issues, { citizenSatisfaction: 'basic', citizenRatedAt: at }, 'id = ?', [3]);
+    await insertRow(chat.db, issueEvents, {
+      issueId: 3, at, date: '2026-11-10', actorCadreId: null, action: 'citizen_rate', fromState: 'closed', toState: 'closed', note: '群众通过链接评价：基本满意',
+    });
     await chat.says('u1', '/导出 台账');
     const wb = await book(chat.replies[0].file);
     const ws = wb.getWorksheet('台账')!;
@@ -172,8 +176,8 @@ describe('/联系户 and /导出 民情表', () => {
     expect(chat.lastReply).toContain('我的联系户（共 2 户）');
     expect(chat.lastReply).toContain('139****5678');
     expect(chat.lastReply).not.toContain('13912345678');
-    expect(chat.count('households')).toBe(3);
-    expect(chat.db.$client.prepare('SELECT name FROM contact_points ORDER BY id').pluck().all()).toEqual(['石门村', '东关社区', '西河村']);
+    expect(await chat.count('households')).toBe(3);
+    expect((await rowsWhere(chat.db, contactPoints, {}, 'id')).map((p) => p.name)).toEqual(['石门村', '东关社区', '西河村']);
   });
 
   it('refuses a phone number as the name and fields without a name', async () => {
@@ -181,7 +185,7 @@ describe('/联系户 and /导出 民情表', () => {
     expect(chat.lastReply).toContain('像是电话号码，不是姓名');
     await chat.says('u2', '/联系户 人口:4');
     expect(chat.lastReply).toContain('请先写户主姓名，例如 /联系户 王大爷');
-    expect(chat.count('households')).toBe(0);
+    expect(await chat.count('households')).toBe(0);
   });
 
   it('writes the 民情记录表 of seed 004: full phones only for a lead in a direct chat', async () => {
@@ -282,14 +286,14 @@ describe('bad input', () => {
 });
 
 describe('coverage (三个全覆盖)', () => {
-  const ctxOf = (phone: string): Ctx => ({
+  const ctxOf = async (phone: string): Promise<Ctx> => ({
     db: chat.db, today: '2026-11-20', tz: 'Asia/Shanghai', now: new Date(chat.at), isAdmin: false,
-    cadre: cadreByPhone(chat.db, phone)!, event: { direct: true } as Ctx['event'],
+    cadre: (await cadreByPhone(chat.db, phone))!, event: { direct: true } as Ctx['event'],
   }) as Ctx;
 
   beforeEach(async () => {
     // The roster was on file since mid-September: September and October are campaign months.
-    chat.db.$client.prepare('UPDATE cadres SET created_at = ?').run(Date.parse('2026-09-15T00:00:00+08:00'));
+    await setWhere(chat.db, cadres, { createdAt: Date.parse('2026-09-15T00:00:00+08:00') }, {});
     for (const [u, d] of [['u2', '2026-09-20'], ['u3', '2026-09-21'], ['u1', '2026-09-22'], ['u2', '2026-10-08'], ['u3', '2026-10-09'], ['u2', '2026-11-02']]) {
       await chat.says(u, `/走访 ${d} 石门村 1天`, { at: `${d}T18:00:00+08:00` });
     }
@@ -297,8 +301,8 @@ describe('coverage (三个全覆盖)', () => {
     await chat.says('u2', '/联系户 李大妈 地点:西河村');
   });
 
-  it('lists who has not visited this month, points not reached and months with gaps', () => {
-    expect(coverageReply(ctxOf('13800000001'), '示范县')).toBe([
+  it('lists who has not visited this month, points not reached and months with gaps', async () => {
+    expect(await coverageReply(await ctxOf('13800000001'), '示范县')).toBe([
       '示范县（含下级单位）三个全覆盖 · 2026年（截至11月20日）',
       '人员全覆盖：本月 3 名干部中 1 名已走访（33%）。',
       '  本月尚未走访（2 人）：王强（示范县）、李四（东关社区）',
@@ -308,8 +312,9 @@ describe('coverage (三个全覆盖)', () => {
       '  有断档的月份：10月（1/3 人未走访）',
       '完整名单：/导出 覆盖 示范县',
     ].join('\n'));
-    expect(coverageReply(ctxOf('13800000002'))).toContain('人员全覆盖：本月 1 名干部中 1 名已走访（100%）');
-    expect(() => coverageReply(ctxOf('13800000003'), '示范县')).toThrow('没有查看「示范县」数据的权限');
+    expect(await coverageReply(await ctxOf('13800000002'))).toContain('人员全覆盖：本月 1 名干部中 1 名已走访（100%）');
+    const li = await ctxOf('13800000003');
+    await expect(Promise.resolve().then(() => coverageReply(li, '示范县'))).rejects.toThrow('没有查看「示范县」数据的权限');
   });
 
   it('exports the same lists', async () => {

@@ -15,7 +15,7 @@ import { exportDir } from '../handlers/report-files.js';
 import { pruneExports } from '../jobs/retention.js';
 import { PRUNE_EXPORTS_CRON, Scheduler } from '../jobs/scheduler.js';
 import { runRemindOnce } from '../scripts/remind.js';
-import { Chat } from './chat.js';
+import { Chat, testDialect } from './chat.js';
 
 const log = createLogger('silent');
 const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -25,8 +25,10 @@ const NOW = new Date('2026-11-20T09:30:00+08:00');
 let chat: Chat;
 let dir: string;
 let schedulers: Scheduler[];
-beforeEach(() => {
-  chat = Chat.demo();
+beforeEach(async () => {
+  chat = await Chat.demo();
+  // On SQLite the default folder, beside the database file; PostgreSQL has no file to be beside.
+  if (testDialect() === 'postgres') chat.app.deps.config.MINQING_EXPORT_DIR = join(chat.dir, 'exports');
   dir = exportDir(chat.app.deps.config);
   schedulers = [];
 });
@@ -35,7 +37,7 @@ afterEach(async () => {
     await s.queue.obliterate({ force: true }).catch(() => {});
     await s.close().catch(() => {});
   }
-  chat.close();
+  await chat.close();
 });
 
 /** A file in the export folder, last written `daysAgo` days before NOW. */

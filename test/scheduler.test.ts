@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Chat } from './chat.js';
+import { NOT_NULL } from './db-probe.js';
 import { createLogger } from '../bot/logger.js';
 import { Outbound } from '../bot/outbound.js';
 import { Scheduler } from '../jobs/scheduler.js';
@@ -33,17 +34,19 @@ function scheduler(queueName: string, worker: string, redisUrl = REDIS, delayMs 
   return s;
 }
 
-async function until(cond: () => boolean, ms = 20_000): Promise<void> {
+async function until(cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
   const t0 = Date.now();
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() - t0 > ms) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-const undelivered = () => chat.count('reminders', 'delivered_at IS NULL AND reply IS NOT NULL');
+const undelivered = () => chat.count('reminders', { deliveredAt: null, reply: NOT_NULL });
+/** Reminders that carry a message (not bookkeeping rows). */
+const withReply = () => chat.count('reminders', { reply: NOT_NULL });
 
-beforeEach(() => { chat = Chat.demo(); sent = []; schedulers = []; });
+beforeEach(async () => { chat = await Chat.demo(); sent = []; schedulers = []; });
 async function closeSchedulers() {
   for (const s of schedulers) {
     await s.queue.obliterate({ force: true }).catch(() => {});
@@ -53,7 +56,7 @@ async function closeSchedulers() {
 }
 afterEach(async () => {
   await closeSchedulers();
-  chat.close();
+  await chat.close();
 });
 
 describe('BullMQ scheduler', () => {
@@ -79,9 +82,9 @@ describe('BullMQ scheduler', () => {
     const at = new Date('2026-11-20T09:00:00+08:00');
     // Both processes run the catch-up at once, twice (as after two restarts).
     await Promise.all([a.catchUp(at), b.catchUp(at), a.catchUp(at), b.catchUp(at)]);
-    await until(() => chat.count('reminders', 'reply IS NOT NULL') > 0 && undelivered() === 0);
+    await until(async () => (await withReply()) > 0 && (await undelivered()) === 0);
     await new Promise((r) => setTimeout(r, 300));
-    const total = chat.count('reminders', 'reply IS NOT NULL');
+    const total = await withReply();
     expect(total).toBeGreaterThanOrEqual(4); // 3 quota nudges, a lead digest, a deadline reminder
     expect(sent).toHaveLength(total);
     expect(new Set(sent).size).toBe(total);
@@ -135,8 +138,8 @@ describe('Redis restart during a pass', () => {
     await startRedis();
     // After the restart a new pass (the next cron tick) queues whatever is still undelivered.
     await a.catchUp(new Date('2026-11-20T09:05:00+08:00'));
-    await until(() => chat.count('reminders', 'reply IS NOT NULL') > 0 && undelivered() === 0, 30_000);
-    const total = chat.count('reminders', 'reply IS NOT NULL');
+    await until(async () => (await withReply()) > 0 && (await undelivered()) === 0, 30_000);
+    const total = await withReply();
     expect(sent).toHaveLength(total);
     expect(new Set(sent).size).toBe(total);
   }, 60_000);
@@ -151,15 +154,15 @@ describe('Redis restart during a pass', () => {
     // The tick comes while Redis is away: the pass waits in the client's offline queue; nothing runs.
     const queued = a.catchUp(new Date('2026-11-20T09:00:00+08:00'));
     await new Promise((r) => setTimeout(r, 500));
-    expect(chat.count('reminders')).toBe(0);
+    expect(await chat.count('reminders')).toBe(0);
     expect(sent).toEqual([]);
     await startRedis();
     await queued;
-    await until(() => chat.count('reminders', 'reply IS NOT NULL') > 0 && undelivered() === 0, 30_000);
+    await until(async () => (await withReply()) > 0 && (await undelivered()) === 0, 30_000);
     // The next tick after the restart finds everything recorded and sends nothing again.
     await a.catchUp(new Date('2026-11-20T09:05:00+08:00'));
     await new Promise((r) => setTimeout(r, 500));
-    const total = chat.count('reminders', 'reply IS NOT NULL');
+    const total = await withReply();
     expect(total).toBeGreaterThanOrEqual(3);
     expect(sent).toHaveLength(total);
     expect(new Set(sent).size).toBe(total);

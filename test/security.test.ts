@@ -11,6 +11,8 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Chat } from './chat.js';
+import { oneWhere, rowsWhere } from './db-probe.js';
+import { accounts, chatGroups, issues, quotaRules, settings, units } from '../storage/schema.js';
 import { capturedLogger } from './fuzz-arbitraries.js';
 import { fakeServer, type Fake } from './adapters/loopback.js';
 import { testConfig } from '../bot/config.js';
@@ -44,9 +46,9 @@ const LIMIT = 64 * 1024;
  * county above both (not an administrator). 张三 (石门镇 staff) and 赵六 also have accounts on
  * every platform.
  */
-function world(config: Parameters<typeof Chat.demo>[0] = {}): Chat {
-  const chat = Chat.demo(config);
-  importRoster(chat.db, [
+async function world(config: Parameters<typeof Chat.demo>[0] = {}): Promise<Chat> {
+  const chat = await Chat.demo(config);
+  await importRoster(chat.db, [
     { 姓名: '张三', 手机: '13800000002', 单位: '石门镇', 上级单位: '示范县', 职级: '一般', 驻村: '是', 账号: 'console:u2;feishu:ou_u2;dingtalk:u2staff;wecom:zhangsan' },
     { 姓名: '赵六', 手机: '13800000004', 单位: '石门镇', 上级单位: '示范县', 职级: '领导', 驻村: '', 账号: 'console:u4;feishu:ou_u4;dingtalk:u4staff;wecom:zhaoliu' },
     { 姓名: '钱七', 手机: '13800000005', 单位: '东关社区', 上级单位: '示范县', 职级: '领导', 驻村: '', 账号: 'console:u5' },
@@ -59,7 +61,7 @@ function world(config: Parameters<typeof Chat.demo>[0] = {}): Chat {
 interface Rig { chat: Chat; url: string; server: HttpServer; feishu: FeishuAdapter; dingtalk: DingtalkAdapter; wecom: WecomAppAdapter; sent: Reply[]; log: ReturnType<typeof capturedLogger> }
 
 async function rig(): Promise<Rig> {
-  const chat = world();
+  const chat = await world();
   const log = capturedLogger('info');
   const sent: Reply[] = [];
   const deps = { handle: chat.app.handle, log: log.log, send: async (r: Reply) => { sent.push(r); } };
@@ -94,17 +96,17 @@ describe('signature and timestamp checks of the HTTP routes', () => {
   let r: Rig;
   let n = 0;
   beforeAll(async () => { r = await rig(); });
-  afterAll(async () => { await Promise.all([r.feishu.idle(), r.dingtalk.idle(), r.wecom.idle()]); await r.server.close(); r.chat.close(); });
+  afterAll(async () => { await Promise.all([r.feishu.idle(), r.dingtalk.idle(), r.wecom.idle()]); await r.server.close(); await r.chat.close(); });
 
-  const recorded = () => r.chat.count('inbound_messages');
+  const recorded = () => r.chat.count('inboundMessages');
   /** Sends, and checks a refused request recorded nothing and was logged with its reason. */
   async function refused(path: string, o: Parameters<typeof send>[1], status: number): Promise<void> {
-    const before = recorded();
+    const before = await recorded();
     r.log.clear();
     const res = await send(r.url + path, o);
     expect(res.status).toBe(status);
     expect(res.text).not.toMatch(/signature|token|timestamp|stale|sign/i); // the reason is logged, never told
-    expect(recorded()).toBe(before);
+    expect(await recorded()).toBe(before);
     const lines = r.log.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.some((l) => l.msg === (status === 413 ? 'HTTP request refused: body over the limit' : 'HTTP request refused'))).toBe(true);
   }
@@ -124,9 +126,9 @@ describe('signature and timestamp checks of the HTTP routes', () => {
       const upper = signed(event());
       const shouting = Object.fromEntries(Object.entries(upper.headers).map(([k, v]) => [k.toUpperCase(), k === 'x-lark-signature' ? v.toUpperCase() : v]));
       expect((await send(r.url + '/feishu/events', { headers: shouting, body: upper.body })).status).toBe(200);
-      const before = recorded();
+      const before = await recorded();
       expect((await send(r.url + '/feishu/events', { headers: ok.headers, body: ok.body })).status).toBe(200);
-      expect(recorded()).toBe(before);
+      expect(await recorded()).toBe(before);
     });
 
     it('refuses missing, empty, misspelt and duplicated signature headers', async () => {
@@ -257,15 +259,23 @@ describe('administrator commands refuse non-administrators on every platform', (
     '/配额 新增 指标:走访天数 周期:月 阈值:2 名称:偷加', '/提醒 免打扰 00:00-23:59', '/提醒 配额 * * * * *',
     '/绑定 李四 账号:console:u9', '/绑定 解除 console:u3', '/绑定 @李四 账号:feishu:ou_evil',
   ];
-  const snapshot = (c: Chat) => ['chat_groups', 'units', 'accounts', 'settings'].map((t) => c.db.$client.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all())
-    .concat([c.db.$client.prepare('SELECT id, active FROM quota_rules ORDER BY id').all()]);
+  /** Every row of the tables an admin command would change, in a fixed order (the key columns first). */
+  const snapshot = async (c: Chat) => [
+    await rowsWhere(c.db, chatGroups, {}, 'platform').then(byKey('platform', 'chatId')),
+    await rowsWhere(c.db, units, {}, 'id'),
+    await rowsWhere(c.db, accounts, {}, 'platform').then(byKey('platform', 'accountId')),
+    await rowsWhere(c.db, settings, {}, 'key'),
+    (await rowsWhere(c.db, quotaRules, {}, 'id')).map(({ id, active }) => ({ id, active })),
+  ];
+  const byKey = (a: string, b: string) => <T extends Record<string, unknown>>(rows: T[]) =>
+    rows.sort((x, y) => String(x[a]).localeCompare(String(y[a])) || String(x[b]).localeCompare(String(y[b])));
   const isRefusal = (text: string) => /只有管理员|还没有绑定到干部名册|联系管理员/.test(text);
 
   it('on the console: staff, a lead who is not an administrator, an unbound user, in groups and direct chats', async () => {
-    const chat = world();
+    const chat = await world();
     try {
-      mapChat(chat.db, 'console', 'g-sm', unitByName(chat.db, '石门镇')!.id, false, NOW);
-      const before = snapshot(chat);
+      await mapChat(chat.db, 'console', 'g-sm', (await unitByName(chat.db, '石门镇'))!.id, false, NOW);
+      const before = await snapshot(chat);
       for (const user of ['u2', 'u4', 'u6', 'nobody']) {
         for (const text of ADMIN) {
           for (const group of [false, 'g-sm', 'g-new']) {
@@ -274,30 +284,30 @@ describe('administrator commands refuse non-administrators on every platform', (
           }
         }
       }
-      expect(snapshot(chat)).toEqual(before);
+      expect(await snapshot(chat)).toEqual(before);
       // The administrator is not refused: the same command works for u1.
       await chat.says('u1', '/单位 东关社区', { group: 'g-new' });
       expect(chat.lastReply).not.toMatch(/只有管理员/);
     } finally {
-      chat.close();
+      await chat.close();
     }
   });
 
   it('MINQING_ADMINS names platform accounts: the same id on another platform is no administrator', async () => {
-    const chat = world({ MINQING_ADMINS: ['feishu:boss'] });
+    const chat = await world({ MINQING_ADMINS: ['feishu:boss'] });
     try {
       await chat.says('boss', '/单位 新建 西街社区 上级:示范县');
       expect(chat.lastReply).toMatch(/还没有绑定|只有管理员/);
-      expect(unitByName(chat.db, '西街社区')).toBeUndefined();
+      expect(await unitByName(chat.db, '西街社区')).toBeUndefined();
     } finally {
-      chat.close();
+      await chat.close();
     }
   });
 
   it('through the Feishu, DingTalk and WeCom callbacks, for a bound staff member', async () => {
     const r = await rig();
     try {
-      const before = snapshot(r.chat);
+      const before = await snapshot(r.chat);
       let k = 0;
       for (const text of ADMIN) {
         k++;
@@ -313,22 +323,25 @@ describe('administrator commands refuse non-administrators on every platform', (
         expect((await send(`${r.url}/wecom/callback?${w.query}`, { body: w.body })).status).toBe(200);
         expect([text, 'wecom', isRefusal(r.sent.at(-1)!.text)]).toEqual([text, 'wecom', true]);
       }
-      expect(snapshot(r.chat)).toEqual(before);
+      expect(await snapshot(r.chat)).toEqual(before);
     } finally {
       await r.server.close();
-      r.chat.close();
+      await r.chat.close();
     }
   });
 });
 
 describe('unit isolation of the issue ledger', () => {
   let chat: Chat;
-  const state = () => chat.db.$client.prepare('SELECT state, deadline, supervise_count AS supervised, unit_id AS unit FROM issues WHERE id = 1').get();
-  const audit = () => chat.count('issue_events', 'issue_id = 1');
+  const state = async () => {
+    const i = (await oneWhere(chat.db, issues, { id: 1 }))!;
+    return { state: i.state, deadline: i.deadline, supervised: i.superviseCount, unit: i.unitId };
+  };
+  const audit = () => chat.count('issueEvents', { issueId: 1 });
 
   beforeAll(async () => {
-    chat = world();
-    mapChat(chat.db, 'console', 'g-dg', unitByName(chat.db, '东关社区')!.id, false, NOW);
+    chat = await world();
+    await mapChat(chat.db, 'console', 'g-dg', (await unitByName(chat.db, '东关社区'))!.id, false, NOW);
     // #1 is 东关社区's (registered by its staff 李四, who is responsible), and resolved.
     await chat.says('u3', '/民情 东关社区 张大爷反映低保未到账 电话13912345678 类别:社会保障 时限:12月31日');
     await chat.says('u3', '/办结 #1 已协调发放，已电话告知群众');
@@ -337,13 +350,13 @@ describe('unit isolation of the issue ledger', () => {
   afterAll(() => chat.close());
 
   it('a lead of the sibling unit 石门镇 can neither work on nor read 东关社区 issues', async () => {
-    const before = [state(), audit()];
+    const before = [await state(), await audit()];
     for (const text of ['/销号 #1', '/销号 #1 退回 群众不满意', '/督办 #1', '/延期 #1 30天 等资金', '/进展 #1 已联系', '/办结 #1 好了，已告知群众', '/上报 #1 协调', '/评价 #1 满意', '/核查 #V1 退回 不实']) {
       await chat.says('u4', text);
       expect([text, chat.lastReply]).toEqual([text, expect.stringMatching(/只有|须由|不能|领导/)]);
       expect(chat.lastReply).not.toMatch(/^已/);
     }
-    expect([state(), audit()]).toEqual(before);
+    expect([await state(), await audit()]).toEqual(before);
     for (const text of ['/台账 东关社区', '/清单 东关社区', '/统计 本月 东关社区', '/导出 台账 东关社区', '/图表 东关社区']) {
       await chat.says('u4', text);
       expect([text, chat.lastReply]).toEqual([text, expect.stringContaining('没有查看「东关社区」数据的权限')]);
@@ -413,13 +426,13 @@ describe('no log line carries a citizen\'s full phone number', () => {
   afterAll(() => fake.close());
 
   it('across commands, faults, refusals and failed deliveries, at every level', async () => {
-    const chat = world();
+    const chat = await world();
     const cap = capturedLogger('trace');
     try {
       // A command whose handler fails with the message text in its error, as a bug would.
       const failing = defineCommand({
         name: '故障', aliases: [], summary: '测试', group: 'query', mode: 'write', examples: ['/故障 x'],
-        args: { text: restArg('内容') }, handle(_ctx, a) { throw new Error(`无法处理：${a.text}`); },
+        args: { text: restArg('内容') }, async handle(_ctx, a) { throw new Error(`无法处理：${a.text}`); },
       });
       const deps = { ...chat.app.deps, log: cap.log, registry: new Registry([...allCommands(), failing], normalize) };
       const say = (user: string, text: string, id: string, direct = true) =>
@@ -452,7 +465,7 @@ describe('no log line carries a citizen\'s full phone number', () => {
       // Every line is still one JSON object.
       for (const l of cap.lines) expect(() => JSON.parse(l)).not.toThrow();
     } finally {
-      chat.close();
+      await chat.close();
     }
   });
 });

@@ -1,14 +1,15 @@
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Chat } from './chat.js';
+import { openDb, type Db } from '../storage/db.js';
 import { importRoster } from '../storage/roster.js';
 import { unitStats } from '../storage/stats.js';
 import { rootUnits } from '../storage/units.js';
+import { cadres, quotaRules } from '../storage/schema.js';
+import { oneWhere, setWhere } from './db-probe.js';
 
 let chat: Chat;
-beforeEach(() => { chat = Chat.demo(); });
-afterEach(() => chat.close());
+beforeEach(async () => { chat = await Chat.demo(); });
+afterEach(async () => { await chat.close(); });
 
 const at = (iso: string) => ({ at: iso });
 const lines = () => chat.lastReply.split('\n');
@@ -125,38 +126,40 @@ describe('/统计 after the roster changes (the roster snapshot is reread exactl
     expect(line('配额完成')).toBe('配额完成：按月考核的配额 10 项（人×规则）中已完成 1 项（10%）');
   });
 
-  it('sees a cadre imported, switched off by raw SQL and made a resident worker', async () => {
-    const r = importRoster(chat.db, [{ 姓名: '赵六', 手机: '13900000006', 单位: '东关社区', 职级: '一般', 驻村: '是', 账号: 'console:u6' }], 0);
+  it('sees a cadre imported, then switched off and made a resident worker behind the bot\'s back', async () => {
+    const r = await importRoster(chat.db, [{ 姓名: '赵六', 手机: '13900000006', 单位: '东关社区', 职级: '一般', 驻村: '是', 账号: 'console:u6' }], 0);
     expect(r).toMatchObject({ created: 1, errors: [] });
     await chat.says('u1', '/统计');
     expect(line('覆盖')).toBe('覆盖：4 名干部中 1 名有走访（25%）');
     expect(line('配额完成')).toBe('配额完成：按月考核的配额 14 项（人×规则）中已完成 1 项（7%）');
-    chat.db.$client.prepare("UPDATE cadres SET active = 0 WHERE name IN ('赵六', '李四')").run();
+    await setWhere(chat.db, cadres, { active: false }, { name: ['赵六', '李四'] });
     await chat.says('u1', '/统计');
     expect(line('覆盖')).toBe('覆盖：2 名干部中 1 名有走访（50%）');
-    chat.db.$client.prepare("UPDATE cadres SET resident_worker = 1 WHERE name = '王强'").run();
+    await setWhere(chat.db, cadres, { residentWorker: true }, { name: '王强' });
     await chat.says('u1', '/统计');
     expect(line('配额完成')).toBe('配额完成：按月考核的配额 8 项（人×规则）中已完成 1 项（13%）');
   });
 
   it('sees a change committed through another connection', async () => {
-    const other = new Database(join(chat.dir, 'test.db'));
-    other.prepare("UPDATE cadres SET active = 0 WHERE name = '张三'").run();
-    other.close();
+    // A second handle on the same database (file or PostgreSQL schema); closed, not dropped.
+    const other = await openDb(chat.target);
+    await setWhere(other, cadres, { active: false }, { name: '张三' });
+    await other.close();
     await chat.says('u1', '/统计');
     expect(line('覆盖')).toBe('覆盖：2 名干部中 0 名有走访（0%）');
     expect(line('配额完成')).toBe('配额完成：按月考核的配额 6 项（人×规则）中已完成 0 项（0%）');
   });
 
   it('forgets what a rolled-back transaction wrote, and keeps nothing it read meanwhile', async () => {
-    const county = rootUnits(chat.db)[0];
-    const cadresNow = () => unitStats(chat.db, county, '2026-11-01', '2026-11-30', '2026-11-20', new Map()).cadres;
-    expect(() => chat.db.$client.transaction(() => {
-      chat.db.$client.prepare("UPDATE cadres SET active = 0 WHERE name = '李四'").run();
-      expect(cadresNow()).toBe(2);
+    const county = (await rootUnits(chat.db))[0];
+    const cadresNow = async (db: Db) => (await unitStats(db, county, '2026-11-01', '2026-11-30', '2026-11-20', new Map())).cadres;
+    // Inside the transaction, read through its handle (on PostgreSQL the outer one would not see the write).
+    await expect(chat.db.withWrite(async (tx) => {
+      await setWhere(tx, cadres, { active: false }, { name: '李四' });
+      expect(await cadresNow(tx)).toBe(2);
       throw new Error('roll back');
-    })()).toThrow('roll back');
-    expect(cadresNow()).toBe(3);
+    })).rejects.toThrow('roll back');
+    expect(await cadresNow(chat.db)).toBe(3);
     await chat.says('u1', '/统计');
     expect(line('覆盖')).toBe('覆盖：3 名干部中 1 名有走访（33%）');
   });
@@ -204,29 +207,29 @@ describe('/七问', () => {
 });
 
 describe('/静音', () => {
-  const mutedUntil = () => (chat.db.$client.prepare("SELECT muted_until AS m FROM cadres WHERE name = '张三'").get() as { m: string | null }).m;
+  const mutedUntil = async () => (await oneWhere(chat.db, cadres, { name: '张三' }))!.mutedUntil;
 
   it('pauses my quota nudges for some days, until a date, and switches back on', async () => {
     await chat.says('u2', '/静音 3天');
     expect(chat.lastReply).toBe('已静音配额提醒 3 天，至2026年11月22日（含），2026年11月23日起恢复。问题时限提醒照常发送。发送 /静音 关闭 可提前恢复。');
-    expect(mutedUntil()).toBe('2026-11-22');
+    expect(await mutedUntil()).toBe('2026-11-22');
     await chat.says('u2', '/静音');
     expect(chat.lastReply).toContain('配额提醒已静音至2026年11月22日（含）');
     await chat.says('u2', '/mute 至12月5日');
-    expect(mutedUntil()).toBe('2026-12-05');
+    expect(await mutedUntil()).toBe('2026-12-05');
     expect(chat.lastReply).toContain('已静音配额提醒 16 天');
     await chat.says('u2', '/静音 两周');
-    expect(mutedUntil()).toBe('2026-12-03');
+    expect(await mutedUntil()).toBe('2026-12-03');
     await chat.says('u2', '/静音 关闭');
     expect(chat.lastReply).toBe('已恢复配额提醒。');
-    expect(mutedUntil()).toBeNull();
+    expect(await mutedUntil()).toBeNull();
     await chat.says('u2', '/静音 关闭');
     expect(chat.lastReply).toBe('配额提醒本来就在正常发送，无需恢复。');
   });
 
   it('allows at most 30 days and no past date', async () => {
     await chat.says('u2', '/静音 30天');
-    expect(mutedUntil()).toBe('2026-12-19');
+    expect(await mutedUntil()).toBe('2026-12-19');
     await chat.says('u2', '/静音 31天');
     expect(chat.lastReply).toBe('静音最多30天，您写的是31天。请写 1–30 天，例如 /静音 3天 或 /静音 至12月5日');
     await chat.says('u2', '/静音 至2027-01-10');
@@ -236,7 +239,7 @@ describe('/静音', () => {
     await chat.says('u2', '/静音 很久');
     expect(chat.lastReply).toContain('看不懂「很久」');
     expect(chat.lastReply).toContain('例如：/静音 3天');
-    expect(mutedUntil()).toBe('2026-12-19');
+    expect(await mutedUntil()).toBe('2026-12-19');
   });
 });
 
@@ -273,8 +276,9 @@ describe('/配额', () => {
   it('adds a rule that then applies', async () => {
     await chat.says('u1', '/配额 新增 指标:走访天数 周期:月 阈值:2 职级:领导 类型:驻村 名称:领导每月驻村');
     expect(chat.lastReply).toBe('已新增配额规则 #15 领导每月驻村：领导干部 每月 驻村蹲点 ≥2 天。从现在起计入 /我的、/统计 和提醒。');
-    expect(chat.db.$client.prepare('SELECT name, metric, filter, period, threshold, active, preset, source FROM quota_rules WHERE id = 15').get())
-      .toEqual({ name: '领导每月驻村', metric: 'visit_days', filter: '{"rank":"leader","kinds":["residency"]}', period: 'month', threshold: 2, active: 1, preset: null, source: '自定义' });
+    const { name, metric, filter, period, threshold, active, preset, source } = (await oneWhere(chat.db, quotaRules, { id: 15 }))!;
+    expect({ name, metric, filter, period, threshold, active, preset, source })
+      .toEqual({ name: '领导每月驻村', metric: 'visit_days', filter: '{"rank":"leader","kinds":["residency"]}', period: 'month', threshold: 2, active: true, preset: null, source: '自定义' });
     await chat.says('u1', '/走访 今天 石门村 驻村 1天');
     await chat.says('u1', '/我的');
     expect(chat.lastReply).toContain('❌ 领导每月驻村（每月 驻村蹲点 ≥2 天）：已 1 天，还差 1 天，截至11月30日');
@@ -299,11 +303,12 @@ describe('/配额', () => {
     await chat.says('u1', '/配额 新增 指标:走访天数');
     expect(chat.lastReply).toContain('新增配额缺少周期、阈值');
     expect(chat.lastReply).toContain('周期可选：周、月、季度、年');
-    expect(chat.count('quota_rules')).toBe(14);
+    expect(await chat.count('quotaRules')).toBe(14);
   });
 
   it('lists the preset documents by title and installs the ones a deployment follows, idempotently, for administrators only', async () => {
-    chat.db.$client.prepare('DELETE FROM quota_rules').run();
+    // Plain SQL both dialects read alike (db-probe has no delete).
+    await chat.db.run('DELETE FROM quota_rules');
     await chat.says('u1', '/配额 预设');
     expect(chat.lastReply).toBe([
       '可安装的预设配额（按文件规定分组，只安装本地执行的文件）：',
@@ -312,10 +317,10 @@ describe('/配额', () => {
       '3. 长乐山工业园区：《长乐山工业园区关于开展党员干部下基层察民情解民忧暖民心实践活动实施方案》，4 条规则',
       '安装：/配额 预设 联户联情 或 /配额 预设 1；安装全部：/配额 预设 全部。不执行的规则可 /配额 停用 编号。',
     ].join('\n'));
-    expect(chat.count('quota_rules')).toBe(0);
+    expect(await chat.count('quotaRules')).toBe(0);
     await chat.says('u1', '/配额 预设 联户联情');
     expect(chat.lastReply).toBe('已安装《文旅局“联户联情”工作方案》的预设配额 8 条：新增 8 条，恢复 0 条，其余不变。发送 /配额 查看全部规则。');
-    expect(chat.count('quota_rules')).toBe(8);
+    expect(await chat.count('quotaRules')).toBe(8);
     // A staff member of this county is nudged about 联户联情 only, not an industrial park's weekly 20 hours.
     await chat.says('u3', '/我的');
     expect(chat.lastReply).toContain('每月到村开展工作');
@@ -334,18 +339,18 @@ describe('/配额', () => {
     expect(chat.lastReply).toBe('已安装《文旅局“联户联情”工作方案》、《走基层制度化常态化实施意见》、《长乐山工业园区关于开展党员干部下基层察民情解民忧暖民心实践活动实施方案》的预设配额 14 条：新增 4 条，恢复 0 条，其余不变。发送 /配额 查看全部规则。');
     await chat.says('u1', '/配额 预设 全部');
     expect(chat.lastReply).toContain('新增 0 条，恢复 0 条');
-    expect(chat.count('quota_rules')).toBe(14);
+    expect(await chat.count('quotaRules')).toBe(14);
     await chat.says('u2', '/配额 预设 联户联情');
     expect(chat.lastReply).toContain('/配额 只有管理员可以使用');
     await chat.says('u2', '/配额 停用 1');
     expect(chat.lastReply).toContain('/配额 只有管理员可以使用');
-    expect(chat.count('quota_rules', 'active = 1')).toBe(14);
+    expect(await chat.count('quotaRules', { active: true })).toBe(14);
   });
 });
 
 describe('/统计 覆盖 and /统计 图', () => {
   it('answers coverage as text and the charts as images, from the same command', async () => {
-    const chat = Chat.demo();
+    const chat = await Chat.demo();
     try {
       await chat.says('u2', '/走访 昨天 石门村 入户 1天');
       await chat.says('u1', '/统计 覆盖');
@@ -356,7 +361,7 @@ describe('/统计 覆盖 and /统计 图', () => {
       await chat.says('u3', '/统计 覆盖 石门镇');
       expect(chat.lastReply).toContain('没有查看「石门镇」数据的权限');
     } finally {
-      chat.close();
+      await chat.close();
     }
   });
 });

@@ -27,7 +27,7 @@ export interface AdapterDeps {
    * Remembers a request proof (a DingTalk `(timestamp, sign)` pair) until `expiresAt`, durably;
    * false when it was seen before, i.e. the request is a replay.
    */
-  firstSeen?: (scope: string, proof: string, expiresAt: number) => boolean;
+  firstSeen?: (scope: string, proof: string, expiresAt: number) => Promise<boolean>;
 }
 
 /**
@@ -127,7 +127,7 @@ export async function handleAndDeliver(event: BotEvent, deps: AdapterDeps, platf
 /** The in-process fallback of `AdapterDeps.firstSeen`: forgotten on restart. */
 export function memoryProofs(now: () => number = Date.now): NonNullable<AdapterDeps['firstSeen']> {
   const seen = new Map<string, number>();
-  return (scope, proof, expiresAt) => {
+  return async (scope, proof, expiresAt) => {
     const k = `${scope}\u0000${proof}`;
     const t = now();
     const until = seen.get(k);

@@ -1,7 +1,7 @@
 /**
  * QR codes as PNG bytes, made synchronously: links are issued inside a write command's
- * transaction, where nothing may be awaited (bot/command.ts), and `qrcode`'s own PNG output is
- * asynchronous. `qrcode` computes the modules; this file paints them (black on white, with the
+ * transaction, which awaits nothing but the database (bot/command.ts), and `qrcode`'s own PNG
+ * output is asynchronous. `qrcode` computes the modules; this file paints them (black on white, with the
  * four-module quiet zone ISO/IEC 18004 asks for) and writes a greyscale PNG with zlib.
  */
 import { deflateSync } from 'node:zlib';

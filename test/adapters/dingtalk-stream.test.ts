@@ -34,9 +34,9 @@ async function fakeApi(): Promise<Fake> {
 
 interface Rig { chat: Chat; api: Fake; dt: DingtalkAdapter }
 
-function rig(api: Fake, o: Partial<Parameters<typeof createDingtalkAdapter>[0]> = {}): Rig {
-  const chat = Chat.demo();
-  bindAccount(chat.db, 'dingtalk', 'u2staff', cadreByPhone(chat.db, '13800000002')!.id, Date.now());
+async function rig(api: Fake, o: Partial<Parameters<typeof createDingtalkAdapter>[0]> = {}): Promise<Rig> {
+  const chat = await Chat.demo();
+  await bindAccount(chat.db, 'dingtalk', 'u2staff', (await cadreByPhone(chat.db, '13800000002'))!.id, Date.now());
   const outbound = new Outbound({ log });
   const dt = createDingtalkAdapter({
     clientId: 'dingrobotappkey01', clientSecret: SECRET, botName: '民情', apiBase: api.url, oapiBase: api.url,
@@ -88,14 +88,14 @@ describe('DingTalk Stream against a loopback gateway (real DWClient)', () => {
   let r: Rig;
   beforeEach(async () => {
     gw = await dingtalkGateway();
-    r = rig(await fakeApi(), { mode: 'stream', stream: { minDelayMs: 30, maxDelayMs: 200, heartbeatMs: 40, gatewayBase: gw.url } });
+    r = await rig(await fakeApi(), { mode: 'stream', stream: { minDelayMs: 30, maxDelayMs: 200, heartbeatMs: 40, gatewayBase: gw.url } });
   });
   afterEach(async () => {
     await r.dt.stop();
     await r.dt.idle();
     await gw.close();
     await r.api.close();
-    r.chat.close();
+    await r.chat.close();
   });
 
   it('takes a robot message, survives disconnect and dropped sockets with one socket and one heartbeat, and leaves nothing behind', async () => {
@@ -108,7 +108,7 @@ describe('DingTalk Stream against a loopback gateway (real DWClient)', () => {
     const m = fixture('dingtalk', 'robot-p2p');
     gw.sockets()[0].send(streamFrame('CALLBACK', TOPIC_ROBOT, 'frame-1', m));
     await until(() => gw.received.some((f) => f?.headers?.messageId === 'frame-1'), 5000, 'ack');
-    expect(r.chat.count('visits')).toBe(1);
+    expect(await r.chat.count('visits')).toBe(1);
     // The fixture's session webhook has expired by the wall clock: the reply goes through the robot API.
     expect(JSON.parse(r.api.to('/v1.0/robot/oToMessages/batchSend')[0].json.msgParam).content).toContain('已记录走访 #V1');
     expect(JSON.parse(gw.received.find((f) => f?.headers?.messageId === 'frame-1').data)).toEqual({ response: {} });
@@ -171,7 +171,7 @@ describe('DingTalk Stream against a loopback gateway (real DWClient)', () => {
 describe('DingTalk cards in HTTP mode', () => {
   it('sends cards with callbackType HTTP and the route key; the card route takes a click with the secret and refuses one without', async () => {
     const api = await fakeApi();
-    const r = rig(api, { mode: 'http', cardRouteKey: 'minqing_cards', cardSecret: 'card-secret-0123456789' });
+    const r = await rig(api, { mode: 'http', cardRouteKey: 'minqing_cards', cardSecret: 'card-secret-0123456789' });
     const server = new HttpServer({ log });
     for (const route of r.dt.routes()) server.route(route);
     const url = `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}`;
@@ -194,7 +194,7 @@ describe('DingTalk cards in HTTP mode', () => {
       await r.dt.stop();
       await server.close();
       await api.close();
-      r.chat.close();
+      await r.chat.close();
     }
   });
 });

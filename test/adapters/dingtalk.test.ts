@@ -2,6 +2,8 @@ import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DWClientDownStream } from 'dingtalk-stream';
 import { Chat } from '../chat.js';
+import { oneWhere, rowsWhere } from '../db-probe.js';
+import { visits, volunteers } from '../../storage/schema.js';
 import { createLogger } from '../../bot/logger.js';
 import { Outbound } from '../../bot/outbound.js';
 import { HttpServer } from '../../bot/http-server.js';
@@ -34,9 +36,9 @@ interface Rig { chat: Chat; fake: Fake; dt: DingtalkAdapter; server: HttpServer;
 let r: Rig;
 
 async function rig(): Promise<Rig> {
-  const chat = Chat.demo();
-  bindAccount(chat.db, 'dingtalk', 'u1staff', cadreByPhone(chat.db, '13800000001')!.id, NOW);
-  bindAccount(chat.db, 'dingtalk', 'u2staff', cadreByPhone(chat.db, '13800000002')!.id, NOW);
+  const chat = await Chat.demo();
+  await bindAccount(chat.db, 'dingtalk', 'u1staff', (await cadreByPhone(chat.db, '13800000001'))!.id, NOW);
+  await bindAccount(chat.db, 'dingtalk', 'u2staff', (await cadreByPhone(chat.db, '13800000002'))!.id, NOW);
   const fake = await fakeDingtalk();
   const outbound = new Outbound({ log });
   const dt = createDingtalkAdapter({
@@ -75,7 +77,7 @@ afterEach(async () => {
   await r.dt.idle();
   await r.server.close();
   await r.fake.close();
-  r.chat.close();
+  await r.chat.close();
 });
 
 describe('DingTalk request check', () => {
@@ -114,7 +116,7 @@ describe('DingTalk through the real core', () => {
   it('records a one-to-one command from the HTTP callback and replies through the session webhook', async () => {
     const res = await post(`${r.url}/dingtalk/robot`, JSON.stringify(robot('robot-p2p')), signedHeaders());
     expect(res.status).toBe(200);
-    expect(r.chat.db.$client.prepare('SELECT date, place, kind, hours FROM visits').all()).toEqual([{ date: '2026-11-19', place: '石门村', kind: 'household', hours: 8 }]);
+    expect((await rowsWhere(r.chat.db, visits)).map(({ date, place, kind, hours }) => ({ date, place, kind, hours }))).toEqual([{ date: '2026-11-19', place: '石门村', kind: 'household', hours: 8 }]);
     const [hook] = r.fake.to('/robot/sendBySession');
     expect(hook.query.get('session')).toBe('p2psession0001');
     expect(hook.json.msgtype).toBe('text');
@@ -125,7 +127,8 @@ describe('DingTalk through the real core', () => {
   it('records a group command from Stream mode and acknowledges the frame', async () => {
     await r.dt.onRobotMessage(frame(robot('robot-group'), 'stream-1'), ack);
     expect(r.acks).toEqual(['stream-1']);
-    expect(r.chat.db.$client.prepare('SELECT place, kind, hours, content FROM visits').get())
+    const v = (await oneWhere(r.chat.db, visits))!;
+    expect({ place: v.place, kind: v.kind, hours: v.hours, content: v.content })
       .toEqual({ place: '东关社区', kind: 'briefing', hours: 4, content: '与@李四 一起宣讲医保政策' });
     const [hook] = r.fake.to('/robot/sendBySession');
     expect(hook.query.get('session')).toBe('groupsession0001');
@@ -138,7 +141,7 @@ describe('DingTalk through the real core', () => {
     await r.dt.onRobotMessage(frame(m, 'stream-2'), ack);
     expect(await post(`${r.url}/dingtalk/robot`, JSON.stringify(m), signedHeaders())).toMatchObject({ status: 200 });
     expect(r.acks).toEqual(['stream-1', 'stream-2']);
-    expect(r.chat.count('visits')).toBe(1);
+    expect(await r.chat.count('visits')).toBe(1);
     expect(r.fake.to('/robot/sendBySession')).toHaveLength(1);
   });
 
@@ -149,7 +152,7 @@ describe('DingTalk through the real core', () => {
     expect((await post(`${r.url}/dingtalk/robot`, body)).status).toBe(401);
     const replayed = await post(`${r.url}/dingtalk/robot`, body, signedHeaders(String(NOW - 2 * 3_600_000)));
     expect(replayed.status).toBe(403);
-    expect(r.chat.count('visits')).toBe(0);
+    expect(await r.chat.count('visits')).toBe(0);
     expect(r.fake.calls).toHaveLength(0);
   });
 
@@ -204,7 +207,7 @@ describe('DingTalk cards', () => {
   it('records a form submitted from a card template like the command', async () => {
     await r.dt.onCardCallback(fixture('dingtalk', 'stream-card-submit') as DWClientDownStream, ack);
     await r.dt.onCardCallback(fixture('dingtalk', 'stream-card-submit') as DWClientDownStream, ack);
-    expect(r.chat.db.$client.prepare('SELECT date, hours, place, activity FROM volunteers').all())
+    expect((await rowsWhere(r.chat.db, volunteers)).map(({ date, hours, place, activity }) => ({ date, hours, place, activity })))
       .toEqual([{ date: '2026-11-20', hours: 3, place: '县福利院', activity: '义工日' }]);
     const sent = r.fake.to('/v1.0/robot/oToMessages/batchSend');
     expect(sent).toHaveLength(1);

@@ -32,14 +32,16 @@ describe('Feishu long connection against a loopback endpoint (real WSClient)', (
   afterEach(async () => {
     await feishu?.stop();
     await gw?.close();
-    chat?.close();
+    const c = chat;
+    chat = undefined as never; // closed once, even if the next test fails before making its own
+    await c?.close();
   });
 
   it('retries refused endpoints with back-off, reports ready, reconnects after a drop and closes on stop', async () => {
     gw = await feishuGateway();
     // 514 auth failed is a refusal the SDK does not retry: it calls onError and gives up.
     gw.endpointAnswers.push({ json: { code: 514, msg: 'auth failed', data: {} } }, { json: { code: 1000040350, msg: 'exceed conn limit', data: {} } });
-    chat = Chat.demo();
+    chat = await Chat.demo();
     const { log, msgs } = lines();
     feishu = createFeishuAdapter({
       appId: APP_ID, appSecret: 'app-secret', botName: '民情', domain: gw.url, forms: {}, mode: 'ws',
@@ -70,7 +72,7 @@ describe('Feishu long connection against a loopback endpoint (real WSClient)', (
   });
 
   it('refuses to start with an app id the SDK would silently ignore', async () => {
-    chat = Chat.demo();
+    chat = await Chat.demo();
     gw = await feishuGateway();
     feishu = createFeishuAdapter({ appId: 'not-an-app-id', appSecret: 's', botName: '民情', domain: gw.url, mode: 'ws' }, { handle: chat.app.handle, log: createLogger('silent'), send: async () => {} });
     await expect(feishu.start()).rejects.toThrow('FEISHU_APP_ID');
@@ -82,7 +84,7 @@ describe('Feishu 填报 click in a group', () => {
   let fake: Fake;
   let server: HttpServer;
   let chat: Chat;
-  afterEach(async () => { await server.close(); await fake.close(); chat.close(); });
+  afterEach(async () => { await server.close(); await fake.close(); await chat.close(); });
 
   it('sends the form to the clicker in a direct message and leaves the group card untouched', async () => {
     const sent: any[] = [];
@@ -90,9 +92,9 @@ describe('Feishu 填报 click in a group', () => {
       'POST /open-apis/auth/v3/tenant_access_token/internal': () => ({ json: { code: 0, tenant_access_token: 't-fake', expire: 7200 } }),
       'POST /open-apis/im/v1/messages': (c) => { sent.push({ ...c.json, receive_id_type: c.query.get('receive_id_type'), content: JSON.parse(c.json.content) }); return { json: { code: 0, data: { message_id: `om_${sent.length}` } } }; },
     });
-    chat = Chat.demo();
+    chat = await Chat.demo();
     const now = Date.parse('2026-11-20T09:30:00+08:00');
-    bindAccount(chat.db, 'feishu', 'ou_u2', cadreByPhone(chat.db, '13800000002')!.id, now);
+    await bindAccount(chat.db, 'feishu', 'ou_u2', (await cadreByPhone(chat.db, '13800000002'))!.id, now);
     const log = createLogger('silent');
     const outbound = new Outbound({ log });
     const feishu = createFeishuAdapter({

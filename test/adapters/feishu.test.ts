@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Chat } from '../chat.js';
+import { oneWhere, rowsWhere } from '../db-probe.js';
+import { issues, visits } from '../../storage/schema.js';
 import { createLogger } from '../../bot/logger.js';
 import { Outbound } from '../../bot/outbound.js';
 import { HttpServer } from '../../bot/http-server.js';
@@ -47,10 +49,10 @@ async function fakeFeishu(): Promise<Fake & { delivered: () => any[] }> {
 interface Rig { chat: Chat; fake: Awaited<ReturnType<typeof fakeFeishu>>; feishu: FeishuAdapter; server: HttpServer; url: string; now: number }
 
 async function rig(handle?: (e: BotEvent) => Promise<Reply[]>, extra: { ackWithinMs?: number } = {}): Promise<Rig> {
-  const chat = Chat.demo();
-  bindAccount(chat.db, 'feishu', 'ou_u1', cadreByPhone(chat.db, '13800000001')!.id, NOW);
-  bindAccount(chat.db, 'feishu', 'ou_u2', cadreByPhone(chat.db, '13800000002')!.id, NOW);
-  bindAccount(chat.db, 'feishu', 'ou_u3', cadreByPhone(chat.db, '13800000003')!.id, NOW);
+  const chat = await Chat.demo();
+  await bindAccount(chat.db, 'feishu', 'ou_u1', (await cadreByPhone(chat.db, '13800000001'))!.id, NOW);
+  await bindAccount(chat.db, 'feishu', 'ou_u2', (await cadreByPhone(chat.db, '13800000002'))!.id, NOW);
+  await bindAccount(chat.db, 'feishu', 'ou_u3', (await cadreByPhone(chat.db, '13800000003'))!.id, NOW);
   const fake = await fakeFeishu();
   const outbound = new Outbound({ log });
   const r = { chat, fake, now: NOW } as Rig;
@@ -74,10 +76,12 @@ async function callback(r: Rig, payload: unknown, path = '/feishu/events', o: { 
 let r: Rig;
 afterEach(async () => {
   if (!r) return;
-  await r.feishu.idle();
-  await r.server.close();
-  await r.fake.close();
-  r.chat.close();
+  const x = r;
+  r = undefined as never; // closed once: a test that makes no rig of its own leaves nothing to close
+  await x.feishu.idle();
+  await x.server.close();
+  await x.fake.close();
+  await x.chat.close();
 });
 
 describe('Feishu crypto', () => {
@@ -151,7 +155,7 @@ describe('Feishu HTTP callback through the real core', () => {
   it('records a command sent in a one-to-one chat and replies to that chat', async () => {
     const res = await callback(r, fixture('feishu', 'message-p2p'));
     expect(res.status).toBe(200);
-    expect(r.chat.db.$client.prepare('SELECT date, place, kind, hours, households FROM visits').all())
+    expect((await rowsWhere(r.chat.db, visits)).map(({ date, place, kind, hours, households }) => ({ date, place, kind, hours, households })))
       .toEqual([{ date: '2026-11-19', place: '石门村', kind: 'household', hours: 8, households: 3 }]);
     const [sent] = r.fake.delivered();
     expect(sent).toMatchObject({ receive_id_type: 'chat_id', receive_id: 'oc_p2p_u2', msg_type: 'text' });
@@ -161,7 +165,8 @@ describe('Feishu HTTP callback through the real core', () => {
 
   it('records a command addressed to the bot by @-mention in a group', async () => {
     expect((await callback(r, fixture('feishu', 'message-group'))).status).toBe(200);
-    expect(r.chat.db.$client.prepare('SELECT date, place, kind, hours, content FROM visits').get())
+    const v = (await oneWhere(r.chat.db, visits))!;
+    expect({ date: v.date, place: v.place, kind: v.kind, hours: v.hours, content: v.content })
       .toEqual({ date: '2026-11-20', place: '东关社区', kind: 'briefing', hours: 4, content: '与 @李四 一起宣讲医保政策' });
     expect(r.fake.delivered()).toHaveLength(1);
     expect(r.fake.delivered()[0]).toMatchObject({ receive_id_type: 'chat_id', receive_id: 'oc_group_shimen' });
@@ -174,7 +179,7 @@ describe('Feishu HTTP callback through the real core', () => {
     expect((await callback(r, event)).status).toBe(200);
     const sameMessageNewEvent = { ...event, header: { ...event.header, event_id: 'another-event-id' } };
     expect((await callback(r, sameMessageNewEvent)).status).toBe(200);
-    expect(r.chat.count('visits')).toBe(1);
+    expect(await r.chat.count('visits')).toBe(1);
     expect(r.fake.delivered()).toHaveLength(1);
   });
 
@@ -190,7 +195,7 @@ describe('Feishu HTTP callback through the real core', () => {
     outbound.register(again.sender);
     await again.dispatcher.invoke(event, { needCheck: false });
     await again.idle();
-    expect(r.chat.count('visits')).toBe(1);
+    expect(await r.chat.count('visits')).toBe(1);
     const posts = r.fake.to('/open-apis/im/v1/messages');
     expect(posts).toHaveLength(2);
     expect(posts[1].json.uuid).toBe(posts[0].json.uuid);
@@ -211,11 +216,11 @@ describe('Feishu HTTP callback through the real core', () => {
     expect((await post(r.url + '/feishu/events', JSON.stringify(event))).status).toBe(401);
     const unsigned = JSON.stringify({ encrypt: encryptFeishu(ENCRYPT_KEY, JSON.stringify(event)) });
     expect((await post(r.url + '/feishu/events', unsigned)).status).toBe(401);
-    expect(r.chat.count('visits')).toBe(0);
+    expect(await r.chat.count('visits')).toBe(0);
     expect(r.fake.calls).toHaveLength(0);
     // The refusals changed nothing: the genuine event still goes through afterwards.
     expect((await callback(r, event)).status).toBe(200);
-    expect(r.chat.count('visits')).toBe(1);
+    expect(await r.chat.count('visits')).toBe(1);
   });
 
   it('masks a citizen phone number in a group reply but not in a one-to-one chat', async () => {
@@ -254,7 +259,7 @@ describe('Feishu cards', () => {
     expect(form.elements.filter((e: any) => e.tag === 'input').map((e: any) => [e.name, e.required]))
       .toEqual([['date', false], ['place', true], ['kind', false], ['duration', true], ['households', false], ['content', false]]);
     expect(form.elements.at(-1)).toMatchObject({ form_action_type: 'submit', behaviors: [{ value: { minqing: 'submit', form: 'visit' } }] });
-    expect(r.chat.count('visits')).toBe(0);
+    expect(await r.chat.count('visits')).toBe(0);
   });
 
   it('asks for a missing field with a card whose form is filled with what was understood', async () => {
@@ -267,7 +272,7 @@ describe('Feishu cards', () => {
     const button = question.content.body.elements[1].columns[0].elements[0];
     const value = button.behaviors[0].value;
     expect(value).toMatchObject({ minqing: 'open', form: 'visit', values: { date: '2026-11-19 下午', kind: '入户', duration: '2.5' } });
-    expect(r.chat.count('visits')).toBe(0);
+    expect(await r.chat.count('visits')).toBe(0);
 
     const open = fixture('feishu', 'card-open');
     open.event.action.value = value;
@@ -281,12 +286,12 @@ describe('Feishu cards', () => {
     const res = await callback(r, submit, '/feishu/cards');
     expect(res.status).toBe(200);
     expect(res.json.toast.content).toContain('已记录走访 #V1：日期 11月19日（昨天） · 地点 石门村 · 入户走访 · 1天');
-    expect(r.chat.db.$client.prepare('SELECT date, place, kind, hours, households, content FROM visits').all())
+    expect((await rowsWhere(r.chat.db, visits)).map(({ date, place, kind, hours, households, content }) => ({ date, place, kind, hours, households, content })))
       .toEqual([{ date: '2026-11-19', place: '石门村', kind: 'household', hours: 8, households: 2, content: '走访困难户2户' }]);
     expect(r.fake.delivered()[0]).toMatchObject({ receive_id: 'oc_p2p_u2', receive_id_type: 'chat_id' });
     // A double click: a new callback (new event id) with the same values from the same person.
     await callback(r, { ...submit, header: { ...submit.header, event_id: 'double-click' } }, '/feishu/cards');
-    expect(r.chat.count('visits')).toBe(1);
+    expect(await r.chat.count('visits')).toBe(1);
     expect(r.fake.delivered()).toHaveLength(1);
   });
 
@@ -298,7 +303,8 @@ describe('Feishu cards', () => {
     submit.event.action.form_value = { place: '石门村', description: '王大爷13812345678反映道路破损影响出行', category: '基础设施', deadline: '12月31日' };
     const res = await callback(r, submit, '/feishu/cards');
     expect(res.json.toast.content).toContain('已登记问题 #1');
-    expect(r.chat.db.$client.prepare('SELECT category, deadline FROM issues').get()).toEqual({ category: '基础设施', deadline: '2026-12-31' });
+    const i = (await oneWhere(r.chat.db, issues))!;
+    expect({ category: i.category, deadline: i.deadline }).toEqual({ category: '基础设施', deadline: '2026-12-31' });
     const [sent] = r.fake.delivered();
     expect(sent.receive_id).toBe('oc_group_shimen');
     expect(sent.content.text).toContain('王大爷138****5678反映道路破损');
@@ -357,7 +363,7 @@ describe('Feishu acknowledgement and long connection', () => {
     // WSClient hands the merged event to the dispatcher with needCheck: false (SDK source).
     await r.feishu.dispatcher.invoke(fixture('feishu', 'message-group'), { needCheck: false });
     await r.feishu.idle();
-    expect(r.chat.count('visits')).toBe(1);
+    expect(await r.chat.count('visits')).toBe(1);
     expect(r.fake.delivered()[0].receive_id).toBe('oc_group_shimen');
   });
 });

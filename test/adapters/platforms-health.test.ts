@@ -11,16 +11,16 @@ import { Chat } from '../chat.js';
 import { dingtalkGateway, until, type WsGateway } from './gateways.js';
 
 let gw: WsGateway | undefined, running: Running | undefined, chat: Chat | undefined;
-afterEach(async () => { await running?.stop(); await gw?.close(); chat?.close(); running = gw = chat = undefined; });
+afterEach(async () => { await running?.stop(); await gw?.close(); await chat?.close(); running = gw = chat = undefined; });
 
 describe('/healthz without HTTP callbacks', () => {
   it('is served for a Stream-only deployment and reports the adapter', async () => {
     gw = await dingtalkGateway();
     const cfg = testConfig({ DINGTALK_CLIENT_ID: 'dingrobotappkey01', DINGTALK_CLIENT_SECRET: 'secret-secret-secret', DINGTALK_MODE: 'stream',
       DINGTALK_API_BASE: gw.url, DINGTALK_OAPI_BASE: gw.url, MINQING_HTTP_PORT: 0, MINQING_HTTP_HOST: '127.0.0.1' });
-    chat = Chat.demo();
+    const c = chat = await Chat.demo();
     const log = createLogger('silent');
-    running = await startPlatforms(cfg, chat.app, log, new Outbound({ log }));
+    running = await startPlatforms(cfg, c.app, log, new Outbound({ log }));
     const line = running.describe.find((d) => d.startsWith('HTTP'));
     expect(line).toBeDefined();
     const port = Number(/127\.0\.0\.1:(\d+)/.exec(line!)![1]);

@@ -8,7 +8,7 @@ import { until } from './gateways.js';
 
 describe('wechaty health', () => {
   it('is starting until login, ready after it, and failed with a 重新扫码 hint after a logout', async () => {
-    const chat = Chat.demo();
+    const chat = await Chat.demo();
     const msgs: Array<Record<string, any>> = [];
     const log = createLogger('info', { write: (s: string) => { msgs.push(JSON.parse(s)); } });
     const mocker = new mock.Mocker();
@@ -26,7 +26,7 @@ describe('wechaty health', () => {
       expect(msgs.some((m) => m.msg === 'wechaty logged out: no messages until someone logs in again')).toBe(true);
     } finally {
       await adapter.stop();
-      chat.close();
+      await chat.close();
     }
     expect(adapter.health().state).toBe('stopped');
   });

@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PuppetMock, mock } from 'wechaty-puppet-mock';
 import type { Message } from 'wechaty';
 import { Chat } from '../chat.js';
+import { rowsWhere } from '../db-probe.js';
+import { visits } from '../../storage/schema.js';
 import { createLogger } from '../../bot/logger.js';
 import { Outbound } from '../../bot/outbound.js';
 import { HttpServer } from '../../bot/http-server.js';
@@ -64,7 +66,7 @@ describe('WeCom through wechaty (puppet-mock) and the real core', () => {
   const received: Message[] = [];
 
   beforeEach(async () => {
-    chat = Chat.demo();
+    chat = await Chat.demo();
     mocker = new mock.Mocker();
     const outbound = new Outbound({ log });
     adapter = createWechatyAdapter({ puppet: new PuppetMock({ mocker }), forms: formsFromCommands(allCommands()), now: () => NOW },
@@ -77,8 +79,8 @@ describe('WeCom through wechaty (puppet-mock) and the real core', () => {
     alice = mocker.createContact({ name: '张三' });
     bob = mocker.createContact({ name: '李四' });
     room = mocker.createRoom({ topic: '石门镇工作群', memberIdList: [me.id, alice.id, bob.id] });
-    bindAccount(chat.db, 'wecom', alice.id, cadreByPhone(chat.db, '13800000002')!.id, NOW);
-    bindAccount(chat.db, 'wecom', bob.id, cadreByPhone(chat.db, '13800000003')!.id, NOW);
+    await bindAccount(chat.db, 'wecom', alice.id, (await cadreByPhone(chat.db, '13800000002'))!.id, NOW);
+    await bindAccount(chat.db, 'wecom', bob.id, (await cadreByPhone(chat.db, '13800000003'))!.id, NOW);
     inRoom.length = 0;
     toAlice.length = 0;
     received.length = 0;
@@ -89,14 +91,14 @@ describe('WeCom through wechaty (puppet-mock) and the real core', () => {
   afterEach(async () => {
     await adapter.idle();
     await adapter.stop();
-    chat.close();
+    await chat.close();
   });
 
   it('records a command in a one-to-one chat and answers with contact.say', async () => {
     alice.say('/走访 昨天 石门村 入户 1天 走访困难户3户').to(me);
     const reply = await eventually(() => toAlice[0], 'the direct reply');
     expect(reply).toContain('已记录走访 #V1：日期 11月19日（昨天） · 地点 石门村 · 入户走访 · 1天');
-    expect(chat.db.$client.prepare('SELECT date, place, kind, households FROM visits').all()).toEqual([{ date: '2026-11-19', place: '石门村', kind: 'household', households: 3 }]);
+    expect((await rowsWhere(chat.db, visits)).map(({ date, place, kind, households }) => ({ date, place, kind, households }))).toEqual([{ date: '2026-11-19', place: '石门村', kind: 'household', households: 3 }]);
   });
 
   it('records a command @-addressed to the bot in a room (room id contains @) and answers with room.say', async () => {
@@ -104,7 +106,7 @@ describe('WeCom through wechaty (puppet-mock) and the real core', () => {
     alice.say('@民情 走访 今天 东关社区 宣讲 半天', [me]).to(room);
     const reply = await eventually(() => inRoom[0], 'the room reply');
     expect(reply).toContain('已记录走访 #V1：日期 11月20日（今天） · 地点 东关社区 · 政策宣讲 · 4小时');
-    expect(chat.count('visits')).toBe(1);
+    expect(await chat.count('visits')).toBe(1);
   });
 
   it('ignores room chatter that does not address the bot', async () => {
@@ -112,7 +114,7 @@ describe('WeCom through wechaty (puppet-mock) and the real core', () => {
     await eventually(() => received.length >= 1, 'the message');
     await adapter.idle();
     expect(inRoom).toEqual([]);
-    expect(chat.count('visits')).toBe(0);
+    expect(await chat.count('visits')).toBe(0);
   });
 
   it('handles a redelivered message once: one record, one reply', async () => {
@@ -124,7 +126,7 @@ describe('WeCom through wechaty (puppet-mock) and the real core', () => {
     await eventually(() => received.length >= 2, 'the redelivery');
     await adapter.idle();
     expect(received[1].id).toBe(id);
-    expect(chat.count('visits')).toBe(1);
+    expect(await chat.count('visits')).toBe(1);
     expect(toAlice).toHaveLength(1);
   });
 
@@ -155,8 +157,8 @@ describe('WeCom app callback', () => {
 
   beforeEach(async () => {
     now = NOW;
-    chat = Chat.demo();
-    bindAccount(chat.db, 'wecom', 'zhangsan', cadreByPhone(chat.db, '13800000002')!.id, NOW);
+    chat = await Chat.demo();
+    await bindAccount(chat.db, 'wecom', 'zhangsan', (await cadreByPhone(chat.db, '13800000002'))!.id, NOW);
     fake = await fakeServer({
       'GET /cgi-bin/gettoken': (c) => (c.query.get('corpsecret') === 'app-secret'
         ? { json: { errcode: 0, errmsg: 'ok', access_token: 'wc-token', expires_in: 7200 } }
@@ -178,7 +180,7 @@ describe('WeCom app callback', () => {
     await app.idle();
     await server.close();
     await fake.close();
-    chat.close();
+    await chat.close();
   });
 
   const message = (xml = fixture('wecom', 'app-text').xml as string, o: { timestamp?: string; corpId?: string } = {}) =>
@@ -199,7 +201,7 @@ describe('WeCom app callback', () => {
     expect(first.status).toBe(200);
     const again = await fetch(`${url}?${cb.query}`, { method: 'POST', body: cb.body });
     expect(again.status).toBe(200);
-    expect(chat.db.$client.prepare('SELECT date, place, kind FROM visits').all()).toEqual([{ date: '2026-11-19', place: '石门村', kind: 'household' }]);
+    expect((await rowsWhere(chat.db, visits)).map(({ date, place, kind }) => ({ date, place, kind }))).toEqual([{ date: '2026-11-19', place: '石门村', kind: 'household' }]);
     const sent = fake.to('/cgi-bin/message/send');
     expect(sent).toHaveLength(1);
     expect(sent[0].query.get('access_token')).toBe('wc-token');
@@ -218,7 +220,7 @@ describe('WeCom app callback', () => {
     expect((await fetch(`${url}?${stale.query}`, { method: 'POST', body: stale.body })).status).toBe(403);
     const other = message(undefined, { corpId: 'wwOtherCorp000001' });
     expect((await fetch(`${url}?${other.query}`, { method: 'POST', body: other.body })).status).toBe(401);
-    expect(chat.count('visits')).toBe(0);
+    expect(await chat.count('visits')).toBe(0);
     expect(fake.calls).toHaveLength(0);
   });
 });

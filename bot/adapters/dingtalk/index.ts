@@ -113,7 +113,7 @@ export function createDingtalkAdapter(o: DingtalkOptions, deps: AdapterDeps): Di
     // The sign covers only the timestamp (it is a function of it), so the timestamp is the proof:
     // accepted once while it would be accepted at all, or a captured pair could carry any body.
     const ts = String(req.headers.timestamp);
-    if (!firstSeen('dingtalk-http-sign', ts, Number(ts) + MAX_SKEW_MS)) {
+    if (!(await firstSeen('dingtalk-http-sign', ts, Number(ts) + MAX_SKEW_MS))) {
       return { status: 403, body: { error: 'unauthorized' }, refusal: `replayed request (timestamp ${ts} already used)` };
     }
     const m = parse<RobotMessage>(req.body.toString('utf8'));
