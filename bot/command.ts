@@ -2,6 +2,7 @@
  * A command is declared once: name, aliases, arguments (with their zod schemas), help, examples
  * and the handler. Parsing, help text, error replies and card forms are all derived from this.
  */
+import type { InboundMetrics } from './metrics.js';
 import type { Logger } from 'pino';
 import type { Attachment, BotEvent } from './event.js';
 import type { Reply } from './reply.js';
@@ -38,6 +39,8 @@ export interface Deps {
   importRoster?: (file: string) => Promise<string>;
   /** The bytes of an attachment, from the platform that delivered it (set once adapters run). */
   fetchAttachment?: (platform: string, messageId: string | undefined, attachment: Attachment) => Promise<Buffer>;
+  /** Counts each inbound message by platform and outcome (`/metrics`; set by the composition root). */
+  metrics?: InboundMetrics;
 }
 
 export interface Ctx {

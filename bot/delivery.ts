@@ -16,6 +16,7 @@ import { claimDue, claimNextOf, markFailed, markRetry, markSent, nextDue, releas
 import { recordedReplies } from '../storage/inbound.js';
 import { outgoingOf, readOutgoing, type Outgoing } from './outgoing.js';
 import type { Reply } from './reply.js';
+import type { DeliveryMetrics } from './metrics.js';
 
 /**
  * A platform's refusal, typed so delivery knows what a retry can cure. `permanent` (unknown user,
@@ -81,6 +82,8 @@ export interface DeliveryOptions {
   /** Replies being sent at once (each waits for its own target's limit). */
   concurrency?: number;
   random?: () => number;
+  /** Counts failed sends and times delivered ones (`/metrics`). */
+  metrics?: DeliveryMetrics;
 }
 
 export interface DeliveryStats { sent: number; retried: number; undeliverable: number }
@@ -278,6 +281,7 @@ export class ReplyDelivery {
     } catch (err) {
       await record('failed', () => markFailed(db, row.id, this.now(), `unreadable: ${(err as Error).message}`));
       log.error({ err, key: row.key }, 'outbox: stored reply unreadable, marked undeliverable');
+      this.o.metrics?.deliveryFailed(row.platform, 'reply', 'undeliverable');
       this.stats.undeliverable++;
       return;
     }
@@ -287,7 +291,9 @@ export class ReplyDelivery {
       const e = err as Error;
       const permanent = isPlatformError(err) && err.permanent;
       const fields = { key: row.key, platform: msg.platform, to: msg.to, target: msg.target, attempt: row.attempts, err: e.message, code: (err as PlatformError).code };
-      if (permanent || row.attempts >= this.retry.maxAttempts) {
+      const givenUp = permanent || row.attempts >= this.retry.maxAttempts;
+      this.o.metrics?.deliveryFailed(msg.platform, 'reply', givenUp ? 'undeliverable' : 'retry');
+      if (givenUp) {
         await record('failed', () => markFailed(db, row.id, this.now(), e.message ?? String(err)));
         log.error(fields, permanent ? 'reply undeliverable: the platform refused it for good' : 'reply undeliverable: out of attempts');
         this.stats.undeliverable++;
@@ -299,7 +305,9 @@ export class ReplyDelivery {
       }
       return;
     }
-    await record('sent', () => markSent(db, row.id, this.now()));
+    const at = this.now();
+    await record('sent', () => markSent(db, row.id, at));
+    this.o.metrics?.delivered(msg.platform, 'reply', row.createdAt, at);
     this.stats.sent++;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The one HTTP server for platform callbacks (Feishu events and cards, DingTalk outgoing robot,
  * WeCom app callback) plus `/healthz`, which reports each adapter's state (503 while one is not
- * ready).
+ * ready), and `/metrics` in the Prometheus text format (bot/metrics.ts).
  *
  * Plain `node:http` rather than a framework: it is one dependency fewer, and every platform signs
  * the exact bytes it sent, so routes must receive the raw body untouched — body parsers in
@@ -54,6 +54,8 @@ export interface HttpServerOptions {
   handlerTimeoutMs?: number;
   /** What `/healthz` answers (each adapter's state); without it, 200 `{ok: true}`. */
   health?: () => { status: number; body: unknown };
+  /** What `GET /metrics` answers (bot/metrics.ts `Metrics.scrape`); without it, 404. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -77,7 +79,7 @@ export class HttpServer {
   /** Registers a route; the same method and path twice is a wiring mistake and throws at start-up. */
   route(def: RouteDef): this {
     const key = `${def.method} ${def.path}`;
-    if (this.routes.has(key) || def.path === '/healthz') throw new Error(`HTTP route ${key} is registered twice`);
+    if (this.routes.has(key) || def.path === '/healthz' || (def.path === '/metrics' && this.opts.metrics)) throw new Error(`HTTP route ${key} is registered twice`);
     this.routes.set(key, def.handler);
     return this;
   }
@@ -93,7 +95,15 @@ export class HttpServer {
 
   /** Starts listening; resolves with the port actually bound (pass 0 in tests). */
   async listen(port: number, host = '0.0.0.0'): Promise<number> {
-    const server = createServer((req, res) => { void this.serve(req, res); });
+    // Not awaited: node ignores a listener's promise. serve() answers its routes' failures; what
+    // still escapes (a throwing health() or send) is logged and answered 500 instead of left unhandled.
+    const server = createServer((req, res) => {
+      void this.serve(req, res).catch((err: unknown) => {
+        this.opts.log.error({ err, path: req.url }, 'HTTP request failed');
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+    });
     server.requestTimeout = this.opts.requestTimeoutMs ?? 15_000;
     server.headersTimeout = this.opts.headersTimeoutMs ?? 10_000;
     server.keepAliveTimeout = 5_000;
@@ -121,6 +131,15 @@ export class HttpServer {
     const remote = req.socket.remoteAddress;
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) {
       return send(res, this.opts.health?.() ?? { status: 200, body: { ok: true } });
+    }
+    if (url.pathname === '/metrics' && method === 'GET' && this.opts.metrics) {
+      try {
+        const m = await this.opts.metrics();
+        return send(res, { status: 200, body: m.body, headers: { 'Content-Type': m.contentType } });
+      } catch (err) {
+        log.error({ err }, 'metrics could not be collected');
+        return send(res, { status: 500, body: { error: 'metrics unavailable' } });
+      }
     }
     const handler = this.routes.get(`${method} ${url.pathname}`) ?? this.prefixRoute(method, url.pathname);
     if (!handler) {

@@ -5,11 +5,17 @@
  *
  * Default limits (docs/platforms.md#limits): DingTalk robot 20/min; WeCom 30/min and 1000/h per member;
  * Feishu 5/s per user and per group. The console has none.
+ *
+ * The platforms count per app and target, so with Redis (`redis` option: the running bot's
+ * REDIS_URL, or the scheduler's default) the sliding windows live in Redis and hold for every
+ * process together (bot/shared-limiter.ts); without it, or while it does not answer, the `Limiter`
+ * below keeps them in this process.
  */
 import type { Logger } from 'pino';
 import type { Reply } from './reply.js';
 import { outgoingOf, type Outgoing } from './outgoing.js';
 import type { Attachment } from './event.js';
+import { RedisLimits, type SharedLimits } from './shared-limiter.js';
 
 /**
  * What an adapter provides to deliver an addressed message; `key` is an idempotency key (Feishu
@@ -61,11 +67,24 @@ export class Limiter {
   }
 }
 
+export interface OutboundOptions {
+  log: Logger;
+  limits?: Record<string, Window[]>;
+  sleep?: (ms: number) => Promise<void>;
+  /** Share the limits with every process through this Redis (url: default redis://127.0.0.1:6379). */
+  redis?: { url?: string | undefined; marginMs?: number; prefix?: string };
+  /** A shared limiter given directly (tests); takes precedence over `redis`. */
+  shared?: SharedLimits;
+}
+
 export class Outbound {
   private senders = new Map<string, Sender>();
   private limiters = new Map<string, Limiter>();
+  private shared?: SharedLimits;
 
-  constructor(private opts: { log: Logger; limits?: Record<string, Window[]>; sleep?: (ms: number) => Promise<void> }) {}
+  constructor(private opts: OutboundOptions) {
+    this.shared = opts.shared ?? (opts.redis ? new RedisLimits({ ...opts.redis, log: opts.log }) : undefined);
+  }
 
   register(sender: Sender): void {
     this.senders.set(sender.platform, sender);
@@ -91,16 +110,30 @@ export class Outbound {
     const platform = msg.platform;
     const sender = this.senders.get(platform);
     if (!sender) throw new Error(`no sender for platform ${platform}`);
-    let limiter = this.limiters.get(platform);
-    if (!limiter) {
-      limiter = new Limiter((this.opts.limits ?? DEFAULT_LIMITS)[platform] ?? []);
-      this.limiters.set(platform, limiter);
-    }
-    const wait = limiter.reserve(`${msg.to}:${msg.target}`);
+    const wait = await this.reserve(platform, `${msg.to}:${msg.target}`);
     if (wait > 0) {
       this.opts.log.debug({ platform, wait }, 'rate limit: message delayed');
       await (this.opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(wait);
     }
     await sender.send(msg, key);
+  }
+
+  /** Stops sharing limits (closes the Redis connection, if any). */
+  async close(): Promise<void> {
+    await this.shared?.close();
+  }
+
+  /** Books the message's slot: in Redis when shared and answering, else in this process. */
+  private async reserve(platform: string, target: string): Promise<number> {
+    const windows = (this.opts.limits ?? DEFAULT_LIMITS)[platform] ?? [];
+    if (!windows.length) return 0;
+    const shared = await this.shared?.reserve(`${platform}:${target}`, windows);
+    if (shared !== undefined) return shared;
+    let limiter = this.limiters.get(platform);
+    if (!limiter) {
+      limiter = new Limiter(windows);
+      this.limiters.set(platform, limiter);
+    }
+    return limiter.reserve(target);
   }
 }

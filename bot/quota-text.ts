@@ -1,6 +1,6 @@
 /**
  * How quotas read in Chinese: metric and period names, a rule's target ('每月 到村走访 ≥1 次'),
- * and {@link missingText}, the gaps a cadre is nudged about. Re-exported by bot/quota.ts.
+ * and {@link missingText}, the gaps a cadre is nudged about.
  */
 import { IN_VILLAGE, type QuotaFilter, type QuotaMetric } from '../storage/quotas.js';
 import type { VisitKind } from '../storage/types.js';

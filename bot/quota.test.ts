@@ -3,7 +3,8 @@ import { Chat, testDialect } from '../test/chat.js';
 import { oneWhere, rowsWhere, setWhere } from '../test/db-probe.js';
 import { insertRow } from '../storage/rows.js';
 import { cadres, issues, quotaRules, units, visits } from '../storage/schema.js';
-import { evaluateQuotas, missingText, quotaCompletion, type QuotaStatus } from './quota.js';
+import { evaluateQuotas, quotaCompletion, type QuotaStatus } from './quota.js';
+import { missingText } from './quota-text.js';
 import { ALL_PRESET_SETS, insertQuotaRule, installPresets, PRESET_RULES, PRESET_SETS, setQuotaRuleActive } from '../storage/quotas.js';
 import { cadresByName } from '../storage/identity.js';
 

@@ -18,11 +18,6 @@ import { VISIT_KINDS, type QuotaRule, type VisitKind } from '../storage/types.js
 import { kindsOf } from './quota-text.js';
 import { DEFAULT_TZ, localDate, periodOf, WORKDAY_HOURS, type LocalDate, type Period, type PeriodKind } from './time.js';
 
-export type { AggregateCache, QuotaCadre, QuotaFilter, QuotaMetric, Scope };
-export {
-  amountText, KIND_SHORT, kindsLabel, md, METRIC_NAMES, METRIC_UNITS, missingText, num, PERIOD_NAMES, PERIOD_THIS, ruleText, targetText, whoText,
-} from './quota-text.js';
-
 /** A rule as the engine reads it: the filter parsed, briefings/talks as the visit kinds they are. */
 export interface QuotaRuleDef {
   id: number;

@@ -22,11 +22,22 @@ import { claimMessage, recordedReplies } from '../storage/inbound.js';
 import { outboxJson } from './outgoing.js';
 import type { Cadre } from '../storage/types.js';
 import type { Db } from '../storage/db.js';
+import type { InboundOutcome } from './metrics.js';
 
 const DUPLICATE = new Error('message already handled');
 
+/** How an event ended when it did not simply end handled or ignored (counted by `deps.metrics`). */
+const outcomes = new WeakMap<BotEvent, InboundOutcome>();
+
 /** Handles one inbound event. Never throws: every failure becomes a reply or a logged refusal. */
 export async function handleEvent(event: BotEvent, deps: Deps): Promise<Reply[]> {
+  const replies = await handleOne(event, deps);
+  deps.metrics?.inbound(event.platform, outcomes.get(event) ?? (replies.length ? 'handled' : 'ignored'));
+  outcomes.delete(event);
+  return replies;
+}
+
+async function handleOne(event: BotEvent, deps: Deps): Promise<Reply[]> {
   const { db } = deps;
   const id = event.messageId;
   try {
@@ -40,8 +51,12 @@ export async function handleEvent(event: BotEvent, deps: Deps): Promise<Reply[]>
     const { ctx, input } = await authorize(event, deps, db, parsed);
     return await remember(event, deps, await finalize(event, deps, await parsed.command.handle(ctx, input as never)));
   } catch (e) {
-    if (isUserError(e)) return safeRemember(event, deps, e.message);
+    if (isUserError(e)) {
+      outcomes.set(event, 'rejected');
+      return safeRemember(event, deps, e.message);
+    }
     // A fault is not remembered: the platform's redelivery of this message may then succeed.
+    outcomes.set(event, 'error');
     event.log.error({ err: e }, 'command failed');
     return finalize(event, deps, T.fault).catch(() => [{ to: 'chat' as const, target: event.chatId, platform: event.platform, text: T.fault }]);
   }
@@ -55,6 +70,7 @@ function runLater(event: BotEvent, later: Array<() => unknown>): void {
 }
 
 function redelivered(event: BotEvent, recorded: string): Reply[] {
+  outcomes.set(event, 'redelivered');
   event.log.info('redelivered message: answering with the recorded replies');
   return JSON.parse(recorded) as Reply[];
 }
@@ -82,6 +98,7 @@ async function write(event: BotEvent, deps: Deps, parsed: Parsed): Promise<Reply
     return out;
   } catch (e) {
     if (e !== DUPLICATE) throw e;
+    outcomes.set(event, 'redelivered');
     return JSON.parse((await recordedReplies(db, event.platform, id!)) ?? '[]') as Reply[];
   }
 }

@@ -28,7 +28,8 @@ import { RateLimiter, type Limit } from '../bot/web/rate-limit.js';
 import type { Db } from '../storage/db.js';
 import { accountsOf } from '../storage/identity.js';
 import { issuesResolvedIn } from '../storage/issue-lists.js';
-import { changeIssue, issueById, type Satisfaction } from '../storage/issues.js';
+import { changeIssue, issueById } from '../storage/issues.js';
+import { SATISFACTION_NAMES, SATISFACTIONS, type Satisfaction } from '../storage/issue-glossary.js';
 import { enqueueReplies } from '../storage/outbox.js';
 import { activeLeadersOf, linkByToken, publicEventsOf, type PublicLink } from '../storage/public-links.js';
 import { unitById } from '../storage/units.js';
@@ -36,7 +37,6 @@ import type { Issue, IssueEvent, Unit } from '../storage/types.js';
 import { BOARD_PAGE, ISSUE_PAGE, issueLinkEnded, TOKEN_SHAPE } from './citizen.js';
 import { nearestLeaders } from './policy.js';
 
-const RATINGS: Record<Satisfaction, string> = { satisfied: '满意', basic: '基本满意', dissatisfied: '不满意' };
 const WORDS_MAX = 200;
 const BOARD_MONTHS = 3;
 const BOARD_CAP = 50;
@@ -182,7 +182,7 @@ export function publicPageRoutes(d: PageDeps): RouteDef[] {
       const rating = form.get('rating') as Satisfaction | null;
       const words = cleanWords(form.get('words') ?? '');
       const today = localDate(now(), d.config.MINQING_TZ);
-      if (!rating || !(rating in RATINGS)) {
+      if (!rating || !SATISFACTIONS.includes(rating)) {
         const i = await issueOf(d.db, link);
         return 'id' in i ? issuePage(d.db, i, today, d.config.MINQING_TZ, T.badRating, 400) : i;
       }
@@ -232,7 +232,7 @@ function rateable(i: Issue): boolean {
  * lead(s); another rating goes to the responsible cadre.
  */
 async function rate(db: Db, i: Issue, rating: Satisfaction, words: string, at: Date, today: LocalDate): Promise<void> {
-  const note = [`群众通过链接评价：${RATINGS[rating]}`, words].filter(Boolean).join('：');
+  const note = [`群众通过链接评价：${SATISFACTION_NAMES[rating]}`, words].filter(Boolean).join('：');
   const citizen = { citizenSatisfaction: rating, citizenNote: words || null, citizenRatedAt: at.getTime() };
   const e = { at, date: today, actorCadreId: null, note };
   let to: number[];
@@ -244,7 +244,7 @@ async function rate(db: Db, i: Issue, rating: Satisfaction, words: string, at: D
   } else {
     await changeIssue(db, i, citizen, { ...e, action: 'citizen_rate' });
     to = [i.responsibleCadreId];
-    text = T.notice.rated(i, RATINGS[rating], maskPhones(words));
+    text = T.notice.rated(i, SATISFACTION_NAMES[rating], maskPhones(words));
   }
   const messages: string[] = [];
   for (const id of new Set(to)) {
@@ -280,7 +280,7 @@ async function issuePage(db: Db, i: Issue, today: LocalDate, tz: string, notice?
   const late = !done && i.deadline < today;
   const steps = events.map((e) => `<li><span class="when">${esc(formatDate(e.date))}</span>${txt(stepText(e))}</li>`).join('');
   const rated = i.citizenSatisfaction && i.citizenRatedAt !== null && !rateable(i) && done
-    ? `<section><h2>${esc(T.rateTitle)}</h2><p>${esc(T.rated(RATINGS[i.citizenSatisfaction as Satisfaction] ?? '', localDate(new Date(i.citizenRatedAt), tz)))}</p></section>` : '';
+    ? `<section><h2>${esc(T.rateTitle)}</h2><p>${esc(T.rated(SATISFACTION_NAMES[i.citizenSatisfaction as Satisfaction] ?? '', localDate(new Date(i.citizenRatedAt), tz)))}</p></section>` : '';
   const form = rateable(i) ? rateForm() : '';
   const body = [
     notice ? `<div class="notice" role="status">${esc(notice)}</div>` : '',
@@ -308,7 +308,7 @@ function stepText(e: IssueEvent): string {
 }
 
 function rateForm(): string {
-  const choices = (Object.entries(RATINGS) as Array<[Satisfaction, string]>)
+  const choices = (Object.entries(SATISFACTION_NAMES) as Array<[Satisfaction, string]>)
     .map(([v, label]) => `<label class="choice"><input type="radio" name="rating" value="${v}" required>${esc(label)}</label>`).join('');
   return `<section><h2>${esc(T.rateTitle)}</h2><p class="muted">${esc(T.rateHint)}</p>
 <form method="post"><fieldset>${choices}</fieldset>
@@ -326,7 +326,7 @@ async function boardPage(db: Db, unit: Unit, at: Date, tz: string): Promise<Http
     if (!list.length) return '';
     const items = list.slice(0, BOARD_CAP).map((i) => {
       const r = (i.citizenSatisfaction ?? i.satisfaction) as Satisfaction | null;
-      return `<li><strong>${txt(`${i.place} ${i.description}`)}</strong><br>${txt(i.result)}<br><span class="muted">${esc(T.boardLine(i.state === 'closed', i.resolvedDate!, today))}${r && RATINGS[r] ? ` · ${esc(T.boardRating(RATINGS[r]))}` : ''}</span></li>`;
+      return `<li><strong>${txt(`${i.place} ${i.description}`)}</strong><br>${txt(i.result)}<br><span class="muted">${esc(T.boardLine(i.state === 'closed', i.resolvedDate!, today))}${r && SATISFACTION_NAMES[r] ? ` · ${esc(T.boardRating(SATISFACTION_NAMES[r]))}` : ''}</span></li>`;
     }).join('');
     return `<section><h2>${esc(T.boardMonth(p.label, list.length))}</h2><ul class="board">${items}</ul>${list.length > BOARD_CAP ? `<p class="muted">${esc(T.boardMore(list.length - BOARD_CAP))}</p>` : ''}</section>`;
   }).join('');

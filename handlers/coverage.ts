@@ -10,7 +10,7 @@
  * (visits.contact_point_id) or its place is the point's name; a visit anywhere counts for a cadre.
  */
 import { addDays, formatDate, periodOf, shiftPeriod, startOfLocalDay, type LocalDate, type Period } from '../bot/time.js';
-import { md } from '../bot/quota.js';
+import { md } from '../bot/quota-text.js';
 import type { Db } from '../storage/db.js';
 import { activeCadresUnder, cadresWhoVisited, contactPointCoverage, type CoverageCadre, type CoveragePoint } from '../storage/coverage.js';
 import { scopePath } from '../storage/reports.js';

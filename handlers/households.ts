@@ -27,8 +27,8 @@ import {
 import { cadreById } from '../storage/identity.js';
 import { unitById } from '../storage/units.js';
 import type { Cadre } from '../storage/types.js';
-import { leads, namesHere, unitOf } from './policy.js';
-import { resolveCadre } from './reports.js';
+import { leads, namesHere, resolveCadre, unitOf } from './policy.js';
+import { LOG_CADRE_TEXTS } from './reports.js';
 
 const LIST_CAP = 30;
 const EXAMPLE = '/联系户 王大爷 13912345678 人口:4 收入:务农 困难:就医难 意见:希望修路 地点:石门村';
@@ -158,7 +158,7 @@ async function transfer(ctx: Ctx, id: number | undefined, to: string | undefined
   if (!h || !(await sees(ctx, h))) throw new UserError(T.notFound(id));
   const unit = (await unitById(ctx.db, h.unitId))!;
   if (!(await leads(ctx, unit))) throw new UserError(T.notLead(id, unit.name));
-  const target: Cadre = await resolveCadre(ctx, to);
+  const target: Cadre = await resolveCadre(ctx, to, LOG_CADRE_TEXTS);
   if (!target.active) throw new UserError(T.notActive(target.name));
   if (target.id === h.cadreId) throw new UserError(T.sameCadre(id, target.name));
   if (!(await unitById(ctx.db, target.unitId))?.path.startsWith(unit.path)) throw new UserError(T.otherUnit(target.name, unit.name));

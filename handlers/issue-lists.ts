@@ -1,7 +1,7 @@
 /**
  * /清单 (the three lists of a unit and month, docs/rules.md#three-lists; `公示` posts the 效果清单 to the group,
  * "解决一件，答复一件，销号一件，公示一件", docs/rules.md#resolve-and-publish) and /台账 (the unit's pending issues, overdue
- * first). Also the words the issue workflow shares with these lists.
+ * first). The words for states, ledgers and ratings are the issue glossary's (storage/issue-glossary.ts).
  *
  * Decisions: both are read commands so that the Excel export (another work item) can run async;
  * publishing therefore records nothing — it is a message to the group. Lists count an issue in
@@ -15,23 +15,14 @@ import { toChat, type Reply } from '../bot/reply.js';
 import { deadlineLight, LIGHT_MARK, workdaysLeft, YELLOW_WORKDAYS, type Light } from '../bot/lights.js';
 import { daysBetween, formatDate, parsePeriod, periodOf, type LocalDate, type Period } from '../bot/time.js';
 import { cadreById, chatsOfUnit } from '../storage/identity.js';
-import { openIssuesOfUnits, type Satisfaction } from '../storage/issues.js';
+import { openIssuesOfUnits } from '../storage/issues.js';
+import { LEDGER_NAMES, SATISFACTION_NAMES, STATE_NAMES, type Ledger, type Satisfaction } from '../storage/issue-glossary.js';
 import { issuesRaisedIn, issuesResolvedIn, tasksIn } from '../storage/issue-lists.js';
 import { unitById } from '../storage/units.js';
-import type { Issue, IssueState, Unit } from '../storage/types.js';
+import type { Issue, Unit } from '../storage/types.js';
 import { leads, namesHere, requireView, resolveUnit } from './policy.js';
 import { exportLedgerReply, exportListsReply } from './reports.js';
 import { boardReplies } from './public-board.js';
-
-export type Ledger = Issue['ledger'];
-export type Source = Issue['source'];
-
-export const STATE_NAMES: Record<IssueState, string> = {
-  open: '登记', in_progress: '办理中', resolved: '已办结', closed: '已销号', escalated: '已上报',
-};
-export const LEDGER_NAMES: Record<Ledger, string> = { livelihood: '民生诉求', hardship: '困难群众', stability: '稳定工作' };
-export const SOURCE_NAMES: Record<Source, string> = { visit: '走访', hotline: '热线', petition: '信访', other: '其他' };
-export const SATISFACTION_NAMES: Record<Satisfaction, string> = { satisfied: '满意', basic: '基本满意', dissatisfied: '不满意' };
 
 const LIST_CAP = 20;
 const LEDGER_CAP = 30;

@@ -15,14 +15,15 @@ import { AskFor, UserError } from '../bot/errors.js';
 import { normalize } from '../bot/normalize.js';
 import { toCadre, toChat, type Reply } from '../bot/reply.js';
 import { addDays, daysBetween, formatDate, type LocalDate } from '../bot/time.js';
-import { cadreByAccount, cadreByPhone, cadresByName, chatsOfUnit } from '../storage/identity.js';
-import { addIssueEvent, changeIssue, insertIssue, issueById, PENDING_STATES, type IssuePatch, type Satisfaction } from '../storage/issues.js';
+import { chatsOfUnit } from '../storage/identity.js';
+import { addIssueEvent, changeIssue, insertIssue, issueById, type IssuePatch } from '../storage/issues.js';
+import { LEDGER_NAMES, PENDING_STATES, SATISFACTION_NAMES, STATE_NAMES, type Ledger, type Satisfaction, type Source } from '../storage/issue-glossary.js';
 import { visitById } from '../storage/records.js';
 import { parentOf, unitById } from '../storage/units.js';
-import type { Cadre, Issue, IssueState, Unit } from '../storage/types.js';
-import { leads, nameHere, namesHere, unitOf } from './policy.js';
+import type { Issue, IssueState, Unit } from '../storage/types.js';
+import { leads, nameHere, namesHere, resolveCadre, unitOf, type CadreRefTexts } from './policy.js';
 import { originOf } from './records.js';
-import { cadreName, issueListCommands, LEDGER_NAMES, SATISFACTION_NAMES, STATE_NAMES, type Ledger, type Source } from './issue-lists.js';
+import { cadreName, issueListCommands } from './issue-lists.js';
 import { citizenLinkCommand, issueLinkReplies } from './citizen.js';
 
 export const CATEGORIES = ['就业', '教育', '医疗', '养老', '社会保障', '社会治理', '环境保护', '权益保障', '基础设施', '助企纾困', '信访', '其他'] as const;
@@ -31,7 +32,6 @@ const PETITION_DAYS = 30;
 // (year 10000) and failed as a fault. Deadlines stay within three years; later ones are refused.
 const MAX_DEADLINE_DAYS = 3 * 365;
 const UNDO_MINUTES = 10;
-const PENDING: readonly IssueState[] = PENDING_STATES;
 
 const CATEGORY_WORDS: Record<string, string> = {
   ...Object.fromEntries(CATEGORIES.map((c) => [c, c])),
@@ -171,30 +171,12 @@ const dateOf = (w: When, base: LocalDate) => ('days' in w ? addDays(base, w.days
 
 const isPetition = (i: Pick<Issue, 'source' | 'category'>) => i.source === 'petition' || i.category === '信访';
 
-/** A roster person from `@李四`, a platform mention, `李四（东关社区）` or a phone number. */
-async function resolveCadre(ctx: Ctx, ref: string, label: string): Promise<Cadre> {
-  const m = ctx.event.mentions.find((x) => x.name === ref || x.accountId === ref);
-  const byAccount = m && (await cadreByAccount(ctx.db, ctx.event.platform, m.accountId));
-  if (byAccount) return byAccount;
-  if (/^1[3-9]\d{9}$/.test(ref)) {
-    const c = await cadreByPhone(ctx.db, ref);
-    if (c?.active) return c;
-  }
-  const paren = /^(.+?)[（(](.+?)[)）]$/.exec(ref);
-  const unitName = async (c: Cadre) => (await unitById(ctx.db, c.unitId))?.name ?? '';
-  let found = await cadresByName(ctx.db, paren ? paren[1].trim() : ref);
-  if (paren) {
-    const kept: Cadre[] = [];
-    for (const c of found) if ((await unitName(c)) === paren[2].trim()) kept.push(c);
-    found = kept;
-  }
-  if (found.length === 1) return found[0];
-  if (!found.length) throw new UserError(T.unknownCadre(label, ref));
-  if (!namesHere(ctx)) throw new UserError(T.ambiguousHidden(label));
-  const options: string[] = [];
-  for (const c of found) options.push(`${c.name}（${await unitName(c)}）`);
-  throw new UserError(T.ambiguousCadre(label, found[0].name, options));
-}
+/** resolveCadre's refusals for the person argument `label` (责任人, 责任领导): namesakes stay unnamed in a group that may not see names. */
+const cadreTexts = (label: string): CadreRefTexts => ({
+  unknown: (ref) => T.unknownCadre(label, ref),
+  ambiguous: (_ref, name, options) => T.ambiguousCadre(label, name, options),
+  hidden: T.ambiguousHidden(label),
+});
 
 async function loadIssue(ctx: Ctx, id: number): Promise<Issue> {
   const i = await issueById(ctx.db, id);
@@ -228,7 +210,8 @@ const change = async (ctx: Ctx, i: Issue, patch: IssuePatch, action: string, not
 const tellResponsible = (ctx: Ctx, i: Issue, text: string): Reply[] =>
   i.responsibleCadreId === ctx.cadre.id ? [] : [toCadre(i.responsibleCadreId, text)];
 
-const finished = (i: Issue) => (i.state === 'closed' ? '已销号' : '已办结');
+/** 已办结 or 已销号: what a problem that is no longer pending is called. */
+const finished = (i: Issue) => STATE_NAMES[i.state];
 
 export const registerCommand = defineCommand({
   name: '民情', aliases: ['issue', '问题'], group: 'issue', mode: 'write', form: 'issue',
@@ -266,8 +249,8 @@ export const registerCommand = defineCommand({
       const v = await visitById(ctx.db, a.visit.id);
       if (!v || v.voidedAt) throw new UserError(T.visitNotFound(a.visit.id));
     }
-    const responsible = a.responsible ? await resolveCadre(ctx, a.responsible, '责任人') : ctx.cadre;
-    const lead = a.lead ? await resolveCadre(ctx, a.lead, '责任领导') : null;
+    const responsible = a.responsible ? await resolveCadre(ctx, a.responsible, cadreTexts('责任人')) : ctx.cadre;
+    const lead = a.lead ? await resolveCadre(ctx, a.lead, cadreTexts('责任领导')) : null;
     if (lead && lead.rank !== 'leader') throw new UserError(namesHere(ctx) ? T.leadNotLeader(lead.name) : T.leadNotLeader(...T.leadNotLeaderHidden));
     const unit = ctx.chatUnit ?? (await unitOf(ctx));
     const o = originOf(ctx);
@@ -295,7 +278,7 @@ export const progressCommand = defineCommand({
   async handle(ctx, a) {
     let i = await loadIssue(ctx, a.issue);
     await requireHandler(ctx, i, '进展', `/进展 #${i.id} 已联系交通局`);
-    requireState(i, PENDING, (x) => x.state === 'resolved'
+    requireState(i, PENDING_STATES, (x) => x.state === 'resolved'
       ? `不能再添加进展；如需继续办理，请领导发送 /销号 #${x.id} 退回 理由`
       : `不能再添加进展；群众不满意时可发送 /评价 #${x.id} 不满意 重新办理`);
     i = await change(ctx, i, { state: 'in_progress' }, 'progress', a.note);
@@ -316,7 +299,7 @@ export const resolveCommand = defineCommand({
   async handle(ctx, a) {
     let i = await loadIssue(ctx, a.issue);
     await requireHandler(ctx, i, '办结', `/办结 #${i.id} 路面已修复，已电话告知群众`);
-    requireState(i, PENDING, (x) => (x.state === 'resolved' ? `无需重复办结；请领导发送 /销号 #${x.id}` : '已经销号，无需办结。'));
+    requireState(i, PENDING_STATES, (x) => (x.state === 'resolved' ? `无需重复办结；请领导发送 /销号 #${x.id}` : '已经销号，无需办结。'));
     const unfinished = UNFINISHED.exec(normalize(a.result));
     if (unfinished) throw new UserError(T.notFinished(i.id, unfinished[0]));
     const answered = a.answered ? a.answered === 'yes' : readAnswered(a.result);
@@ -375,7 +358,7 @@ export const extendCommand = defineCommand({
   async handle(ctx, a) {
     let i = await loadIssue(ctx, a.issue);
     await requireLead(ctx, i, '延期', `/延期 #${i.id} 15天 理由`);
-    requireState(i, PENDING, (x) => `${finished(x)}的问题不能延期。`);
+    requireState(i, PENDING_STATES, (x) => `${finished(x)}的问题不能延期。`);
     if (!a.reason) throw new AskFor('reason', 'missing', undefined, T.needExtendReason);
     const from = i.deadline, next = dateOf(a.until, from);
     if (next <= from) throw new UserError(T.notLater(from, next, i.id));
@@ -399,7 +382,7 @@ export const escalateCommand = defineCommand({
   async handle(ctx, a) {
     let i = await loadIssue(ctx, a.issue);
     await requireHandler(ctx, i, '上报', `/上报 #${i.id} 理由`);
-    requireState(i, PENDING, (x) => `${finished(x)}的问题不能上报。`);
+    requireState(i, PENDING_STATES, (x) => `${finished(x)}的问题不能上报。`);
     if (!a.reason) throw new AskFor('reason', 'missing', undefined, T.needEscalateReason);
     if (NO_ESCALATION.test(normalize(a.reason))) throw new UserError(T.noEscalation(i.id));
     const unit = await unitOfIssue(ctx, i);
@@ -420,7 +403,7 @@ export const superviseCommand = defineCommand({
   async handle(ctx, a) {
     let i = await loadIssue(ctx, a.issue);
     await requireLead(ctx, i, '督办', `/督办 #${i.id}`);
-    requireState(i, PENDING, (x) => `${finished(x)}的问题无需督办。`);
+    requireState(i, PENDING_STATES, (x) => `${finished(x)}的问题无需督办。`);
     i = await change(ctx, i, { superviseCount: i.superviseCount + 1 }, 'supervise', a.note ?? null);
     const notice = toCadre(i.responsibleCadreId, T.superviseNotice(i, ctx.cadre.name, ctx.today, a.note));
     return [toChat(T.supervised(i, namesHere(ctx) ? await cadreName(ctx, i.responsibleCadreId) : null, ctx.today)), notice];

@@ -6,6 +6,7 @@ import type { Ctx } from '../bot/command.js';
 import { UserError } from '../bot/errors.js';
 import { nameInGroup } from '../bot/names.js';
 import type { Db } from '../storage/db.js';
+import { cadreByAccount, cadreByPhone, cadresByName } from '../storage/identity.js';
 import { activeLeadersOf } from '../storage/public-links.js';
 import { unitById, unitByName, isWithin, parentOf } from '../storage/units.js';
 import type { Cadre, Unit } from '../storage/types.js';
@@ -31,6 +32,43 @@ export async function resolveUnit(ctx: Ctx, name?: string): Promise<Unit> {
     return u;
   }
   return ctx.chatUnit ?? (await unitOf(ctx));
+}
+
+/** What {@link resolveCadre} says when a reference names nobody on the roster, or several people. */
+export interface CadreRefTexts {
+  unknown: (ref: string) => string;
+  /** `name` is the roster name the namesakes share; `options` read '李四（东关社区）'. */
+  ambiguous: (ref: string, name: string, options: string[]) => string;
+  /** Said instead of listing the namesakes where a group may not see names; without it they are listed anyway. */
+  hidden?: string;
+}
+
+/**
+ * A roster person from `@李四`, a platform mention, `李四（东关社区）` or a phone number. Each
+ * command words the refusals for its own argument (`say`).
+ */
+export async function resolveCadre(ctx: Ctx, ref: string, say: CadreRefTexts): Promise<Cadre> {
+  const m = ctx.event.mentions.find((x) => x.name === ref || x.accountId === ref);
+  const byAccount = m && (await cadreByAccount(ctx.db, ctx.event.platform, m.accountId));
+  if (byAccount) return byAccount;
+  if (/^1[3-9]\d{9}$/.test(ref)) {
+    const c = await cadreByPhone(ctx.db, ref);
+    if (c?.active) return c;
+  }
+  const paren = /^(.+?)[（(](.+?)[)）]$/.exec(ref);
+  const unitName = async (c: Cadre) => (await unitById(ctx.db, c.unitId))?.name ?? '';
+  let found = await cadresByName(ctx.db, paren ? paren[1].trim() : ref);
+  if (paren) {
+    const kept: Cadre[] = [];
+    for (const c of found) if ((await unitName(c)) === paren[2].trim()) kept.push(c);
+    found = kept;
+  }
+  if (found.length === 1) return found[0];
+  if (!found.length) throw new UserError(say.unknown(ref));
+  if (say.hidden !== undefined && !namesHere(ctx)) throw new UserError(say.hidden);
+  const options: string[] = [];
+  for (const c of found) options.push(`${c.name}（${await unitName(c)}）`);
+  throw new UserError(say.ambiguous(ref, found[0].name, options));
 }
 
 /** Anyone may see their own unit's numbers; leads also the units below; admins everything. */

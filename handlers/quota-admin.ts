@@ -15,7 +15,8 @@ import { defineCommand } from '../bot/command.js';
 import { choiceArg, customArg, numberArg, optional, textArg, withKeys, type ArgDef } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
 import { normalize } from '../bot/normalize.js';
-import { isVisitMetric, KIND_SHORT, METRIC_NAMES, ruleDef, ruleText, type QuotaRuleDef } from '../bot/quota.js';
+import { isVisitMetric, ruleDef, type QuotaRuleDef } from '../bot/quota.js';
+import { KIND_SHORT, METRIC_NAMES, ruleText } from '../bot/quota-text.js';
 import {
   ALL_PRESET_SETS, allQuotaRules, IN_VILLAGE, insertQuotaRule, installPresets, PRESET_RULES, PRESET_SETS, presetRule, quotaRuleById, setQuotaRuleActive,
   type PresetSet, type PresetSetKey, type QuotaFilter, type QuotaMetric,

@@ -10,7 +10,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { renderChartPng } from '../bot/chart.js';
-import { forEachQuota, num } from '../bot/quota.js';
+import { forEachQuota } from '../bot/quota.js';
+import { num } from '../bot/quota-text.js';
 import { formatDate, periodOf, shiftPeriod, WORKDAY_HOURS, type LocalDate, type Period } from '../bot/time.js';
 import { issuesPerMonth, scopePath, visitsPerDate } from '../storage/reports.js';
 import { unitScope } from '../storage/stats.js';

@@ -21,10 +21,9 @@ import { openTableFile, type CellValue, type Column, type TableWriter } from '..
 import { daysBetween, formatDate, localDate, startOfLocalDay, type LocalDate, type Period } from '../bot/time.js';
 import type { Db } from '../storage/db.js';
 import { issuesRaisedIn, issuesResolvedIn, tasksIn } from '../storage/issue-lists.js';
-import type { Satisfaction } from '../storage/issues.js';
+import { LEDGER_NAMES, PENDING_STATES, SATISFACTION_NAMES, SOURCE_NAMES, STATE_NAMES, type Ledger, type Satisfaction, type Source } from '../storage/issue-glossary.js';
 import { cadreNames, householdRows, ledgerEvents, ledgerRows, logRows, openSnapshot, projectRows, scopePath, type Snapshot } from '../storage/reports.js';
 import type { IssueState, Unit, VisitKind } from '../storage/types.js';
-import { LEDGER_NAMES, SATISFACTION_NAMES, SOURCE_NAMES, STATE_NAMES, type Ledger, type Source } from './issue-lists.js';
 import { KIND_NAMES } from './records.js';
 import { deadlineLight, LIGHT_FILLS, LIGHT_MARK, LIGHT_NAMES, type Light } from '../bot/lights.js';
 import { percent } from '../bot/rates-text.js';
@@ -62,7 +61,7 @@ const ACTION_NAMES: Record<string, string> = {
   citizen_rate: '群众亲评', citizen_reopen: '群众亲评不满意，重新办理',
 };
 const CITIZEN_ACTOR = '群众（查看链接）';
-const PENDING = new Set(['open', 'in_progress', 'escalated']);
+const PENDING = new Set<string>(PENDING_STATES);
 
 const LIGHT_CELL_FILLS = Object.fromEntries((['green', 'yellow', 'red'] as const).map((l) => [T.light(l), LIGHT_FILLS[l]]));
 const state = (s: string | null) => (s ? STATE_NAMES[s as IssueState] ?? s : '');
@@ -174,7 +173,7 @@ export async function exportLists(o: ExportInput, p: Period): Promise<ExportResu
   const file = reportFile(o.dir, '三个清单', o.unit.name, p.key, o.now, o.tz, 'xlsx');
   const asOf = p.end < o.today ? p.end : o.today;
   return writeReport({ ...o, format: 'xlsx' }, file, async (w, s) => {
-    const name = await cadreNames(s.db);
+    const name = cadreNames(s.db);
     await w.table({ sheet: '民生实事清单', title: T.projectsTitle(o.unit.name, p), columns: [
       col('序号', 6), col('问题清单', 40), col('任务清单', 50), col('完成时限', 12, 'date'),
       col('责任领导', 10), col('责任部门/社区', 18), col('备注', 30)] });

@@ -16,10 +16,9 @@ import { toCadre, toChat, type Reply } from '../bot/reply.js';
 import { parsePeriod, periodOf, type Period } from '../bot/time.js';
 import { z } from 'zod';
 import { basename } from 'node:path';
-import { cadreByAccount, cadreByPhone, cadresByName } from '../storage/identity.js';
-import { unitById, unitByName } from '../storage/units.js';
-import type { Cadre, Unit } from '../storage/types.js';
-import { leads, namesHere, requireView, resolveUnit, unitOf } from './policy.js';
+import { unitByName } from '../storage/units.js';
+import type { Unit } from '../storage/types.js';
+import { leads, namesHere, requireView, resolveCadre, resolveUnit, unitOf, type CadreRefTexts } from './policy.js';
 import { exportDir, exportHouseholds, exportLedger, exportLists, exportLog, type ExportInput, type ExportResult } from './report-files.js';
 import { issuesChart, quotaChart, visitsChart, type ChartInput, type ChartResult } from './report-charts.js';
 import { computeCoverage, coverageText, exportCoverage } from './coverage.js';
@@ -125,26 +124,11 @@ export async function coverageReply(ctx: Ctx, unit?: Unit | string): Promise<str
   return coverageText(await computeCoverage(ctx.db, u, ctx.today, ctx.tz), namesHere(ctx));
 }
 
-/** A roster person from `@李四`, a platform mention, `李四（东关社区）` or a phone number. */
-export async function resolveCadre(ctx: Ctx, ref: string): Promise<Cadre> {
-  const m = ctx.event.mentions.find((x) => x.name === ref || x.accountId === ref);
-  const byAccount = m && (await cadreByAccount(ctx.db, ctx.event.platform, m.accountId));
-  if (byAccount) return byAccount;
-  if (/^1[3-9]\d{9}$/.test(ref)) { const c = await cadreByPhone(ctx.db, ref); if (c?.active) return c; }
-  const paren = /^(.+?)[（(](.+?)[)）]$/.exec(ref);
-  const unitName = async (c: Cadre) => (await unitById(ctx.db, c.unitId))?.name ?? '';
-  let found = await cadresByName(ctx.db, paren ? paren[1].trim() : ref);
-  if (paren) {
-    const kept: Cadre[] = [];
-    for (const c of found) if ((await unitName(c)) === paren[2].trim()) kept.push(c);
-    found = kept;
-  }
-  if (found.length === 1) return found[0];
-  if (!found.length) throw new UserError(T.noCadre(ref));
-  const options: string[] = [];
-  for (const c of found) options.push(`${c.name}（${await unitName(c)}）`);
-  throw new UserError(T.manyCadres(ref, options));
-}
+/** resolveCadre's refusals for `/导出 日志 @干部` (also used by /联系户 转交). */
+export const LOG_CADRE_TEXTS: CadreRefTexts = {
+  unknown: (ref) => T.noCadre(ref),
+  ambiguous: (ref, _name, options) => T.manyCadres(ref, options),
+};
 
 async function exportLogReply(ctx: Ctx, unitName: string | undefined, cadreRef: string | undefined, p: Period, format?: 'xlsx' | 'csv'): Promise<Reply | Reply[]> {
   const scope = `（${p.label}）`;
@@ -152,7 +136,7 @@ async function exportLogReply(ctx: Ctx, unitName: string | undefined, cadreRef: 
     const o = await input(ctx, await unitFor(ctx, unitName, '/导出 日志 石门镇'), format);
     return fileReply(ctx, o, await exportLog(o, p), KIND_LABELS.log, scope);
   }
-  const cadre = cadreRef ? await resolveCadre(ctx, cadreRef) : ctx.cadre;
+  const cadre = cadreRef ? await resolveCadre(ctx, cadreRef, LOG_CADRE_TEXTS) : ctx.cadre;
   const unit = await unitOf(ctx, cadre);
   if (cadre.id !== ctx.cadre.id && !(await leads(ctx, unit))) throw new UserError(T.notTheirLead(cadre.name));
   const o = await input(ctx, unit, format);

@@ -14,13 +14,14 @@
 import { defineCommand, type Ctx } from '../bot/command.js';
 import { choiceArg, customArg, optional, periodArg as sharedPeriodArg, textArg, type ReadEnv, unitNameArg } from '../bot/args.js';
 import { UserError } from '../bot/errors.js';
-import { evaluateQuotas, md, METRIC_UNITS, missingText, num, PERIOD_NAMES, PERIOD_THIS, quotaCompletion, targetText, type QuotaStatus } from '../bot/quota.js';
+import { evaluateQuotas, quotaCompletion, type QuotaStatus } from '../bot/quota.js';
+import { md, METRIC_UNITS, missingText, num, PERIOD_NAMES, PERIOD_THIS, targetText } from '../bot/quota-text.js';
 import { addDays, daysBetween, formatDate, parseChineseNumber, parseDate, parsePeriod, periodOf, WORKDAY_HOURS, type LocalDate, type Period, type PeriodKind } from '../bot/time.js';
 import { normalize } from '../bot/normalize.js';
 import { setMutedUntil } from '../storage/identity.js';
 import type { AggregateCache } from '../storage/quota-aggregates.js';
 import { cadreIssueYear, cadreNumbers, sumVisits, unitNames, unitScope, unitStats, type CadreNumbers } from '../storage/stats.js';
-import type { Satisfaction } from '../storage/issues.js';
+import { SATISFACTION_NAMES, type Satisfaction } from '../storage/issue-glossary.js';
 import type { Unit } from '../storage/types.js';
 import { quotaCommand } from './quota-admin.js';
 import { ratesText } from '../bot/rates-text.js';
@@ -34,7 +35,6 @@ const LAGGARDS = 10;
 
 const pct = (a: number, b: number) => (b ? `${Math.round((a / b) * 100)}%` : '—');
 const days = (hours: number) => num(hours / WORKDAY_HOURS);
-const SAT_NAMES: Record<Satisfaction, string> = { satisfied: '满意', basic: '基本满意', dissatisfied: '不满意' };
 
 function periodText(p: Period): string {
   return p.kind === 'week' ? `${p.label}（${md(p.start)}–${md(p.end)}）` : p.label;
@@ -43,7 +43,7 @@ function periodText(p: Period): string {
 function satisfactionText(s: Record<Satisfaction, number>): string | null {
   const rated = s.satisfied + s.basic + s.dissatisfied;
   if (!rated) return null;
-  return `${(Object.keys(SAT_NAMES) as Satisfaction[]).map((k) => `${SAT_NAMES[k]} ${s[k]}`).join('、')}（满意率 ${pct(s.satisfied + s.basic, rated)}）`;
+  return `${(Object.keys(SATISFACTION_NAMES) as Satisfaction[]).map((k) => `${SATISFACTION_NAMES[k]} ${s[k]}`).join('、')}（满意率 ${pct(s.satisfied + s.basic, rated)}）`;
 }
 
 const T = {

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Outbound } from '../bot/outbound.js';
 import type { Reply } from '../bot/reply.js';
+import type { DeliveryMetrics } from '../bot/metrics.js';
 import type { Db } from '../storage/db.js';
 import type { ReminderSettings } from '../storage/reminder-settings.js';
 
@@ -21,6 +22,12 @@ export interface JobDeps {
   settings(): Promise<ReminderSettings>;
   /** Queues delivery of everything recorded and not yet delivered; returns how many. */
   enqueueUndelivered(): Promise<number>;
+  /** Queues delivery of `keys` to run at `at` (epoch ms): a look at reminders another claim held. */
+  deliverLater(keys: string[], at: number): Promise<void>;
+  /** How long a delivery claim holds (jobs/pass.ts LEASE_MS unless set). */
+  leaseMs?: number;
+  /** Counts failed sends and times delivered ones (`/metrics`). */
+  metrics?: DeliveryMetrics;
   enrich?: (reply: Reply) => Promise<Reply>;
   /** The clock (injected in tests). */
   now(): Date;

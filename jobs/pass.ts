@@ -11,12 +11,14 @@
  * (`enable_duplicate_check`) drop as a duplicate.
  */
 import type { Logger } from 'pino';
-import { addressCadre } from '../bot/address.js';
+import { addressTo } from '../bot/address.js';
+import { accountsOfMany } from '../storage/identity.js';
 import type { Outbound } from '../bot/outbound.js';
 import type { Reply } from '../bot/reply.js';
 import { localDate } from '../bot/time.js';
 import type { Db } from '../storage/db.js';
-import { claimReminders, markDelivered, recordReminders, releaseReminder, reminderExists, type NewReminder } from '../storage/reminders.js';
+import { claimReminders, heldReminders, markDelivered, recordReminders, releaseReminder, reminderExists, type NewReminder } from '../storage/reminders.js';
+import type { DeliveryMetrics } from '../bot/metrics.js';
 import { inQuietHours, isWorkday } from './calendar.js';
 import { planFor } from './plan.js';
 import { quietWindow, type JobKind, type ReminderSettings } from '../storage/reminder-settings.js';
@@ -71,6 +73,18 @@ export interface DeliverOptions {
   now?: () => number;
   /** Attaches what a reminder asks for (a chart) just before it is sent. */
   enrich?: (reply: Reply) => Promise<Reply>;
+  /** Counts failed sends and times delivered ones (`/metrics`). */
+  metrics?: DeliveryMetrics;
+}
+
+export interface DeliverResult {
+  sent: number;
+  unreachable: number;
+  /** Not taken: delivered already, or under someone's live claim (`held`). */
+  already: number;
+  failed: Array<{ key: string; error: Error }>;
+  /** Of the keys not taken, those still undelivered under a live claim, and when the last claim runs out. */
+  held: { keys: string[]; until: number };
 }
 
 /**
@@ -79,27 +93,38 @@ export interface DeliverOptions {
  * in between leaves that batch's sent part to be re-sent after the lease, with the same
  * idempotency key — the window is one batch's sending time (milliseconds at console speed).
  */
-export async function deliverMany(db: Db, keys: string[], o: DeliverOptions): Promise<{ sent: number; unreachable: number; already: number; failed: Array<{ key: string; error: Error }> }> {
+export async function deliverMany(db: Db, keys: string[], o: DeliverOptions): Promise<DeliverResult> {
   const now = o.now ?? Date.now;
-  const claimed = await claimReminders(db, keys, o.worker, now(), o.leaseMs ?? LEASE_MS);
-  const out = { sent: 0, unreachable: 0, already: keys.length - claimed.length, failed: [] as Array<{ key: string; error: Error }> };
+  const leaseMs = o.leaseMs ?? LEASE_MS;
+  const at = now();
+  const claimed = await claimReminders(db, keys, o.worker, at, leaseMs);
+  const taken = new Set(claimed.map((c) => c.key));
+  const held = claimed.length < keys.length ? await heldReminders(db, keys.filter((k) => !taken.has(k)), at, leaseMs) : { keys: [], until: 0 };
+  const out: DeliverResult = { sent: 0, unreachable: 0, already: keys.length - claimed.length, failed: [], held };
   const done: Array<{ key: string; note: string | null }> = [];
   try {
-    for (const { key, reply: json } of claimed) {
-      const reply = await addressCadre(db, JSON.parse(json) as Reply);
+    // The batch's accounts in one query, not a round trip per reminder.
+    const parsed = claimed.map((c) => JSON.parse(c.reply) as Reply);
+    const accounts = await accountsOfMany(db, [...new Set(parsed.flatMap((r) => (r.cadreId === undefined ? [] : [r.cadreId])))]);
+    for (const [i, { key, createdAt }] of claimed.entries()) {
+      const r = parsed[i];
+      const reply = addressTo(r, r.cadreId === undefined ? [] : accounts.get(r.cadreId) ?? []);
       if (!reply) {
         o.log.warn({ key }, 'reminder not delivered: the cadre has no chat account');
         done.push({ key, note: 'no chat account' });
         out.unreachable++;
         continue;
       }
+      const platform = reply.platform ?? 'unknown';
       try {
         await o.outbound.send(o.enrich && reply.chart ? await o.enrich(reply) : reply, key);
       } catch (e) {
         await releaseReminder(db, key, String((e as Error).message ?? e));
+        o.metrics?.deliveryFailed(platform, 'reminder', 'retry');
         out.failed.push({ key, error: e as Error });
         continue;
       }
+      o.metrics?.delivered(platform, 'reminder', createdAt, now());
       done.push({ key, note: null });
       out.sent++;
     }

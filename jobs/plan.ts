@@ -9,11 +9,12 @@
  */
 import type { Reply } from '../bot/reply.js';
 import { addDays, daysBetween, periodOf, shiftPeriod, weekdayOf, type LocalDate, type Period, type PeriodKind } from '../bot/time.js';
-import { forEachQuota, missingText, type QuotaStatus } from '../bot/quota.js';
+import { forEachQuota, type QuotaStatus } from '../bot/quota.js';
+import { missingText } from '../bot/quota-text.js';
 import type { Db } from '../storage/db.js';
 import { allChatGroups, lastReminderDates, leadersByUnit, type NewReminder } from '../storage/reminders.js';
 import { pendingIssuesDueBy } from '../storage/issues.js';
-import { unitById, rootUnits } from '../storage/units.js';
+import { allUnits, unitById, rootUnits } from '../storage/units.js';
 import { cadreById } from '../storage/identity.js';
 import { unitStats } from '../storage/stats.js';
 import type { ReminderSettings, JobKind } from '../storage/reminder-settings.js';
@@ -76,9 +77,11 @@ export async function planQuotaNudges(db: Db, d: LocalDate, s: ReminderSettings)
     byUnit.set(c.unitId, lines);
   }
   // A lead's digest covers their unit and every unit below it; it shows the first lines only.
+  // The units read once, not a round trip per unit (a county has a thousand).
+  const units = new Map((await allUnits(db)).map((u) => [u.id, u]));
   const lines = new Map<number, { n: number; first: string[] }>();
   for (const [unitId, xs] of byUnit) {
-    for (const id of ((await unitById(db, unitId))?.path ?? '').split('/').filter(Boolean).map(Number)) {
+    for (const id of (units.get(unitId)?.path ?? '').split('/').filter(Boolean).map(Number)) {
       let acc = lines.get(id);
       if (!acc) lines.set(id, (acc = { n: 0, first: [] }));
       acc.n += xs.length;
@@ -88,7 +91,7 @@ export async function planQuotaNudges(db: Db, d: LocalDate, s: ReminderSettings)
   for (const [unitId, leads] of await leadersByUnit(db)) {
     const acc = lines.get(unitId);
     if (!acc) continue;
-    const unit = (await unitById(db, unitId))!;
+    const unit = units.get(unitId)!;
     for (const lead of leads) {
       const last = lastDigest.get(lead.id);
       if (last && last >= earliest) continue;

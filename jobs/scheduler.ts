@@ -6,11 +6,13 @@
  * reminders already claimed or sent.
  */
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Outbound } from '../bot/outbound.js';
 import type { Reply } from '../bot/reply.js';
 import type { Db } from '../storage/db.js';
+import type { DeliveryMetrics } from '../bot/metrics.js';
 import { undeliveredKeys } from '../storage/reminders.js';
 import { JOB_KINDS, loadReminderSettings, type ReminderDefaults, type ReminderSettings } from '../storage/reminder-settings.js';
 import type { JobDef, JobDeps } from './job.js';
@@ -48,6 +50,10 @@ export interface SchedulerOptions {
   exports?: { dir: string; retentionDays: number };
   /** The clock (tests inject one). */
   now?: () => Date;
+  /** How long a delivery claim holds before another worker may take the reminder over (jobs/pass.ts LEASE_MS). */
+  leaseMs?: number;
+  /** Counts failed sends and times delivered reminders (`/metrics`). */
+  metrics?: DeliveryMetrics;
 }
 
 export function redisConnection(url: string, log: Logger): Redis {
@@ -109,7 +115,8 @@ export class Scheduler {
     return {
       db: this.o.db, outbound: this.o.outbound, log: this.o.log, tz: this.o.tz, worker: this.id, enrich: this.o.enrich,
       settings: () => this.settings(), enqueueUndelivered: () => this.enqueueUndelivered(),
-      now: this.o.now ?? (() => new Date()), exports: this.o.exports,
+      deliverLater: (keys, at) => this.deliverLater(keys, at),
+      now: this.o.now ?? (() => new Date()), exports: this.o.exports, leaseMs: this.o.leaseMs, metrics: this.o.metrics,
     };
   }
 
@@ -133,6 +140,19 @@ export class Scheduler {
     }
     if (jobs.length) await this.queue.addBulk(jobs);
     return keys.length;
+  }
+
+  /**
+   * Queues one delivery of `keys` for `at`. Every process that found the same keys held at the
+   * same claim's end queues the same job id, so BullMQ keeps one.
+   */
+  async deliverLater(keys: string[], at: number): Promise<void> {
+    const id = `recheck-${at}-${createHash('sha1').update(keys.join('\n')).digest('hex').slice(0, 16)}`;
+    for (let i = 0; i < keys.length; i += BATCH) {
+      await this.queue.add(deliverJob.name, { keys: keys.slice(i, i + BATCH) }, {
+        jobId: `${id}-${i / BATCH}`, delay: Math.max(0, at - Date.now()), attempts: 8, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000,
+      });
+    }
   }
 
   /** Catch-up at start: run every pass for now and queue what is undelivered. */

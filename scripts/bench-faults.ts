@@ -19,8 +19,8 @@ import { openBenchDb, progressBar, seedRoster } from './bench-seed.js';
 
 export interface FaultResult { visits: number; replies: number; accepted: number; lost: number; duplicated: number; attempts: number; retried: number; afterLostAnswer: number; seconds: number }
 
-/** `target`: the bot's `MINQING_DB` (a PostgreSQL URL runs it there, in a schema of its own; otherwise a SQLite file). */
-export async function benchFaults(o: { replies: number; failRate?: number; lostAnswerRate?: number; log: Logger; quiet?: boolean; target?: string }): Promise<FaultResult> {
+/** `target`: a PostgreSQL URL runs it there, in a schema of its own; otherwise a SQLite file. `label` names the database on the progress bar. */
+export async function benchFaults(o: { replies: number; failRate?: number; lostAnswerRate?: number; log: Logger; quiet?: boolean; target?: string; label?: string }): Promise<FaultResult> {
   const failRate = o.failRate ?? 0.1;
   const lostAnswerRate = o.lostAnswerRate ?? 0.01;
   const bench = await openBenchDb(o.target, 'faults');
@@ -56,8 +56,9 @@ export async function benchFaults(o: { replies: number; failRate?: number; lostA
   const retry = { maxAttempts: 8, baseMs: 1, maxMs: 20 };
   const newDelivery = () => new ReplyDelivery({ db, send: (m, k) => outbound.send(m, k), log: o.log, retry, concurrency: 64 });
   let delivery = newDelivery();
-  delivery.start();
-  const bar = o.quiet ? undefined : progressBar('(g) 故障投递', o.replies);
+  // Not awaited: start() never rejects (it logs its own failure) and stop()/idle() wait for it.
+  void delivery.start();
+  const bar = o.quiet ? undefined : progressBar(`(g) ${o.label ? `${o.label} ` : ''}故障投递`, o.replies);
   const at = new Date();
   const event = (i: number) => makeEvent({
     platform: 'bench', chatId: `c${1 + (i % cadres)}`, direct: true, senderId: `c${1 + (i % cadres)}`,
@@ -75,7 +76,8 @@ export async function benchFaults(o: { replies: number; failRate?: number; lostA
         await delivery.stop();
         await claimDue(db, Date.now(), 15 * 60_000, 50);
         delivery = newDelivery();
-        delivery.start();
+        // Not awaited, as at the start: start() never rejects and stop()/idle() wait for it.
+        void delivery.start();
       }
       const e = event(i);
       const replies = await app.handle(e);
@@ -120,8 +122,8 @@ export async function benchFaults(o: { replies: number; failRate?: number; lostA
   return result;
 }
 
-export function describeFaults(r: FaultResult, failRate = 0.1, lostAnswerRate = 0.01): string {
-  return `(g) ${r.replies} 条回复，平台随机拒绝 ${(failRate * 100).toFixed(0)}% 的发送（429/5xx），中途重启一次，十分之一的消息重投：` +
+export function describeFaults(r: FaultResult, failRate = 0.1, lostAnswerRate = 0.01, label?: string): string {
+  return `(g) ${label ? `[${label}] ` : ''}${r.replies} 条回复，平台随机拒绝 ${(failRate * 100).toFixed(0)}% 的发送（429/5xx），中途重启一次，十分之一的消息重投：` +
     `丢失 ${r.lost}，重复 ${r.duplicated}；共 ${r.attempts} 次发送（重试 ${r.retried}），${r.seconds.toFixed(2)} s。` +
     `另有 ${(lostAnswerRate * 100).toFixed(0)}% 的发送平台已收下但应答丢失：${r.afterLostAnswer} 条以同一幂等键重发（飞书按 uuid 去重；钉钉、企业微信会显示两次）`;
 }

@@ -20,8 +20,8 @@ import { openBenchDb, seedRoster } from './bench-seed.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const ENCRYPT_KEY = 'bench-encrypt-key', TOKEN = 'bench-verification-token';
 
-/** `target`: the bot's `MINQING_DB` (a PostgreSQL URL runs it there; otherwise a SQLite file). */
-export async function benchFeishu(o: { requests: number; cadres: number; connections: number; log: Logger; target?: string }): Promise<void> {
+/** `target`: a PostgreSQL URL runs it there (a schema of its own); otherwise a SQLite file. `label` names the database in the figures. */
+export async function benchFeishu(o: { requests: number; cadres: number; connections: number; log: Logger; target?: string; label?: string }): Promise<void> {
   const bench = await openBenchDb(o.target, 'feishu');
   const { db, dir } = bench;
   await seedRoster(db, 20, o.cadres);
@@ -58,7 +58,7 @@ export async function benchFeishu(o: { requests: number; cadres: number; connect
   const secs = (performance.now() - t0) / 1000;
   const rows = (await db.value<number>("SELECT count(*) FROM visits WHERE platform = 'feishu'"))!;
   const dupRows = (await db.value<number>('SELECT count(*) FROM (SELECT message_id FROM visits GROUP BY message_id HAVING count(*) > 1) AS d'))!;
-  console.log(`(d) 飞书加密签名回调 ${o.requests} 个（${distinct} 条不同消息，其余为重投），${o.connections} 并发：${(o.requests / secs).toFixed(0)} 请求/秒，`
+  console.log(`(d) ${o.label ? `[${o.label}] ` : ''}飞书加密签名回调 ${o.requests} 个（${distinct} 条不同消息，其余为重投），${o.connections} 并发：${(o.requests / secs).toFixed(0)} 请求/秒，`
     + `p50 ${result.latency.p50} ms，p99 ${result.latency.p99} ms，非 2xx ${result.non2xx}，错误 ${result.errors}；`
     + `入库 ${rows} 行（应为 ${distinct}），重复 ${dupRows}，丢失 ${distinct - rows}，回复 ${replies}`);
   await http.close();

@@ -32,8 +32,10 @@ export interface BenchReportsOptions {
   print?: (line: string) => void;
   /** Show seeding progress bars on stderr (default true). */
   progress?: boolean;
-  /** The bot's `MINQING_DB`: a PostgreSQL URL runs the bench there; otherwise a SQLite file. */
+  /** A PostgreSQL URL runs the bench there (a schema of its own); otherwise a SQLite file. */
   target?: string;
+  /** The database's name in the figures, `(a) [label] …`. */
+  label?: string;
 }
 
 export interface Measure { seconds: number; peakRssMb: number; baseRssMb: number; rows: number; fileMb: number }
@@ -109,7 +111,8 @@ async function measure(fn: () => Promise<ExportResult>): Promise<Measure> {
 export async function benchReports(opts: BenchReportsOptions = {}): Promise<void> {
   const issues = opts.issues ?? 100_000, visits = opts.visits ?? 1_000_000;
   const cadres = opts.cadres ?? 50_000, units = opts.units ?? 500;
-  const print = opts.print ?? ((l: string) => console.log(l));
+  const out = opts.print ?? ((l: string) => console.log(l));
+  const print = opts.label ? (l: string) => out(/^\(\w\) /.test(l) ? `${l.slice(0, 4)}[${opts.label}] ${l.slice(4)}` : `[${opts.label}] ${l}`) : out;
   const showBars = opts.progress ?? true;
   const bench = await openBenchDb(opts.target, 'reports');
   const { db } = bench;
@@ -118,10 +121,10 @@ export async function benchReports(opts: BenchReportsOptions = {}): Promise<void
     const today = localDate(now);
     await seedRoster(db, units, cadres);
     await installPresets(db, now.getTime(), ALL_PRESET_SETS);
-    const vb = bar('生成走访记录', visits, showBars);
+    const vb = bar(`${opts.label ? `${opts.label} ` : ''}生成走访记录`, visits, showBars);
     await seedVisits(db, visits, cadres, units, today, vb);
     vb?.stop();
-    const ib = bar('生成问题和办理记录', issues, showBars);
+    const ib = bar(`${opts.label ? `${opts.label} ` : ''}生成问题和办理记录`, issues, showBars);
     await seedIssues(db, issues, cadres, units, today, ib);
     ib?.stop();
     await optimize(db);

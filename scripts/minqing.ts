@@ -24,6 +24,7 @@ import { Scheduler } from '../jobs/scheduler.js';
 import { exportDir } from '../handlers/report-files.js';
 import { backupDatabase, BackupError, formatBackupReport, formatRestoreReport, restoreDatabase, shownDb } from './backup.js';
 import { ReplyDelivery } from '../bot/delivery.js';
+import { Metrics } from '../bot/metrics.js';
 import { platformLimits } from '../bot/adapters/registry.js';
 
 /** Says why in Chinese and stops with status 1. */
@@ -68,14 +69,19 @@ async function runPlatforms(cfg: Config, o: { demo?: boolean; reminders?: boolea
   const log = createLogger(cfg.LOG_LEVEL, 2);
   const app = await openApp(cfg, { log });
   if (o.demo) await seedDemo(app.deps.db);
-  const outbound = new Outbound({ log, limits: platformLimits() });
+  // Limits per target shared by every process through Redis (REDIS_URL or 127.0.0.1:6379); in-process without one.
+  const outbound = new Outbound({ log, limits: platformLimits(), redis: { url: cfg.REDIS_URL } });
+  // One per process, served as /metrics next to /healthz (bot/metrics.ts).
+  const metrics = new Metrics({ db: app.deps.db });
+  app.deps.metrics = metrics;
   // Replies are delivered from the outbox in the database: with or without Redis and reminders.
-  const delivery = new ReplyDelivery({ db: app.deps.db, send: (m, k) => outbound.send(m, k), log });
+  const delivery = new ReplyDelivery({ db: app.deps.db, send: (m, k) => outbound.send(m, k), log, metrics });
   app.adapterDeps.outbox = delivery;
   app.deps.fetchAttachment = (platform, messageId, a) => outbound.download(platform, messageId, a);
-  const platforms = await startPlatforms(cfg, app, log, outbound, () => delivery.kick());
-  delivery.start();
-  const runtime = o.reminders === false ? undefined : await startReminders(cfg, app, log, [], outbound);
+  const platforms = await startPlatforms(cfg, app, log, outbound, () => delivery.kick(), metrics);
+  // Not awaited: start() never rejects (it logs a failed release of old claims) and stop() waits for it.
+  void delivery.start();
+  const runtime = o.reminders === false ? undefined : await startReminders(cfg, app, log, [], outbound, metrics);
   process.stderr.write(`民情已启动：${platforms.describe.join('；')}${runtime ? '；提醒调度运行中' : ''}\n`);
   await new Promise<void>((res) => { process.once('SIGINT', res); process.once('SIGTERM', res); });
   await platforms.stop();
@@ -85,7 +91,7 @@ async function runPlatforms(cfg: Config, o: { demo?: boolean; reminders?: boolea
 }
 
 /** Redis (found or started), the outbound path and the scheduler; without Redis, one line and none. */
-async function startReminders(cfg: Config, app: App, log: Logger, senders: Sender[], outbound = new Outbound({ log })): Promise<{ stop(): Promise<void> } | undefined> {
+async function startReminders(cfg: Config, app: App, log: Logger, senders: Sender[], outbound = new Outbound({ log }), metrics?: Metrics): Promise<{ stop(): Promise<void> } | undefined> {
   let redis;
   try {
     redis = await ensureRedis({ url: cfg.REDIS_URL, log });
@@ -96,7 +102,8 @@ async function startReminders(cfg: Config, app: App, log: Logger, senders: Sende
   }
   for (const s of senders) outbound.register(s);
   const scheduler = new Scheduler({ db: app.deps.db, redisUrl: redis.url, outbound, log, tz: cfg.MINQING_TZ, envSettings: app.deps.reminderDefaults, enrich: chartEnricher(app.deps.db, cfg),
-    exports: exportRetention(cfg) });
+    exports: exportRetention(cfg), metrics });
+  metrics?.watchQueue(scheduler.queue);
   app.deps.onRemindersChanged = () => { scheduler.upsertSchedulers().catch((e) => log.warn({ err: e.message }, 'could not update schedulers')); };
   await scheduler.upsertSchedulers();
   scheduler.startWorker();
@@ -214,23 +221,36 @@ program.command('bench').description('性能基准（打印数据，不是测试
   .option('--remind-units <n>', '(c) 提醒基准的单位数', '1000')
   .option('--feishu-requests <n>', '(d) 飞书回调请求数', '20000')
   .option('--fault-replies <n>', '(f) 故障投递基准的回复条数', '10000')
+  .option('--stats-runs <n>', '(b) /统计 本月 重复次数（报告中位数和 p95）', '20')
   .option('--only <parts>', '只跑其中几项，逗号分隔：commands,stats,reminders,feishu,reports,faults')
+  .option('--db <which>', '在哪个数据库上跑：sqlite、postgres 或 both（默认：MINQING_BENCH_PG 处的 PostgreSQL 可连通时两个都跑，否则只跑 SQLite）')
   // The soak (200 commands/s, stats queries, a reminder pass a minute) — scripts/soak.ts.
   .option('--soak', '耐久测试：每秒200条命令，夹杂 /统计、/我的 和每分钟一次提醒检查，每10秒打印内存与延迟')
   .option('--minutes <n>', '耐久测试时长（分钟）', '10')
   .option('--rate <n>', '耐久测试每秒命令数', '200')
   .action(async (o) => {
-    // The bot's database setting decides where the bench runs: a PostgreSQL URL puts each part in
-    // a fresh schema of that database (dropped afterwards); a file path, temporary SQLite files.
-    const target = config().MINQING_DB;
+    const { benchTargets, runBench } = await import('./bench.js');
+    // config() also reads .env, where MINQING_BENCH_PG may be set.
+    const env = { MINQING_BENCH_PG: process.env.MINQING_BENCH_PG, MINQING_DB: config().MINQING_DB };
     if (o.soak) {
+      // The soak runs on one database: `--db sqlite|postgres`, else the bot's MINQING_DB (a
+      // PostgreSQL URL puts it in a fresh schema there; a file path, a temporary SQLite file).
+      let target = env.MINQING_DB;
+      if (o.db) {
+        const { targets } = await benchTargets(o.db, env).catch((e: Error) => fail(e.message));
+        if (targets.length > 1) fail('--soak 只在一个数据库上运行：请用 --db sqlite 或 --db postgres');
+        target = targets[0].url ?? '';
+      }
       const { runSoak } = await import('./soak.js');
       const ok = await runSoak({ minutes: Number(o.minutes), rate: Number(o.rate), target });
       if (!ok) process.exitCode = 2;
       return;
     }
-    const { runBench } = await import('./bench.js');
-    await runBench({ ...o, target });
+    // Every part on each database (scripts/bench.ts benchTargets): SQLite in temporary files,
+    // PostgreSQL in a fresh schema per part (dropped afterwards) of the database MINQING_BENCH_PG names.
+    const { targets, notes } = await benchTargets(o.db, env).catch((e: Error) => fail(e.message));
+    for (const n of notes) console.log(n);
+    await runBench({ ...o, targets });
   });
 
 // Online backup and restore (scripts/backup.ts): SQLite's backup API, or pg_dump / pg_restore.

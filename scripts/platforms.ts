@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../bot/config.js';
 import type { Outbound } from '../bot/outbound.js';
 import { HttpServer } from '../bot/http-server.js';
+import type { Metrics } from '../bot/metrics.js';
 import { formsFromCommands } from '../bot/adapters/common.js';
 import type { PlatformContext } from '../bot/adapters/adapter.js';
 import { AdapterHost } from '../bot/adapters/host.js';
@@ -18,14 +19,17 @@ import { publicPageRoutes } from '../handlers/citizen-pages.js';
 
 export interface Running { stop(): Promise<void>; describe: string[]; host: AdapterHost }
 
-/** `onOutbox`: wakes the reply delivery when a citizen's rating wrote messages to the outbox. */
-export async function startPlatforms(cfg: Config, app: App, log: Logger, outbound: Outbound, onOutbox?: () => void): Promise<Running> {
+/**
+ * `onOutbox`: wakes the reply delivery when a citizen's rating wrote messages to the outbox.
+ * `metrics`: served as `/metrics` next to `/healthz`.
+ */
+export async function startPlatforms(cfg: Config, app: App, log: Logger, outbound: Outbound, onOutbox?: () => void, metrics?: Metrics): Promise<Running> {
   const ctx: PlatformContext = {
     handle: app.handle, log, send: (r, k) => outbound.send(r, k), ...app.adapterDeps,
     forms: formsFromCommands(app.deps.registry.commands), botName: cfg.MINQING_BOT_NAME,
   };
   const host = new AdapterHost({ log });
-  const http = new HttpServer({ log, bodyLimit: cfg.MINQING_HTTP_BODY_LIMIT, health: () => host.healthz() });
+  const http = new HttpServer({ log, bodyLimit: cfg.MINQING_HTTP_BODY_LIMIT, health: () => host.healthz(), metrics: metrics && (() => metrics.scrape()) });
   const describe: string[] = [];
   for (const p of enabledPlatforms(cfg)) {
     const { adapter, describe: line } = await p.create(cfg, ctx);
@@ -47,7 +51,7 @@ export async function startPlatforms(cfg: Config, app: App, log: Logger, outboun
   if (http.paths.length || host.size > 0) {
     const port = await http.listen(cfg.MINQING_HTTP_PORT, cfg.MINQING_HTTP_HOST);
     listening = true;
-    describe.push(`HTTP 回调监听 ${cfg.MINQING_HTTP_HOST}:${port}（${http.paths.join('，')}；健康检查 /healthz）`);
+    describe.push(`HTTP 回调监听 ${cfg.MINQING_HTTP_HOST}:${port}（${http.paths.join('，')}；健康检查 /healthz${metrics ? '；指标 /metrics' : ''}）`);
   }
   return {
     describe,

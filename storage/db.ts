@@ -21,6 +21,7 @@ import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +68,9 @@ const sqliteParam = (v: unknown): unknown => (v === undefined ? null : typeof v 
 
 interface Job { fn: (tx: Db) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }
 
+/** The SQLite handle whose group commit is running the current async context's command. */
+const inCommand = new AsyncLocalStorage<SqliteDb>();
+
 class SqliteDb implements Db {
   readonly dialect = 'sqlite' as const;
   private readonly rows = new Map<string, Database.Statement>();
@@ -106,7 +110,11 @@ class SqliteDb implements Db {
   async run(text: string, params: Params = []): Promise<number> { return this.stmt(text, false).run(...params.map(sqliteParam)).changes; }
 
   withWrite<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    if (this.sqlite.inTransaction) return fn(this.tx);
+    // Inside a command's own work (its async context), a nested write joins it. Anyone else —
+    // another message whose code runs between this command's awaits — waits for the next group:
+    // joining merely because a transaction is open would put its writes in this command's
+    // savepoint, answered before the commit and rolled back with it.
+    if (inCommand.getStore() === this) return fn(this.tx);
     return new Promise<T>((resolve, reject) => {
       this.jobs.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       this.schedule();
@@ -131,7 +139,7 @@ class SqliteDb implements Db {
       for (const j of jobs) {
         this.sqlite.exec('SAVEPOINT cmd');
         try {
-          outcomes.push({ ok: true, v: await j.fn(this.tx) });
+          outcomes.push({ ok: true, v: await inCommand.run(this, () => j.fn(this.tx)) });
           this.sqlite.exec('RELEASE cmd');
         } catch (e) {
           this.sqlite.exec('ROLLBACK TO cmd');

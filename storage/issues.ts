@@ -10,13 +10,7 @@ import type { Db } from './db.js';
 import { insertRow, rowOf, rowsOf, updateRows } from './rows.js';
 import { issueEvents, issues } from './schema.js';
 import type { Issue, IssueEvent, IssueState } from './types.js';
-
-/** States in which an issue still waits for work (and can be overdue). */
-export const PENDING_STATES = ['open', 'in_progress', 'escalated'] as const satisfies readonly IssueState[];
-
-/** Stored values of `issues.satisfaction` (the citizen's rating, /评价). */
-export const SATISFACTIONS = ['satisfied', 'basic', 'dissatisfied'] as const;
-export type Satisfaction = (typeof SATISFACTIONS)[number];
+import { PENDING_SQL, SATISFACTIONS, type Satisfaction } from './issue-glossary.js';
 
 export type NewIssue = Omit<typeof issues.$inferInsert, 'id'>;
 export type IssuePatch = Partial<Pick<Issue, 'state' | 'unitId' | 'deadline' | 'extensions' | 'superviseCount' | 'result'
@@ -34,9 +28,24 @@ export function issueById(db: Db, id: number): Promise<Issue | undefined> {
   return rowOf(db, issues, 'WHERE id = ?', [id]);
 }
 
+/** Serializes the numbering of issues on PostgreSQL (an arbitrary key of ours for pg_advisory_xact_lock). */
+const ISSUE_NUMBER_LOCK = 7475;
+
+/**
+ * Registers an issue; its id is the number cadres and citizens see (`#12`), and a ledger's numbers
+ * have no gaps: a gap reads as a deleted record. SQLite gives that by itself (a rolled-back
+ * insert takes its number back); a PostgreSQL sequence does not, so there the number is the next
+ * one after the highest, taken under a transaction lock (registrations are few; visits, many more,
+ * keep their sequence).
+ */
 export async function insertIssue(db: Db, v: NewIssue): Promise<Issue> {
-  const id = await insertRow(db, issues, v, 'RETURNING id');
-  return (await issueById(db, id))!;
+  if (db.dialect === 'sqlite') return (await issueById(db, await insertRow(db, issues, v, 'RETURNING id')))!;
+  return db.withWrite(async (tx) => {
+    await tx.value('SELECT pg_advisory_xact_lock(?)', [ISSUE_NUMBER_LOCK]);
+    const id = Number(await tx.value('SELECT coalesce(max(id), 0) + 1 FROM issues'));
+    await insertRow(tx, issues, { ...v, id });
+    return (await issueById(tx, id))!;
+  });
 }
 
 /** Appends one audit row: who, when, from → to, note. */
@@ -70,7 +79,7 @@ export async function voidIssue(db: Db, id: number, actorCadreId: number, now: D
   await addIssueEvent(db, { issueId: id, at: now, date: today, actorCadreId, action: 'void', fromState: i.state, toState: i.state, note: '撤销' });
 }
 
-const LIVE_PENDING = `voided_at IS NULL AND state IN (${PENDING_STATES.map((s) => `'${s}'`).join(',')})`;
+const LIVE_PENDING = `voided_at IS NULL AND state IN ${PENDING_SQL}`;
 
 /** The current ledger of a unit and its sub-units: pending issues they own, earliest deadline first. */
 export function openIssuesOfUnits(db: Db, unitPath: string): Promise<Issue[]> {

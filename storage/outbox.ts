@@ -15,6 +15,8 @@ export interface OutboxRow {
   idx: number;
   message: string;
   attempts: number;
+  /** When the reply was written (with the claim of the message it answers). */
+  createdAt: number;
 }
 
 /** The idempotency key of the i-th reply to a message; the same as the adapters' `replyKey`. */
@@ -35,7 +37,7 @@ const CLAIMABLE = `o.delivered_at IS NULL AND o.failed_at IS NULL AND o.due_at <
   AND (o.claimed_at IS NULL OR o.claimed_at < ?)
   AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.platform = o.platform AND p.message_id = o.message_id
     AND p.idx < o.idx AND p.delivered_at IS NULL AND p.failed_at IS NULL)`;
-const RETURNING = `RETURNING id, key, platform, message_id AS "messageId", idx, message, attempts`;
+const RETURNING = `RETURNING id, key, platform, message_id AS "messageId", idx, message, attempts, created_at AS "createdAt"`;
 const lock = (db: Db) => (db.dialect === 'postgres' ? 'FOR UPDATE OF o SKIP LOCKED' : '');
 
 /** Takes up to `limit` due rows (the next reply of each message) for `leaseMs`; returns them. */
@@ -97,6 +99,11 @@ export async function nextDue(db: Db, leaseMs: number): Promise<number | undefin
   return typeof v === 'number' ? v : undefined;
 }
 
+/** Replies not yet delivered nor given up (the queue depth `/metrics` shows); counted over the `outbox_pending` index. */
+export async function outboxPending(db: Db): Promise<number> {
+  return Number(await db.value('SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL'));
+}
+
 export interface OutboxCounts { pending: number; delivered: number; failed: number; attempts: number }
 
 export async function outboxCounts(db: Db): Promise<OutboxCounts> {
@@ -108,6 +115,6 @@ export async function outboxCounts(db: Db): Promise<OutboxCounts> {
 /** The rows of one message, in order (tests, diagnostics). */
 export function outboxOf(db: Db, platform: string, messageId: string): Promise<Array<OutboxRow & { deliveredAt: number | null; failedAt: number | null; lastError: string | null }>> {
   return db.all(
-    `SELECT id, key, platform, message_id AS "messageId", idx, message, attempts, delivered_at AS "deliveredAt", failed_at AS "failedAt", last_error AS "lastError"
+    `SELECT id, key, platform, message_id AS "messageId", idx, message, attempts, created_at AS "createdAt", delivered_at AS "deliveredAt", failed_at AS "failedAt", last_error AS "lastError"
      FROM outbox WHERE platform = ? AND message_id = ? ORDER BY idx`, [platform, messageId]);
 }

@@ -60,7 +60,7 @@ export async function undeliveredKeys(db: Db, limit = 10_000): Promise<string[]>
 // Parameters: worker, now, …, stale (now − lease).
 const CLAIM_ONE = `UPDATE reminders SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1
   WHERE key = ? AND delivered_at IS NULL AND reply IS NOT NULL AND (claimed_at IS NULL OR claimed_at < ?)
-  RETURNING key, reply`;
+  RETURNING key, reply, created_at AS "createdAt"`;
 // The locking subquery as ARRAY(…), not `key IN (…)`: an IN is planned as a semi join, and with
 // statistics from before a pass recorded 100,000 rows (delivery starts right after it) PostgreSQL
 // was seen to put the subquery on the inner side of a nested loop, re-running it per row — a claim
@@ -69,7 +69,7 @@ const CLAIM_PG = `UPDATE reminders SET claimed_by = ?, claimed_at = ?, attempts 
     SELECT r.key FROM reminders r WHERE r.key = ANY(?::text[]) AND r.delivered_at IS NULL AND r.reply IS NOT NULL
       AND (r.claimed_at IS NULL OR r.claimed_at < ?)
     LIMIT ? FOR UPDATE SKIP LOCKED))
-  RETURNING key, reply`;
+  RETURNING key, reply, created_at AS "createdAt"`;
 
 /**
  * Takes the given rows for `leaseMs`, all in one transaction; returns the ones taken, in the
@@ -83,22 +83,39 @@ const CLAIM_PG = `UPDATE reminders SET claimed_by = ?, claimed_at = ?, attempts 
  * claim has committed meanwhile is re-checked under the lock and no longer matches). So two
  * processes handed the same keys split them; neither waits, and none is taken twice.
  */
-export async function claimReminders(db: Db, keys: string[], worker: string, now: number, leaseMs: number): Promise<Array<{ key: string; reply: string }>> {
+export interface ClaimedReminder { key: string; reply: string; /** When the pass recorded it. */ createdAt: number }
+
+export async function claimReminders(db: Db, keys: string[], worker: string, now: number, leaseMs: number): Promise<ClaimedReminder[]> {
   if (!keys.length) return [];
   return db.withWrite(async (tx) => {
     if (tx.dialect === 'postgres') {
-      const rows = await tx.all<{ key: string; reply: string }>(CLAIM_PG, [worker, now, keys, now - leaseMs, keys.length]);
+      const rows = await tx.all<ClaimedReminder>(CLAIM_PG, [worker, now, keys, now - leaseMs, keys.length]);
       const pos = new Map<string, number>();
       keys.forEach((k, i) => { if (!pos.has(k)) pos.set(k, i); });
       return rows.sort((a, b) => pos.get(a.key)! - pos.get(b.key)!);
     }
-    const out: Array<{ key: string; reply: string }> = [];
+    const out: ClaimedReminder[] = [];
     for (const k of keys) {
-      const row = await tx.get<{ key: string; reply: string }>(CLAIM_ONE, [worker, now, k, now - leaseMs]);
+      const row = await tx.get<ClaimedReminder>(CLAIM_ONE, [worker, now, k, now - leaseMs]);
       if (row) out.push(row);
     }
     return out;
   });
+}
+
+/**
+ * Of `keys`, the undelivered ones under a live claim (someone else's, or a send of ours still
+ * under way), and when the last of those leases runs out. A process that dies holding a claim
+ * leaves its rows here until then: whoever found them held looks again at that instant
+ * (jobs/deliver-job.ts), so the work passes on after the lease, not at the next day's pass.
+ */
+export async function heldReminders(db: Db, keys: string[], now: number, leaseMs: number): Promise<{ keys: string[]; until: number }> {
+  if (!keys.length) return { keys: [], until: 0 };
+  const list = db.dialect === 'postgres' ? 'key = ANY(?::text[])' : 'key IN (SELECT value FROM json_each(?))';
+  const rows = await db.all<{ key: string; claimedAt: number }>(
+    `SELECT key, claimed_at AS "claimedAt" FROM reminders WHERE ${list} AND delivered_at IS NULL AND reply IS NOT NULL AND claimed_at >= ?`,
+    [db.dialect === 'postgres' ? keys : JSON.stringify(keys), now - leaseMs]);
+  return { keys: rows.map((r) => r.key), until: rows.reduce((m, r) => Math.max(m, r.claimedAt + leaseMs + 1), 0) };
 }
 
 const MARK_PG = `UPDATE reminders r SET delivered_at = ?, last_error = u.note

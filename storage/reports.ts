@@ -17,6 +17,7 @@ import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { toPgText, type Db, type Params } from './db.js';
 import { rootUnits } from './units.js';
+import { PENDING_SQL } from './issue-glossary.js';
 import { VISIT_KINDS, type Unit } from './types.js';
 
 export interface Snapshot {
@@ -175,7 +176,6 @@ export async function scopePath(db: Db, unit: Unit): Promise<string | null> {
 }
 
 const COUNTED = `status IN ('ok','verified') AND voided_at IS NULL`;
-const PENDING = `('open','in_progress','escalated')`;
 
 /** A cadre's name by id, memoised for one export (a name is looked up once, when first asked for). */
 export function cadreNames(db: Db): (id: number | null) => Promise<string> {
@@ -208,7 +208,7 @@ const ledgerSql = (join: string, scope: string) => `SELECT i.id, i.ledger, i.cat
     FROM issues i ${join} units u ON u.id = i.unit_id
     LEFT JOIN cadres r ON r.id = i.responsible_cadre_id LEFT JOIN cadres l ON l.id = i.lead_cadre_id
     WHERE i.voided_at IS NULL${scope}
-    ORDER BY CASE WHEN i.state IN ${PENDING} THEN 0 WHEN i.state = 'resolved' THEN 1 ELSE 2 END, i.deadline, i.id`;
+    ORDER BY CASE WHEN i.state IN ${PENDING_SQL} THEN 0 WHEN i.state = 'resolved' THEN 1 ELSE 2 END, i.deadline, i.id`;
 const UNDER = ' AND i.unit_id IN (SELECT id FROM units WHERE path LIKE ?)';
 
 /** The ledger of a unit with its sub-units (issues they own now): pending by deadline, then resolved, then closed. */

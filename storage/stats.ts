@@ -8,7 +8,8 @@
  * to one range scan per visit kind.
  */
 import type { Db } from './db.js';
-import { issueCountsForPeriod, SATISFACTIONS, type IssueCounts, type Satisfaction } from './issues.js';
+import { issueCountsForPeriod, type IssueCounts } from './issues.js';
+import { SATISFACTIONS, type Satisfaction } from './issue-glossary.js';
 import {
   AGG_WIDTH, countedVisits, KIND_INDEX, resolvedAggregate, scopeRoster, visitAggregate, volunteerAggregate,
   type AggregateCache, type QuotaCadre, type Scope,
@@ -133,17 +134,18 @@ export interface UnitStats {
 /** The numbers of /统计 for a unit with its sub-units over [from, to]; `today` bounds "overdue". */
 export async function unitStats(db: Db, unit: Unit, from: string, to: string, today: string, cache: AggregateCache, laggardLimit = 10): Promise<UnitStats> {
   const scope = await unitScope(db, unit);
-  const v = await visitSummary(db, scope, from, to);
+  // Independent reads, started together: on PostgreSQL each goes to a pooled connection of its
+  // own, so the period's scans overlap the roster and the issue counts (SQLite runs them in turn).
+  const [v, volunteers, roster, issues] = await Promise.all([visitSummary(db, scope, from, to), volunteerAggregate(db, scope, from, to, cache),
+    scopeRoster(db, scope, cache), issueCountsForPeriod(db, unit.path, from, to, today)]);
   let volunteerHours = 0;
-  for (const h of (await volunteerAggregate(db, scope, from, to, cache)).values()) volunteerHours += h;
-  const roster = await scopeRoster(db, scope, cache);
+  for (const h of volunteers.values()) volunteerHours += h;
   const cadres = roster.counts.reduce((a, b) => a + b, 0);
   // Visits of the unit's records by cadres no longer active (or moved away) do not cover anyone.
   let covered = 0;
   for (const id of v.visitors) if (roster.bitsOf(id) >= 0) covered++;
   return {
-    visits: v.totals, places: v.places, volunteerHours,
-    issues: await issueCountsForPeriod(db, unit.path, from, to, today),
+    visits: v.totals, places: v.places, volunteerHours, issues,
     cadres, covered, laggards: covered < cadres ? await cadresWithoutVisits(db, scope, from, to, laggardLimit) : [],
   };
 }

@@ -167,5 +167,5 @@ describe('SIGKILL during a burst of 5,000 commands, then replay of the same inpu
     } finally {
       await dropTestDb(db);
     }
-  }, 180_000);
+  }, 300_000);
 });

@@ -113,7 +113,7 @@ describe('Feishu through the outbox', () => {
 
   it('a 429 is retried with backoff until Feishu takes the reply: one visit, one message', async () => {
     const r = await feishuRig((_c, n) => (n === 1 ? { status: 429, json: { code: 99991400, msg: 'request trigger frequency limit' } } : ok));
-    r.delivery.start();
+    await r.delivery.start();
     expect((await r.say('/走访 昨天 石门村 1天')).status).toBe(200);
     await eventually(async () => (await outboxOf(r.chat.db, 'feishu', 'om_1'))[0]?.deliveredAt, 'the retried reply');
     const [row] = await outboxOf(r.chat.db, 'feishu', 'om_1');
@@ -140,7 +140,7 @@ describe('Feishu through the outbox', () => {
 
   it('a refusal a retry cannot cure is marked undeliverable after one attempt', async () => {
     const r = await feishuRig(() => ({ status: 400, json: { code: 230013, msg: 'Bot has NO availability to this user.' } }));
-    r.delivery.start();
+    await r.delivery.start();
     await r.say('/我的');
     await r.delivery.idle();
     const [row] = await outboxOf(r.chat.db, 'feishu', 'om_1');
@@ -207,7 +207,7 @@ describe('DingTalk through the outbox', () => {
     // processes may hold live claims, it passes on when its lease runs out: a second here.
     up = true;
     const second = await dingtalkRig(chat, f, { leaseMs: 1_000 });
-    second.delivery.start();
+    await second.delivery.start();
     await eventually(async () => (await outboxOf(chat.db, 'dingtalk', msgId))[0]?.deliveredAt, 'the resumed reply', 10_000);
     await second.delivery.idle();
     // The new process has no session webhook in memory: the robot API, to the person the
@@ -250,7 +250,7 @@ describe('DingTalk through the outbox', () => {
       'POST /v1.0/robot/oToMessages/batchSend': () => ({ json: { processQueryKey: 'q', invalidStaffIdList: ['u2staff'], flowControlledStaffIdList: [] } }),
     });
     const r = await dingtalkRig(chat, f);
-    r.delivery.start();
+    await r.delivery.start();
     await r.send(r.robot({ msgId: 'm-x', text: { content: '/我的' } }));
     await r.delivery.idle();
     const [row] = await outboxOf(chat.db, 'dingtalk', 'm-x');

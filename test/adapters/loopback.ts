@@ -33,7 +33,8 @@ export async function fakeServer(routes: Routes): Promise<Fake> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
+    // The emitter drops a listener's promise: a route that throws is logged and answered 500 instead of hanging the request.
+    req.on('end', () => void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const body = Buffer.concat(chunks);
       let json: unknown;
@@ -49,7 +50,11 @@ export async function fakeServer(routes: Routes): Promise<Fake> {
       }
       res.writeHead(answer?.status ?? 200, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(answer?.json ?? {}));
-    });
+    })().catch((err: unknown) => {
+      console.error('fake server: route failed', err);
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: String(err) }));
+    }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

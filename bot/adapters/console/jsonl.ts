@@ -1,7 +1,7 @@
 /**
  * The console's JSONL face (README "JSONL mode"), the scriptable interface of the bot: one JSON object per
  * input line, exactly one `{"replies":[…]}` line out for each, in order. A bad line is answered,
- * never fatal.
+ * never fatal. Lines are handled concurrently, in order per sender and per chat ({@link runJsonl}).
  */
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
@@ -77,17 +77,99 @@ export function encodeReply(r: Reply): Record<string, unknown> {
   return out;
 }
 
+/** Lines read ahead and not yet written, at most (the default of {@link runJsonl}'s `inFlight`). */
+export const IN_FLIGHT = 256;
+
+/**
+ * Reads ahead and handles up to `inFlight` lines at once, so write commands share the group
+ * commits of storage/db.ts, and writes each answer in input order. A line still sees everything
+ * the earlier lines of its sender and of its chat did: lines sharing a sender or a chat run one
+ * after the other, each once the latest earlier line with either key is answered (lines of other
+ * senders in other chats may overtake it). A line's `at` is its clock, as it always was.
+ * Output waits for `drain` when the reader is slow, and reading waits for output: memory stays
+ * flat however long the input.
+ */
 export async function runJsonl(opts: {
   input: Readable; output: Writable; log: Logger; botName: string;
   handle: (e: BotEvent) => Promise<Reply[]>;
+  /** Lines read but not yet written, at most (default {@link IN_FLIGHT}; 1 handles one line at a time). */
+  inFlight?: number;
 }): Promise<void> {
+  const limit = Math.max(1, Math.floor(opts.inFlight ?? IN_FLIGHT));
   const rl = createInterface({ input: opts.input, crlfDelay: Infinity });
+  const keys = new KeyChains();
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  let failed: { error: unknown } | undefined;
+  /** The writer: one step per line, in input order. */
+  let written: Promise<void> = Promise.resolve();
+
+  const answer = (raw: string): Promise<string> => {
+    const d = decodeLine(raw, opts.log, opts.botName);
+    if ('error' in d) return Promise.resolve(JSON.stringify({ replies: [{ to: 'chat', target: PLATFORM, text: d.error }] }) + '\n');
+    const e = d.event;
+    return keys.run([`user:${e.senderId}`, `chat:${e.chatId}`], () => opts.handle(e))
+      .then((replies) => JSON.stringify({ replies: replies.map(encodeReply) }) + '\n');
+  };
+
   for await (const raw of rl) {
     if (!raw.trim()) continue;
-    const d = decodeLine(raw, opts.log, opts.botName);
-    const replies = 'error' in d
-      ? [{ to: 'chat', target: PLATFORM, text: d.error }]
-      : (await opts.handle(d.event)).map(encodeReply);
-    opts.output.write(JSON.stringify({ replies }) + '\n');
+    while (inFlight >= limit && !failed) await new Promise<void>((res) => { wake = res; });
+    if (failed) break;
+    inFlight++;
+    const out = answer(raw);
+    written = written.then(async () => {
+      try {
+        const line = await out;
+        if (!failed) await writeLine(opts.output, line);
+      } catch (error) {
+        // As before, a line whose handling threw ends the run: nothing after it is written (lines
+        // after it already under way still finish, as a crash would leave them).
+        failed ??= { error };
+      } finally {
+        inFlight--;
+        const w = wake;
+        wake = undefined;
+        w?.();
+      }
+    });
   }
+  await written;
+  if (failed) throw failed.error;
+}
+
+/**
+ * Per-key order: a task starts once the latest earlier task sharing any of its keys settled.
+ * Only keys with a task pending are kept.
+ */
+class KeyChains {
+  private tails = new Map<string, Promise<void>>();
+
+  run<T>(keys: string[], task: () => Promise<T>): Promise<T> {
+    const before = [...new Set(keys)].flatMap((k) => this.tails.get(k) ?? []);
+    const result = before.length ? Promise.all(before).then(task) : start(task);
+    const done = result.then(() => undefined, () => undefined);
+    for (const k of keys) this.tails.set(k, done);
+    void done.then(() => { for (const k of keys) if (this.tails.get(k) === done) this.tails.delete(k); });
+    return result;
+  }
+}
+
+function start<T>(task: () => Promise<T>): Promise<T> {
+  try { return task(); } catch (e) { return Promise.reject(e); }
+}
+
+/** Writes `line`; when the stream's buffer is full, resolves on `drain` (rejects if it fails first). */
+function writeLine(output: Writable, line: string): Promise<void> {
+  if (output.write(line)) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const done = (e?: unknown) => {
+      output.off('drain', onDrain).off('error', onError).off('close', onClose);
+      if (e) reject(e); else resolve();
+    };
+    const onDrain = () => done();
+    const onError = (e: unknown) => done(e);
+    const onClose = () => done(new Error('output closed'));
+    output.on('drain', onDrain).on('error', onError).on('close', onClose);
+  });
 }
