@@ -21,7 +21,7 @@ import { openDb, type Db } from '../storage/db.js';
 import { ALL_PRESET_SETS, installPresets } from '../storage/quotas.js';
 import { unitById } from '../storage/units.js';
 import { exportLedger, exportLists, type ExportResult } from '../handlers/report-files.js';
-import { COMMIT_ROWS, insertRows, openBenchDb, optimize, progressBar, seedRoster, seedVisits, syncIds } from './bench-seed.js';
+import { BENCH_AT, BENCH_TODAY, COMMIT_ROWS, insertRows, openBenchDb, optimize, progressBar, seedRoster, seedVisits, syncIds, type BenchDb } from './bench-seed.js';
 
 export interface BenchReportsOptions {
   issues?: number;
@@ -36,6 +36,12 @@ export interface BenchReportsOptions {
   target?: string;
   /** The database's name in the figures, `(a) [label] …`. */
   label?: string;
+  /**
+   * A database already holding the roster (`units`, `cadres`, the presets) and `visits` visits up
+   * to BENCH_TODAY — the one `/统计` was measured on (scripts/bench.ts): only the issues are
+   * added. Disposed at the end like one of our own.
+   */
+  bench?: BenchDb;
 }
 
 export interface Measure { seconds: number; peakRssMb: number; baseRssMb: number; rows: number; fileMb: number }
@@ -114,26 +120,30 @@ export async function benchReports(opts: BenchReportsOptions = {}): Promise<void
   const out = opts.print ?? ((l: string) => console.log(l));
   const print = opts.label ? (l: string) => out(/^\(\w\) /.test(l) ? `${l.slice(0, 4)}[${opts.label}] ${l.slice(4)}` : `[${opts.label}] ${l}`) : out;
   const showBars = opts.progress ?? true;
-  const bench = await openBenchDb(opts.target, 'reports');
+  const bench = opts.bench ?? await openBenchDb(opts.target, 'reports');
   const { db } = bench;
   try {
-    const now = new Date();
-    const today = localDate(now);
-    await seedRoster(db, units, cadres);
-    await installPresets(db, now.getTime(), ALL_PRESET_SETS);
-    const vb = bar(`${opts.label ? `${opts.label} ` : ''}生成走访记录`, visits, showBars);
-    await seedVisits(db, visits, cadres, units, today, vb);
-    vb?.stop();
+    // The clock pinned to a month's last afternoon (BENCH_AT): the month's lists are a full month's.
+    const now = BENCH_AT;
+    const today = BENCH_TODAY;
+    if (!opts.bench) {
+      await seedRoster(db, units, cadres);
+      await installPresets(db, now.getTime(), ALL_PRESET_SETS);
+      const vb = bar(`${opts.label ? `${opts.label} ` : ''}生成走访记录`, visits, showBars);
+      await seedVisits(db, visits, cadres, units, today, vb);
+      vb?.stop();
+    }
     const ib = bar(`${opts.label ? `${opts.label} ` : ''}生成问题和办理记录`, issues, showBars);
     await seedIssues(db, issues, cadres, units, today, ib);
     ib?.stop();
     await optimize(db);
     const events = (await db.value<number>('SELECT count(*) FROM issue_events'))!;
-    print(`minqing bench reports — Node ${process.version}；${visits} 条走访、${cadres} 名干部、${units} 个单位、${issues} 件问题（${events} 条办理记录）；导出在新进程中测量`);
+    print(`minqing bench reports — Node ${process.version}；${visits} 条走访、${cadres} 名干部、${units} 个单位、${issues} 件问题（${events} 条办理记录）${opts.bench ? '（走访库与 /统计 共用）' : ''}；`
+      + `时钟定在 ${BENCH_TODAY} 15:00；导出在新进程中测量`);
     // SQLite: closed (and checkpointed) before the child opens the file. PostgreSQL: the handle
     // stays, idle, to drop the schema afterwards.
     if (db.dialect === 'sqlite') await db.close();
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--measure', bench.target, bench.dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--measure', bench.target, bench.dir, now.toISOString()], { stdio: ['ignore', 'pipe', 'inherit'] });
     child.stdout.on('data', (d: Buffer) => { for (const line of d.toString().split('\n')) if (line) print(line); });
     await new Promise((res) => child.once('exit', res));
   } finally {
@@ -142,9 +152,9 @@ export async function benchReports(opts: BenchReportsOptions = {}): Promise<void
 }
 
 /** The measuring half, in its own process: the ledger and the month's lists of the root unit. */
-async function measureExports(target: string, dir: string): Promise<void> {
+async function measureExports(target: string, dir: string, at: string): Promise<void> {
   const db = await openDb(target);
-  const now = new Date();
+  const now = new Date(at);
   const today = localDate(now);
   const root = (await unitById(db, 1))!;
   const input = { db, dir: join(dir, 'exports'), tz: 'Asia/Shanghai', now, today, unit: root, fullPhones: false };
@@ -160,4 +170,4 @@ async function measureExports(target: string, dir: string): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--measure' && process.argv[3] && process.argv[4]) await measureExports(process.argv[3], process.argv[4]);
+if (process.argv[2] === '--measure' && process.argv[3] && process.argv[4] && process.argv[5]) await measureExports(process.argv[3], process.argv[4], process.argv[5]);

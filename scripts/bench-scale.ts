@@ -126,7 +126,9 @@ class Proc {
   /** Redeliveries meant for this process, each sent once it has answered `after` lines. */
   readonly pinned: Array<{ item: Item; after: number }> = [];
   answered = 0;
+  /** Taking lines (false once killed or closed). */
   alive = true;
+  killed = false;
   readonly latencies: number[] = [];
   readonly closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private buffer = '';
@@ -257,7 +259,7 @@ export class Cluster {
   stats(): ProcStats[] {
     return this.procs.map((p) => {
       const s = Float64Array.from(p.latencies).sort();
-      return { index: p.index, answered: p.latencies.length, killed: !p.alive, p50: percentile(s, 50), p99: percentile(s, 99) };
+      return { index: p.index, answered: p.latencies.length, killed: p.killed, p50: percentile(s, 50), p99: percentile(s, 99) };
     });
   }
 
@@ -321,6 +323,7 @@ export class Cluster {
   /** SIGKILL; once it is gone, everything it was sent and did not answer goes to the survivors. */
   private async killOne(p: Proc): Promise<void> {
     p.alive = false;
+    p.killed = true;
     const answeredBefore = p.answered;
     p.child.kill('SIGKILL');
     await p.closed;

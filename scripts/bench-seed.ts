@@ -14,6 +14,14 @@ import { join } from 'node:path';
 import { addDays } from '../bot/time.js';
 import { isPostgresUrl, openDb, type Db } from '../storage/db.js';
 
+/**
+ * The benches' clock for "this month": the afternoon of the last day of November 2026, with
+ * visits seeded over the 365 days up to that day, so "本月" is a whole month of data whatever
+ * day the bench runs (with the real date, on the 2nd of a month it would be two days).
+ */
+export const BENCH_AT = new Date('2026-11-30T15:00:00+08:00');
+export const BENCH_TODAY = '2026-11-30';
+
 /** A progress bar on stderr (stdout carries the figures). */
 export function progressBar(label: string, total: number): SingleBar {
   const b = new SingleBar({ format: `${label} [{bar}] {percentage}% {value}/{total}`, stream: process.stderr }, Presets.shades_classic);

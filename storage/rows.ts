@@ -17,7 +17,8 @@ function shapeOf(t: SQLiteTable): Shape {
     const cols = c.columns.map((col) => ({ name: col.name, key: keys.get(col.name) ?? col.name, bool: col.dataType === 'boolean' }));
     s = {
       table: c.name,
-      list: cols.map((x) => (x.key === x.name ? x.name : `${x.name} AS "${x.key}"`)).join(', '),
+      // Quoted: some column names are SQL words (`to`).
+      list: cols.map((x) => (x.key === x.name ? `"${x.name}"` : `"${x.name}" AS "${x.key}"`)).join(', '),
       booleans: cols.filter((x) => x.bool).map((x) => x.key),
     };
     shapes.set(t, s);
@@ -64,7 +65,7 @@ export async function insertRow(db: Db, t: SQLiteTable, values: Record<string, u
     if (v === undefined) continue;
     const col = (t as unknown as Record<string, { name: string }>)[k];
     if (!col?.name) throw new Error(`${c.name} has no column ${k}`);
-    cols.push(col.name);
+    cols.push(`"${col.name}"`);
     params.push(v);
   }
   const text = `INSERT INTO ${c.name} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ${tail}`;
@@ -80,7 +81,7 @@ export async function updateRows(db: Db, t: SQLiteTable, values: Record<string, 
     if (v === undefined) continue;
     const col = (t as unknown as Record<string, { name: string }>)[k];
     if (!col?.name) throw new Error(`${c.name} has no column ${k}`);
-    sets.push(`${col.name} = ?`);
+    sets.push(`"${col.name}" = ?`);
     params.push(v);
   }
   if (!sets.length) return 0;

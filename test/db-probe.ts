@@ -14,8 +14,9 @@ function clause(t: SQLiteTable, where: Where): { sql: string; params: unknown[] 
   const parts: string[] = [];
   const params: unknown[] = [];
   for (const [k, v] of Object.entries(where)) {
-    const col = (t as unknown as Record<string, { name?: string }>)[k]?.name;
-    if (!col) throw new Error(`${getTableConfig(t).name} has no column ${k}`);
+    const name = (t as unknown as Record<string, { name?: string }>)[k]?.name;
+    if (!name) throw new Error(`${getTableConfig(t).name} has no column ${k}`);
+    const col = `"${name}"`;
     if (v === null) parts.push(`${col} IS NULL`);
     else if (v === NOT_NULL) parts.push(`${col} IS NOT NULL`);
     else if (Array.isArray(v)) { parts.push(v.length ? `${col} IN (${v.map(() => '?').join(', ')})` : '1 = 0'); params.push(...v); }

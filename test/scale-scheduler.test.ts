@@ -130,11 +130,12 @@ describe.skipIf(testDialect() === 'sqlite')('three processes, one PostgreSQL, on
     expect(await countOf(db(), reminders, { kind: 'quota' })).toBe(600);
     expect(sent).toHaveLength(total);
     expect(new Set(sent.map(([, k]) => k)).size).toBe(total);
-    // Every delivered row names the process that claimed it: the work was shared.
-    const by = new Map<string, number>();
-    for (const [p] of sent) by.set(p, (by.get(p) ?? 0) + 1);
-    expect([...by.keys()].length).toBeGreaterThan(1);
-    for (const r of await rows()) expect(r.deliveredAt).not.toBeNull();
+    // Each row was claimed, sent and marked by one of the three (which ones took how many is up
+    // to BullMQ: a worker with free slots may take every batch).
+    for (const r of await rows()) {
+      expect(r.deliveredAt).not.toBeNull();
+      expect(['p1', 'p2', 'p3']).toContain(r.claimedBy);
+    }
   }, 90_000);
 
   it('a process that dies holding a claim hands its reminders on when the lease runs out', async () => {
