@@ -133,7 +133,7 @@ class Proc {
   readonly closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private buffer = '';
 
-  constructor(readonly index: number, target: string, onAnswer: (p: Proc, f: InFlight, text: string) => void, env: Record<string, string> = {}) {
+  constructor(readonly index: number, target: string, onAnswer: (p: Proc, f: InFlight, text: string) => void, onError: (e: Error) => void, env: Record<string, string> = {}) {
     this.child = spawn(process.execPath, [join(root, 'bin/minqing.mjs'), 'console', '--jsonl'], {
       cwd: root, env: { ...process.env, MINQING_DB: target, LOG_LEVEL: 'silent', ...env }, stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -148,7 +148,7 @@ class Proc {
         const line = this.buffer.slice(0, nl);
         this.buffer = this.buffer.slice(nl + 1);
         const f = this.inflight.shift();
-        if (!f) throw new Error(`process ${this.index} answered a line it was not sent`);
+        if (!f) { onError(new Error(`console process ${this.index} wrote a line it was not sent: ${line.slice(0, 200)}`)); continue; }
         this.answered++;
         const replies = (JSON.parse(line) as { replies: Array<{ text: string }> }).replies;
         onAnswer(this, f, replies.map((r) => r.text).join('\n'));
@@ -204,8 +204,8 @@ export class Cluster {
   faults = 0;
   /** Lines a killed process had been sent and never answered, sent again to the survivors. */
   resentAfterKill = 0;
-  /** Output lines of the killed process before it died, and how many it held unanswered. */
-  kill?: { proc: number; answeredBefore: number; unanswered: number };
+  /** The kill: output lines of the killed process before it (the warm-up line included), and how many lines it held unanswered. */
+  kill?: { proc: number; answeredBefore: number; unanswered: number; /** From SIGKILL to the child's exit, ms. */ exitMs: number };
   private queue: Item[] = [];
   private order = 0;
   private done?: () => void;
@@ -214,6 +214,8 @@ export class Cluster {
   private killing?: Promise<void>;
   private answersSeen = 0;
   private readonly appName: string;
+  /** The first failure: a process gone unasked, or a line nobody was waiting for. */
+  private error?: Error;
 
   constructor(private readonly o: ClusterOptions) {
     this.window = o.window ?? 64;
@@ -222,11 +224,13 @@ export class Cluster {
     // The children's PostgreSQL connections carry a name of this cluster (node-postgres reads
     // PGAPPNAME), so their server processes can be found for the CPU they use (`cpuSeconds`).
     this.appName = `mq-scale-${process.pid}-${++clusters}`;
-    this.procs = Array.from({ length: o.processes }, (_, i) => new Proc(i, o.target, (p, f, t) => this.onAnswer(p, f, t), { PGAPPNAME: this.appName, ...o.env }));
+    this.procs = Array.from({ length: o.processes }, (_, i) => new Proc(i, o.target, (p, f, t) => this.onAnswer(p, f, t), (e) => this.fail(e), { PGAPPNAME: this.appName, ...o.env }));
     for (const p of this.procs) {
       void p.closed.then(({ code, signal }) => {
-        if (p.alive) this.failed?.(new Error(`console process ${p.index} exited (${code ?? signal}) while in use`));
-      });
+        if (!p.alive) return;
+        p.alive = false;
+        this.fail(new Error(`console process ${p.index} exited (${code ?? signal}) while in use`));
+      }, (e: Error) => this.fail(e));
     }
   }
 
@@ -242,9 +246,10 @@ export class Cluster {
 
   /**
    * Sends `messages` and resolves once every one was answered (by a live process). `killAfter`:
-   * SIGKILL the last process once this many answers arrived in this call.
+   * SIGKILL the last process once this many answers arrived in this call (one kill per cluster).
    */
   run(messages: ScaleMessage[], o: { killAfter?: number } = {}): Promise<void> {
+    if (this.error) return Promise.reject(this.error);
     this.queue.push(...messages.map((m) => ({ m, copy: 'first' as const, tries: 0 })));
     this.answersSeen = 0;
     this.killAt = o.killAfter !== undefined ? { answers: o.killAfter, proc: this.procs.length - 1 } : undefined;
@@ -255,7 +260,7 @@ export class Cluster {
     });
   }
 
-  /** Stats per process; `seconds` over all answers. */
+  /** Per process: lines answered since `ready()` and their latency percentiles (ms). */
   stats(): ProcStats[] {
     return this.procs.map((p) => {
       const s = Float64Array.from(p.latencies).sort();
@@ -282,7 +287,7 @@ export class Cluster {
   /** Every latency (ms) so far, all processes. */
   latencies(): Float64Array { return Float64Array.from(this.procs.flatMap((p) => p.latencies)).sort(); }
 
-  /** Closes the live processes' input; each must end with code 0. Kills any left on error. */
+  /** Closes the live processes' input; each must end with code 0. */
   async close(): Promise<void> {
     const live = this.procs.filter((p) => p.alive);
     for (const p of live) { p.alive = false; p.child.stdin.end(); }
@@ -294,6 +299,11 @@ export class Cluster {
   /** Kills every process still running (after a failure). */
   destroy(): void {
     for (const p of this.procs) { p.alive = false; if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL'); }
+  }
+
+  private fail(e: Error): void {
+    this.error ??= e;
+    this.failed?.(e);
   }
 
   private onAnswer(p: Proc, f: InFlight, text: string): void {
@@ -325,11 +335,13 @@ export class Cluster {
     p.alive = false;
     p.killed = true;
     const answeredBefore = p.answered;
+    const t0 = performance.now();
     p.child.kill('SIGKILL');
     await p.closed;
+    const exitMs = performance.now() - t0;
     // Lines that were whole before it died were answers (handled by onAnswer meanwhile).
     const lost = p.inflight.splice(0).flatMap((f) => (f.item ? [f.item] : []));
-    this.kill = { proc: p.index, answeredBefore, unanswered: lost.length };
+    this.kill = { proc: p.index, answeredBefore, unanswered: lost.length, exitMs };
     this.resentAfterKill = lost.length;
     this.queue.unshift(...lost.map((item) => ({ ...item, copy: 'resend' as const })));
     // Its pending redeliveries come to a survivor instead.
@@ -348,7 +360,7 @@ export class Cluster {
 
   private pump(): void {
     const live = this.procs.filter((p) => p.alive);
-    if (!live.length) { this.failed?.(new Error('no console process left')); return; }
+    if (!live.length) { this.fail(new Error('no console process left')); return; }
     let progress = true;
     while (progress) {
       progress = false;

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { is } from 'drizzle-orm';
 import { getTableConfig, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../storage/db.js';
+import { shownDb } from './backup.js';
 import * as schema from '../storage/schema.js';
 
 export interface TableReport { table: string; rows: number; copied: number; sourceSum: string; targetSum: string; ok: boolean }
@@ -147,18 +148,7 @@ export function formatCopyReport(reports: TableReport[], from: string, to: strin
   const total = reports.reduce((s, r) => s + r.rows, 0);
   return [
     bad.length ? `迁移未通过校验：${bad.map((r) => r.table).join('、')} 不一致。请勿切换到新库。` : `迁移完成并逐表校验一致：共 ${reports.length} 张表、${total} 行。`,
-    `源：${from}`, `目标：${redact(to)}`, ...lines,
+    `源：${from}`, `目标：${shownDb(to)}`, ...lines,
     ...(bad.length ? [] : ['下一步：停止机器人，把 MINQING_DB 设为目标地址后重新启动。']),
   ].join('\n');
-}
-
-/** A connection string without its password, for printing. */
-export function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }

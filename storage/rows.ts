@@ -53,37 +53,34 @@ export async function rowsOf<T extends SQLiteTable>(db: Db, t: T, rest: string, 
   return rows as Array<T['$inferSelect']>;
 }
 
-/**
- * `INSERT INTO t (…) VALUES (…)` from an object keyed like the schema (undefined keys left out,
- * so column defaults apply). `returning`: a column to return (usually `id`).
- */
-export async function insertRow(db: Db, t: SQLiteTable, values: Record<string, unknown>, tail = ''): Promise<number> {
-  const c = getTableConfig(t);
+/** The quoted column names and values of `values` (schema keys; undefined ones left out). */
+function columnsOf(t: SQLiteTable, values: Record<string, unknown>): { table: string; cols: string[]; params: unknown[] } {
+  const table = getTableConfig(t).name;
   const cols: string[] = [];
   const params: unknown[] = [];
   for (const [k, v] of Object.entries(values)) {
     if (v === undefined) continue;
     const col = (t as unknown as Record<string, { name: string }>)[k];
-    if (!col?.name) throw new Error(`${c.name} has no column ${k}`);
+    if (!col?.name) throw new Error(`${table} has no column ${k}`);
     cols.push(`"${col.name}"`);
     params.push(v);
   }
-  const text = `INSERT INTO ${c.name} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ${tail}`;
+  return { table, cols, params };
+}
+
+/**
+ * `INSERT INTO t (…) VALUES (…)` from an object keyed like the schema (undefined keys left out,
+ * so column defaults apply). `tail`: e.g. `RETURNING id`, whose value is then returned.
+ */
+export async function insertRow(db: Db, t: SQLiteTable, values: Record<string, unknown>, tail = ''): Promise<number> {
+  const { table, cols, params } = columnsOf(t, values);
+  const text = `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ${tail}`;
   return tail.includes('RETURNING') ? Number(await db.value(text, params)) : db.run(text, params);
 }
 
 /** `UPDATE t SET … WHERE <where>` from an object keyed like the schema. */
 export async function updateRows(db: Db, t: SQLiteTable, values: Record<string, unknown>, where: string, whereParams: Params = []): Promise<number> {
-  const c = getTableConfig(t);
-  const sets: string[] = [];
-  const params: unknown[] = [];
-  for (const [k, v] of Object.entries(values)) {
-    if (v === undefined) continue;
-    const col = (t as unknown as Record<string, { name: string }>)[k];
-    if (!col?.name) throw new Error(`${c.name} has no column ${k}`);
-    sets.push(`"${col.name}" = ?`);
-    params.push(v);
-  }
-  if (!sets.length) return 0;
-  return db.run(`UPDATE ${c.name} SET ${sets.join(', ')} WHERE ${where}`, [...params, ...whereParams]);
+  const { table, cols, params } = columnsOf(t, values);
+  if (!cols.length) return 0;
+  return db.run(`UPDATE ${table} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE ${where}`, [...params, ...whereParams]);
 }

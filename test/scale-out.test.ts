@@ -22,7 +22,7 @@ import { Outbound } from '../bot/outbound.js';
 import { deliverMany, runPass } from '../jobs/pass.js';
 import { openDb, type Db } from '../storage/db.js';
 import { loadReminderSettings } from '../storage/reminder-settings.js';
-import { inboundMessages, issueEvents, issues, visits } from '../storage/schema.js';
+import { inboundMessages, issueEvents, issues, reminders, visits } from '../storage/schema.js';
 import { auditScale, Cluster, issueNumbers, scaleLoad, seedScale, type ScaleMessage } from '../scripts/bench-scale.js';
 import { dropTestDb, testDbTarget, testDialect } from './chat.js';
 import { rowsWhere } from './db-probe.js';
@@ -32,14 +32,6 @@ const N = 10_000;
 const CADRES = 1_000;
 const MONTH_END = '2026-11-30T09:00:00+08:00';
 const log = createLogger('silent');
-
-interface ReminderRow { key: string; kind: string; reply: string | null; deliveredAt: number | null; attempts: number; lastError: string | null }
-/**
- * The reminders' rows. (Not through db-probe's rowsWhere: storage/rows.ts lists the column `to`
- * unquoted, which PostgreSQL refuses as a reserved word.)
- */
-const reminderRows = (db: Db, kind?: string): Promise<ReminderRow[]> => db.all<ReminderRow>(
-  `SELECT key, kind, reply, delivered_at AS "deliveredAt", attempts, last_error AS "lastError" FROM reminders${kind ? ' WHERE kind = ?' : ''} ORDER BY key`, kind ? [kind] : []);
 
 /** How many of each key: the keys seen more than once. */
 function repeated(keys: Array<string | null>): Array<[string | null, number]> {
@@ -154,7 +146,7 @@ describe.skipIf(testDialect() !== 'postgres')('scale-out: three console processe
       const [a, b] = await Promise.all([remind(target, MONTH_END), remind(target, MONTH_END)]);
       expect([a.code, b.code]).toEqual([0, 0]);
       const sentLines = [...printed(a.out), ...printed(b.out)];
-      const monthEnd = (await reminderRows(db)).filter((r) => r.reply !== null);
+      const monthEnd = (await rowsWhere(db, reminders)).filter((r) => r.reply !== null);
       // Each reminder recorded once (keys are unique), by one of the two, and sent by that one only.
       const planned = (out: string) => Number(/【quota】2026-11-30：应发 (\d+)/.exec(out)?.[1]);
       const fresh = (out: string) => [...out.matchAll(/新记录 (\d+)/g)].reduce((s, x) => s + Number(x[1]), 0);
@@ -182,7 +174,7 @@ describe.skipIf(testDialect() !== 'postgres')('scale-out: three console processe
         return { outbound: o, worker, log };
       };
       const passes = await Promise.all([db, second].map((h) => runPass(h, { kind: 'deadlines', at, tz: 'Asia/Shanghai', settings })));
-      const deadlineKeys = (await reminderRows(db, 'deadline')).map((r) => r.key);
+      const deadlineKeys = (await rowsWhere(db, reminders, { kind: 'deadline' })).map((r) => r.key);
       expect(deadlineKeys.length).toBeGreaterThan(byKind('issue').length / 2);
       expect(passes[0].fresh.length + passes[1].fresh.length).toBe(deadlineKeys.length);
       // Each walks every key in batches of ten, in the same order: they meet on the same rows.
@@ -200,7 +192,7 @@ describe.skipIf(testDialect() !== 'postgres')('scale-out: three console processe
       expect(da.failed + dbb.failed).toBe(0);
       expect([...sends.keys()].sort()).toEqual([...deadlineKeys].sort());
       expect([...sends.values()].filter((n) => n !== 1)).toEqual([]);
-      const deadlineRows = await reminderRows(db, 'deadline');
+      const deadlineRows = await rowsWhere(db, reminders, { kind: 'deadline' });
       expect(deadlineRows.filter((r) => r.deliveredAt === null || r.attempts !== 1)).toEqual([]);
 
       console.log(`scale-out: seed ${seedSeconds.toFixed(1)} s, audit ${auditSeconds.toFixed(1)} s, two remind processes ${remindSeconds.toFixed(1)} s; ${N} messages over 3 processes in ${seconds.toFixed(1)} s (${(N / seconds).toFixed(0)}/s); ` +
