@@ -10,7 +10,7 @@ import { dataDir } from '../bot/config.js';
 import type { Attachment } from '../bot/event.js';
 import type { Db } from '../storage/db.js';
 import type { Cadre } from '../storage/types.js';
-import { addEvidence, evidenceOf, latestRecordBy, recordOfMessage, setEvidenceFile, type RecordRef } from '../storage/evidence.js';
+import { addEvidence, latestRecordBy, recordOfMessage, setEvidenceFile, type RecordRef } from '../storage/evidence.js';
 import { cadreByAccount } from '../storage/identity.js';
 import { importAttached, isAwaitedRoster } from './roster-file.js';
 
@@ -53,7 +53,7 @@ export async function withCommand(ctx: Ctx): Promise<string | undefined> {
   const record = await recordOfMessage(ctx.db, e.platform, e.messageId);
   if (!cadre || !record) return undefined;
   const ids = await attach(ctx, ctx.db, cadre, record);
-  storeBytes(ctx, record, ids);
+  storeBytes(ctx, ids);
   return ids.length ? T.attached(record, describe(e.attachments)) : undefined;
 }
 
@@ -76,7 +76,7 @@ export async function alone(ctx: Ctx): Promise<HandlerResult> {
   // The pieces of one message attach together or not at all.
   const ids = await ctx.db.withWrite((tx) => attach(ctx, tx, cadre, record));
   if (!ids.length) return T.already(record);
-  storeBytes(ctx, record, ids);
+  storeBytes(ctx, ids);
   return T.attached(record, describe(e.attachments));
 }
 
@@ -88,7 +88,7 @@ export async function alone(ctx: Ctx): Promise<HandlerResult> {
  * The download starts once the command's transaction has committed (`ctx.afterCommit`): a
  * command that rolled back fetches nothing, and the path is written through the handle itself.
  */
-function storeBytes(ctx: Ctx, record: RecordRef, ids: number[]): void {
+function storeBytes(ctx: Ctx, ids: number[]): void {
   const { config, fetchAttachment, db } = ctx.deps;
   if (config.MINQING_EVIDENCE !== 'store' || !ids.length) return;
   const e = ctx.event;

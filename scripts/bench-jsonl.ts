@@ -9,11 +9,11 @@
  */
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { openBenchDb, seedRoster } from './bench-seed.js';
+import { cpuSeconds, openBenchDb, seedRoster } from './bench-seed.js';
 
 export interface BenchJsonlOptions {
   /** `/走访` lines fed to the console (default 20,000). */
@@ -130,18 +130,6 @@ export async function benchJsonl(o: BenchJsonlOptions = {}): Promise<BenchJsonlR
     };
   } finally {
     await bench.dispose();
-  }
-}
-
-/** A process's user + system CPU seconds so far (Linux /proc; undefined elsewhere or once it is gone). */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return undefined;
   }
 }
 

@@ -22,7 +22,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Db } from '../storage/db.js';
 import { seedDemo } from './demo.js';
-import { openBenchDb, percentile, seedRoster } from './bench-seed.js';
+import { cpuSeconds, mulberry32, openBenchDb, percentile, seedRoster } from './bench-seed.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -39,17 +39,6 @@ const FAULT = '记录没有写入';
 
 const places = ['石门村', '东关社区', '西河村', '南山村', '北街社区'];
 const kinds = ['入户', '到村', '驻村', '企业', '座谈', '宣讲', '谈心'];
-
-/** A small seeded generator: the same load on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const lineOf = (user: string, text: string, id: string, i: number) =>
   JSON.stringify({ user, text, id, at: new Date(SCALE_AT + i * 100).toISOString() });
@@ -444,18 +433,6 @@ export async function auditScale(db: Db, messages: ScaleMessage[], c: Cluster): 
 }
 
 let clusters = 0;
-
-/** A process's user + system CPU seconds so far (Linux /proc; undefined elsewhere or once it is gone). */
-export function cpuSeconds(pid: number): number | undefined {
-  try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return undefined;
-  }
-}
 
 /** CPU seconds between two samples of the same pids (a pid new in `b` counts from zero). */
 const used = (a: Map<number, number>, b: Map<number, number>) => [...b].reduce((s, [pid, x]) => s + x - (a.get(pid) ?? 0), 0);

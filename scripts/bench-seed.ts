@@ -8,7 +8,7 @@
  */
 import { Presets, SingleBar } from 'cli-progress';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addDays } from '../bot/time.js';
@@ -182,5 +182,29 @@ export async function seedVisits(db: Db, visits: number, cadres: number, units: 
       SELECT c, 1 + c % ?, ${date}, 2 + i % 7, '地点' || (i % 3000), 'ok', FALSE, 'bench', ?, ${kind}, i % 4, ''
       FROM (SELECT i, 1 + (i * 7919) % ? AS c FROM s) v`, [start, end, units, today, spreadDays, Date.now(), cadres]);
     progress?.update(end + 1);
+  }
+}
+
+/** A small seeded generator (mulberry32): the same load, or the same kill points, on every run. */
+export function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A process's user + system CPU seconds so far (Linux /proc; undefined elsewhere or once it is gone). */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
   }
 }

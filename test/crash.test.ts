@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dropTestDb, testDbTarget, testDialect } from './chat.js';
 import { countOf, rowsWhere } from './db-probe.js';
 import { verifyDatabase } from '../scripts/backup.js';
+import { mulberry32 } from '../scripts/bench-seed.js';
 import { openDb } from '../storage/db.js';
 import { inboundMessages, issueEvents, issues, visits, volunteers } from '../storage/schema.js';
 
@@ -23,17 +24,6 @@ const dir = mkdtempSync(join(tmpdir(), 'minqing-crash-'));
 /** The bot's database: a SQLite file, or a PostgreSQL schema of its own (the postgres project). */
 const DB = testDbTarget(dir, 'crash.db');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A small seeded generator, so the kill points are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Kind = 'visit' | 'volunteer' | 'issue' | 'progress' | 'resolve' | 'me';
 
