@@ -168,9 +168,14 @@ describe('delivery', () => {
     const r = await runPass(chat.db, { kind: 'quota', at: new Date('2026-11-20T09:00:00+08:00'), tz: 'Asia/Shanghai', settings: await loadReminderSettings(chat.db) });
     const key = r.fresh[0].key;
     let release!: () => void;
+    let started!: () => void;
+    // The second worker must come only once the first holds the claim and is sending: on
+    // PostgreSQL the first one's claim takes a few round trips before send is called.
+    const sending = new Promise<void>((res) => { started = res; });
     const slow = new Outbound({ log, limits: {} });
-    slow.register({ platform: 'console', send: (reply, k) => new Promise((res) => { release = () => { sent.push({ reply, key: k }); res(); }; }) });
+    slow.register({ platform: 'console', send: (reply, k) => new Promise((res) => { release = () => { sent.push({ reply, key: k }); res(); }; started(); }) });
     const first = deliver(chat.db, key, { outbound: slow, worker: 'w1', log });
+    await sending;
     expect(await deliver(chat.db, key, { outbound, worker: 'w2', log })).toBe('already');
     release();
     expect(await first).toBe('sent');
