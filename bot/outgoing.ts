@@ -90,7 +90,7 @@ export const TEXT_LIMITS = {
 export function outboxJson(origin: Origin, replies: Reply[]): string[] {
   const out: string[] = [];
   for (const r of replies) {
-    if (!r.target) continue;
+    if (!r.target || (r.platform ?? origin.platform) === 'console') continue;
     const msg = outgoingOf(r, origin);
     if (msg.platform !== 'console') out.push(JSON.stringify(msg));
   }

@@ -14,6 +14,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cpuSeconds, openBenchDb, seedRoster } from './bench-seed.js';
+import { recordedReplies, claimMessage } from '../storage/inbound.js';
+import { isPostgresUrl } from '../storage/db.js';
+import { cadreByAccount } from '../storage/identity.js';
+import { knownPlaces } from '../storage/places.js';
+import { insertVisit, visitTotals } from '../storage/records.js';
+import { dropDraft } from '../storage/drafts.js';
 
 export interface BenchJsonlOptions {
   /** `/走访` lines fed to the console (default 20,000). */
@@ -33,6 +39,8 @@ export interface BenchJsonlResult {
   rawPerSec: number;
   /** jsonlPerSec / rawPerSec. */
   ratio: number;
+  /** SQLite: {@link storageFloorRate} — the storage work of a `/走访` alone, per second. */
+  floorPerSec?: number;
   /**
    * The same per second of CPU time used (the console process's user + system time, from
    * /proc on Linux; undefined elsewhere): steadier than wall-clock rates on a shared machine.
@@ -72,6 +80,43 @@ export function rawSqliteRate(n: number): { perSec: number; perCpuSec: number } 
   }
 }
 
+/**
+ * The storage work one `/走访` must do, without reading, routing or answering: the storage
+ * functions the router and the handler call (redelivery check, who is speaking, known places,
+ * the insert, the month's totals for the receipt, the draft dropped, the message claimed with its
+ * replies), 32 commands at a time sharing group commits as in the console. Commands per second:
+ * the ceiling for the console on this database, above which no reader or router could lift it.
+ */
+export async function storageFloorRate(n: number, cadres: number): Promise<number> {
+  const bench = await openBenchDb(undefined, 'floor');
+  try {
+    const { db } = bench;
+    await seedRoster(db, 20, cadres);
+    const month = new Date().toISOString().slice(0, 7);
+    const replies = JSON.stringify([{ to: 'chat', target: 'c1', platform: 'console', text: '已记录走访 #V1：日期 12月6日（昨天） · 地点 石门村 · 入户走访 · 1小时 · 1户。' }]);
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 32 }, async () => {
+      for (let i = next++; i < n; i = next++) {
+        const user = `c${1 + (i % cadres)}`, id = `floor-${i}`, at = Date.now();
+        await db.withWrite(async (tx) => {
+          if (await recordedReplies(tx, 'console', id)) return;
+          const cadre = (await cadreByAccount(tx, 'console', user))!;
+          await knownPlaces(tx, cadre.id, (p) => p);
+          await insertVisit(tx, { cadreId: cadre.id, unitId: cadre.unitId, date: `${month}-01`, hours: 1, place: places[i % 5], kind: 'household', households: 1, content: '走访困难户1户，了解就医难' },
+            { platform: 'console', chatId: user, messageId: id, at });
+          await visitTotals(tx, cadre.id, `${month}-01`, `${month}-31`);
+          await dropDraft(tx, 'console', user, user, at);
+          await claimMessage(tx, 'console', id, at, replies, []);
+        });
+      }
+    }));
+    return n / ((performance.now() - t0) / 1000);
+  } finally {
+    await bench.dispose();
+  }
+}
+
 const places = ['石门村', '东关社区', '西河村', '南山村', '北街社区'];
 const kinds = ['入户', '到村', '驻村', '企业', '座谈', '宣讲', '谈心'];
 
@@ -84,11 +129,12 @@ export async function benchJsonl(o: BenchJsonlOptions = {}): Promise<BenchJsonlR
   const n = o.lines ?? 20_000, cadres = o.cadres ?? 2000;
   // The floor first, while nothing else runs.
   const raw = rawSqliteRate(n);
+  const floorPerSec = o.target && isPostgresUrl(o.target) ? undefined : await storageFloorRate(n, cadres);
   const bench = await openBenchDb(o.target, 'jsonl');
   try {
     await seedRoster(bench.db, 20, cadres);
     const at = new Date().toISOString();
-    const child = spawn(process.execPath, [join(root, 'bin/minqing.mjs'), 'console', '--jsonl'], {
+    const child = spawn(process.execPath, [...(process.env.MINQING_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.MINQING_BENCH_PROF] : []), join(root, 'bin/minqing.mjs'), 'console', '--jsonl'], {
       cwd: root, env: { ...process.env, MINQING_DB: bench.target, LOG_LEVEL: 'silent' }, stdio: ['pipe', 'pipe', 'inherit'],
     });
     const exited = new Promise<number | null>((res, rej) => { child.on('error', rej); child.on('close', (code) => res(code)); });
@@ -125,7 +171,7 @@ export async function benchJsonl(o: BenchJsonlOptions = {}): Promise<BenchJsonlR
     const jsonlPerSec = n / seconds;
     const jsonlPerCpuSec = c0 !== undefined && c1 !== undefined && c1 > c0 ? n / (c1 - c0) : undefined;
     return {
-      lines: n, dialect: bench.db.dialect, jsonlPerSec, rawPerSec: raw.perSec, ratio: jsonlPerSec / raw.perSec,
+      lines: n, dialect: bench.db.dialect, jsonlPerSec, rawPerSec: raw.perSec, ratio: jsonlPerSec / raw.perSec, floorPerSec,
       jsonlPerCpuSec, rawPerCpuSec: raw.perCpuSec, cpuRatio: jsonlPerCpuSec && jsonlPerCpuSec / raw.perCpuSec, recorded, rows,
     };
   } finally {
@@ -137,6 +183,7 @@ export function describeJsonl(r: BenchJsonlResult): string {
   return `(jsonl) ${r.lines} 行 /走访 经 minqing console --jsonl（${r.dialect}）：${r.jsonlPerSec.toFixed(0)} 行/秒；` +
     `SQLite 单行事务（WAL）${r.rawPerSec.toFixed(0)} 次/秒；比值 ${r.ratio.toFixed(2)}` +
     (r.cpuRatio ? `（按 CPU 时间：${r.jsonlPerCpuSec!.toFixed(0)} 行/CPU秒 对 ${r.rawPerCpuSec.toFixed(0)} 次/CPU秒，比值 ${r.cpuRatio.toFixed(2)}）` : '') +
+    (r.floorPerSec ? `；一条 /走访 的存储工作本身（不读不答，32 条一组提交）${r.floorPerSec.toFixed(0)} 条/秒，为单行事务的 ${(r.floorPerSec / r.rawPerSec).toFixed(2)}，控制台达其 ${(r.jsonlPerSec / r.floorPerSec).toFixed(2)}` : '') +
     `；记录 ${r.recorded}，入库 ${r.rows} 行`;
 }
 

@@ -34,6 +34,7 @@ export interface BenchTarget { label: string; url?: string }
 
 export interface BenchOptions {
   visits: string; cadres: string; bigVisits: string; bigCadres: string; bigUnits: string; concurrency?: string; remindCadres?: string; remindUnits?: string; feishuRequests?: string; faultReplies?: string; only?: string;
+  jsonlLines?: string; scaleMessages?: string;
   /** The databases to run every part on, in order (see {@link benchTargets}). */
   targets: BenchTarget[];
   /** Repetitions of `/统计 本月` (b). */
@@ -304,7 +305,7 @@ async function benchReminders(o: BenchOptions, t: BenchTarget): Promise<void> {
 }
 
 export async function runBench(o: BenchOptions): Promise<void> {
-  const parts = (o.only ?? 'commands,stats,reminders,feishu,reports,faults').split(',').map((p) => p.trim());
+  const parts = (o.only ?? 'commands,jsonl,stats,reminders,feishu,reports,faults,scale').split(',').map((p) => p.trim());
   console.log(`minqing bench — Node ${process.version}，${new Date().toISOString()}`);
   const t0 = performance.now();
   // The million-visit database of (b), kept per database for the reports, which add their issues
@@ -312,6 +313,12 @@ export async function runBench(o: BenchOptions): Promise<void> {
   const big = new Map<BenchTarget, BenchDb>();
   try {
     for (const t of o.targets) if (parts.includes('commands')) await benchCommands(o, t);
+    if (parts.includes('jsonl')) {
+      // The console against the floor SQLite sets (single-row transactions in the same run): on
+      // SQLite, whose one writer is what group commit shares; on PostgreSQL for comparison.
+      const { benchJsonl, describeJsonl } = await import('./bench-jsonl.js');
+      for (const t of o.targets) console.log(describeJsonl(await benchJsonl({ lines: Number(o.jsonlLines ?? 20_000), target: t.url })));
+    }
     for (const t of o.targets) {
       if (!parts.includes('stats')) break;
       const kept = await benchStats(o, t, parts.includes('reports'));
@@ -335,6 +342,17 @@ export async function runBench(o: BenchOptions): Promise<void> {
     if (parts.includes('faults')) {
       const { benchFaults, describeFaults } = await import('./bench-faults.js');
       for (const t of o.targets) console.log(describeFaults(await benchFaults({ replies: Number(o.faultReplies ?? 10_000), log, target: t.url, label: t.label }), undefined, undefined, t.label));
+    }
+    if (parts.includes('scale')) {
+      // Several processes need the shared database: PostgreSQL only.
+      const pg = o.targets.find((t) => t.url && isPostgresUrl(t.url));
+      if (!pg) console.log('(scale) 多进程基准只在 PostgreSQL 上运行：请用 --db postgres 或 both，并让 MINQING_BENCH_PG 指向可连接的 PostgreSQL');
+      else {
+        const { benchScale, describeRun, describeFault } = await import('./bench-scale.js');
+        const r = await benchScale({ messages: Number(o.scaleMessages ?? 5000), target: pg.url! });
+        for (const run of r.runs) console.log(`(scale) ${describeRun(run)}`);
+        console.log(`(scale) ${describeFault(r.fault)}`);
+      }
     }
   } finally {
     for (const b of big.values()) await b.dispose().catch(() => undefined);

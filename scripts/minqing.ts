@@ -222,7 +222,9 @@ program.command('bench').description('性能基准（打印数据，不是测试
   .option('--feishu-requests <n>', '(d) 飞书回调请求数', '20000')
   .option('--fault-replies <n>', '(f) 故障投递基准的回复条数', '10000')
   .option('--stats-runs <n>', '(b) /统计 本月 重复次数（报告中位数和 p95）', '20')
-  .option('--only <parts>', '只跑其中几项，逗号分隔：commands,stats,reminders,feishu,reports,faults')
+  .option('--jsonl-lines <n>', '(jsonl) 经 console --jsonl 的 /走访 行数', '20000')
+  .option('--scale-messages <n>', '(scale) 1、2、3 个进程各跑的消息数（PostgreSQL）', '5000')
+  .option('--only <parts>', '只跑其中几项，逗号分隔：commands,jsonl,stats,reminders,feishu,reports,faults,scale')
   .option('--db <which>', '在哪个数据库上跑：sqlite、postgres 或 both（默认：MINQING_BENCH_PG 处的 PostgreSQL 可连通时两个都跑，否则只跑 SQLite）')
   // The soak (200 commands/s, stats queries, a reminder pass a minute) — scripts/soak.ts.
   .option('--soak', '耐久测试：每秒200条命令，夹杂 /统计、/我的 和每分钟一次提醒检查，每10秒打印内存与延迟')

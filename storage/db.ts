@@ -27,6 +27,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type Dialect = 'sqlite' | 'postgres';
+
+/** The reference tables {@link Db.memo} can watch; each write to them is counted on SQLite. */
+export const WATCHED_TABLES = ['units', 'contact_points', 'cadres', 'accounts', 'chat_groups'] as const;
+export type WatchedTable = typeof WATCHED_TABLES[number];
 export type Params = readonly unknown[];
 
 export interface Db {
@@ -41,6 +45,13 @@ export interface Db {
   run(text: string, params?: Params): Promise<number>;
   /** Runs `fn` all-or-nothing; inside a transaction already, `fn` simply joins it. */
   withWrite<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /**
+   * What `read` returns, kept under `key` while none of `tables` changes: for the reference data
+   * every message reads (who is speaking, the known place names), which changes rarely. SQLite
+   * keeps it (see {@link SqliteDb.memo}); PostgreSQL reads every time — other processes write
+   * there and nothing tells this one.
+   */
+  memo<T>(key: string, tables: readonly WatchedTable[], read: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
   /** The raw handles, for migrations, backups and benchmarks only. */
   readonly sqlite?: Database.Database;
@@ -68,6 +79,11 @@ const sqliteParam = (v: unknown): unknown => (v === undefined ? null : typeof v 
 
 interface Job { fn: (tx: Db) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }
 
+/** A kept value and the state of the database it was read in. */
+interface Kept { value: unknown; writes: number; epoch: number; version: number }
+/** Kept values at most; past it they are dropped together (they are cheap to read again). */
+const MEMO_MAX = 100_000;
+
 /** The SQLite handle whose group commit is running the current async context's command. */
 const inCommand = new AsyncLocalStorage<SqliteDb>();
 
@@ -78,15 +94,69 @@ class SqliteDb implements Db {
   private readonly jobs: Job[] = [];
   private scheduled = false;
   private readonly tx: Db;
+  /** Writes to each watched table through this connection, counted by TEMP triggers. */
+  private readonly writes = new Map<string, number>();
+  /** Moves on every rollback of the group commit: what was read before it may be undone. */
+  private epoch = 0;
+  private readonly kept = new Map<string, Kept>();
+  private readonly dataVersion: Database.Statement;
+  private readonly savepoint: Database.Statement;
+  private readonly release: Database.Statement;
 
   constructor(readonly sqlite: Database.Database) {
+    this.dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
+    // Prepared once: `exec` parses its text on every call, and a command takes two of these.
+    this.savepoint = sqlite.prepare('SAVEPOINT cmd');
+    this.release = sqlite.prepare('RELEASE cmd');
+    this.watchTables();
     // The view a write command gets: the same connection, known to be inside the transaction.
     const self = this;
     this.tx = {
       dialect: 'sqlite', inTransaction: true,
       all: (t, p) => self.all(t, p), get: (t, p) => self.get(t, p), value: (t, p) => self.value(t, p), run: (t, p) => self.run(t, p),
-      withWrite: (fn) => fn(self.tx), close: () => self.close(), sqlite,
+      withWrite: (fn) => fn(self.tx), memo: (k, t, r) => self.memo(k, t, r), close: () => self.close(), sqlite,
     };
+  }
+
+  /**
+   * TEMP triggers (this connection's, not the schema's) count every insert, update and delete on
+   * the watched tables, whoever issues it. Created when the connection opens, outside any
+   * transaction, so no rollback drops them.
+   */
+  private watchTables(): void {
+    this.sqlite.function('minqing_table_written', { deterministic: false }, (table: unknown) => {
+      this.writes.set(String(table), (this.writes.get(String(table)) ?? 0) + 1);
+      return null;
+    });
+    for (const t of WATCHED_TABLES) {
+      for (const on of ['INSERT', 'UPDATE', 'DELETE']) {
+        this.sqlite.exec(`CREATE TEMP TRIGGER IF NOT EXISTS minqing_written_${t}_${on.toLowerCase()} AFTER ${on} ON main.${t}
+          BEGIN SELECT minqing_table_written('${t}'); END`);
+      }
+    }
+  }
+
+  /**
+   * A value is kept with the write counts of its tables, the rollback epoch and `PRAGMA
+   * data_version` (which moves when another connection commits — `minqing import` beside the
+   * bot), and served while all three are unchanged. Counts, version and read are taken with no
+   * await in between, so no write falls between what was checked and what was read. A value read
+   * inside a transaction this handle does not run (a script's own `sqlite.transaction`) is not
+   * kept: its rollback would go unseen.
+   */
+  async memo<T>(key: string, tables: readonly WatchedTable[], read: () => Promise<T>): Promise<T> {
+    let writes = 0;
+    for (const t of tables) writes += this.writes.get(t) ?? 0;
+    const version = this.dataVersion.get() as number;
+    const hit = this.kept.get(key);
+    if (hit && hit.writes === writes && hit.epoch === this.epoch && hit.version === version) return hit.value as T;
+    const epoch = this.epoch;
+    const value = await read();
+    if (!this.sqlite.inTransaction || inCommand.getStore() === this) {
+      if (this.kept.size >= MEMO_MAX) this.kept.clear();
+      this.kept.set(key, { value, writes, epoch, version });
+    }
+    return value;
   }
 
   get inTransaction(): boolean { return this.sqlite.inTransaction; }
@@ -137,19 +207,21 @@ class SqliteDb implements Db {
     try {
       this.sqlite.exec('BEGIN IMMEDIATE');
       for (const j of jobs) {
-        this.sqlite.exec('SAVEPOINT cmd');
+        this.savepoint.run();
         try {
           outcomes.push({ ok: true, v: await inCommand.run(this, () => j.fn(this.tx)) });
-          this.sqlite.exec('RELEASE cmd');
+          this.release.run();
         } catch (e) {
+          this.epoch++;
           this.sqlite.exec('ROLLBACK TO cmd');
-          this.sqlite.exec('RELEASE cmd');
+          this.release.run();
           outcomes.push({ ok: false, v: e });
         }
       }
       this.sqlite.exec('COMMIT');
       outcomes.forEach((o, i) => (o.ok ? jobs[i].resolve(o.v) : jobs[i].reject(o.v)));
     } catch (e) {
+      this.epoch++;
       if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
       for (const j of jobs) j.reject(e);
     } finally {
@@ -226,6 +298,8 @@ class PgDb implements Db {
     return row ? (row[r.fields[0].name] as T) : undefined;
   }
   async run(text: string, params: Params = []): Promise<number> { return (await this.q(text, params)).rowCount ?? 0; }
+
+  memo<T>(_key: string, _tables: readonly WatchedTable[], read: () => Promise<T>): Promise<T> { return read(); }
 
   async withWrite<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     if (this.client) return fn(this);

@@ -7,9 +7,15 @@ import type { Cadre, Unit } from './types.js';
 const CADRE_BY_ACCOUNT = `SELECT ${selectList(cadres, 'c')}
   FROM accounts a JOIN cadres c ON c.id = a.cadre_id WHERE a.platform = ? AND a.account_id = ? AND c.active = TRUE`;
 
-/** Every message starts here: one constant statement. */
-export async function cadreByAccount(db: Db, platform: string, accountId: string): Promise<Cadre | undefined> {
-  return typed<Cadre>(cadres, await db.get(CADRE_BY_ACCOUNT, [platform, accountId]));
+/**
+ * Every message starts here. Kept while neither table changes (`db.memo`): the same cadre object
+ * may be handed to many messages, so it is frozen — nobody changes a cadre but through storage.
+ */
+export function cadreByAccount(db: Db, platform: string, accountId: string): Promise<Cadre | undefined> {
+  return db.memo(`cadre\u0000${platform}\u0000${accountId}`, ['cadres', 'accounts'], async () => {
+    const c = typed<Cadre>(cadres, await db.get(CADRE_BY_ACCOUNT, [platform, accountId]));
+    return c && Object.freeze(c);
+  });
 }
 
 export function cadreById(db: Db, id: number): Promise<Cadre | undefined> {
@@ -55,8 +61,12 @@ export async function bindAccount(db: Db, platform: string, accountId: string, c
 
 const UNIT_OF_CHAT = `SELECT ${selectList(units, 'u')} FROM chat_groups g JOIN units u ON u.id = g.unit_id WHERE g.platform = ? AND g.chat_id = ?`;
 
+/** A group's unit, kept like {@link cadreByAccount} (every group message reads it). */
 export function unitOfChat(db: Db, platform: string, chatId: string): Promise<Unit | undefined> {
-  return db.get<Unit>(UNIT_OF_CHAT, [platform, chatId]);
+  return db.memo(`chat\u0000${platform}\u0000${chatId}`, ['chat_groups', 'units'], async () => {
+    const u = await db.get<Unit>(UNIT_OF_CHAT, [platform, chatId]);
+    return u && Object.freeze(u);
+  });
 }
 
 export async function mapChat(db: Db, platform: string, chatId: string, unitId: number, committee: boolean, at: number): Promise<void> {

@@ -57,6 +57,8 @@ function sqliteReader(conn: Database.Database): Db {
     value: async <T>(text: string, params: Params = []) => stmt(text, true).get(...params.map(sqliteParam)) as T | undefined,
     run: async (text: string, params: Params = []) => stmt(text, false).run(...params.map(sqliteParam)).changes,
     withWrite: () => Promise.reject(new Error('a report snapshot is read-only')),
+    // A snapshot lives for one report: nothing worth keeping between its reads.
+    memo: (_key, _tables, read) => read(),
     // The snapshot owns the connection: Snapshot.close ends it.
     close: async () => undefined,
   };
@@ -81,6 +83,7 @@ function pgReader(client: pg.PoolClient, of: Db): Db {
     },
     run: async (text: string, params: Params = []) => (await q(text, params)).rowCount ?? 0,
     withWrite: () => Promise.reject(new Error('a report snapshot is read-only')),
+    memo: (_key, _tables, read) => read(),
     close: async () => undefined,
   };
   snapshotClients.set(db, client);

@@ -31,9 +31,14 @@ const T = {
   badField: (field: string, msg: string) => `这一行的字段「${field}」有误：${msg}。每行应为一个 JSON 对象，例如 {"user":"u1","chat":"g1","group":true,"text":"/走访 昨天 石门村 入户 1天","id":"m1"}`,
 };
 
+// The pattern of a bot name, compiled once per name (a constant of the deployment).
+const mentionPatterns = new Map<string, RegExp>();
+
 /** Leading `@民情` (the bot's name) addresses the bot, as a mention does on the platforms. */
 export function stripBotMention(text: string, botName: string): { text: string; mentionsBot: boolean } {
-  const m = new RegExp(`^\\s*[@＠](?:${botName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}|bot)(?:[\\s\\u3000]+|$)`, 'i').exec(text);
+  let re = mentionPatterns.get(botName);
+  if (!re) mentionPatterns.set(botName, (re = new RegExp(`^\\s*[@＠](?:${botName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}|bot)(?:[\\s\\u3000]+|$)`, 'i')));
+  const m = re.exec(text);
   return m ? { text: text.slice(m[0].length), mentionsBot: true } : { text, mentionsBot: false };
 }
 
@@ -103,6 +108,7 @@ export async function runJsonl(opts: {
   let failed: { error: unknown } | undefined;
   /** The writer: one step per line, in input order. */
   let written: Promise<void> = Promise.resolve();
+  const writer = new LineWriter(opts.output);
 
   const answer = (raw: string): Promise<string> => {
     const d = decodeLine(raw, opts.log, opts.botName);
@@ -118,25 +124,85 @@ export async function runJsonl(opts: {
     if (failed) break;
     inFlight++;
     const out = answer(raw);
+    // A line stays in flight until the stream took it; the writer moves on to the next line at
+    // once, so the lines answered in one turn go out in one write.
+    const release = () => {
+      inFlight--;
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
     written = written.then(async () => {
+      let line: string;
       try {
-        const line = await out;
-        if (!failed) await writeLine(opts.output, line);
+        line = await out;
       } catch (error) {
         // As before, a line whose handling threw ends the run: nothing after it is written (lines
         // after it already under way still finish, as a crash would leave them).
         failed ??= { error };
-      } finally {
-        inFlight--;
-        const w = wake;
-        wake = undefined;
-        w?.();
+        return release();
       }
+      if (failed) return release();
+      writer.write(line).then(release, (error: unknown) => { failed ??= { error }; release(); });
     });
   }
   await written;
+  try {
+    await writer.end();
+  } catch (error) {
+    failed ??= { error };
+  }
   if (failed) throw failed.error;
 }
+
+/**
+ * Lines written together once per turn of the event loop: a pipe write is a system call, and the
+ * lines of a group commit are answered together. Order is kept (one buffer, appended in order).
+ * `write` resolves once its line is in the stream — after `drain` when the stream's buffer was
+ * full — so a line counts as in flight until then and memory stays flat.
+ */
+class LineWriter {
+  private buffer: string[] = [];
+  private batch: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | undefined;
+  /** The previous batch, until the stream took it. */
+  private previous: Promise<void> = WRITTEN;
+
+  constructor(private readonly output: Writable) {}
+
+  write(line: string): Promise<void> {
+    this.buffer.push(line);
+    if (!this.batch) {
+      let resolve!: () => void, reject!: (e: unknown) => void;
+      const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+      this.batch = { promise, resolve, reject };
+      setImmediate(() => this.flush());
+    }
+    return this.batch.promise;
+  }
+
+  /** Writes what is buffered now and waits until the stream took it. */
+  async end(): Promise<void> {
+    this.flush();
+    await this.previous;
+  }
+
+  private flush(): void {
+    const batch = this.batch;
+    if (!batch) return;
+    const text = this.buffer.join('');
+    this.buffer = [];
+    this.batch = undefined;
+    // Behind the previous batch's wait for drain, never beside it.
+    const done = this.previous === WRITTEN ? writeLine(this.output, text) : this.previous.then(() => writeLine(this.output, text));
+    done.then(batch.resolve, batch.reject);
+    if (done === WRITTEN) return;
+    const tail: Promise<void> = done.then(() => { if (this.previous === tail) this.previous = WRITTEN; });
+    tail.catch(() => undefined);
+    this.previous = tail;
+  }
+}
+
+const WRITTEN = Promise.resolve();
 
 /**
  * Per-key order: a task starts once the latest earlier task sharing any of its keys settled.
@@ -161,7 +227,7 @@ function start<T>(task: () => Promise<T>): Promise<T> {
 
 /** Writes `line`; when the stream's buffer is full, resolves on `drain` (rejects if it fails first). */
 function writeLine(output: Writable, line: string): Promise<void> {
-  if (output.write(line)) return Promise.resolve();
+  if (output.write(line)) return WRITTEN;
   return new Promise<void>((resolve, reject) => {
     const done = (e?: unknown) => {
       output.off('drain', onDrain).off('error', onError).off('close', onClose);
