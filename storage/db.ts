@@ -22,6 +22,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { Checkpointer, SAFETY_NET_PAGES } from './checkpoint.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,7 +104,7 @@ class SqliteDb implements Db {
   private readonly savepoint: Database.Statement;
   private readonly release: Database.Statement;
 
-  constructor(readonly sqlite: Database.Database) {
+  constructor(readonly sqlite: Database.Database, private readonly checkpointer?: Checkpointer) {
     this.dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
     // Prepared once: `exec` parses its text on every call, and a command takes two of these.
     this.savepoint = sqlite.prepare('SAVEPOINT cmd');
@@ -219,6 +220,7 @@ class SqliteDb implements Db {
         }
       }
       this.sqlite.exec('COMMIT');
+      this.checkpointer?.committed();
       outcomes.forEach((o, i) => (o.ok ? jobs[i].resolve(o.v) : jobs[i].reject(o.v)));
     } catch (e) {
       this.epoch++;
@@ -230,7 +232,10 @@ class SqliteDb implements Db {
     }
   }
 
-  async close(): Promise<void> { if (this.sqlite.open) this.sqlite.close(); }
+  async close(): Promise<void> {
+    await this.checkpointer?.stop();
+    if (this.sqlite.open) this.sqlite.close();
+  }
 }
 
 function openSqlite(file: string): Db {
@@ -243,7 +248,10 @@ function openSqlite(file: string): Db {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   migrateSqlite(drizzleSqlite(sqlite), { migrationsFolder: sqliteMigrations });
-  return new SqliteDb(sqlite);
+  if (file === ':memory:') return new SqliteDb(sqlite);
+  // Checkpoints run in a worker (storage/checkpoint.ts); the writer's own is the safety net.
+  sqlite.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
+  return new SqliteDb(sqlite, new Checkpointer(file));
 }
 
 // ---------------------------------------------------------------------------------------------
