@@ -8,7 +8,7 @@
  * Nothing here moves a date to make it fit: a year-less date is the occurrence nearest today,
  * and it is the handler that refuses a visit in the future or a deadline in the past.
  */
-import { addDays, daysBetween, parseChineseNumber, periodOf, weekdayOf, WORKDAY_HOURS, MAX_DURATION_HOURS, type LocalDate } from './time.js';
+import { addDays, daysBetween, isLocalDate, parseChineseNumber, periodOf, weekdayOf, WORKDAY_HOURS, MAX_DURATION_HOURS, type LocalDate } from './time.js';
 
 export interface Found {
   start: number; end: number; raw: string;
@@ -39,19 +39,20 @@ const N = '(\\d{1,3}|[零〇一二两三四五六七八九十]{1,3})';
 const ND = '(\\d+(?:\\.\\d+)?|[零〇一二两三四五六七八九十]{1,3})';
 const num = (s: string | undefined) => (s === undefined ? null : parseChineseNumber(s));
 
-// The patterns are constants built from templates; compiling one costs more than running it, so
-// each is compiled once (a cache of code, not of anything a message said).
-const compiled = new Map<string, RegExp>();
-function rx(source: string, flags = ''): RegExp {
-  const key = `${flags}/${source}`;
-  let r = compiled.get(key);
-  if (!r) compiled.set(key, (r = new RegExp(source, flags)));
-  return r;
+// Every pattern below is a module constant with the `g` flag, compiled once (code, nothing a
+// message said); what a reading depends on (today, prefer) is passed to its reader as `ctx`.
+// A pattern without `g` gets a global twin, made once per pattern object.
+const globalTwins = new WeakMap<RegExp, RegExp>();
+function globalOf(re: RegExp): RegExp {
+  if (re.global) return re;
+  let g = globalTwins.get(re);
+  if (!g) globalTwins.set(re, (g = new RegExp(re.source, re.flags + 'g')));
+  return g;
 }
 
 function all(re: RegExp, text: string, fn: (m: RegExpExecArray) => string | null): Found[] {
   const out: Found[] = [];
-  const g = rx(re.source, 'g');
+  const g = globalOf(re);
   g.lastIndex = 0;
   for (let m = g.exec(text); m; m = g.exec(text)) {
     if (m[0] === '') { g.lastIndex++; continue; }
@@ -65,6 +66,9 @@ function all(re: RegExp, text: string, fn: (m: RegExpExecArray) => string | null
 const ymd = (y: number, m: number, d: number): LocalDate | null => {
   const s = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
   if (m < 1 || m > 12 || d < 1 || d > 31) return null;
+  // A four-digit year is checked by calendar arithmetic (a Date parse costs a microsecond);
+  // any other year as before, by what Date makes of it.
+  if (y >= 1000 && y <= 9999) return isLocalDate(s) ? s : null;
   const back = new Date(`${s}T00:00:00Z`);
   return back.getUTCMonth() + 1 === m && back.getUTCDate() === d ? s : null;
 };
@@ -96,51 +100,54 @@ const WD = '(上上|上|本|这|下)?个?(?:周|星期|礼拜)([一二三四五�
 export interface DateValue { date: LocalDate; part?: DayPart }
 export const dateRaw = (v: DateValue) => (v.part ? `${v.date} ${v.part}` : v.date);
 
-/** Date patterns without a time of day; each returns the date or null. */
-function datePatterns(today: LocalDate, prefer: 'past' | 'future'): Array<[RegExp, (m: RegExpExecArray) => LocalDate | null, boolean?]> {
-  const wd = weekdayOf(today);
-  const [y, mo] = [+today.slice(0, 4), +today.slice(5, 7)];
-  return [
-    // 上个月28号, 下月15日: a day of the month before or after this one.
-    [rx(`(上|下|本|这)个?月${N}[日号]`), (m) => {
-      const shift = m[1] === '上' ? -1 : m[1] === '下' ? 1 : 0, d = num(m[2]);
-      const t = y * 12 + mo - 1 + shift;
-      return d ? ymd(Math.floor(t / 12), (t % 12) + 1, d) : null;
-    }, true],
-    [/(?<!\d)(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?/, (m) => ymd(+m[1], +m[2], +m[3])],
-    [rx(`(?<!\\d)${N}月${N}[日号]?`), (m) => { const mo = num(m[1]), d = num(m[2]); return mo && d ? nearestMonthDay(mo, d, today) : null; }],
-    [/(?<![\d.])(\d{1,2})[./](\d{1,2})(?![\d.]|\s*(?:h|小时|个|天|d|倍|万|元|亩|米|%|分))/, (m) => nearestMonthDay(+m[1], +m[2], today)],
-    [rx(`(?<![\\d月])${N}[日号](?!问题|楼|院|线|桌|门|房|户|地块|件|单元|栋)`), (m) => { const d = num(m[1]); return d ? nearestDay(d, today) : null; }],
-    [rx(`(?<!\\d)${N}[天日](?:以)?前`), (m) => { const n = num(m[1]); return n ? addDays(today, -n) : null; }, true],
-    [rx(WD), (m) => {
-      const target = WEEKDAY_NUM[m[2]] ?? +m[2];
-      const shift = m[1] === '上上' ? -2 : m[1] === '上' ? -1 : m[1] === '下' ? 1 : m[1] ? 0 : null;
-      if (shift !== null) return addDays(today, -(wd - 1) + 7 * shift + target - 1);
-      return addDays(today, prefer === 'past' ? -((wd - target + 7) % 7) : (target - wd + 7) % 7);
-    }, true],
-  ];
+interface DateCtx { today: LocalDate; prefer: 'past' | 'future'; wd: number; y: number; mo: number }
+/** Date patterns without a time of day; each returns the date or null; the flag marks a relative day. */
+const DATE_PATTERNS: Array<[RegExp, (m: RegExpExecArray, c: DateCtx) => LocalDate | null, boolean?]> = [
+  // 上个月28号, 下月15日: a day of the month before or after this one.
+  [new RegExp(`(上|下|本|这)个?月${N}[日号]`, 'g'), (m, { y, mo }) => {
+    const shift = m[1] === '上' ? -1 : m[1] === '下' ? 1 : 0, d = num(m[2]);
+    const t = y * 12 + mo - 1 + shift;
+    return d ? ymd(Math.floor(t / 12), (t % 12) + 1, d) : null;
+  }, true],
+  [/(?<!\d)(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?/g, (m) => ymd(+m[1], +m[2], +m[3])],
+  [new RegExp(`(?<!\\d)${N}月${N}[日号]?`, 'g'), (m, { today }) => { const mo = num(m[1]), d = num(m[2]); return mo && d ? nearestMonthDay(mo, d, today) : null; }],
+  [/(?<![\d.])(\d{1,2})[./](\d{1,2})(?![\d.]|\s*(?:h|小时|个|天|d|倍|万|元|亩|米|%|分))/g, (m, { today }) => nearestMonthDay(+m[1], +m[2], today)],
+  [new RegExp(`(?<![\\d月])${N}[日号](?!问题|楼|院|线|桌|门|房|户|地块|件|单元|栋)`, 'g'), (m, { today }) => { const d = num(m[1]); return d ? nearestDay(d, today) : null; }],
+  [new RegExp(`(?<!\\d)${N}[天日](?:以)?前`, 'g'), (m, { today }) => { const n = num(m[1]); return n ? addDays(today, -n) : null; }, true],
+  [new RegExp(WD, 'g'), (m, { today, prefer, wd }) => {
+    const target = WEEKDAY_NUM[m[2]] ?? +m[2];
+    const shift = m[1] === '上上' ? -2 : m[1] === '上' ? -1 : m[1] === '下' ? 1 : m[1] ? 0 : null;
+    if (shift !== null) return addDays(today, -(wd - 1) + 7 * shift + target - 1);
+    return addDays(today, prefer === 'past' ? -((wd - target + 7) % 7) : (target - wd + 7) % 7);
+  }, true],
+];
+// A time of day right after a date (`昨天下午`, `昨天 下午`), read where the date ends.
+const PART_AFTER = new RegExp(`\\s?${PART}`, 'y');
+/** A date found at start…end, with the time of day that follows it unless it names its own. */
+function dateWithPart(text: string, start: number, end: number, date: LocalDate, part?: DayPart, relative?: boolean): Found {
+  PART_AFTER.lastIndex = end;
+  const m = PART_AFTER.exec(text);
+  const p = m ? partOf(m[1]) : undefined;
+  return { start, end: m ? end + m[0].length : end, raw: dateRaw({ date, part: part ?? p }), ...(relative ? { relative } : {}) };
 }
 
 /** Dates, each with the time of day that follows it (`昨天下午`, `昨天 下午`, `11月19日晚上`). */
 export function findDates(text: string, today: LocalDate, prefer: 'past' | 'future' = 'past'): Found[] {
   const out: Found[] = [];
-  const withPart = (start: number, end: number, date: LocalDate, part?: DayPart, relative?: boolean) => {
-    const m = rx(`^\\s?${PART}`).exec(text.slice(end));
-    const p = m ? partOf(m[1]) : undefined;
-    out.push({ start, end: m ? end + m[0].length : end, raw: dateRaw({ date, part: part ?? p }), ...(relative ? { relative } : {}) });
-  };
   for (const [w, n, part] of RELATIVE) {
-    for (let i = text.indexOf(w); i >= 0; i = text.indexOf(w, i + 1)) withPart(i, i + w.length, addDays(today, n), part, true);
+    for (let i = text.indexOf(w); i >= 0; i = text.indexOf(w, i + 1)) out.push(dateWithPart(text, i, i + w.length, addDays(today, n), part, true));
   }
-  for (const [re, fn, relative] of datePatterns(today, prefer)) {
-    for (const f of all(re, text, (m) => fn(m))) withPart(f.start, f.end, f.raw, undefined, relative);
+  const ctx: DateCtx = { today, prefer, wd: weekdayOf(today), y: +today.slice(0, 4), mo: +today.slice(5, 7) };
+  for (const [re, fn, relative] of DATE_PATTERNS) {
+    for (const f of all(re, text, (m) => fn(m, ctx))) out.push(dateWithPart(text, f.start, f.end, f.raw, undefined, relative));
   }
   return out;
 }
 
+const DAY_PART = new RegExp(`(?<!一个?|半个?)${STANDALONE_PART}`, 'g');
 /** A time of day on its own (`下午在石门村…`): today at that part of the day. */
 export function findDayParts(text: string, today: LocalDate): Found[] {
-  return all(rx(`(?<!一个?|半个?)${STANDALONE_PART}`), text, (m) => dateRaw({ date: today, part: partOf(m[1]) })).map((f) => ({ ...f, partOnly: true }));
+  return all(DAY_PART, text, (m) => dateRaw({ date: today, part: partOf(m[1]) })).map((f) => ({ ...f, partOnly: true }));
 }
 
 export function readDateValue(raw: string): DateValue | null {
@@ -155,40 +162,43 @@ const HOUR = '(?<![\\d.:])(\\d{1,2}|[一二两三四五六七八九十]{1,3})';
 const clock = (h: string, min: string | undefined) => +h + (min === '半' ? 0.5 : min ? +min / 60 : 0);
 const hoursRaw = (h: number | null) => (h !== null && h > 0 && h <= MAX_DURATION_HOURS ? String(Math.round(h * 100) / 100) : null);
 
+const DAY = WORKDAY_HOURS, HALF_DAY = WORKDAY_HOURS / 2;
+const DURATION_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => number | null]> = [
+  [new RegExp(`(?<![\\d.])${ND}\\s?个?(半)?\\s?${H}(?:${ND}分钟?)?`, 'g'), (m) => {
+    const h = num(m[1]); if (h === null) return null;
+    const min = m[3] ? num(m[3]) : 0;
+    return min === null || min >= 60 ? null : h + (m[2] ? 0.5 : 0) + min / 60;
+  }],
+  [new RegExp(`半个?${H}`, 'g'), () => 0.5],
+  [new RegExp(`(?<![\\d.])${ND}(?:分钟|mins?|minutes?)`, 'g'), (m) => { const n = num(m[1]); return n === null ? null : n / 60; }],
+  [new RegExp(`(?<![\\d.])${ND}\\s?个?(?:工作日|天|d|days?)(半)?(?![前后内以之])`, 'g'), (m) => { const n = num(m[1]); return n === null ? null : (n + (m[2] ? 0.5 : 0)) * DAY; }],
+  [/半个?(?:天|日|工作日)(?![前后内])/g, () => HALF_DAY],
+  [/全天|一整天|整天|一个?整天/g, () => DAY],
+  [/一个?(?:上午|下午)|半个?(?:上午|下午)/g, (m) => (m[0].startsWith('半') ? HALF_DAY / 2 : HALF_DAY)],
+  [new RegExp(`${HOUR}(?:[:：](\\d{2})|点(半|\\d{1,2}分?|钟)?)\\s*(?:-|—|–|~|到|至)\\s*(?:(上午|下午|晚上|中午)\\s?)?${HOUR}(?:[:：](\\d{2})|点(半|\\d{1,2}分?|钟)?)`, 'g'), (m) => {
+    // The part of day before the range (`下午两点到五点`) is read, not taken: it belongs to the date.
+    const before = /(上午|下午|早上|晚上|中午)\s?$/.exec(m.input.slice(0, m.index))?.[1];
+    const h = (x: string) => num(x) ?? NaN;
+    const pm = (p: string | undefined, hour: number) => ((p === '下午' || p === '晚上') && hour < 12 ? 12 : 0);
+    const a = clock(String(h(m[1])), m[2] ?? m[3]?.replace(/分|钟/, '')) + pm(before, h(m[1]));
+    let b = clock(String(h(m[5])), m[6] ?? m[7]?.replace(/分|钟/, '')) + pm(m[4] ?? before, h(m[5]));
+    if (b <= a && b + 12 > a) b += 12;
+    return b > a && a < 24 && b <= 24 ? b - a : null;
+  }],
+];
+// `3到4小时`, `1-2小时`: a range is no duration; `每户半小时` is per household. Both are kept as a
+// span that reads as nothing, so the bot asks instead of taking one end or one household's time.
+const DURATION_RANGE = new RegExp(`(?<![\\d.:])${ND}\\s?(?:-|—|~|到|至)\\s?${ND}\\s?个?(?:半)?(?:${H}|天|分钟)`, 'g');
+const DURATION_EACH = new RegExp(`(?:每(?:户|家|人|次|个|处)|各)(?:用时|用了|花了|约|大约)?${ND}?\\s?个?(?:半)?\\s?(?:${H}|分钟|天)`, 'g');
+// About so long (`小半天`, `不到两小时`, `超过3小时`, `一个多小时`): asked, never taken as exact.
+const DURATION_ABOUT = new RegExp(`小半天|大半天|多半天|(?:不到|不足|超过|多于|少于|近|将近|快)${ND}?\\s?个?(?:半)?\\s?(?:${H}|天)|${ND}多个?(?:${H}|天)`, 'g');
+const asTyped = (m: RegExpExecArray) => m[0];
+
 /** Durations in every common form, time ranges included; `raw` is the number of hours. */
 export function findDurations(text: string): Found[] {
-  const day = WORKDAY_HOURS, half = WORKDAY_HOURS / 2;
-  const pats: Array<[RegExp, (m: RegExpExecArray) => number | null]> = [
-    [rx(`(?<![\\d.])${ND}\\s?个?(半)?\\s?${H}(?:${ND}分钟?)?`), (m) => {
-      const h = num(m[1]); if (h === null) return null;
-      const min = m[3] ? num(m[3]) : 0;
-      return min === null || min >= 60 ? null : h + (m[2] ? 0.5 : 0) + min / 60;
-    }],
-    [rx(`半个?${H}`), () => 0.5],
-    [rx(`(?<![\\d.])${ND}(?:分钟|mins?|minutes?)`), (m) => { const n = num(m[1]); return n === null ? null : n / 60; }],
-    [rx(`(?<![\\d.])${ND}\\s?个?(?:工作日|天|d|days?)(半)?(?![前后内以之])`), (m) => { const n = num(m[1]); return n === null ? null : (n + (m[2] ? 0.5 : 0)) * day; }],
-    [/半个?(?:天|日|工作日)(?![前后内])/, () => half],
-    [/全天|一整天|整天|一个?整天/, () => day],
-    [/一个?(?:上午|下午)|半个?(?:上午|下午)/, (m) => (m[0].startsWith('半') ? half / 2 : half)],
-    [rx(`${HOUR}(?:[:：](\\d{2})|点(半|\\d{1,2}分?|钟)?)\\s*(?:-|—|–|~|到|至)\\s*(?:(上午|下午|晚上|中午)\\s?)?${HOUR}(?:[:：](\\d{2})|点(半|\\d{1,2}分?|钟)?)`), (m) => {
-      // The part of day before the range (`下午两点到五点`) is read, not taken: it belongs to the date.
-      const before = /(上午|下午|早上|晚上|中午)\s?$/.exec(m.input.slice(0, m.index))?.[1];
-      const h = (x: string) => num(x) ?? NaN;
-      const pm = (p: string | undefined, hour: number) => ((p === '下午' || p === '晚上') && hour < 12 ? 12 : 0);
-      const a = clock(String(h(m[1])), m[2] ?? m[3]?.replace(/分|钟/, '')) + pm(before, h(m[1]));
-      let b = clock(String(h(m[5])), m[6] ?? m[7]?.replace(/分|钟/, '')) + pm(m[4] ?? before, h(m[5]));
-      if (b <= a && b + 12 > a) b += 12;
-      return b > a && a < 24 && b <= 24 ? b - a : null;
-    }],
-  ];
   const out: Found[] = [];
-  for (const [re, fn] of pats) out.push(...all(re, text, (m) => hoursRaw(fn(m))));
-  // `3到4小时`, `1-2小时`: a range is no duration; `每户半小时` is per household. Both are kept as a
-  // span that reads as nothing, so the bot asks instead of taking one end or one household's time.
-  out.push(...all(rx(`(?<![\\d.:])${ND}\\s?(?:-|—|~|到|至)\\s?${ND}\\s?个?(?:半)?(?:${H}|天|分钟)`), text, (m) => m[0]));
-  out.push(...all(rx(`(?:每(?:户|家|人|次|个|处)|各)(?:用时|用了|花了|约|大约)?${ND}?\\s?个?(?:半)?\\s?(?:${H}|分钟|天)`), text, (m) => m[0]));
-  // About so long (`小半天`, `不到两小时`, `超过3小时`, `一个多小时`): asked, never taken as exact.
-  out.push(...all(rx(`小半天|大半天|多半天|(?:不到|不足|超过|多于|少于|近|将近|快)${ND}?\\s?个?(?:半)?\\s?(?:${H}|天)|${ND}多个?(?:${H}|天)`), text, (m) => m[0]));
+  for (const [re, fn] of DURATION_PATTERNS) out.push(...all(re, text, (m) => hoursRaw(fn(m))));
+  out.push(...all(DURATION_RANGE, text, asTyped), ...all(DURATION_EACH, text, asTyped), ...all(DURATION_ABOUT, text, asTyped));
   // Amounts and clock ranges are told apart: two of either (`上午2小时，下午2小时`) are asked about
   // even when equal; a range and the same amount (`9:00-11:30，用时2.5小时`) agree.
   return out.map((f) => ({ ...f, kind: /[:：点]/.test(text.slice(f.start, f.end)) && /[-—–~到至]/.test(text.slice(f.start, f.end)) ? 'range' : 'amount' }));
@@ -196,17 +206,19 @@ export function findDurations(text: string): Found[] {
 
 // --- households ---
 const NOT_HOUSEHOLD = '(?!企业|公司|单位|厂|工厂|店|商户|门店|医院|学校|机构|合作社|超市|饭店)';
+const HOUSEHOLDS = new RegExp(`(?<![\\d.第])${N}\\s?(?:户|家${NOT_HOUSEHOLD})(?!一策|一档|一册|一表)`, 'g');
+// `两三户`, `十几户`: about so many — asked, never taken as one.
+const HOUSEHOLDS_ABOUT = new RegExp(`(?:两三|三四|四五|五六|六七|七八|八九|十几|二十几|三十几|几十|几|数)\\s?(?:户|家${NOT_HOUSEHOLD})`, 'g');
 /** Household counts (`三户`, `5家农户`); `raw` is the count. A breakdown after 其中 is not counted. */
 export function findHouseholds(text: string): Found[] {
   const cut = text.indexOf('其中');
-  const counts = all(rx(`(?<![\\d.第])${N}\\s?(?:户|家${NOT_HOUSEHOLD})(?!一策|一档|一册|一表)`), text, (m) => {
+  const counts = all(HOUSEHOLDS, text, (m) => {
     const n = num(m[1]);
     return n !== null && n > 0 && n <= 1000 ? String(n) : null;
   }).filter((f) => (cut < 0 || f.start < cut) && !POPULATION.test(text.slice(Math.max(0, f.start - 6), f.start)));
   // `五保户2户，困难户3户，合计5户`: a total said as such is the count.
   const total = counts.find((f) => /(?:合计|共计|总计|一共|共)\s?$/.test(text.slice(Math.max(0, f.start - 3), f.start)));
-  // `两三户`, `十几户`: about so many — asked, never taken as one.
-  const about = all(rx(`(?:两三|三四|四五|五六|六七|七八|八九|十几|二十几|三十几|几十|几|数)\\s?(?:户|家${NOT_HOUSEHOLD})`), text, (m) => m[0]);
+  const about = all(HOUSEHOLDS_ABOUT, text, asTyped);
   return [...(total ? [total] : counts), ...about];
 }
 // A count after these describes the place, not the visit: `全村386户，走访了5户`.
@@ -221,42 +233,46 @@ function nextMonthEnd(m: number, today: LocalDate): LocalDate {
   return e >= today ? e : monthEnd(y + 1, m);
 }
 
+interface DeadlineCtx { today: LocalDate; y: number; m0: number; wd: number }
+const BEFORE = '(?:之前|以前|前|为止|截止)';
+const DEADLINE_PATTERNS: Array<[RegExp, (m: RegExpExecArray, c: DeadlineCtx) => LocalDate | null]> = [
+  [new RegExp(`(明年|今年)?(?<!\\d)${N}月(?:底|末|份底)${BEFORE}?`, 'g'), (m, { today, y }) => {
+    const mo = num(m[2]);
+    if (!mo || mo > 12) return null;
+    return m[1] === '明年' ? monthEnd(y + 1, mo) : m[1] === '今年' ? monthEnd(y, mo) : nextMonthEnd(mo, today);
+  }],
+  [new RegExp(`(?<![\\d十一二三四五六七八九])(?:本月|这个?月|当月|月)(?:底|末)${BEFORE}?`, 'g'), (_, { y, m0 }) => monthEnd(y, m0)],
+  [/(?:下个?月)(?:底|末)(?:之前|以前|前)?/g, (_, { y, m0 }) => (m0 === 12 ? monthEnd(y + 1, 1) : monthEnd(y, m0 + 1))],
+  [/(?:今年|本年)?(?:年底|年末)(?:之前|以前|前)?/g, (_, { y }) => `${y}-12-31`],
+  [new RegExp(`(?<![\\d.])${N}个?(天|日|周|星期|礼拜|月)(?:之内|以内|内)`, 'g'), (m, { today }) => {
+    const n = num(m[1]); if (!n) return null;
+    return addDays(today, m[2] === '月' ? n * 30 : /周|星期|礼拜/.test(m[2]) ? n * 7 : n);
+  }],
+  [/(?:本|这)(?:周|星期)(?:之内|以内|内)|(?:本|这)?周末(?:之前|以前|前)/g, (_, { today, wd }) => addDays(today, 7 - wd)],
+  [/下(?:周|星期)(?:之内|以内|内)/g, (_, { today, wd }) => addDays(today, 14 - wd)],
+  [new RegExp(`${WD}${BEFORE}`, 'g'), (m, { today, wd }) => {
+    const target = WEEKDAY_NUM[m[2]] ?? +m[2];
+    const shift = m[1] === '下' ? 1 : m[1] === '上' || m[1] === '上上' ? null : 0;
+    if (shift === null) return null;
+    if (m[1]) return addDays(today, -(wd - 1) + 7 * shift + target - 1);
+    return addDays(today, (target - wd + 7) % 7);
+  }],
+];
+const BEFORE_AFTER_DATE = /^\s?(?:之前|以前|前|为止)/;
+const LEAD_BEFORE_DATE = /(?:延至|延期至|延长至|延期到|延长到|延到|推迟到|推迟至|截止到?|截至|限期|期限)\s?$/;
+
 /**
  * Deadline phrases: `12月31日前`, `月底前`, `12月底`, `年底前`, `两周内`, `30天内`, `一个月内`,
  * `下周五前`, `本周内`, `延至12月20日`. `raw` is the date.
  */
 export function findDeadlines(text: string, today: LocalDate): Found[] {
-  const y = +today.slice(0, 4), m0 = +today.slice(5, 7), wd = weekdayOf(today);
-  const BEFORE = '(?:之前|以前|前|为止|截止)';
-  const pats: Array<[RegExp, (m: RegExpExecArray) => LocalDate | null]> = [
-    [rx(`(明年|今年)?(?<!\\d)${N}月(?:底|末|份底)${BEFORE}?`), (m) => {
-      const mo = num(m[2]);
-      if (!mo || mo > 12) return null;
-      return m[1] === '明年' ? monthEnd(y + 1, mo) : m[1] === '今年' ? monthEnd(y, mo) : nextMonthEnd(mo, today);
-    }],
-    [rx(`(?<![\\d十一二三四五六七八九])(?:本月|这个?月|当月|月)(?:底|末)${BEFORE}?`), () => monthEnd(y, m0)],
-    [/(?:下个?月)(?:底|末)(?:之前|以前|前)?/, () => (m0 === 12 ? monthEnd(y + 1, 1) : monthEnd(y, m0 + 1))],
-    [/(?:今年|本年)?(?:年底|年末)(?:之前|以前|前)?/, () => `${y}-12-31`],
-    [rx(`(?<![\\d.])${N}个?(天|日|周|星期|礼拜|月)(?:之内|以内|内)`), (m) => {
-      const n = num(m[1]); if (!n) return null;
-      return addDays(today, m[2] === '月' ? n * 30 : /周|星期|礼拜/.test(m[2]) ? n * 7 : n);
-    }],
-    [/(?:本|这)(?:周|星期)(?:之内|以内|内)|(?:本|这)?周末(?:之前|以前|前)/, () => addDays(today, 7 - wd)],
-    [/下(?:周|星期)(?:之内|以内|内)/, () => addDays(today, 14 - wd)],
-    [rx(`${WD}${BEFORE}`), (m) => {
-      const target = WEEKDAY_NUM[m[2]] ?? +m[2];
-      const shift = m[1] === '下' ? 1 : m[1] === '上' || m[1] === '上上' ? null : 0;
-      if (shift === null) return null;
-      if (m[1]) return addDays(today, -(wd - 1) + 7 * shift + target - 1);
-      return addDays(today, (target - wd + 7) % 7);
-    }],
-  ];
+  const ctx: DeadlineCtx = { today, y: +today.slice(0, 4), m0: +today.slice(5, 7), wd: weekdayOf(today) };
   const out: Found[] = [];
-  for (const [re, fn] of pats) out.push(...all(re, text, (m) => fn(m)));
+  for (const [re, fn] of DEADLINE_PATTERNS) out.push(...all(re, text, (m) => fn(m, ctx)));
   // A date followed by 前/之前, or after 延至/截止到 … is a deadline too.
   for (const d of findDates(text, today, 'future')) {
-    const before = /^\s?(?:之前|以前|前|为止)/.exec(text.slice(d.end));
-    const lead = /(?:延至|延期至|延长至|延期到|延长到|延到|推迟到|推迟至|截止到?|截至|限期|期限)\s?$/.exec(text.slice(0, d.start));
+    const before = BEFORE_AFTER_DATE.exec(text.slice(d.end));
+    const lead = LEAD_BEFORE_DATE.exec(text.slice(0, d.start));
     if (before || lead) out.push({ start: lead ? d.start - lead[0].length : d.start, end: before ? d.end + before[0].length : d.end, raw: d.raw.slice(0, 10) });
   }
   return out;
@@ -266,31 +282,31 @@ export function findDeadlines(text: string, today: LocalDate): Found[] {
 /** Issue numbers with any punctuation around them: `#12`, `＃１２`, `#12号`, `12号问题`, `问题12`. */
 export function findIssueRefs(text: string): Found[] {
   return [
-    ...all(/[#＃]\s?(\d{1,9})号?(?:问题)?/, text, (m) => m[1]),
-    ...all(/(?<![\d#vz])(\d{1,9})号问题/, text, (m) => m[1]),
-    ...all(/(?<![一二两三四五六七八九十])([一二两三四五六七八九十]{1,3})号问题/, text, (m) => { const n = parseChineseNumber(m[1]); return n ? String(n) : null; }),
-    ...all(/(?:问题|第)\s?(?:编号)?[#＃]?(\d{1,9})号?(?:问题)?/, text, (m) => m[1]),
+    ...all(/[#＃]\s?(\d{1,9})号?(?:问题)?/g, text, (m) => m[1]),
+    ...all(/(?<![\d#vz])(\d{1,9})号问题/g, text, (m) => m[1]),
+    ...all(/(?<![一二两三四五六七八九十])([一二两三四五六七八九十]{1,3})号问题/g, text, (m) => { const n = parseChineseNumber(m[1]); return n ? String(n) : null; }),
+    ...all(/(?:问题|第)\s?(?:编号)?[#＃]?(\d{1,9})号?(?:问题)?/g, text, (m) => m[1]),
   ];
 }
 
 /** Record numbers: `#V12` (visit), `#Z3` (volunteer). */
 export function findRecordRefs(text: string): Found[] {
-  return all(/[#＃]?\s?(?<![a-z])([vz])\s?(\d{1,9})(?!\d)/, text, (m) => `${m[1].toUpperCase()}${m[2]}`);
+  return all(/[#＃]?\s?(?<![a-z])([vz])\s?(\d{1,9})(?!\d)/g, text, (m) => `${m[1].toUpperCase()}${m[2]}`);
 }
 
 /** People: `@李四` up to the next separator. */
 export function findPeople(text: string): Found[] {
   return [
-    ...all(/[@＠]([^\s,，。;；:：、!！?？@＠#]{1,20})/, text, (m) => m[1]),
+    ...all(/[@＠]([^\s,，。;；:：、!！?？@＠#]{1,20})/g, text, (m) => m[1]),
     // Without the @: `责任人李四`, `李四负责`.
-    ...all(/(?:责任人|负责人)(?:是|为)?([\u4e00-\u9fa5]{2,3})(?=[\s,，。;；]|$)/, text, (m) => m[1]),
-    ...all(/(?<![\u4e00-\u9fa5])([\u4e00-\u9fa5]{2,3})(?:牵头)?负责(?![人])/, text, (m) => m[1]),
-    ...all(/(?:交给|交由|由)([\u4e00-\u9fa5]{2,3}?)(?:同志)?(?:办理|负责|处理|牵头|跟进)/, text, (m) => m[1]),
-    ...all(/交给([\u4e00-\u9fa5]{2,3})(?=[\s,，。;；]|$)/, text, (m) => m[1]),
+    ...all(/(?:责任人|负责人)(?:是|为)?([\u4e00-\u9fa5]{2,3})(?=[\s,，。;；]|$)/g, text, (m) => m[1]),
+    ...all(/(?<![\u4e00-\u9fa5])([\u4e00-\u9fa5]{2,3})(?:牵头)?负责(?![人])/g, text, (m) => m[1]),
+    ...all(/(?:交给|交由|由)([\u4e00-\u9fa5]{2,3}?)(?:同志)?(?:办理|负责|处理|牵头|跟进)/g, text, (m) => m[1]),
+    ...all(/交给([\u4e00-\u9fa5]{2,3})(?=[\s,，。;；]|$)/g, text, (m) => m[1]),
     // `李四和张三负责`: two people, asked about.
     // `李四和张三负责`: two people are no one responsible; kept whole, so the roster finds no one
     // and the bot says to name one.
-    ...all(/([\u4e00-\u9fa5]{2,3})[和与、跟]([\u4e00-\u9fa5]{2,3})(?:一起|共同)?负责/, text, (m) => `${m[1]}和${m[2]}`),
+    ...all(/([\u4e00-\u9fa5]{2,3})[和与、跟]([\u4e00-\u9fa5]{2,3})(?:一起|共同)?负责/g, text, (m) => `${m[1]}和${m[2]}`),
   ];
 }
 
