@@ -17,8 +17,14 @@ export interface ReadEnv {
   now: Date;
   tz: string;
   today: LocalDate;
-  /** Place names the deployment knows (units, contact points, households, earlier visits), normalised. */
+  /**
+   * Place names the deployment knows (units, contact points, households, earlier visits),
+   * normalised. The router hands the same array from message to message while the names do not
+   * change (the reader indexes it once, bot/parse.ts).
+   */
   places: readonly string[];
+  /** This cadre's own recent places that are not among `places`: few, and new for each message. */
+  ownPlaces?: readonly string[];
 }
 
 export interface ArgDef<T> {

@@ -124,6 +124,26 @@ export function argKeyOf(c: CommandDef, name: string): string | undefined {
 interface Span extends Found { key: string }
 
 /** Turns the text after the command word into canonical raw strings per argument key. */
+/**
+ * Known place names by their first UTF-16 unit, built once per list: the router passes the same
+ * array while the deployment's names are unchanged (derived data keyed by that array, dropped
+ * with it).
+ */
+const placeIndexes = new WeakMap<readonly string[], Map<string, string[]>>();
+function placeIndex(places: readonly string[]): Map<string, string[]> {
+  let index = placeIndexes.get(places);
+  if (!index) {
+    index = new Map();
+    for (const p of new Set(places)) {
+      if (!p) continue;
+      const list = index.get(p[0]);
+      if (list) list.push(p); else index.set(p[0], [p]);
+    }
+    placeIndexes.set(places, index);
+  }
+  return index;
+}
+
 export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading {
   const { keys, re, args, order, placeKey, dateKey } = keysOf(c);
   const norm = normalizeText(body);
@@ -179,11 +199,19 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
     }
   }
   if (placeKey && !(placeKey in raw)) {
-    for (const p of env.places) {
+    const add = (i: number, p: string) => {
+      if (!anyMasked(masked, i, i + p.length)) candidates.push({ start: i, end: extendPlace(norm, i + p.length), raw: '', key: placeKey });
+    };
+    // The shared names through their index (a province knows tens of thousands), the cadre's own
+    // few directly.
+    const index = placeIndex(env.places);
+    for (let i = 0; i < norm.length; i++) {
+      const starting = index.get(norm[i]);
+      if (starting) for (const p of starting) if (norm.startsWith(p, i)) add(i, p);
+    }
+    for (const p of env.ownPlaces ?? []) {
       if (!p) continue;
-      for (let i = norm.indexOf(p); i >= 0; i = norm.indexOf(p, i + 1)) {
-        if (!anyMasked(masked, i, i + p.length)) candidates.push({ start: i, end: extendPlace(norm, i + p.length), raw: '', key: placeKey });
-      }
+      for (let i = norm.indexOf(p); i >= 0; i = norm.indexOf(p, i + 1)) add(i, p);
     }
   }
   candidates.sort((x, y) => (y.end - y.start) - (x.end - x.start) || order.get(x.key)! - order.get(y.key)! || x.start - y.start);

@@ -248,7 +248,7 @@ async function makeCtx(event: BotEvent, deps: Deps, db: Db, later?: Array<() => 
     today,
     tz: config.MINQING_TZ,
     readEnv(): Promise<ReadEnv> {
-      return (env ??= knownPlaces(db, cadre?.id, normalize).then((places) => ({ now: event.at, tz: config.MINQING_TZ, today, places })));
+      return (env ??= knownPlaces(db, cadre?.id, normalize).then((p) => ({ now: event.at, tz: config.MINQING_TZ, today, places: p.shared, ownPlaces: p.own })));
     },
     cadreOrNone: cadre,
     get cadre(): Cadre {

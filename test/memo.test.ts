@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db } from '../storage/db.js';
 import { cadreByAccount } from '../storage/identity.js';
-import { knownPlaces } from '../storage/places.js';
+import { knownPlaces as placesOf } from '../storage/places.js';
 import { dropTestDb, testDbTarget, testDialect } from './chat.js';
 
 const dirs: string[] = [];
@@ -30,6 +30,7 @@ async function fresh(): Promise<{ db: Db; file: string }> {
 }
 
 const id = (x: string) => x;
+const knownPlaces = async (db: Db, cadre: number | undefined, fold: (x: string) => string) => [...(await placesOf(db, cadre, fold)).shared];
 
 describe('Db.memo', () => {
   it('keeps a value while its tables are unchanged (SQLite), and reads again after a write', async () => {
