@@ -256,6 +256,26 @@ describe('/导出 日志', () => {
     expect(text).not.toMatch(/1[3-9]\d{9}/);
   });
 
+  it('lists every record of the month that was not voided, whatever its status', async () => {
+    // V1 ok, V2 (李四) ok — from beforeEach; then a 补报 left pending, one passed, one returned,
+    // one voided. The log reads counted and uncounted visits through different indexes.
+    await chat.says('u2', '/走访 11月3日 石门村 座谈 2小时 补报的座谈');
+    await chat.says('u2', '/走访 11月4日 石门村 宣讲 2小时 补报后核查通过');
+    await chat.says('u2', '/走访 11月16日 西河村 谈心 1小时 被退回的一条');
+    await chat.says('u2', '/走访 11月17日 西河村 企业 1小时 发错撤销的一条');
+    await chat.says('u2', '/撤销');
+    expect(chat.lastReply).toContain('已撤销');
+    await chat.says('u1', '/核查 #V4 通过');
+    await chat.says('u1', '/核查 #V5 退回 日期与工作日志不符');
+    await chat.says('u1', '/导出 日志 示范县 本月 csv');
+    expect(chat.lastReply).toContain('共 6 行');
+    const lines = readFileSync(chat.replies[0].file!, 'utf8').trim().split('\r\n').slice(1);
+    const byRef = Object.fromEntries(lines.map((l) => { const f = l.split(','); return [f[f.length - 1], f[f.length - 2]]; }));
+    expect(byRef).toEqual({ '#V1': '正常', '#V2': '正常', '#V3': '补报待核查', '#V4': '已核查', '#V5': '已退回', '#Z1': '正常' });
+    // In date order, as before.
+    expect(lines.map((l) => l.split(',')[0])).toEqual([...lines.map((l) => l.split(',')[0])].sort());
+  });
+
   it("exports another cadre's log only for them or their lead", async () => {
     await chat.says('u3', '/导出 日志 @张三');
     expect(chat.lastReply).toContain('只有张三本人或其所在单位的领导可以导出张三的工作日志');
