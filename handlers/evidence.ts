@@ -50,8 +50,9 @@ export async function withCommand(ctx: Ctx): Promise<string | undefined> {
   const e = ctx.event;
   if (!e.attachments?.length || !e.messageId) return undefined;
   const cadre = await cadreByAccount(ctx.db, e.platform, e.senderId);
-  const record = await recordOfMessage(ctx.db, e.platform, e.messageId);
-  if (!cadre || !record) return undefined;
+  if (!cadre) return undefined;
+  const record = await recordOfMessage(ctx.db, cadre.id, e.platform, e.messageId);
+  if (!record) return undefined;
   const ids = await attach(ctx, ctx.db, cadre, record);
   storeBytes(ctx, ids);
   return ids.length ? T.attached(record, describe(e.attachments)) : undefined;
