@@ -27,11 +27,13 @@ const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
 const db = new Database(workerData.file);
-let timer, stopped = false;
+let timer, stopped = false, last = -1;
 const pass = () => {
   if (stopped) return;
   let behind = false;
-  try { const r = db.pragma('wal_checkpoint(PASSIVE)')[0]; behind = r.busy === 0 && r.checkpointed < r.log; } catch {}
+  // Again at once only while a pass moves on: a reader holding an old snapshot (a report, another
+  // process) stops it short of the end, and spinning against it would hold a core for nothing.
+  try { const r = db.pragma('wal_checkpoint(PASSIVE)')[0]; behind = r.busy === 0 && r.checkpointed < r.log && r.checkpointed > last; last = r.checkpointed; } catch {}
   timer = behind ? setImmediate(pass) : setTimeout(pass, workerData.every);
 };
 timer = setTimeout(pass, workerData.every);
@@ -41,6 +43,8 @@ parentPort.on('message', () => { stopped = true; clearTimeout(timer); clearImmed
 export class Checkpointer {
   private commits = 0;
   private worker: Worker | undefined;
+  /** Settles when the worker's thread has ended (listened for from the start: it may end early). */
+  private exited: Promise<void> = Promise.resolve();
   private stopped = false;
 
   constructor(private readonly file: string) {}
@@ -55,6 +59,7 @@ export class Checkpointer {
       w.unref();
       // A worker that dies leaves the writer's own automatic checkpoint doing the work.
       w.on('error', () => undefined);
+      this.exited = new Promise<void>((res) => w.once('exit', () => res()));
       this.worker = w;
     } catch {
       this.stopped = true;
@@ -67,11 +72,10 @@ export class Checkpointer {
     const w = this.worker;
     this.worker = undefined;
     if (!w) return;
-    const exited = new Promise<void>((res) => w.once('exit', () => res()));
     w.postMessage('stop');
     // A worker stuck in a checkpoint is ended rather than waited for.
     const timer = setTimeout(() => void w.terminate(), 2000);
-    await exited;
+    await this.exited;
     clearTimeout(timer);
   }
 }

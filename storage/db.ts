@@ -50,9 +50,11 @@ export interface Db {
    * What `read` returns, kept under `key` while none of `tables` changes: for the reference data
    * every message reads (who is speaking, the known place names), which changes rarely. SQLite
    * keeps it (see {@link SqliteDb.memo}); PostgreSQL reads every time — other processes write
-   * there and nothing tells this one.
+   * there and nothing tells this one — unless `staleMs` allows a value that old (for what may
+   * lag a little without harm: the place names the reader looks for, never who is speaking).
+   * `read` reads through the handle it is given.
    */
-  memo<T>(key: string, tables: readonly WatchedTable[], read: () => Promise<T>): Promise<T>;
+  memo<T>(key: string, tables: readonly WatchedTable[], read: (db: Db) => Promise<T>, opts?: { staleMs?: number }): Promise<T>;
   close(): Promise<void>;
   /** The raw handles, for migrations, backups and benchmarks only. */
   readonly sqlite?: Database.Database;
@@ -115,7 +117,7 @@ class SqliteDb implements Db {
     this.tx = {
       dialect: 'sqlite', inTransaction: true,
       all: (t, p) => self.all(t, p), get: (t, p) => self.get(t, p), value: (t, p) => self.value(t, p), run: (t, p) => self.run(t, p),
-      withWrite: (fn) => fn(self.tx), memo: (k, t, r) => self.memo(k, t, r), close: () => self.close(), sqlite,
+      withWrite: (fn) => fn(self.tx), memo: (k, t, r, o) => self.memo(k, t, r, o), close: () => self.close(), sqlite,
     };
   }
 
@@ -145,15 +147,18 @@ class SqliteDb implements Db {
    * inside a transaction this handle does not run (a script's own `sqlite.transaction`) is not
    * kept: its rollback would go unseen.
    */
-  async memo<T>(key: string, tables: readonly WatchedTable[], read: () => Promise<T>): Promise<T> {
+  async memo<T>(key: string, tables: readonly WatchedTable[], read: (db: Db) => Promise<T>, _opts?: { staleMs?: number }): Promise<T> {
     let writes = 0;
     for (const t of tables) writes += this.writes.get(t) ?? 0;
     const version = this.dataVersion.get() as number;
     const hit = this.kept.get(key);
     if (hit && hit.writes === writes && hit.epoch === this.epoch && hit.version === version) return hit.value as T;
     const epoch = this.epoch;
-    const value = await read();
-    if (!this.sqlite.inTransaction || inCommand.getStore() === this) {
+    // Decided before the read: a foreign transaction may have ended (rolled back) by the time it
+    // resumes.
+    const keep = !this.sqlite.inTransaction || inCommand.getStore() === this;
+    const value = await read(this.sqlite.inTransaction ? this.tx : this);
+    if (keep && (!this.sqlite.inTransaction || inCommand.getStore() === this)) {
       if (this.kept.size >= MEMO_MAX) this.kept.clear();
       this.kept.set(key, { value, writes, epoch, version });
     }
@@ -224,7 +229,8 @@ class SqliteDb implements Db {
       outcomes.forEach((o, i) => (o.ok ? jobs[i].resolve(o.v) : jobs[i].reject(o.v)));
     } catch (e) {
       this.epoch++;
-      if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
+      // A ROLLBACK that fails too must not leave the queued commands unsettled.
+      try { if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK'); } catch { /* the jobs are rejected below */ }
       for (const j of jobs) j.reject(e);
     } finally {
       this.scheduled = false;
@@ -285,6 +291,21 @@ const pgTypes = {
     : pg.types.getTypeParser(oid, format as never))) as typeof pg.types.getTypeParser,
 };
 
+/** PostgreSQL values kept for `Db.memo`'s `staleMs`, per pool (one per opened database). */
+const pgKept = new WeakMap<pg.Pool, Map<string, { value: unknown; at: number }>>();
+
+/** Whether a statement writes one of the watched tables (decided once per statement text). */
+const WATCHED_WRITE = new RegExp(`\\b(?:INSERT\\s+INTO|UPDATE|DELETE\\s+FROM|TRUNCATE)\\s+(?:[\\w"]+\\.)?"?(?:${WATCHED_TABLES.join('|')})\\b`, 'i');
+const watchedWrites = new Map<string, boolean>();
+function writesWatched(text: string): boolean {
+  let w = watchedWrites.get(text);
+  if (w === undefined) {
+    if (watchedWrites.size > 5000) watchedWrites.clear();
+    watchedWrites.set(text, (w = WATCHED_WRITE.test(text)));
+  }
+  return w;
+}
+
 /** SQLSTATEs after which a whole transaction may simply be tried again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 
@@ -294,8 +315,18 @@ class PgDb implements Db {
 
   get inTransaction(): boolean { return !!this.client; }
 
+  /** A write to a watched table through this transaction: kept values go when it commits. */
+  private wroteWatched = false;
+
   private async q(text: string, params: Params): Promise<pg.QueryResult> {
-    return (this.client ?? this.pool).query(toPgText(text), params.map(pgParam));
+    const r = await (this.client ?? this.pool).query(toPgText(text), params.map(pgParam));
+    if (writesWatched(text)) {
+      // What this process writes it sees at once: dropped now, and again once the transaction
+      // commits (a value read through the pool in between still held the old rows).
+      pgKept.get(this.pool)?.clear();
+      if (this.client) this.wroteWatched = true;
+    }
+    return r;
   }
 
   async all<T>(text: string, params: Params = []): Promise<T[]> { return (await this.q(text, params)).rows as T[]; }
@@ -307,7 +338,23 @@ class PgDb implements Db {
   }
   async run(text: string, params: Params = []): Promise<number> { return (await this.q(text, params)).rowCount ?? 0; }
 
-  memo<T>(_key: string, _tables: readonly WatchedTable[], read: () => Promise<T>): Promise<T> { return read(); }
+  /**
+   * Read every time, except a value whose caller allows `staleMs`: kept that long, per pool (the
+   * transaction views share it).
+   */
+  async memo<T>(key: string, _tables: readonly WatchedTable[], read: (db: Db) => Promise<T>, opts?: { staleMs?: number }): Promise<T> {
+    if (!opts?.staleMs) return read(this);
+    let kept = pgKept.get(this.pool);
+    if (!kept) pgKept.set(this.pool, (kept = new Map()));
+    const hit = kept.get(key);
+    if (hit && Date.now() - hit.at <= opts.staleMs) return hit.value as T;
+    // Read on the caller's own connection (another from the pool could wait for ever behind
+    // transactions that each wait for it). Kept unless this transaction wrote a watched table:
+    // otherwise what it reads is committed (READ COMMITTED), and no rollback can leave it behind.
+    const value = await read(this);
+    if (!this.wroteWatched) kept.set(key, { value, at: Date.now() });
+    return value;
+  }
 
   async withWrite<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     if (this.client) return fn(this);
@@ -315,8 +362,10 @@ class PgDb implements Db {
       const client = await this.pool.connect();
       try {
         await client.query('BEGIN');
-        const v = await fn(new PgDb(this.pool, this.schema, client));
+        const tx = new PgDb(this.pool, this.schema, client);
+        const v = await fn(tx);
         await client.query('COMMIT');
+        if (tx.wroteWatched) pgKept.get(this.pool)?.clear();
         return v;
       } catch (e) {
         await client.query('ROLLBACK').catch(() => undefined);

@@ -12,8 +12,8 @@ const CADRE_BY_ACCOUNT = `SELECT ${selectList(cadres, 'c')}
  * may be handed to many messages, so it is frozen — nobody changes a cadre but through storage.
  */
 export function cadreByAccount(db: Db, platform: string, accountId: string): Promise<Cadre | undefined> {
-  return db.memo(`cadre\u0000${platform}\u0000${accountId}`, ['cadres', 'accounts'], async () => {
-    const c = typed<Cadre>(cadres, await db.get(CADRE_BY_ACCOUNT, [platform, accountId]));
+  return db.memo(`cadre\u0000${platform}\u0000${accountId}`, ['cadres', 'accounts'], async (via) => {
+    const c = typed<Cadre>(cadres, await via.get(CADRE_BY_ACCOUNT, [platform, accountId]));
     return c && Object.freeze(c);
   });
 }
@@ -63,8 +63,8 @@ const UNIT_OF_CHAT = `SELECT ${selectList(units, 'u')} FROM chat_groups g JOIN u
 
 /** A group's unit, kept like {@link cadreByAccount} (every group message reads it). */
 export function unitOfChat(db: Db, platform: string, chatId: string): Promise<Unit | undefined> {
-  return db.memo(`chat\u0000${platform}\u0000${chatId}`, ['chat_groups', 'units'], async () => {
-    const u = await db.get<Unit>(UNIT_OF_CHAT, [platform, chatId]);
+  return db.memo(`chat\u0000${platform}\u0000${chatId}`, ['chat_groups', 'units'], async (via) => {
+    const u = await via.get<Unit>(UNIT_OF_CHAT, [platform, chatId]);
     return u && Object.freeze(u);
   });
 }

@@ -58,7 +58,7 @@ function sqliteReader(conn: Database.Database): Db {
     run: async (text: string, params: Params = []) => stmt(text, false).run(...params.map(sqliteParam)).changes,
     withWrite: () => Promise.reject(new Error('a report snapshot is read-only')),
     // A snapshot lives for one report: nothing worth keeping between its reads.
-    memo: (_key, _tables, read) => read(),
+    memo: (_key, _tables, read) => read(db),
     // The snapshot owns the connection: Snapshot.close ends it.
     close: async () => undefined,
   };
@@ -83,7 +83,7 @@ function pgReader(client: pg.PoolClient, of: Db): Db {
     },
     run: async (text: string, params: Params = []) => (await q(text, params)).rowCount ?? 0,
     withWrite: () => Promise.reject(new Error('a report snapshot is read-only')),
-    memo: (_key, _tables, read) => read(),
+    memo: (_key, _tables, read) => read(db),
     close: async () => undefined,
   };
   snapshotClients.set(db, client);

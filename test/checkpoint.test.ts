@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '../storage/db.js';
+import { Checkpointer } from '../storage/checkpoint.js';
 
 const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
@@ -34,4 +35,12 @@ describe('checkpoints off the event loop', () => {
     await db.close();
     expect(existsSync(`${file}-wal`)).toBe(false);
   });
+
+  it('stops at once when the worker had already died (a file it could not open)', async () => {
+    const c = new Checkpointer('/nonexistent-dir-minqing/x.db');
+    for (let i = 0; i < 200; i++) c.committed();
+    await sleep(1000);
+    const stopped = await Promise.race([c.stop().then(() => 'stopped'), sleep(5000).then(() => 'hung')]);
+    expect(stopped).toBe('stopped');
+  }, 10_000);
 });

@@ -77,6 +77,47 @@ describe('Db.memo', () => {
     await dropTestDb(db);
   });
 
+  it('serves a value up to staleMs old on PostgreSQL when another process wrote; its own writes and SQLite are seen at once', async () => {
+    const { db, file } = await fresh();
+    const read = (h: Db) => h.memo('names', ['units'], async (via) => (await via.all<{ name: string }>('SELECT name FROM units ORDER BY id')).map((r) => r.name), { staleMs: 400 });
+    expect(await read(db)).toEqual(['石门镇']);
+    // Its own write, committed: seen by the next read on both databases.
+    await db.run("INSERT INTO units (id, name, path, created_at) VALUES (2, '西河村', '/2/', 0)");
+    expect(await read(db)).toEqual(['石门镇', '西河村']);
+    // Another process's write: PostgreSQL may serve the old names until staleMs has passed.
+    const other = await openDb(file);
+    await other.run("INSERT INTO units (id, name, path, created_at) VALUES (4, '北街社区', '/4/', 0)");
+    await other.close();
+    expect(await read(db)).toEqual(testDialect() === 'sqlite' ? ['石门镇', '西河村', '北街社区'] : ['石门镇', '西河村']);
+    await new Promise((r) => setTimeout(r, 450));
+    expect(await read(db)).toEqual(['石门镇', '西河村', '北街社区']);
+    // Read afresh inside a command that wrote the table and then fails: not kept.
+    await new Promise((r) => setTimeout(r, 450));
+    await expect(db.withWrite(async (tx) => {
+      await tx.run("INSERT INTO units (id, name, path, created_at) VALUES (3, '南山村', '/3/', 0)");
+      await read(tx);
+      throw new Error('handler failed');
+    })).rejects.toThrow('handler failed');
+    expect(await read(db)).toEqual(['石门镇', '西河村', '北街社区']);
+    await dropTestDb(db);
+  });
+
+  it('keeps nothing read inside a transaction it does not run (a script rolling back its own)', async () => {
+    if (testDialect() !== 'sqlite') return expect(testDialect()).toBe('postgres');
+    const { db } = await fresh();
+    const sqlite = db.sqlite!;
+    let pending: Promise<unknown> | undefined;
+    const tx = sqlite.transaction(() => {
+      sqlite.prepare("UPDATE cadres SET name = '改名' WHERE id = 1").run();
+      pending = cadreByAccount(db, 'console', 'u1');
+      throw new Error('abort');
+    });
+    expect(() => tx()).toThrow('abort');
+    await pending;
+    expect((await cadreByAccount(db, 'console', 'u1'))?.name).toBe('张三');
+    await dropTestDb(db);
+  });
+
   it('hands out a frozen cadre, so no message can change what the next one is given', async () => {
     const { db } = await fresh();
     const c = (await cadreByAccount(db, 'console', 'u1'))!;
