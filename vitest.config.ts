@@ -11,7 +11,7 @@ const all = ['bot/**/*.test.ts', 'handlers/**/*.test.ts', 'jobs/**/*.test.ts', '
 const sqliteOnly = [
   'test/corpus.test.ts', 'test/fuzz.test.ts', 'test/fuzz-regressions.test.ts', 'test/reading.test.ts', 'test/lights.test.ts',
   'test/charts.test.ts', 'test/backup.test.ts', 'test/citizen-browser.test.ts', 'bot/time.test.ts', 'bot/outbound.test.ts',
-  'storage/schema-twins.test.ts', 'test/shared-limit.test.ts', 'test/checkpoint.test.ts', 'test/known-places.test.ts',
+  'storage/schema-twins.test.ts', 'test/shared-limit.test.ts', 'test/checkpoint.test.ts', 'test/known-places.test.ts', 'test/group-foreign-writes.test.ts',
 ];
 
 export default defineConfig({

@@ -96,6 +96,8 @@ class SqliteDb implements Db {
   private readonly plucks = new Map<string, Database.Statement>();
   private readonly jobs: Job[] = [];
   private scheduled = false;
+  /** Between a group's BEGIN and its COMMIT or ROLLBACK. */
+  private flushing = false;
   private readonly tx: Db;
   /** Writes to each watched table through this connection, counted by TEMP triggers. */
   private readonly writes = new Map<string, number>();
@@ -180,10 +182,36 @@ class SqliteDb implements Db {
     return s;
   }
 
-  async all<T>(text: string, params: Params = []): Promise<T[]> { return this.stmt(text, false).all(...params.map(sqliteParam)) as T[]; }
-  async get<T>(text: string, params: Params = []): Promise<T | undefined> { return this.stmt(text, false).get(...params.map(sqliteParam)) as T | undefined; }
-  async value<T>(text: string, params: Params = []): Promise<T | undefined> { return this.stmt(text, true).get(...params.map(sqliteParam)) as T | undefined; }
-  async run(text: string, params: Params = []): Promise<number> { return this.stmt(text, false).run(...params.map(sqliteParam)).changes; }
+  async all<T>(text: string, params: Params = []): Promise<T[]> {
+    const s = this.stmt(text, false);
+    if (this.foreign(s)) return this.withWrite((tx) => tx.all<T>(text, params));
+    return s.all(...params.map(sqliteParam)) as T[];
+  }
+  async get<T>(text: string, params: Params = []): Promise<T | undefined> {
+    const s = this.stmt(text, false);
+    if (this.foreign(s)) return this.withWrite((tx) => tx.get<T>(text, params));
+    return s.get(...params.map(sqliteParam)) as T | undefined;
+  }
+  async value<T>(text: string, params: Params = []): Promise<T | undefined> {
+    const s = this.stmt(text, true);
+    if (this.foreign(s)) return this.withWrite((tx) => tx.value<T>(text, params));
+    return s.get(...params.map(sqliteParam)) as T | undefined;
+  }
+  async run(text: string, params: Params = []): Promise<number> {
+    const s = this.stmt(text, false);
+    if (this.foreign(s)) return this.withWrite((tx) => tx.run(text, params));
+    return s.run(...params.map(sqliteParam)).changes;
+  }
+
+  /**
+   * A write from outside the running command while a group commit is open — the delivery loop
+   * marking a reply sent while a command waits on real I/O in its savepoint. Run there, it would
+   * become part of that command and be undone with it (the reply sent again); it goes into the
+   * next group instead, a command of its own.
+   */
+  private foreign(s: Database.Statement): boolean {
+    return this.flushing && !s.readonly && inCommand.getStore() !== this;
+  }
 
   withWrite<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     // Inside a command's own work (its async context), a nested write joins it. Anyone else —
@@ -212,6 +240,7 @@ class SqliteDb implements Db {
     const outcomes: Array<{ ok: boolean; v: unknown }> = [];
     try {
       this.sqlite.exec('BEGIN IMMEDIATE');
+      this.flushing = true;
       for (const j of jobs) {
         this.savepoint.run();
         try {
@@ -233,6 +262,7 @@ class SqliteDb implements Db {
       try { if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK'); } catch { /* the jobs are rejected below */ }
       for (const j of jobs) j.reject(e);
     } finally {
+      this.flushing = false;
       this.scheduled = false;
       if (this.jobs.length) this.schedule();
     }
