@@ -123,7 +123,6 @@ export function argKeyOf(c: CommandDef, name: string): string | undefined {
 
 interface Span extends Found { key: string }
 
-/** Turns the text after the command word into canonical raw strings per argument key. */
 /**
  * Known place names by their first UTF-16 unit, built once per list: the router passes the same
  * array while the deployment's names are unchanged (derived data keyed by that array, dropped
@@ -144,6 +143,7 @@ function placeIndex(places: readonly string[]): Map<string, string[]> {
   return index;
 }
 
+/** Turns the text after the command word into canonical raw strings per argument key. */
 export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading {
   const { keys, re, args, order, placeKey, dateKey } = keysOf(c);
   const norm = normalizeText(body);

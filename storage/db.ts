@@ -159,8 +159,8 @@ class SqliteDb implements Db {
     // Decided before the read: a foreign transaction may have ended (rolled back) by the time it
     // resumes.
     const keep = !this.sqlite.inTransaction || inCommand.getStore() === this;
-    const value = await read(this.sqlite.inTransaction ? this.tx : this);
-    if (keep && (!this.sqlite.inTransaction || inCommand.getStore() === this)) {
+    const value = await read(this);
+    if (keep) {
       if (this.kept.size >= MEMO_MAX) this.kept.clear();
       this.kept.set(key, { value, writes, epoch, version });
     }
@@ -350,11 +350,11 @@ class PgDb implements Db {
 
   private async q(text: string, params: Params): Promise<pg.QueryResult> {
     const r = await (this.client ?? this.pool).query(toPgText(text), params.map(pgParam));
+    // What this process writes it sees at once: kept values go when the write is committed (a
+    // transaction's own reads meanwhile bypass them, see memo).
     if (writesWatched(text)) {
-      // What this process writes it sees at once: dropped now, and again once the transaction
-      // commits (a value read through the pool in between still held the old rows).
-      pgKept.get(this.pool)?.clear();
       if (this.client) this.wroteWatched = true;
+      else pgKept.get(this.pool)?.clear();
     }
     return r;
   }
@@ -373,16 +373,17 @@ class PgDb implements Db {
    * transaction views share it).
    */
   async memo<T>(key: string, _tables: readonly WatchedTable[], read: (db: Db) => Promise<T>, opts?: { staleMs?: number }): Promise<T> {
-    if (!opts?.staleMs) return read(this);
+    // A transaction that wrote a watched table reads its own rows, and keeps nothing of them.
+    if (!opts?.staleMs || this.wroteWatched) return read(this);
     let kept = pgKept.get(this.pool);
     if (!kept) pgKept.set(this.pool, (kept = new Map()));
     const hit = kept.get(key);
     if (hit && Date.now() - hit.at <= opts.staleMs) return hit.value as T;
     // Read on the caller's own connection (another from the pool could wait for ever behind
-    // transactions that each wait for it). Kept unless this transaction wrote a watched table:
-    // otherwise what it reads is committed (READ COMMITTED), and no rollback can leave it behind.
+    // transactions that each wait for it); committed rows only (READ COMMITTED, nothing of its own
+    // written), so no rollback can leave them behind.
     const value = await read(this);
-    if (!this.wroteWatched) kept.set(key, { value, at: Date.now() });
+    kept.set(key, { value, at: Date.now() });
     return value;
   }
 

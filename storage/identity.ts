@@ -1,7 +1,7 @@
 /** Who is speaking: platform accounts, cadres, admins, and the groups mapped to units. */
 import type { Db } from './db.js';
 import { cadres, units } from './schema.js';
-import { rowOf, rowsOf, selectList, typed } from './rows.js';
+import { inList, rowOf, rowsOf, selectList, typed } from './rows.js';
 import type { Cadre, Unit } from './types.js';
 
 const CADRE_BY_ACCOUNT = `SELECT ${selectList(cadres, 'c')}
@@ -43,10 +43,9 @@ export function accountsOf(db: Db, cadreId: number): Promise<Array<{ platform: s
 export async function accountsOfMany(db: Db, cadreIds: readonly number[]): Promise<Map<number, Array<{ platform: string; accountId: string }>>> {
   const out = new Map<number, Array<{ platform: string; accountId: string }>>();
   if (!cadreIds.length) return out;
-  const pg = db.dialect === 'postgres';
+  const ids = inList(db, 'cadre_id', cadreIds);
   const rows = await db.all<{ cadreId: number; platform: string; accountId: string }>(`SELECT cadre_id AS "cadreId", platform, account_id AS "accountId"
-    FROM accounts WHERE ${pg ? 'cadre_id = ANY(?::int[])' : 'cadre_id IN (SELECT value FROM json_each(?))'} ORDER BY cadre_id, created_at, platform`,
-    [pg ? [...cadreIds] : JSON.stringify(cadreIds)]);
+    FROM accounts WHERE ${ids.sql} ORDER BY cadre_id, created_at, platform`, ids.params);
   for (const { cadreId, platform, accountId } of rows) {
     const xs = out.get(cadreId);
     if (xs) xs.push({ platform, accountId }); else out.set(cadreId, [{ platform, accountId }]);

@@ -14,6 +14,7 @@
  *   for our skewed scopes); PostgreSQL's planner chooses from its statistics, plain SQL.
  */
 import type { Db } from './db.js';
+import { inList } from './rows.js';
 import { VISIT_KINDS, type VisitKind } from './types.js';
 
 /**
@@ -58,13 +59,6 @@ const scopeKey = (s: Scope) => (s.kind === 'all' ? 'all' : `${s.kind}:${s.ids.jo
 // Few cadres: walk each one's (cadre_id, date) index. Many: one range scan of the date index,
 // testing membership from the index itself, so rows of other cadres are never read.
 const MANY = 500;
-
-/** `col IN <the list>`: a JSON text walked by json_each on SQLite, an int[] on PostgreSQL. */
-function inList(db: Db, col: string, ids: readonly number[]): { sql: string; params: unknown[] } {
-  return isPg(db)
-    ? { sql: `${col} = ANY(?::int[])`, params: [ids] }
-    : { sql: `${col} IN (SELECT value FROM json_each(?))`, params: [JSON.stringify(ids)] };
-}
 
 /** ` AND <the scope's condition>`, or nothing for everybody. */
 function scopeSql(db: Db, s: Scope, cadreCol: string, unitCol: string): { sql: string; params: unknown[] } {
@@ -314,10 +308,10 @@ async function kindsForScan(db: Db, kinds: readonly VisitKind[] | null): Promise
 export async function countedVisits(db: Db, scope: Scope, from: string, to: string, kinds: readonly VisitKind[] | null): Promise<{ sql: string; params: unknown[] }> {
   const s = scopeSql(db, scope, 'cadre_id', 'unit_id');
   const scan = await kindsForScan(db, kinds);
-  const kindSql = !scan ? '' : isPg(db) ? ' AND kind = ANY(?::text[])' : ' AND kind IN (SELECT value FROM json_each(?))';
+  const k = scan && inList(db, 'kind', scan, 'text');
   return {
-    sql: `FROM visits ${await visitIndexFor(db, scope)} WHERE date BETWEEN ? AND ?${s.sql}${kindSql} AND ${COUNTED}`,
-    params: [from, to, ...s.params, ...(scan ? [isPg(db) ? [...scan] : JSON.stringify(scan)] : [])],
+    sql: `FROM visits ${await visitIndexFor(db, scope)} WHERE date BETWEEN ? AND ?${s.sql}${k ? ` AND ${k.sql}` : ''} AND ${COUNTED}`,
+    params: [from, to, ...s.params, ...(k ? k.params : [])],
   };
 }
 

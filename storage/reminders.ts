@@ -6,6 +6,7 @@
  * LOCKED`), so several processes never deliver the same reminder twice and never wait on each other.
  */
 import type { Db } from './db.js';
+import { inList } from './rows.js';
 import type { reminders } from './schema.js';
 
 export type NewReminder = Omit<typeof reminders.$inferInsert, 'createdAt' | 'claimedBy' | 'claimedAt' | 'deliveredAt' | 'attempts' | 'lastError'>;
@@ -111,10 +112,10 @@ export async function claimReminders(db: Db, keys: string[], worker: string, now
  */
 export async function heldReminders(db: Db, keys: string[], now: number, leaseMs: number): Promise<{ keys: string[]; until: number }> {
   if (!keys.length) return { keys: [], until: 0 };
-  const list = db.dialect === 'postgres' ? 'key = ANY(?::text[])' : 'key IN (SELECT value FROM json_each(?))';
+  const list = inList(db, 'key', keys, 'text');
   const rows = await db.all<{ key: string; claimedAt: number }>(
-    `SELECT key, claimed_at AS "claimedAt" FROM reminders WHERE ${list} AND delivered_at IS NULL AND reply IS NOT NULL AND claimed_at >= ?`,
-    [db.dialect === 'postgres' ? keys : JSON.stringify(keys), now - leaseMs]);
+    `SELECT key, claimed_at AS "claimedAt" FROM reminders WHERE ${list.sql} AND delivered_at IS NULL AND reply IS NOT NULL AND claimed_at >= ?`,
+    [...list.params, now - leaseMs]);
   return { keys: rows.map((r) => r.key), until: rows.reduce((m, r) => Math.max(m, r.claimedAt + leaseMs + 1), 0) };
 }
 

@@ -17,6 +17,7 @@ import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { toPgText, type Db, type Params } from './db.js';
 import { rootUnits } from './units.js';
+import { inList } from './rows.js';
 import { PENDING_SQL } from './issue-glossary.js';
 import { VISIT_KINDS, type Unit } from './types.js';
 
@@ -283,16 +284,15 @@ export function logRows(db: Db, who: { unitPath: string } | { cadreId: number },
     FROM ${table} r JOIN cadres c ON c.id = r.cadre_id JOIN units u ON u.id = r.unit_id
     WHERE ${which} AND r.date BETWEEN ? AND ? AND ${scope}`;
   const w = 'unitPath' in who ? who.unitPath + '%' : who.cadreId;
-  const pg = db.dialect === 'postgres';
   // Visits in two parts, each matching a partial index (schema.ts): the counted ones, every kind
   // named, through visits_counted; the rest not voided (补报 waiting for /核查, returned) through
   // visits_date, which holds only those — so an ordinary /走访 writes one index fewer.
-  const kinds = pg ? 'r.kind = ANY(?::text[])' : 'r.kind IN (SELECT value FROM json_each(?))';
-  const kindList = pg ? [...VISIT_KINDS] : JSON.stringify(VISIT_KINDS);
-  return stream<LogRow>(db, `${part('visit', 'visits', 'r.kind', 'r.content', 'r.households', `${kinds} AND r.status IN ('ok','verified') AND r.voided_at IS NULL`)}
-    UNION ALL ${part('visit', 'visits', 'r.kind', 'r.content', 'r.households', `r.status IN ('pending','returned') AND r.voided_at IS NULL`)}
+  const kinds = inList(db, 'r.kind', VISIT_KINDS, 'text');
+  const visits = (which: string) => part('visit', 'visits', 'r.kind', 'r.content', 'r.households', which);
+  return stream<LogRow>(db, `${visits(`${kinds.sql} AND r.status IN ('ok','verified') AND r.voided_at IS NULL`)}
+    UNION ALL ${visits(`r.status IN ('pending','returned') AND r.voided_at IS NULL`)}
     UNION ALL ${part('volunteer', 'volunteers', 'NULL', 'r.activity', 'NULL', 'r.voided_at IS NULL')}
-    ORDER BY date, cid, type, id`, [kindList, from, to, w, from, to, w, from, to, w], false);
+    ORDER BY date, cid, type, id`, [...kinds.params, from, to, w, from, to, w, from, to, w], false);
 }
 
 export interface HouseholdExportRow {
@@ -319,10 +319,10 @@ export function visitsPerDate(db: Db, unitPath: string | null, from: string, to:
   const scope = unitPath ? ' AND unit_id IN (SELECT id FROM units WHERE path LIKE ?)' : '';
   // Every kind named: SQLite can then answer from the partial index of counted visits alone
   // (kinds as a JSON array there, as a text[] on PostgreSQL, whose planner seeks the same index).
-  const kinds = db.dialect === 'postgres' ? 'kind = ANY(?::text[])' : 'kind IN (SELECT value FROM json_each(?))';
+  const kinds = inList(db, 'kind', VISIT_KINDS, 'text');
   return db.all(`SELECT date, count(*) AS n, sum(hours) AS hours FROM visits
-    WHERE ${kinds} AND date BETWEEN ? AND ?${scope} AND ${COUNTED} GROUP BY date`,
-  [db.dialect === 'postgres' ? [...VISIT_KINDS] : JSON.stringify(VISIT_KINDS), from, to, ...(unitPath ? [unitPath + '%'] : [])]);
+    WHERE ${kinds.sql} AND date BETWEEN ? AND ?${scope} AND ${COUNTED} GROUP BY date`,
+  [...kinds.params, from, to, ...(unitPath ? [unitPath + '%'] : [])]);
 }
 
 /** Issues raised and resolved per month ('2026-11') in [from, to], by the unit where they were raised. */

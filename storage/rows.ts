@@ -53,6 +53,16 @@ export async function rowsOf<T extends SQLiteTable>(db: Db, t: T, rest: string, 
   return rows as Array<T['$inferSelect']>;
 }
 
+/**
+ * `col IN <values>` on either dialect: a JSON text walked by `json_each` on SQLite, an array on
+ * PostgreSQL (`int[]` or `text[]`, as `type` says) — one parameter however long the list.
+ */
+export function inList(db: Db, col: string, values: readonly (number | string)[], type: 'int' | 'text' = 'int'): { sql: string; params: unknown[] } {
+  return db.dialect === 'postgres'
+    ? { sql: `${col} = ANY(?::${type}[])`, params: [[...values]] }
+    : { sql: `${col} IN (SELECT value FROM json_each(?))`, params: [JSON.stringify(values)] };
+}
+
 /** The quoted column names and values of `values` (schema keys; undefined ones left out). */
 function columnsOf(t: SQLiteTable, values: Record<string, unknown>): { table: string; cols: string[]; params: unknown[] } {
   const table = getTableConfig(t).name;
