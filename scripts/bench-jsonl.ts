@@ -20,6 +20,7 @@ import { cadreByAccount } from '../storage/identity.js';
 import { knownPlaces } from '../storage/places.js';
 import { insertVisit, visitTotals } from '../storage/records.js';
 import { dropDraft } from '../storage/drafts.js';
+import { normalize } from '../bot/normalize.js';
 
 export interface BenchJsonlOptions {
   /** `/走访` lines fed to the console (default 20,000). */
@@ -102,7 +103,7 @@ export async function storageFloorRate(n: number, cadres: number): Promise<numbe
         await db.withWrite(async (tx) => {
           if (await recordedReplies(tx, 'console', id)) return;
           const cadre = (await cadreByAccount(tx, 'console', user))!;
-          await knownPlaces(tx, cadre.id, (p) => p);
+          await knownPlaces(tx, cadre.id, normalize);
           await insertVisit(tx, { cadreId: cadre.id, unitId: cadre.unitId, date: `${month}-01`, hours: 1, place: places[i % 5], kind: 'household', households: 1, content: '走访困难户1户，了解就医难' },
             { platform: 'console', chatId: user, messageId: id, at });
           await visitTotals(tx, cadre.id, `${month}-01`, `${month}-31`);
