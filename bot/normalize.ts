@@ -76,7 +76,11 @@ const NAME_CHARACTERS = new Set(['乾']);
 const NAME_CHARACTER_LIST = [...NAME_CHARACTERS];
 function keepNameCharacters(before: string, after: string): string {
   if (before.length !== after.length || !NAME_CHARACTER_LIST.some((c) => before.includes(c))) return after;
-  return [...after].map((c, i) => (NAME_CHARACTERS.has(before[i]) ? before[i] : c)).join('');
+  // By UTF-16 unit, as the lengths were compared: a character outside the BMP (𠮷, an emoji) is
+  // two units, and walking code points against units would move 乾 onto its neighbour.
+  let out = '';
+  for (let i = 0; i < after.length; i++) out += NAME_CHARACTERS.has(before[i]) ? before[i] : after[i];
+  return out;
 }
 
 /**

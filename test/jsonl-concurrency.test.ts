@@ -143,6 +143,21 @@ describe('JSONL console: concurrent lines, answers in input order', () => {
     })).rejects.toThrow('database gone');
     expect(got.join('').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as Out).replies[0].text)).toEqual(['0', '1', '2', '3', '4']);
   });
+  it('ends with an error, not a wait, when the output was closed between lines', async () => {
+    // Destroyed while idle, the stream has emitted its 'close' and will emit nothing more.
+    let got = 0;
+    const output = new Writable({ write(_c, _e, cb) { got++; cb(); } });
+    const input = new Readable({ read() { /* fed below */ } });
+    const running = runJsonl({ input, output, log, botName: '民情', handle: async (e) => echo(e) });
+    input.push(JSON.stringify({ user: 'u1', text: '第一行' }) + '\n');
+    while (!got) await sleep(5);
+    output.destroy();
+    await sleep(5);
+    input.push(JSON.stringify({ user: 'u1', text: '第二行' }) + '\n');
+    input.push(null);
+    const outcome = await Promise.race([running.then(() => 'ended', (e: Error) => e.message), sleep(2000).then(() => 'waiting')]);
+    expect(outcome).toBe('output closed');
+  });
 });
 
 describe('JSONL console over the real bot: a line sees the earlier lines of its sender', () => {

@@ -57,6 +57,18 @@ describe('households and issue numbers', () => {
   });
 });
 
+describe('normalizeText keeps positions and place-name characters', () => {
+  it.each([
+    ['乾县石门村', '乾县石门村'], ['去乾县開會', '去乾县开会'],
+    // A character outside the BMP (two UTF-16 units) before 乾 must not move it onto its neighbour.
+    ['𠮷乾县', '𠮷乾县'], ['😀 乾村入戶', '😀 乾村入户'],
+  ])('%s', (text, want) => {
+    const out = normalizeText(text);
+    expect(out).toBe(want);
+    expect(out.length).toBe(text.length);
+  });
+});
+
 describe('one spelling for places and units', () => {
   let chat: Chat;
   beforeEach(async () => { chat = await Chat.demo(); });

@@ -228,6 +228,8 @@ function start<T>(task: () => Promise<T>): Promise<T> {
 /** Writes `line`; when the stream's buffer is full, resolves on `drain` (rejects if it fails first). */
 function writeLine(output: Writable, line: string): Promise<void> {
   if (output.write(line)) return WRITTEN;
+  // Closed already: its 'close' has been emitted and would never be heard.
+  if (output.destroyed || output.closed) return Promise.reject(new Error('output closed'));
   return new Promise<void>((resolve, reject) => {
     const done = (e?: unknown) => {
       output.off('drain', onDrain).off('error', onError).off('close', onClose);
