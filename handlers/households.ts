@@ -27,8 +27,7 @@ import {
 import { cadreById } from '../storage/identity.js';
 import { unitById } from '../storage/units.js';
 import type { Cadre } from '../storage/types.js';
-import { leads, namesHere, resolveCadre, unitOf } from './policy.js';
-import { LOG_CADRE_TEXTS } from './reports.js';
+import { leads, nameHere, namesHere, resolveCadre, unitOf, type CadreRefTexts } from './policy.js';
 
 const LIST_CAP = 30;
 const EXAMPLE = '/联系户 王大爷 13912345678 人口:4 收入:务农 困难:就医难 意见:希望修路 地点:石门村';
@@ -47,6 +46,9 @@ const T = {
   transferHow: '转交联系户：/联系户 转交 #编号 @干部，例如 /联系户 转交 #12 @李四（由本单位领导操作）。',
   notFound: (id: number) => `没有您可以查看的联系户 #${id}。发送 /联系户 查看您联系的户。`,
   notLead: (id: number, unit: string) => `联系户 #${id} 属于${unit}，只有${unit}（或上级单位）的领导可以转交。`,
+  noCadre: (ref: string) => `名册中没有「${ref}」。请写名册中的姓名，例如 /联系户 转交 #12 @李四；同名时写 @李四（石门镇）`,
+  manyCadres: (ref: string, opts: string[]) => `名册中有 ${opts.length} 位「${ref}」：${opts.join('、')}。请写明单位，例如 /联系户 转交 #12 @${opts[0]}`,
+  manyCadresHidden: '名册中有多位同名干部，群内不显示干部姓名和单位。请改写其 11 位手机号，例如 /联系户 转交 #12 @手机号，或私聊我转交。',
   notActive: (name: string) => `${name} 不在名册中或已停用，不能接收联系户。`,
   sameCadre: (id: number, name: string) => `联系户 #${id} 已由 ${name} 联系，无需转交。`,
   otherUnit: (name: string, unit: string) => `${name} 不属于${unit}或其下级单位，不能接收本单位的联系户。`,
@@ -158,10 +160,12 @@ async function transfer(ctx: Ctx, id: number | undefined, to: string | undefined
   if (!h || !(await sees(ctx, h))) throw new UserError(T.notFound(id));
   const unit = (await unitById(ctx.db, h.unitId))!;
   if (!(await leads(ctx, unit))) throw new UserError(T.notLead(id, unit.name));
-  const target: Cadre = await resolveCadre(ctx, to, LOG_CADRE_TEXTS);
-  if (!target.active) throw new UserError(T.notActive(target.name));
-  if (target.id === h.cadreId) throw new UserError(T.sameCadre(id, target.name));
-  if (!(await unitById(ctx.db, target.unitId))?.path.startsWith(unit.path)) throw new UserError(T.otherUnit(target.name, unit.name));
+  const target: Cadre = await resolveCadre(ctx, to, TRANSFER_CADRE_TEXTS);
+  // Found by a phone number, the roster name is news to a group that may not see names.
+  const named = nameHere(ctx, target.name, '该干部');
+  if (!target.active) throw new UserError(T.notActive(named));
+  if (target.id === h.cadreId) throw new UserError(T.sameCadre(id, named));
+  if (!(await unitById(ctx.db, target.unitId))?.path.startsWith(unit.path)) throw new UserError(T.otherUnit(named, unit.name));
   const from = h.cadreId == null ? undefined : await cadreById(ctx.db, h.cadreId);
   const r = await transferHousehold(ctx.db, { householdId: h.id, toCadreId: target.id, byCadreId: ctx.cadre.id, at: ctx.now.getTime() });
   const by = ctx.cadre.name;
@@ -171,5 +175,12 @@ async function transfer(ctx: Ctx, id: number | undefined, to: string | undefined
     ...(from && from.id !== ctx.cadre.id ? [toCadre(from.id, T.toOld(r.household, by, target.name))] : []),
   ];
 }
+
+/** resolveCadre's refusals for the cadre a household is handed to. */
+const TRANSFER_CADRE_TEXTS: CadreRefTexts = {
+  unknown: (ref) => T.noCadre(ref),
+  ambiguous: (ref, _name, options) => T.manyCadres(ref, options),
+  hidden: T.manyCadresHidden,
+};
 
 export const householdCommands = [householdCommand];

@@ -104,7 +104,7 @@ const T = {
   leadHidden: '已指定（群内不显示姓名）',
   // The example names nobody either: a sample name could be a real cadre's.
   leadNotLeaderHidden: ['所写的责任领导', '13800001111（领导的手机号）'] as const,
-  ambiguousHidden: (label: string) => `名册中有多位同名干部，群内不显示干部姓名。请改写手机号，例如 ${label}:13800001111，或私聊我登记。`,
+  ambiguousHidden: (label: string) => `名册中有多位同名干部，群内不显示干部姓名和单位。请改写其 11 位手机号，例如 ${label}:手机号，或私聊我登记。`,
   askInDirect: '（群内不显示干部姓名；私聊我发送同一命令可看到责任人是谁）',
   leadAndDept: (lead: string | null, dept: string | null) => [lead && `责任领导 ${lead}`, dept && `责任部门 ${dept}`].filter(Boolean).join('，') + '。',
   undoHint: `发错了？${UNDO_MINUTES}分钟内发送 /撤销 可作废。`,

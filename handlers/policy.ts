@@ -39,8 +39,8 @@ export interface CadreRefTexts {
   unknown: (ref: string) => string;
   /** `name` is the roster name the namesakes share; `options` read '李四（东关社区）'. */
   ambiguous: (ref: string, name: string, options: string[]) => string;
-  /** Said instead of listing the namesakes where a group may not see names; without it they are listed anyway. */
-  hidden?: string;
+  /** Said instead of listing the namesakes (with their units) where a group may not see names. */
+  hidden: string;
 }
 
 /**
@@ -65,7 +65,7 @@ export async function resolveCadre(ctx: Ctx, ref: string, say: CadreRefTexts): P
   }
   if (found.length === 1) return found[0];
   if (!found.length) throw new UserError(say.unknown(ref));
-  if (say.hidden !== undefined && !namesHere(ctx)) throw new UserError(say.hidden);
+  if (!namesHere(ctx)) throw new UserError(say.hidden);
   const options: string[] = [];
   for (const c of found) options.push(`${c.name}（${await unitName(c)}）`);
   throw new UserError(say.ambiguous(ref, found[0].name, options));

@@ -57,6 +57,7 @@ const T = {
   csvOnly: (what: string) => `${what}有多张表，只能导出为 Excel。CSV 格式可用于：/导出 民情表 csv、/导出 日志 csv`,
   noCadre: (ref: string) => `名册中没有「${ref}」。请写名册中的姓名，例如 /导出 日志 @张三 本月；同名时写 @张三（石门镇）`,
   manyCadres: (ref: string, opts: string[]) => `名册中有 ${opts.length} 位「${ref}」：${opts.join('、')}。请写明单位，例如 /导出 日志 @${opts[0]}`,
+  manyCadresHidden: '名册中有多位同名干部，群内不显示干部姓名和单位。请改写其 11 位手机号，例如 /导出 日志 @手机号 本月，或私聊我导出。',
   notTheirLead: (name: string) => `只有${name}本人或其所在单位的领导可以导出${name}的工作日志。您可以导出自己的：/导出 日志 本月`,
   sentDirect: (what: string) => `${what}已私信发给您（文件含干部姓名，群内不发送）。`,
   cadreOnlyLog: '指定干部（@某人）只用于导出工作日志，例如 /导出 日志 @张三 本月',
@@ -124,10 +125,11 @@ export async function coverageReply(ctx: Ctx, unit?: Unit | string): Promise<str
   return coverageText(await computeCoverage(ctx.db, u, ctx.today, ctx.tz), namesHere(ctx));
 }
 
-/** resolveCadre's refusals for `/导出 日志 @干部` (also used by /联系户 转交). */
-export const LOG_CADRE_TEXTS: CadreRefTexts = {
+/** resolveCadre's refusals for `/导出 日志 @干部`. */
+const LOG_CADRE_TEXTS: CadreRefTexts = {
   unknown: (ref) => T.noCadre(ref),
   ambiguous: (ref, _name, options) => T.manyCadres(ref, options),
+  hidden: T.manyCadresHidden,
 };
 
 async function exportLogReply(ctx: Ctx, unitName: string | undefined, cadreRef: string | undefined, p: Period, format?: 'xlsx' | 'csv'): Promise<Reply | Reply[]> {

@@ -7,6 +7,7 @@ import { configSchema } from '../bot/config.js';
 import type { Reply } from '../bot/reply.js';
 import { planFor } from '../jobs/plan.js';
 import { loadReminderSettings, type JobKind } from '../storage/reminder-settings.js';
+import { importRoster } from '../storage/roster.js';
 import { Chat } from './chat.js';
 
 const ROSTER = ['王强', '张三', '李四'];
@@ -119,6 +120,49 @@ describe('every group-visible command (table)', () => {
     const file = day[DAY.findIndex((r) => r.says === '/台账 导出')].group;
     expect(file).toHaveLength(1);
     expect(file[0].file).toMatch(/台账.*\.xlsx$/);
+  });
+});
+
+describe('namesakes named in a group', () => {
+  // A second 李四 (石门镇) beside the demo's 李四 (东关社区), and a lead of 石门镇 for the transfer.
+  async function withNamesakes(c: Chat): Promise<void> {
+    await importRoster(c.db, [
+      { 姓名: '李四', 手机: '13800000005', 单位: '石门镇', 上级单位: '示范县', 职级: '一般', 驻村: '', 账号: 'console:u5' },
+      { 姓名: '孙敏', 手机: '13800000006', 单位: '石门镇', 上级单位: '示范县', 职级: '领导', 驻村: '', 账号: 'console:u6' },
+    ], new Date(c.at).getTime());
+    await c.says('u2', '/联系户 王大爷 13912345678 地点:石门村');
+    expect(c.lastReply).toContain('已登记联系户 #1');
+  }
+
+  it('lists neither names nor units of namesakes where names are hidden, and says to write a phone number', async () => {
+    chat = await Chat.demo({ MINQING_NAMES_IN_GROUPS: false });
+    await withNamesakes(chat);
+    for (const says of ['/导出 日志 @李四', '/联系户 转交 #1 @李四']) {
+      const who = says.startsWith('/联系户') ? 'u6' : 'u1';
+      await chat.says(who, says, { group: true });
+      expect(chat.lastReply, says).toContain('群内不显示干部姓名和单位。请改写其 11 位手机号');
+      expect(chat.lastReply, says).toContain(`例如 ${says.replace('#1', '#12').replace('@李四', '@手机号')}`);
+      for (const name of ['东关社区', '石门镇']) expect(chat.lastReply, says).not.toContain(name);
+    }
+    await chat.says('u1', '/民情 石门村 路灯不亮 时限:15天 责任人:李四', { group: true });
+    expect(chat.lastReply).toBe('名册中有多位同名干部，群内不显示干部姓名和单位。请改写其 11 位手机号，例如 责任人:手机号，或私聊我登记。');
+    expect(await chat.count('issues')).toBe(0);
+    // Found by phone number, the name stays out of the group's refusal as well.
+    await chat.says('u6', '/联系户 转交 #1 @13800000002', { group: true });
+    expect(chat.lastReply).toBe('联系户 #1 已由 该干部 联系，无需转交。');
+    expect(await chat.count('householdTransfers')).toBe(0);
+    // In a direct chat the namesakes are listed, each with the unit to write.
+    await chat.says('u6', '/联系户 转交 #1 @李四');
+    expect(chat.lastReply).toBe('名册中有 2 位「李四」：李四（东关社区）、李四（石门镇）。请写明单位，例如 /联系户 转交 #12 @李四（东关社区）');
+    await chat.says('u6', '/联系户 转交 #1 @李四（石门镇）', { group: true });
+    expect(chat.lastReply).toContain('已转交联系户 #1 王大爷');
+  });
+
+  it('lists them in a group when names are shown (the default)', async () => {
+    chat = await Chat.demo();
+    await withNamesakes(chat);
+    await chat.says('u1', '/导出 日志 @李四', { group: true });
+    expect(chat.lastReply).toContain('名册中有 2 位「李四」：李四（东关社区）、李四（石门镇）。请写明单位，例如 /导出 日志 @李四（东关社区）');
   });
 });
 
