@@ -9,8 +9,11 @@ import { consoleSender } from '../bot/adapters/console/sender.js';
 import type { Db } from '../storage/db.js';
 import type { Reply } from '../bot/reply.js';
 import { JOB_KINDS, loadReminderSettings, type ReminderDefaults } from '../storage/reminder-settings.js';
-import { deliver, runPass } from '../jobs/pass.js';
+import { deliverMany, runPass } from '../jobs/pass.js';
 import { pruneExports } from '../jobs/retention.js';
+
+/** Reminders claimed, sent and marked together. */
+const BATCH = 200;
 
 const SKIP = { 'quiet-hours': '免打扰时段，跳过', 'not-a-workday': '非工作日，跳过' };
 
@@ -23,11 +26,16 @@ export async function runRemindOnce(db: Db, o: { at: Date; dryRun: boolean; tz: 
   for (const kind of JOB_KINDS) {
     const r = await runPass(db, { kind, at: o.at, tz: o.tz, settings, dryRun: o.dryRun });
     o.write(`【${kind}】${r.date}：${r.skipped ? SKIP[r.skipped] : `应发 ${r.planned}，${o.dryRun ? '将新发' : '新记录'} ${r.fresh.length}`}`);
-    for (const rem of r.fresh) {
-      if (!rem.reply) continue;
-      total++;
-      if (o.dryRun) o.write(`  [${rem.key}] → ${rem.to === 'user' ? `干部#${rem.cadreId}` : `${rem.platform}:${rem.target}`}：${JSON.parse(rem.reply).text}`);
-      else await deliver(db, rem.key, { outbound, worker: `remind-${process.pid}`, log: o.log, enrich: o.enrich });
+    const fresh = r.fresh.filter((rem) => rem.reply);
+    total += fresh.length;
+    if (o.dryRun) {
+      for (const rem of fresh) o.write(`  [${rem.key}] → ${rem.to === 'user' ? `干部#${rem.cadreId}` : `${rem.platform}:${rem.target}`}：${JSON.parse(rem.reply!).text}`);
+      continue;
+    }
+    // Claimed and marked a batch at a time (two transactions per batch, not per reminder).
+    for (let i = 0; i < fresh.length; i += BATCH) {
+      const d = await deliverMany(db, fresh.slice(i, i + BATCH).map((rem) => rem.key), { outbound, worker: `remind-${process.pid}`, log: o.log, enrich: o.enrich });
+      for (const f of d.failed) o.write(`  [${f.key}] 未发出：${f.error.message}（已释放，下次提醒时重发）`);
     }
   }
   if (o.exports) {
