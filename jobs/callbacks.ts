@@ -16,7 +16,7 @@ import type { Db } from '../storage/db.js';
 import { unratedResolvedIssues } from '../storage/callbacks.js';
 import type { NewReminder } from '../storage/reminders.js';
 import { R } from './texts.js';
-import { fill, msg } from './plan.js';
+import { fill, msg } from './reminder.js';
 
 export const CALLBACK_WINDOW_DAYS = 30;
 

@@ -7,7 +7,6 @@
  * kind already went to the person on or after the slot. Once the period (or the issue) is over,
  * the slot is never considered again — its moment has passed.
  */
-import type { Reply } from '../bot/reply.js';
 import { addDays, daysBetween, periodOf, shiftPeriod, weekdayOf, type LocalDate, type Period, type PeriodKind } from '../bot/time.js';
 import { forEachQuota, type QuotaStatus } from '../bot/quota.js';
 import { missingText } from '../bot/quota-text.js';
@@ -20,18 +19,13 @@ import { unitStats } from '../storage/stats.js';
 import type { ReminderSettings, JobKind } from '../storage/reminder-settings.js';
 import { R } from './texts.js';
 import { planCallbacks } from './callbacks.js';
+import { fill, msg } from './reminder.js';
 import { deadlineLight, LIGHT_MARK } from '../bot/lights.js';
 import { ratesText } from '../bot/rates-text.js';
 import { threeRates } from '../storage/rates.js';
 import { nameInGroup } from '../bot/names.js';
 
 const LEAD_DIGEST_LINES = 20;
-export const fill = (command: string, form?: string) => [{ label: R.fill, command, form }];
-
-/** A reminder to record: its key and kind, the reply and where it goes (read off the reply). */
-export function msg(key: string, kind: string, dueDate: LocalDate, reply: Reply): NewReminder {
-  return { key, kind, to: reply.to, cadreId: reply.cadreId ?? null, platform: reply.platform ?? null, target: reply.target ?? null, reply: JSON.stringify(reply), dueDate };
-}
 
 /** The latest nudge slot of each period kind that is on or before `d` within d's period. */
 export function dueSlots(d: LocalDate, s: ReminderSettings): Array<{ kind: PeriodKind; slot: LocalDate; period: Period }> {
