@@ -268,8 +268,13 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
     // the visit's — but it is not at the head, so it is asked about rather than taken or ignored.
     const later = taken.filter((t) => t.key === dateKey && t.relative && !t.partOnly);
     const days = [...new Set(later.map((t) => body.slice(t.start, t.end)))];
+    const slip = days.length ? undefined : daySlipIn(norm);
     if (days.length === 1) asks.push({ key: dateKey, why: 'guess', options: [later[0].raw], note: `日期是「${days[0]}」吗` });
     else if (days.length > 1) asks.push({ key: dateKey, why: 'several', options: days });
+    else if (slip) asks.push({ key: dateKey, why: 'guess', options: [slip.day], note: `「${body.slice(slip.at, slip.at + 2)}」是「${slip.day}」吗` });
+    else if (DAY_LIKE.test(stopWord) && !NOT_A_DAY.has(stopWord)) {
+      asks.push({ key: dateKey, why: 'missing', note: `没看懂「${body.slice(headEnd, headEnd + stopWord.length)}」是哪一天` });
+    }
   }
 
   // 5. Values per argument.
@@ -335,6 +340,22 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
 // Fillers that make a message a sentence (`去石门村走访了三户`), which is then its own content.
 const VERB = /去|到|在|赴|走访|看望|慰问|开展|进行|参加|参与|组织|前往|来到|深入|下沉/;
 const DATEISH = /^(?:[今昨明前后大]|上个?周|下个?周|本周|这周|周[一二三四五六日天末]|周末|星期|礼拜|\d{1,2}[号日]|[一二三四五六七八九十]{1,3}[号日])/;
+
+// Slips of a phone keyboard or of voice input for a day word (`作天去石门村`): the day is asked
+// about, never left to become today.
+const DAY_SLIPS = new Map(Object.entries({
+  作天: '昨天', 坐天: '昨天', 做天: '昨天', 左天: '昨天', 咋天: '昨天', 昨夭: '昨天', 昨添: '昨天',
+  钱天: '前天', 潜天: '前天', 前夭: '前天', 金天: '今天', 今夭: '今天',
+}));
+// Not inside a longer word: 工作天数, 合作天地, 金天气 are no days.
+const DAY_SLIP = new RegExp(`(?<![工操合写创协制动运耕])(?:${[...DAY_SLIPS.keys()].join('|')})(?![气然数下地空津安堂])`);
+function daySlipIn(norm: string): { at: number; day: string } | undefined {
+  const m = DAY_SLIP.exec(norm);
+  return m ? { at: m.index, day: DAY_SLIPS.get(m[0])! } : undefined;
+}
+// A two-character word ending in 天 or 日 where the head stopped (`那天`, `当日`) is a day we could not read.
+const DAY_LIKE = /^[\u4e00-\u9fff][天日]$/;
+const NOT_A_DAY = new Set(['聊天', '生日', '节日', '白天', '每天', '天天', '整天', '全天', '半天', '多日', '工作日']);
 
 function skipFrom(s: string, masked: boolean[], from: number): number {
   let i = from;

@@ -226,11 +226,15 @@ const POPULATION = /(?:全村|全组|全社区|全镇|村里有|组里有|辖区
 
 // --- deadlines ---
 const monthEnd = (y: number, m: number) => periodOf('month', `${y}-${String(m).padStart(2, '0')}-01`).end;
-/** The next occurrence (today or later) of the end of month `m`. */
-function nextMonthEnd(m: number, today: LocalDate): LocalDate {
+/**
+ * The end of month `m` nearest today, as for any year-less date: `10月底前` written in November is
+ * last October's (refused as past, so the cadre says 明年10月底 if that is meant), never moved a
+ * year on; `1月底` written in November is next January's.
+ */
+function nearestMonthEnd(m: number, today: LocalDate): LocalDate {
   const y = +today.slice(0, 4);
-  const e = monthEnd(y, m);
-  return e >= today ? e : monthEnd(y + 1, m);
+  return [y - 1, y, y + 1].map((yy) => monthEnd(yy, m))
+    .reduce((a, b) => (Math.abs(daysBetween(today, b)) < Math.abs(daysBetween(today, a)) ? b : a));
 }
 
 interface DeadlineCtx { today: LocalDate; y: number; m0: number; wd: number }
@@ -239,7 +243,7 @@ const DEADLINE_PATTERNS: Array<[RegExp, (m: RegExpExecArray, c: DeadlineCtx) => 
   [new RegExp(`(明年|今年)?(?<!\\d)${N}月(?:底|末|份底)${BEFORE}?`, 'g'), (m, { today, y }) => {
     const mo = num(m[2]);
     if (!mo || mo > 12) return null;
-    return m[1] === '明年' ? monthEnd(y + 1, mo) : m[1] === '今年' ? monthEnd(y, mo) : nextMonthEnd(mo, today);
+    return m[1] === '明年' ? monthEnd(y + 1, mo) : m[1] === '今年' ? monthEnd(y, mo) : nearestMonthEnd(mo, today);
   }],
   [new RegExp(`(?<![\\d十一二三四五六七八九])(?:本月|这个?月|当月|月)(?:底|末)${BEFORE}?`, 'g'), (_, { y, m0 }) => monthEnd(y, m0)],
   [/(?:下个?月)(?:底|末)(?:之前|以前|前)?/g, (_, { y, m0 }) => (m0 === 12 ? monthEnd(y + 1, 1) : monthEnd(y, m0 + 1))],

@@ -124,7 +124,7 @@ describe('parseChineseNumber', () => {
   ])('%s = %d', (s, n) => {
     expect(parseChineseNumber(s)).toBe(n);
   });
-  it.each(['', '十十', '一二十', '两两', 'abc', '十一二'])('%o is not a number', (s) => {
+  it.each(['', '十十', '一二十', '两两', 'abc', '十一二', '七八', '三四', '一二三'])('%o is not a number', (s) => {
     expect(parseChineseNumber(s)).toBeNull();
   });
 });

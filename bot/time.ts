@@ -137,7 +137,9 @@ export function parseChineseNumber(s: string): number | null {
   if (/^\d+(\.\d+)?$/.test(s)) return Number(s);
   const t = s.indexOf('十');
   if (t < 0) {
-    if (!s || (s.length > 1 && s.includes('两'))) return null;
+    // Digit by digit only for a year (二〇二六): `七八`, `三四` said aloud are a range (seven or
+    // eight), never 78 or 34.
+    if (!s || (s.length > 1 && (s.length !== 4 || s.includes('两')))) return null;
     let n = 0;
     for (const ch of s) { const v = CN_DIGIT[ch]; if (v === undefined) return null; n = n * 10 + v; }
     return n;
