@@ -230,6 +230,8 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
     pos = skipFrom(norm, masked, pos);
     if (pos >= norm.length) break;
     const span = taken.find((s) => s.start === pos);
+    // `与石门村村委会主任谈心`: a place followed by a person's title is whom, not where — content.
+    if (span && span.key === placeKey && PERSON_TITLE.test(norm.slice(extendPlace(norm, span.end)))) break;
     if (span) {
       // A second value of the same argument starts the content (`宣讲 半天 宣讲医保政策`), unless
       // the argument asks when it has two (`昨天和前天都去了`: which day?).
@@ -243,8 +245,9 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
     if (typed) { raw[typed[0]] = chunk; chunkArgs.add(typed[0]); pos = valueEnd = chunkEnd; continue; }
     if (placeKey && !(placeKey in raw) && ![...inHead].some((t) => t.key === placeKey)) {
       const shape = placeShapeAt(norm, pos);
-      if (shape !== null && !taken.some((t) => t.start < shape && pos < t.end && t.key !== placeKey)) {
-        const s: Span = { start: pos, end: extendPlace(norm, shape), raw: '', key: placeKey };
+      const end = shape === null ? pos : extendPlace(norm, shape);
+      if (shape !== null && !PERSON_TITLE.test(norm.slice(end)) && !taken.some((t) => t.start < shape && pos < t.end && t.key !== placeKey)) {
+        const s: Span = { start: pos, end, raw: '', key: placeKey };
         taken.push(s); inHead.add(s); pos = valueEnd = s.end; continue;
       }
     }
@@ -336,6 +339,8 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
   }
   return { raw, asks };
 }
+
+const PERSON_TITLE = /^(?:副?主任|副?书记|支书|村长|组长|社长|厂长|经理|老板|负责人|网格员|委员|会计|主席|校长|院长|所长|站长|队长|干部|工作人员)/;
 
 // Fillers that make a message a sentence (`去石门村走访了三户`), which is then its own content.
 const VERB = /去|到|在|赴|走访|看望|慰问|开展|进行|参加|参与|组织|前往|来到|深入|下沉/;

@@ -85,6 +85,8 @@ const NOT_YET = /(?:准备|将|拟|计划|打算|下一步|明天|明日|下周|
 const REFUSAL = /不同意|不予|退回|驳回|打回|未解决|没有?解决|还没|尚未|仍有|仍然|依然|还是|重新办理|重新处理|不能销|暂缓|不销号|不合格|未完成|没完成|未落实|没修好|不到位|不齐全|不行|不满意|不太满意|不满|有意见|依旧|又坏|又裂|又出现|补充后/;
 // Refusal words inside an acceptance (`尚未发现新问题`, `不存在未解决事项`) are taken out first.
 const NOT_A_REFUSAL = /(?:尚未|未|没有|没)发现\S{0,4}问题|不存在\S{0,6}(?:问题|事项)|没有遗留问题|无遗留问题|(?:再)?没有?(?:意见|异议)|无(?:意见|异议)/g;
+// The words of a refusal itself, with no reason in them.
+const VERDICT_ONLY = /不予销号|不同意销号|不能销号|不销号|不予通过|不通过|不同意|不予|退回重办|退回|驳回|打回|重新办理|重新处理|暂不销号|销号/g;
 // A lead putting the decision off: nothing changes (`等验收后再说`).
 const DEFER = /再说|验收后|等\S{0,6}(?:再|后)(?:销|定|看)|暂缓|先不销|暂不销|过几天/;
 // What a lead writes to accept: the issue is closed only on one of these, or on no words at all.
@@ -334,7 +336,8 @@ export const closeCommand = defineCommand({
     const refuses = a.verdict === 'reject' || (a.verdict !== 'close' && a.verdict !== 'confirm' && refusal);
     if (refuses) {
       requireState(i, ['resolved'], (x) => `只有「已办结」的问题可以退回，例如 /销号 #${x.id} 退回 理由`);
-      if (!a.note) throw new AskFor('note', 'missing', undefined, T.needRejectReason);
+      // `不予销号`, `驳回` alone say the verdict, not why: the responsible cadre would not know what to redo.
+      if (!a.note || !normalize(a.note).replace(VERDICT_ONLY, '').replace(/[\s\p{P}]/gu, '')) throw new AskFor('note', 'missing', undefined, T.needRejectReason);
       i = await change(ctx, i, { state: 'in_progress', resolvedAt: null, resolvedDate: null }, 'reject', a.note);
       return [toChat(T.rejected(i, a.note, ctx.today)), ...tellResponsible(ctx, i, T.rejectedNotice(i, ctx.cadre.name, a.note))];
     }

@@ -9,11 +9,11 @@
 import { defineCommand, type CommandDef, type Ctx } from '../bot/command.js';
 import { collectArgs, validateArgs } from '../bot/parse.js';
 import { normalize, normalizeText } from '../bot/normalize.js';
-import { findDates, findHouseholds } from '../bot/spans.js';
-import { choiceArg, dateArg, durationArg, householdsArg, optional, placeArg, recordRefArg, restArg, withKeys, type ArgDef, type DateValue } from '../bot/args.js';
-import { UserError } from '../bot/errors.js';
+import { findDates, findHouseholds, type DayPart } from '../bot/spans.js';
+import { choiceArg, dateArg, durationArg, householdsArg, optional, placeArg, recordRefArg, restArg, withKeys, type ArgDef, type DateValue, type ReadEnv } from '../bot/args.js';
+import { AskFor, UserError } from '../bot/errors.js';
 import { toCadre, toChat, type Reply } from '../bot/reply.js';
-import { daysBetween, formatDate, periodOf, WORKDAY_HOURS, type LocalDate } from '../bot/time.js';
+import { daysBetween, formatDate, localMinutes, periodOf, WORKDAY_HOURS, type LocalDate } from '../bot/time.js';
 import { editRecord, insertVisit, insertVolunteer, lastRecordSince, setVerification, visitById, visitTotals, voidRecord, volunteerById } from '../storage/records.js';
 import { voidIssue } from '../storage/issues.js';
 import { unitById } from '../storage/units.js';
@@ -40,6 +40,7 @@ const KIND_WORDS: Record<string, VisitKind> = {
 };
 
 const T = {
+  laterToday: (part: string) => `今天${part}还没到，不能填报未来的记录。走访结束后再发送，或写实际的日期和时段，例如 昨天下午。`,
   future: (d: LocalDate) => `日期 ${formatDate(d)} 还没到，不能填报未来的记录。请写今天或之前的日期，例如 今天、昨天、11月20日。`,
   backdated: `（补报：超过${BACKDATE_DAYS}天，需领导 /核查 通过后才计入统计）`,
   visitSaved: (id: number, fields: string) => `已记录走访 #V${id}：${fields}。`,
@@ -51,6 +52,8 @@ const T = {
   fixHint: (ref: string) => `有误可在${UNDO_MINUTES}分钟内发送 /修改 ${ref} 日期：前天（或 地点、类型、时长、户数），发错了可 /撤销。`,
   edited: (ref: string, fields: string) => `已修改 ${ref}：${fields}。`,
   nothingEdited: (ref: string) => `${ref} 没有需要修改的内容。请写要改的项，例如 /修改 ${ref} 日期：前天 或 /修改 ${ref} 时长：3小时`,
+  editUnclear: (ref: string, field: string, note?: string) =>
+    `${note ? `${note}。` : ''}没看懂新的${field}，${ref} 没有修改。请写一个确定的值，例如 /修改 ${ref} ${field}：${EDIT_EXAMPLES[field] ?? '…'}`,
   editByValue: (ref: string) => `请直接写改后的值，例如 /修改 ${ref} 时长：6小时（不写“增加”“减少”）。`,
   notYours: (ref: string) => `${ref} 不是您填报的记录，只能修改自己的记录。`,
   editTooLate: (ref: string) => `${ref} 已超过${UNDO_MINUTES}分钟，不能再修改。如有错误，请联系单位领导 /核查 退回后重新填报。`,
@@ -105,14 +108,20 @@ export function originOf(ctx: Ctx): Origin {
   return { platform: e.platform, chatId: e.chatId, messageId: e.messageId ?? null, at: ctx.now.getTime() };
 }
 
+const EDIT_EXAMPLES: Record<string, string> = { 日期: '前天', 地点: '石门村', 类型: '入户', 时长: '3小时', 户数: '3', 活动: '清扫街道' };
+
 /** Future dates are refused; dates over a week back are kept as 补报 awaiting /核查. */
-function checkDate(ctx: Ctx, date: LocalDate | undefined): { date: LocalDate; backdated: boolean } {
+function checkDate(ctx: Ctx, date: LocalDate | undefined, part?: DayPart): { date: LocalDate; backdated: boolean } {
   const d = date ?? ctx.today;
   // A record dated before the cadre's own message day is fine; one after it is refused, never moved.
   const age = daysBetween(d, ctx.today);
   if (age < 0) throw new UserError(T.future(d));
+  // `今天下午` sent at 09:30 is a plan too: the part of today has not begun.
+  if (age === 0 && part && localMinutes(ctx.now, ctx.tz) < PART_STARTS[part]) throw new UserError(T.laterToday(part));
   return { date: d, backdated: age > BACKDATE_DAYS };
 }
+/** When each part of the day begins, in minutes after midnight (上午 has always begun by a cadre's working day). */
+const PART_STARTS: Record<DayPart, number> = { 上午: 0, 中午: 11 * 60, 下午: 12 * 60, 晚上: 17 * 60 };
 
 // A visit planned or called off is not a visit (`原定…因下雨取消了`, `今天计划去…`).
 const NOT_DONE = /取消了|取消|没去成|没有去成|没能去|改天再去|改期|推迟到|计划去|计划入户|准备去|打算去|预计(?!用时)|明天去|下周去|原定/;
@@ -144,7 +153,7 @@ export const visitCommand = defineCommand({
   notes: ['也可以整句写：/走访 昨天下午去石门村走访了三户，用时两个小时。', '日期可省略（默认今天）；超过7天的补报需领导 /核查。', '类型省略时：写了户数为入户走访，否则按地点推断（…村/社区 为到村，…企业/公司 为走访企业）。', '缺少地点或时长时会追问，回复即可补全。'],
   async handle(ctx, a) {
     refuseIfNotDone(ctx, a.content);
-    const { date, backdated } = checkDate(ctx, a.date?.date);
+    const { date, backdated } = checkDate(ctx, a.date?.date, a.date?.part);
     const content = a.content ?? '';
     // A card's content is read for counts the way a typed message is (`走访困难户2户`).
     const counted = a.households ?? (countHouseholds(content) || undefined);
@@ -175,7 +184,7 @@ export const volunteerCommand = defineCommand({
   notes: ['志愿服务按小时计；1天按8小时。每季度最后一个周末为义工日。'],
   async handle(ctx, a) {
     refuseIfNotDone(ctx, a.activity);
-    const { date, backdated } = checkDate(ctx, a.date?.date);
+    const { date, backdated } = checkDate(ctx, a.date?.date, a.date?.part);
     const id = await insertVolunteer(ctx.db, {
       cadreId: ctx.cadre.id, unitId: ctx.cadre.unitId, date, hours: a.duration, place: a.place, activity: a.activity ?? '',
       status: backdated ? 'pending' : 'ok', backdated,
@@ -267,14 +276,17 @@ export const editCommand = defineCommand({
     const text = newValues(said);
     const env = await ctx.readEnv();
     const fields = ref.type === 'visit' ? visitFields : volunteerFields;
-    const input = validateArgs(fields, collectArgs(fields, text, env), env) as Record<string, unknown>;
+    const input = editedValues(fields, text, env, label);
     const patch: Record<string, unknown> = {};
     const date = input.date as DateValue | undefined;
     // `/修改 #V1 下午` names a time of day only: the record keeps its date.
     const dayOnly = date && date.part && !findDates(normalizeText(text), ctx.today).length;
-    if (dayOnly && ref.type === 'visit') patch.timeOfDay = date.part;
+    if (dayOnly && ref.type === 'visit') {
+      checkDate(ctx, rec.date, date.part);
+      patch.timeOfDay = date.part;
+    }
     else if (date) {
-      const checked = checkDate(ctx, date.date);
+      const checked = checkDate(ctx, date.date, date.part);
       Object.assign(patch, { date: checked.date, backdated: checked.backdated });
       if (rec.status === 'ok' || rec.status === 'pending') patch.status = checked.backdated ? 'pending' : 'ok';
       if (ref.type === 'visit' && date.part) patch.timeOfDay = date.part;
@@ -294,6 +306,20 @@ export const editCommand = defineCommand({
     return [T.edited(label, shown.join(' · ')), ...(now.backdated ? [T.backdated] : [])].join('\n');
   },
 });
+
+/**
+ * The new values of a /修改. One the reader would ask about in a new record (`户数：两三户`) is
+ * refused here with its field's name: /修改 keeps no draft, and the record keeps its old value.
+ */
+function editedValues(fields: CommandDef, text: string, env: ReadEnv, label: string): Record<string, unknown> {
+  try {
+    return validateArgs(fields, collectArgs(fields, text, env), env) as Record<string, unknown>;
+  } catch (e) {
+    if (!(e instanceof AskFor)) throw e;
+    const field = fields.args[e.ask.key];
+    throw new UserError(T.editUnclear(label, field?.label ?? '修改的内容', e.ask.note));
+  }
+}
 
 function fieldText(field: string, rec: Record<string, unknown>, today: LocalDate): string {
   switch (field) {
