@@ -295,7 +295,7 @@ export const resolveCommand = defineCommand({
     issue: issueRefArg(),
     result: withKeys(restArg('结果', 500, '办理结果，写明是否已告知群众'), 'result'),
     answered: optional(withKeys(keyOnly({ ...choiceArg('答复', ANSWER_WORDS, '答复：是 或 否（已告知群众吗）'),
-      read: (s: string) => { const w = ANSWER_TABLE.get(normalize(s)); if (w) return w; const r = readAnswered(s); return r === undefined ? null : r ? 'yes' as const : 'no' as const; } }), '已答复', 'answered')),
+      read: (s: string) => { const w = ANSWER_TABLE.get(normalize(s)); if (w) return w; const r = readAnswered(s); return r === undefined ? null : r ? 'yes' as const : 'no' as const; } }), '已答复', '告知', '是否告知', '是否答复', '告知群众', 'answered')),
   },
   examples: ['/办结 #12 路面已修复，已电话告知群众', '/办结 #12 已协调发放补助 答复:是'],
   async handle(ctx, a) {
@@ -327,7 +327,8 @@ export const closeCommand = defineCommand({
     // or no words closes it, and words that say neither — or both — are asked about.
     const words = normalize(a.note ?? '').replace(NOT_A_REFUSAL, '');
     if (a.verdict !== 'reject' && a.verdict !== 'close' && a.verdict !== 'confirm' && DEFER.test(words)) throw new UserError(T.deferred(i.id));
-    const refusal = REFUSAL.test(words), acceptance = ACCEPT.test(words);
+    // Acceptance is read in the words as written: `没有遗留问题` is taken out above as no refusal, and is an acceptance.
+    const refusal = REFUSAL.test(words), acceptance = ACCEPT.test(normalize(a.note ?? ''));
     // 确认销号 (the answer to this question) closes whatever the words say.
     if (a.verdict !== 'confirm' && ((a.verdict !== 'reject' && a.verdict !== 'close' && a.note && refusal === acceptance) || (a.verdict === 'close' && refusal))) {
       requireState(i, ['resolved'], (x) => x.state === 'closed' ? '无需重复销号。' : `需先 /办结 才能 /销号，例如 /办结 #${x.id} 路面已修复，已电话告知群众`);
