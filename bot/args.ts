@@ -53,6 +53,11 @@ export interface ArgDef<T> {
   list?: boolean;
   /** The record's date: an unreadable date-like word at the head is asked about, not ignored. */
   dateLike?: boolean;
+  /**
+   * One value per record: a keyed value and a different one found elsewhere in the message
+   * (`时长：2小时 … 实际用时3小时`) are asked about, not settled by the key.
+   */
+  oneValue?: boolean;
   /** Only as `键：值` (or a card field). */
   keyedOnly?: boolean;
   optional: boolean;
@@ -111,7 +116,7 @@ export function durationArg(label = '时长'): ArgDef<number> {
   };
   const readRaw = (s: string) => (/^\d+(\.\d+)?$/.test(s.trim()) ? Number(s) : read(s));
   return def(label, '时长，如 2小时、两个半小时、半天、1天、9:00-11:30', readRaw, (s) => `「${s}」不是能识别的时长`, {
-    match: (t) => read(t) !== null, find: (text) => findDurations(text), where: 'anywhere', several: 'ask',
+    match: (t) => read(t) !== null, find: (text) => findDurations(text), where: 'anywhere', several: 'ask', oneValue: true,
   });
 }
 
@@ -249,7 +254,7 @@ export function whenArg(label: string, hint: string, opts: { bareDates: boolean 
   return def(label, hint, read, (s) => `「${s}」不是能识别的${label}（写日期如 12月31日、月底前，或天数如 30天）`, {
     match: (t, env) => opts.bareDates && read(t, env) !== null,
     find: (text, env) => [...findDeadlines(text, env.today).map((f) => (readsAsDeadline(text, f) ? f : { ...f, headOnly: true })), ...bare(text, env)],
-    where: 'anywhere', several: 'ask',
+    where: 'anywhere', several: 'ask', oneValue: true,
   });
 }
 
@@ -262,7 +267,7 @@ function readsAsDeadline(text: string, f: Found): boolean {
   const sep = (c: string | undefined) => c === undefined || /[\s,，。;；、!！?？]/.test(c);
   if (sep(text[f.start - 1]) && sep(text[f.end])) return true;
   if (/^(?:必须|务必|要|需要?|能|尽快|给个)?(?:完成|办结|解决|修好|修复|维修|修缮|处理|整改|落实|答复|到位|办好|弄好|搞定|清理|疏通|更换|安装|拆除|清运|铺设|硬化|答复)/.test(text.slice(f.end, f.end + 6))) return true;
-  return /(?:要求|希望|争取|力争|务必|请于|请在|限|须|必须|需在|需要|应在|时限|最好)\s?$/.test(text.slice(Math.max(0, f.start - 3), f.start));
+  return /(?:要求|希望|争取|力争|务必|请于|请在|限|须|必须|需在|需要|应在|时限|最好|最迟|最晚|不晚于)\s?$/.test(text.slice(Math.max(0, f.start - 3), f.start));
 }
 
 function parseChineseNumberLoose(s: string): number | null {

@@ -81,6 +81,12 @@ export interface CommandDef<A extends ArgDefs = ArgDefs> {
   adminOnly?: boolean;
   /** Unbound users may run it (/帮助, /绑定). */
   anyone?: boolean;
+  /**
+   * A message addressed to the bot with no command word that says one of these words
+   * (`昨天去石门村走访了三户`) is read as this command, and the bot asks whether it is meant
+   * (`这是要记录走访吗？`) before anything is stored; `what` names the action in that question.
+   */
+  intent?: { words: RegExp; what: string };
   /** The card form that submits this command, if it has one. */
   form?: string;
   /**

@@ -20,12 +20,19 @@ const YES = /^(是|是的|对|对的|嗯|好|好的|确认|没错|正确|yes|y|o
 // `不是`, `不对，石门村`: the suggestion is refused; what follows (if anything) is the answer.
 const NO = /^(?:不是|不对|错了|不|no|n)(?:的)?(?=[\s,，。.!！]|$)[\s,，。.!！]*/;
 
+/** `是`, `好的`: a suggestion confirmed. */
+export const isYes = (text: string): boolean => YES.test(normalize(text.trim()));
+/** `不是`, `不对`: a suggestion refused. */
+export const isNo = (text: string): boolean => NO.test(normalize(text.trim()));
+
 interface DraftLike { raw: Record<string, string>; asks: Ask[] }
 
 export function answerDraft(c: CommandDef, draft: DraftLike, answer: string, env: ReadEnv): Reading {
   const [ask, ...rest] = draft.asks;
   const raw = { ...draft.raw };
   const a = ask && c.args[ask.key];
+  // `这是要记录一次走访吗？` — `是` goes on to what the first message lacked (the router reads anything else afresh).
+  if (ask?.why === 'intent') return { raw, asks: isYes(answer) ? rest : draft.asks };
   if (!ask || !a) return { raw, asks: rest };
   let text = answer.trim();
   const options = ask.options ?? [];
@@ -49,13 +56,21 @@ export function answerDraft(c: CommandDef, draft: DraftLike, answer: string, env
       const v = read!.raw[k];
       // A value already understood and now given differently is asked about, not overwritten.
       if (raw[k] === undefined) raw[k] = v;
-      else if (raw[k] !== v) conflicts.push({ key: k, why: 'several', options: [raw[k], v] });
+      else if (!sameValue(c, k, raw[k], v, env)) conflicts.push({ key: k, why: 'several', options: [raw[k], v] });
     }
   }
   if (value === undefined) return { raw, asks: [{ ...ask, note: `没看懂「${text.slice(0, 20)}」` }, ...conflicts, ...rest] };
   if (conflicts.length) { raw[ask.key] = value; return { raw, asks: [...conflicts, ...rest.filter((x) => raw[x.key] === undefined)] }; }
   raw[ask.key] = value;
   return { raw, asks: rest.filter((x) => raw[x.key] === undefined || x.why !== 'missing') };
+}
+
+/** `入户` and `入户走访`, `2小时` and `两个小时`: written differently, read the same. */
+function sameValue(c: CommandDef, key: string, a: string, b: string, env: ReadEnv): boolean {
+  if (a === b) return true;
+  const read = (s: string) => { try { return JSON.stringify(c.args[key]?.read(s, env) ?? null); } catch { return 'null'; } };
+  const ra = read(a);
+  return ra !== 'null' && ra === read(b);
 }
 
 function collectSafe(c: CommandDef, text: string, env: ReadEnv): Reading | null {
@@ -87,8 +102,10 @@ function displayRaw(key: string, v: string): string {
 const Q = {
   missing: (label: string, hint: string) => `还差「${label}」：请回复${hint}。`,
   several: (label: string, options: string[]) => `您写了${options.map((o) => `「${o}」`).join('、')}，不知道哪个是${label}。请回复其中一个（或正确的${label}）。`,
+  intent: (what: string) => `这是要${what}吗？回复「是」继续，回复「不是」不记录。`,
   guess: (label: string, option: string) => `${label}是「${option}」吗？回复「是」确认，或直接回复${label}。`,
   seen: (s: string) => `已识别：${s}。`,
+  next: (name: string) => `（下次在前面写上 /${name}，就不用再确认。）`,
   group: '（请 @我 或引用这条消息回复）',
   cancel: `发送 /取消 放弃这条记录；${DRAFT_MINUTES}分钟内回复有效。`,
 };
@@ -96,6 +113,11 @@ const Q = {
 /** The question for the first open field of a draft, with the form filled with what was understood. */
 export function question(c: CommandDef, draft: DraftLike, opts: { group: boolean }): Reply {
   const ask = draft.asks[0];
+  if (ask.why === 'intent') {
+    const seen = understood(c, draft.raw);
+    const lines = [Q.intent(ask.note ?? c.summary), ...(seen ? [Q.seen(seen)] : []), Q.next(c.name), `${opts.group ? Q.group : ''}${Q.cancel}`];
+    return { to: 'chat', text: lines.join('\n'), ...(c.form ? { card: { title: c.summary, form: c.form, values: { ...draft.raw } } } : {}) };
+  }
   const a = c.args[ask.key];
   const label = a?.label ?? ask.key;
   const q = ask.why === 'several' && ask.options?.length ? Q.several(label, ask.options.map((o) => displayRaw(ask.key, o)))

@@ -14,7 +14,7 @@ export const isUserError = (e: unknown): e is UserError => e instanceof UserErro
 /** A field the bot must ask for: missing, found with several values, or only guessable. */
 export interface Ask {
   key: string;
-  why: 'missing' | 'several' | 'guess';
+  why: 'missing' | 'several' | 'guess' | 'intent';
   /** The values seen (several) or the word that might be meant (guess). */
   options?: string[];
   /** Why the question is asked again, or a handler's own wording of it. */

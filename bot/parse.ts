@@ -57,6 +57,18 @@ export function splitCommand(text: string, mentionsBot: boolean, registry: Regis
   return { word: rest.slice(0, end || 1), body: rest.slice(end || 1) };
 }
 
+// A question to the bot (`走访怎么填？`, `我这个月走访了几次`) is no record, whatever words it has.
+const ASKING = /[?？]|怎么|如何|多少|几次|几户|吗$|呢$/;
+
+export const isQuestion = (text: string): boolean => /[?？]/.test(text) || ASKING.test(normalizeText(text).trim());
+
+/** The commands a message without a command word may mean, by their intent words (bot/command.ts). */
+export function intentOf(text: string, registry: Registry): CommandDef[] {
+  if (isQuestion(text)) return [];
+  const norm = normalizeText(text);
+  return registry.commands.filter((c) => c.intent?.words.test(norm));
+}
+
 export function findCommand(registry: Registry, word: string): CommandDef {
   const c = registry.get(normalize(word));
   if (c) return c;
@@ -159,6 +171,7 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
       const key = keys.get(m[1]);
       if (key) hits.push({ key, start: m.index, valueStart: m.index + m[0].length });
     }
+    const keyedAt = new Map<string, [number, number]>();
     hits.forEach((h, i) => {
       const a = c.args[h.key] as ArgDef<unknown>;
       const limit = Math.min(i + 1 < hits.length ? hits[i + 1].start : body.length, lineEnd(norm, h.valueStart));
@@ -178,9 +191,47 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
         const m = /^\s*(\S+)/.exec(norm.slice(end));
         if (m) { value = m[1]; end += m[0].length; }
       }
+      // `时间：昨天 14:00-17:30`, or `日期：昨天` and then `时间：9点到11点半`: a date key's value that
+      // is not a date keeps the longest leading words that are one, and what is not a date (a time
+      // range) is left to the other arguments' readers; a second date key never replaces the first.
+      const after = a.dateLike && value ? /^\s*(上午|下午|中午|晚上|早上|傍晚)/.exec(norm.slice(end, limit)) : null;
+      if (after && a.read(`${value} ${after[1]}`, env) !== null) { value = `${value} ${after[1]}`; end += after[0].length; }
+      if (a.dateLike && value && a.read(value, env) === null) {
+        const words = value.split(/\s+/);
+        let n = words.length - 1;
+        while (n > 0 && a.read(words.slice(0, n).join(' '), env) === null) n--;
+        let p = vStart;
+        for (const w of words.slice(0, n)) p = norm.indexOf(w, p) + w.length;
+        let kept = words.slice(0, n).join(' ');
+        // `本周三 下午2点到5点`: the part of the day goes with the date, the clock range is the duration.
+        const part = PART_LEAD.exec(words[n] ?? '')?.[0];
+        if (part && a.read(`${kept || raw[h.key] || ''} ${part}`.trim(), env) !== null) {
+          kept = kept ? `${kept} ${part}` : part;
+          p = norm.indexOf(words[n], p) + part.length;
+        }
+        if (kept) { value = kept; end = p; }
+        else if (h.key in raw || args.some(([k, o]) => k !== h.key && o.find && o.read(value, env) !== null)) { value = ''; end = vStart; }
+      }
       for (let j = h.start; j < end; j++) masked[j] = true;
+      if (value) keyedAt.set(h.key, [h.start, end]);
+      // `日期：昨天` and `时间：下午` make one date; two different dates are asked about.
+      if (value && a.dateLike && h.key in raw) {
+        const both = `${raw[h.key]} ${value}`;
+        if (a.read(both, env) !== null) raw[h.key] = both;
+        else if (normalize(value) !== normalize(raw[h.key])) asks.push({ key: h.key, why: 'several', options: [raw[h.key], value] });
+        return;
+      }
       if (value) raw[h.key] = a.place ? normalize(value) : value;
     });
+
+    // `时长：2小时 … 内容：…实际用时3小时`: a keyed value contradicted elsewhere in the message is asked about.
+    for (const [key, [from, to]] of keyedAt) {
+      const a = c.args[key] as ArgDef<unknown>;
+      if (!a.oneValue || !a.find || raw[key] === undefined) continue;
+      const mine = JSON.stringify(a.read(raw[key], env));
+      const other = a.find(norm, env).find((f) => !f.headOnly && (f.end <= from || f.start >= to) && JSON.stringify(a.read(f.raw, env)) !== mine);
+      if (other) asks.push({ key, why: 'several', options: [raw[key], body.slice(other.start, other.end)] });
+    }
   }
 
   // 3. Spans of every typed argument.
@@ -251,9 +302,11 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
         taken.push(s); inHead.add(s); pos = valueEnd = s.end; continue;
       }
     }
-    const filler = FILLER.exec(norm.slice(pos, chunkEnd));
-    if (filler && filler[0].length) { pos += filler[0].length; sentence ||= VERB.test(filler[0]); continue; }
     const plain = args.find(([k, a]) => !a.match && !a.find && !a.rest && !a.place && !a.keyedOnly && !(k in raw));
+    // Filler words are skipped in sentences about a place; a command without one takes its plain
+    // argument as typed (`/帮助 走访`: 走访 is the command asked about, not a filler).
+    const filler = placeKey || !plain ? FILLER.exec(norm.slice(pos, chunkEnd)) : null;
+    if (filler && filler[0].length) { pos += filler[0].length; sentence ||= VERB.test(filler[0]); continue; }
     if (plain) { raw[plain[0]] = body.slice(pos, chunkEnd).trim(); pos = valueEnd = chunkEnd; continue; }
     break;
   }
@@ -315,6 +368,16 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
     else {
       const guess = shapedPlaceIn(norm, headEnd, taken);
       if (guess) asks.push({ key: placeKey, why: 'guess', options: [guess] });
+    }
+  }
+
+  // `上午县福利院 下午县敬老院`: another place for another part of the day is a second place, asked about.
+  if (placeKey && raw[placeKey] !== undefined) {
+    const here = raw[placeKey];
+    const other = placesByPartOfDay(norm, env).find((p) => !here.startsWith(p) && !p.startsWith(here));
+    if (other) {
+      asks.push({ key: placeKey, why: 'several', options: [raw[placeKey], other] });
+      delete raw[placeKey];
     }
   }
 
@@ -385,17 +448,36 @@ function extendPlace(s: string, end: number): number {
   for (;;) {
     // After a space only a sub-place joins (`石门村 三组`); a whole new place joins only when glued.
     const gap = s[end] === ' ' ? 1 : 0;
-    const next = placeTailAt(s, end + gap) ?? (gap ? null : placeShapeAt(s, end) ?? bareSuffixAt(s, end));
+    const next = placeTailAt(s, end + gap) ?? (gap ? null : placeShapeAt(s, end) ?? bareSuffixAt(s, end) ?? shortPlaceAt(s, end));
     if (next === null) return end;
     end = next;
   }
 }
 const NOT_IN_PLACE_END = /(?:走访|入户|开展|宣讲|座谈|调研|谈心|慰问|看望|帮助|协调|反映|了解|核实|到|去|在|了|的|和|与)$/;
 const BARE_SUFFIX = new RegExp(`^(?:${PLACE_SUFFIXES.filter((w) => w.length >= 2).join('|')})`);
+/** A two-character place word glued to a place: 县中心血站, 石门镇派出所 (`血站`, `出所` alone start nothing). */
+function shortPlaceAt(s: string, i: number): number | null {
+  return /^[\u4e00-\u9fa5](?:站|所|馆)/.test(s.slice(i, i + 2)) && !/[的了在到去和与给]/.test(s[i]) ? i + 2 : null;
+}
 /** A place word with no name of its own, glued to a place: 石门村小学, 石门镇卫生院. */
 function bareSuffixAt(s: string, i: number): number | null {
   const m = BARE_SUFFIX.exec(s.slice(i));
   return m ? i + m[0].length : null;
+}
+
+const PART_LEAD = /^(?:上午|下午|中午|晚上|早上|傍晚)/;
+const PART_THEN = /(?:上午|下午|中午|晚上|傍晚)\s?(?:又|再)?(?:在|去|到|赴)?\s?/g;
+/** The places right after a part of the day (`上午县福利院 下午县敬老院`), known or shaped. */
+function placesByPartOfDay(s: string, env: ReadEnv): string[] {
+  const out: string[] = [];
+  PART_THEN.lastIndex = 0;
+  for (let m = PART_THEN.exec(s); m; m = PART_THEN.exec(s)) {
+    const at = m.index + m[0].length;
+    const known = (placeIndex(env.places).get(s[at]) ?? []).filter((p) => s.startsWith(p, at)).sort((x, y) => y.length - x.length)[0];
+    const end = known ? at + known.length : placeShapeAt(s, at);
+    if (end !== null) out.push(s.slice(at, extendPlace(s, end)));
+  }
+  return out;
 }
 
 /** The first place-shaped word in the content, offered as a question, never taken. */

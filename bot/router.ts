@@ -7,9 +7,9 @@
 import type { BotEvent } from './event.js';
 import { maskPhones, type Reply } from './reply.js';
 import { AskFor, isUserError, UserError } from './errors.js';
-import { argKeyOf, collectArgs, findCommand, splitCommand, validateArgs, type Reading } from './parse.js';
+import { argKeyOf, collectArgs, findCommand, intentOf, isQuestion, splitCommand, validateArgs, type Reading } from './parse.js';
 import type { ReadEnv } from './args.js';
-import { answerDraft, question, DRAFT_MINUTES } from './drafts.js';
+import { answerDraft, isNo, isYes, question, DRAFT_MINUTES } from './drafts.js';
 import { draftOf, dropDraft, saveDraft, type Draft } from '../storage/drafts.js';
 import { knownPlaces } from '../storage/places.js';
 import type { CommandDef, Ctx, Deps, HandlerResult } from './command.js';
@@ -111,6 +111,7 @@ async function write(event: BotEvent, deps: Deps, parsed: Parsed): Promise<Reply
 async function runWrite(event: BotEvent, deps: Deps, db: Db, parsed: Parsed, later: Array<() => unknown>): Promise<HandlerResult> {
   const where = [event.platform, event.chatId, event.senderId] as const;
   let reading: Reading | undefined;
+  if (parsed.guessed) return askIntent(event, deps, db, parsed);
   try {
     const { ctx, input, reading: r } = await authorize(event, deps, db, parsed, later);
     reading = r;
@@ -135,6 +136,25 @@ async function runWrite(event: BotEvent, deps: Deps, db: Db, parsed: Parsed, lat
   }
 }
 
+/**
+ * A message with no command word that reads like a record (`昨天去石门村走访了三户`): nothing is
+ * stored yet; the bot asks whether that record is meant, showing what it read, and keeps a draft
+ * that `是` completes (or that asks next for what is missing).
+ */
+async function askIntent(event: BotEvent, deps: Deps, db: Db, parsed: Parsed): Promise<HandlerResult> {
+  const c = parsed.command;
+  const ctx = await makeCtx(event, deps, db);
+  if (!ctx.cadreOrNone) throw new UserError(T.notBound(event.platform, event.senderId));
+  const reading = collectArgs(c, parsed.body ?? '', await readEnv(ctx, c));
+  const now = event.at.getTime();
+  const draft: Draft = {
+    platform: event.platform, chatId: event.chatId, senderId: event.senderId, command: c.name, raw: reading.raw,
+    asks: [{ key: '', why: 'intent', note: c.intent?.what }, ...reading.asks], createdAt: now, expiresAt: now + DRAFT_MINUTES * 60_000,
+  };
+  await saveDraft(db, draft);
+  return question(c, draft, { group: !event.direct });
+}
+
 /** Adds a line (the evidence attached with the command) to the first reply to the chat. */
 function withLine(result: HandlerResult, line: string): HandlerResult {
   if (typeof result === 'string') return `${result}\n${line}`;
@@ -151,6 +171,8 @@ interface Parsed {
   body?: string;
   /** Card values keyed by argument. */
   card?: Record<string, string>;
+  /** Read from a message without a command word: asked about before anything is stored. */
+  guessed?: boolean;
   /** A draft this message answers. */
   draft?: Draft;
   answer?: string;
@@ -177,10 +199,24 @@ async function parse(event: BotEvent, deps: Deps): Promise<Parsed | null> {
     if (addressed || event.replyTo) {
       const draft = await draftOf(deps.db, event.platform, event.chatId, event.senderId, event.at.getTime());
       const command = draft && deps.registry.get(draft.command);
-      if (draft && command) return { command, draft, answer: text };
+      if (draft && command && (draft.asks[0]?.why !== 'intent' || isYes(text))) return { command, draft, answer: text };
+      // `这是要记录一次走访吗？` not confirmed: nothing is kept; `不是` is answered, anything else read afresh.
+      if (draft && command) {
+        await dropDraft(deps.db, event.platform, event.chatId, event.senderId, event.at.getTime());
+        if (isNo(text)) throw new UserError(T.notMeant);
+      }
     }
-    if (addressed) throw new UserError(T.notCommandDirect);
-    return null;
+    if (!addressed) return null;
+    // In a direct chat every message is addressed to the bot: with no question open, a leading
+    // command word needs no slash there (`走访 昨天 石门村 1天`), as after an @-mention in a group.
+    // A question about a command (`走访怎么填？`) gets its help.
+    const bare = splitCommand(text, true, deps.registry);
+    const help = deps.registry.get('帮助');
+    if (bare && isQuestion(text) && help) return { command: help, body: bare.word };
+    if (bare) return { command: findCommand(deps.registry, bare.word), body: bare.body };
+    const meant = intentOf(text, deps.registry);
+    if (meant.length === 1) return { command: meant[0], body: text, guessed: true };
+    throw new UserError(meant.length ? T.whichCommand(meant.map((c) => c.name)) : T.notCommandDirect);
   }
   const command = findCommand(deps.registry, split.word);
   return { command, body: split.body };

@@ -35,8 +35,9 @@ const STANDALONE_PART = `(${PART_WORDS.map(([w]) => w).filter((w) => !['夜里',
 const partOf = (w: string | undefined): DayPart | undefined => PART_WORDS.find(([k]) => k === w)?.[1];
 
 // Numerals: Arabic, or Chinese up to 九十九 (parseChineseNumber).
-const N = '(\\d{1,3}|[零〇一二两三四五六七八九十]{1,3})';
-const ND = '(\\d+(?:\\.\\d+)?|[零〇一二两三四五六七八九十]{1,3})';
+// `俩` and `仨` (two, three, said with their measure word in them: 俩小时, 仨家) count too.
+const N = '(\\d{1,3}|[零〇一二两三四五六七八九十]{1,3}|俩|仨)';
+const ND = '(\\d+(?:\\.\\d+)?|[零〇一二两三四五六七八九十]{1,3}|俩|仨)';
 const num = (s: string | undefined) => (s === undefined ? null : parseChineseNumber(s));
 
 // Every pattern below is a module constant with the `g` flag, compiled once (code, nothing a
@@ -158,7 +159,8 @@ export function readDateValue(raw: string): DateValue | null {
 
 // --- durations ---
 const H = '(?:小时|个钟头|钟头|个钟|hours?|hrs?|h)';
-const HOUR = '(?<![\\d.:])(\\d{1,2}|[一二两三四五六七八九十]{1,3})';
+// Not inside a longer clock (`10:14:00`); after a key's colon (`时间：9:00-11:30`) it may start.
+const HOUR = '(?<![\\d.])(?<!\\d[:：])(\\d{1,2}|[一二两三四五六七八九十]{1,3})';
 const clock = (h: string, min: string | undefined) => +h + (min === '半' ? 0.5 : min ? +min / 60 : 0);
 const hoursRaw = (h: number | null) => (h !== null && h > 0 && h <= MAX_DURATION_HOURS ? String(Math.round(h * 100) / 100) : null);
 
@@ -188,7 +190,7 @@ const DURATION_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => number | null]> 
 ];
 // `3到4小时`, `1-2小时`: a range is no duration; `每户半小时` is per household. Both are kept as a
 // span that reads as nothing, so the bot asks instead of taking one end or one household's time.
-const DURATION_RANGE = new RegExp(`(?<![\\d.:])${ND}\\s?(?:-|—|~|到|至)\\s?${ND}\\s?个?(?:半)?(?:${H}|天|分钟)`, 'g');
+const DURATION_RANGE = new RegExp(`(?<![\\d.])(?<!\\d[:：])${ND}\\s?(?:-|—|~|到|至)\\s?${ND}\\s?个?(?:半)?(?:${H}|天|分钟)`, 'g');
 const DURATION_EACH = new RegExp(`(?:每(?:户|家|人|次|个|处)|各)(?:用时|用了|花了|约|大约)?${ND}?\\s?个?(?:半)?\\s?(?:${H}|分钟|天)`, 'g');
 // About so long (`小半天`, `不到两小时`, `超过3小时`, `一个多小时`): asked, never taken as exact.
 const DURATION_ABOUT = new RegExp(`小半天|大半天|多半天|(?:不到|不足|超过|多于|少于|近|将近|快)${ND}?\\s?个?(?:半)?\\s?(?:${H}|天)|${ND}多个?(?:${H}|天)`, 'g');
@@ -206,7 +208,9 @@ export function findDurations(text: string): Found[] {
 
 // --- households ---
 const NOT_HOUSEHOLD = '(?!企业|公司|单位|厂|工厂|店|商户|门店|医院|学校|机构|合作社|超市|饭店)';
-const HOUSEHOLDS = new RegExp(`(?<![\\d.第])${N}\\s?(?:户|家${NOT_HOUSEHOLD})(?!一策|一档|一册|一表)`, 'g');
+// `3个困难户`, `俩低保户`, `两家五保户`: a count of households named by what they are.
+const HOUSEHOLD_KINDS = '(?:困难|低保|五保|贫困|特困|脱贫|监测|边缘|空巢|独居|留守|残疾人?|孤寡|重点|种植|养殖)';
+const HOUSEHOLDS = new RegExp(`(?<![\\d.第])${N}\\s?(?:户|家${NOT_HOUSEHOLD}|(?:个|家)?${HOUSEHOLD_KINDS}户)(?!一策|一档|一册|一表)`, 'g');
 // `两三户`, `十几户`: about so many — asked, never taken as one.
 const HOUSEHOLDS_ABOUT = new RegExp(`(?:两三|三四|四五|五六|六七|七八|八九|十几|二十几|三十几|几十|几|数)\\s?(?:户|家${NOT_HOUSEHOLD})`, 'g');
 /** Household counts (`三户`, `5家农户`); `raw` is the count. A breakdown after 其中 is not counted. */
@@ -319,7 +323,9 @@ export const PLACE_SUFFIXES = ['社区', '小区', '街道', '合作社', '公�
   '福利院', '敬老院', '养老院', '中心', '广场', '市场', '基地', '村委会', '居委会', '园区', '工业园', '村', '镇', '乡', '组', '屯', '厂', '站', '所', '馆', '家'];
 const SUFFIX_RE = new RegExp(`^(?:县城|[\\u4e00-\\u9fa5a-z0-9]{1,10}?(?:${PLACE_SUFFIXES.join('|')}))`);
 // Words a place name never contains: verbs and function words that follow a place in a sentence.
-const NOT_IN_PLACE = /走访|入户|了|的|和|与|及|开展|宣讲|座谈|调研|谈心|慰问|看望|帮助|协调|反映|问题|困难|低保|群众|用时|小时|天|我|去|到|在|共|户|驻|进|下|回|赴|上|服务|影响|出行|解决|帮忙|义务|辅导/;
+const NOT_IN_PLACE = /走访|入户|了|的|和|与|及|开展|宣讲|座谈|调研|谈心|慰问|看望|帮助|协调|反映|问题|困难|低保|群众|用时|小时|天|我|去|到|在|共|户|驻|进|下|回|赴|上|服务|影响|出行|解决|帮忙|义务|辅导|给|向|替|把|被|说|讲|书记|主任|支书|村长|镇长|乡长|局长|站长|所长|院长/;
+// `村民`, `村里`, `村委`: 村 starting a word, not ending a place name (`给村民发`, `说村里`).
+const VILLAGE_WORD = /^[民里委干头口风容貌务]/;
 // …家 is a household (王大爷家) only when short and preceded by a person-like word.
 const FAMILY_RE = /^[\u4e00-\u9fa5]{1,4}家/;
 
@@ -331,6 +337,7 @@ export function placeShapeAt(text: string, i: number): number | null {
   const word = m[0];
   if (NOT_IN_PLACE.test(word.slice(0, -1)) || /^\d+$/.test(word.slice(0, -1))) return null;
   if (word.endsWith('家') && !FAMILY_RE.test(word)) return null;
+  if (word.endsWith('村') && word.length <= 3 && VILLAGE_WORD.test(rest.slice(word.length))) return null;
   // `组` and `家` alone are too common to start a place; they only extend one (石门村三组王大爷家).
   if (/[组家站所]$/.test(word) && word.length < 3 && !/^[一二三四五六七八九十\d]+组$/.test(word)) return null;
   return i + word.length;

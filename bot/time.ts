@@ -135,6 +135,8 @@ const CN_DIGIT: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 
 /** Arabic numbers, Chinese numerals up to 九十九 (十一, 二十, 三十一, 两) and digit strings (二〇二六). */
 export function parseChineseNumber(s: string): number | null {
   if (/^\d+(\.\d+)?$/.test(s)) return Number(s);
+  if (s === '俩') return 2;
+  if (s === '仨') return 3;
   const t = s.indexOf('十');
   if (t < 0) {
     // Digit by digit only for a year (二〇二六): `七八`, `三四` said aloud are a range (seven or

@@ -217,6 +217,7 @@ const finished = (i: Issue) => STATE_NAMES[i.state];
 
 export const registerCommand = defineCommand({
   name: '民情', aliases: ['issue', '问题'], group: 'issue', mode: 'write', form: 'issue',
+  intent: { words: /反映|诉求|求助/, what: '登记群众反映的问题' },
   summary: '登记群众反映的问题（进入台账）',
   args: {
     place: withKeys(placeArg('地点', 60, '地点或群众，如 石门村、石门村三组王大爷家'), '地方', '群众', 'place'),

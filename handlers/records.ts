@@ -136,10 +136,11 @@ function evidenceOf(ctx: Ctx): string | null {
   return ctx.event.attachments.length ? JSON.stringify(ctx.event.attachments) : null;
 }
 
-const KIND_CHOICE = withKeys(choiceArg('类型', KIND_WORDS, '类型：入户、到村、驻村、企业、座谈、宣讲、谈心、其他', { inText: true }), 'type');
+const KIND_CHOICE = withKeys(choiceArg('类型', KIND_WORDS, '类型：入户、到村、驻村、企业、座谈、宣讲、谈心、其他', { inText: true }), 'type', '方式', '走访方式', '走访类型', '形式', '走访形式');
 
 export const visitCommand = defineCommand({
   name: '走访', aliases: ['visit', '下基层'], group: 'record', mode: 'write', form: 'visit',
+  intent: { words: /走访|入户|下基层|下村|下沉|蹲点|驻村|调研|座谈|宣讲|谈心/, what: '记录一次走访' },
   summary: '记录一次走访（下基层）',
   args: {
     date: optional(withKeys(dateArg(), '时间', 'date')),
@@ -173,6 +174,7 @@ export const visitCommand = defineCommand({
 
 export const volunteerCommand = defineCommand({
   name: '志愿', aliases: ['volunteer', '志愿服务', '义工'], group: 'record', mode: 'write', form: 'volunteer',
+  intent: { words: /志愿|义工/, what: '记录志愿服务' },
   summary: '记录志愿服务时长',
   args: {
     date: optional(withKeys(dateArg(), '时间', 'date')),

@@ -7,7 +7,7 @@ export interface Draft {
   senderId: string;
   command: string;
   raw: Record<string, string>;
-  asks: Array<{ key: string; why: 'missing' | 'several' | 'guess'; options?: string[]; note?: string }>;
+  asks: Array<{ key: string; why: 'missing' | 'several' | 'guess' | 'intent'; options?: string[]; note?: string }>;
   createdAt: number;
   expiresAt: number;
 }

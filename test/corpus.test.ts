@@ -26,7 +26,7 @@ const lines: Line[] = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort(
   .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Line));
 
 // The corpus names what is asked for; some commands call the same thing by another key.
-const ASK_KEYS: Record<string, string[]> = { deadline: ['deadline', 'until'], reason: ['reason', 'note'], duration: ['duration'] };
+const ASK_KEYS: Record<string, string[]> = { deadline: ['deadline', 'until'], reason: ['reason', 'note'], duration: ['duration'], intent: [''] };
 
 const world = await buildWorld();
 const tally = new Map<string, { n: number; ok: number; asked: number; wrong: number }>();
@@ -125,7 +125,7 @@ async function run(line: Line): Promise<{ outcome: Outcome; detail: string }> {
         const asked = await askedFor(chat, user, chatId);
         const want = ASK_KEYS[e.ask] ?? [e.ask];
         if (changed) return { outcome: 'wrong', detail: `recorded instead of asking ${e.ask}: ${reply}` };
-        return asked && want.includes(asked) ? { outcome: 'ok', detail: reply } : { outcome: 'missed', detail: `asked ${asked ?? 'nothing'}, want ${e.ask}: ${reply}` };
+        return asked !== undefined && want.includes(asked) ? { outcome: 'ok', detail: reply } : { outcome: 'missed', detail: `asked ${asked ?? 'nothing'}, want ${e.ask}: ${reply}` };
       }
       if ('refuse' in e) {
         if (changed) return { outcome: 'wrong', detail: `recorded instead of refusing: ${reply}` };

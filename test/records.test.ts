@@ -173,6 +173,7 @@ describe('the core', () => {
   it('masks phone numbers in group replies', async () => {
     await chat.says('u2', '/走访 今天 石门村 1天 联系人电话13912345678', { group: true });
     await chat.says('u2', '/帮助 走访', { group: true });
+    expect(chat.lastReply).toContain('/走访 [日期] 地点');
     expect(chat.lastReply).not.toMatch(/1391234/);
   });
 });
