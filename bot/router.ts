@@ -206,7 +206,9 @@ async function parse(event: BotEvent, deps: Deps): Promise<Parsed | null> {
         if (isNo(text)) throw new UserError(T.notMeant);
       }
     }
-    if (!addressed) return null;
+    // A photo or file with a caption that is no command is evidence, like one without a caption
+    // (handlers/evidence.ts): never dropped for a greeting, never held back behind a question.
+    if (!addressed || event.attachments.length) return null;
     // In a direct chat every message is addressed to the bot: with no question open, a leading
     // command word needs no slash there (`走访 昨天 石门村 1天`), as after an @-mention in a group.
     // A question about a command (`走访怎么填？`) gets its help.

@@ -53,6 +53,15 @@ describe('evidence after a record', () => {
     expect(await evidenceOf(chat.db, 'visit', 1)).toHaveLength(2);
   });
 
+  it('takes a photo with a caption that is no command as evidence, not as a message to ask about', async () => {
+    chat = await Chat.demo();
+    await send({ id: 'm1', at: T0, text: '/走访 昨天 石门村 1天' });
+    const [r] = await send({ id: 'm2', at: T0 + 2 * min, text: '昨天走访石门村的照片', attachments: [photo] });
+    expect(r.text).toBe('已附到走访 #V1：照片 1 张。');
+    expect(await evidenceOf(chat.db, 'visit', 1)).toHaveLength(1);
+    expect(await chat.count('drafts')).toBe(0);
+  });
+
   it('after 10 minutes, says how to attach; in a group not addressed to the bot, says nothing', async () => {
     chat = await Chat.demo();
     await send({ id: 'm1', at: T0, text: '/走访 昨天 石门村 1天' });
