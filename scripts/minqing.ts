@@ -9,7 +9,7 @@ import { chartEnricher } from './enrich.js';
 import { createLogger } from '../bot/logger.js';
 import { runInteractive } from '../bot/adapters/console/interactive.js';
 import { runJsonl } from '../bot/adapters/console/jsonl.js';
-import { existsSync } from 'node:fs';
+import { existsSync, fstatSync } from 'node:fs';
 import { Presets, SingleBar } from 'cli-progress';
 import { isPostgresUrl, openDb, type Db } from '../storage/db.js';
 import { copyDatabase, formatCopyReport, sourceRows } from './move-db.js';
@@ -119,7 +119,12 @@ program.command('start').description('启动机器人：已配置的平台和提
   .option('--no-reminders', '不启动提醒调度（不需要 Redis）')
   .action(async (o) => {
     const cfg = config();
-    if (!enabledPlatforms(cfg).length) return runConsole(o);
+    if (!enabledPlatforms(cfg).length) {
+      // stdin is /dev/null in a container or a service: the console would end at once with status 0,
+      // and a restart policy would start it again and again, with nothing in the log to say why.
+      if (!process.stdin.isTTY && fstatSync(0).isCharacterDevice()) fail('未配置任何平台（见 .env.example「Platforms」）：没有终端，不进入控制台');
+      return runConsole(o);
+    }
     await runPlatforms(cfg, o);
   });
 

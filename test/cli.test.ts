@@ -94,3 +94,14 @@ describe('configuration', () => {
     expect(r.out).toContain('数据库已是最新');
   });
 });
+
+describe('minqing start', () => {
+  it('with no platform and no terminal (a container, a service) stops with status 1 and says why', () => {
+    const r = spawnSync(process.execPath, ['bin/minqing.mjs', 'start', '--no-reminders'], {
+      stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 60_000,
+      env: { ...process.env, MINQING_DB: target, LOG_LEVEL: 'silent' },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr + r.stdout).toContain('未配置任何平台');
+  });
+});
