@@ -87,7 +87,8 @@ export interface Reading {
 }
 
 // Words around values in a sentence that belong to no value: `昨天下午去石门村走访了三户，用时两个小时`.
-const FILLER = /^(?:(?:和|与|跟|同)[\u4e00-\u9fa5]{1,6}?一起|\d{1,2}点(?:半|\d{1,2}分?)?钟?|[一二三四五六七八九十]{1,3}点(?:半)?钟?|\d{1,2}:\d{2}|这边|那边|这里|那里|跑了|再给|再延长|今天补报|今天补录|今天补填|补报一下|补报|补录|补填|忘记报了|忘了报了?|今天我|我们|我|本人|和|与|及|跟|同|对|给|为|共计|共|合计|总计|约|大约|大概|左右|用时|历时|耗时|花了|花费|用了|时长|时间|一共|去了|去|到了|到|在|赴|前往|来到|深入|下沉到?|走访了?|入户走访了?|看望了?|慰问了?|开展了?|进行了?|参加了?|参与了?|组织了?|申请延期|延期到|延期至|延期|延长到|延长至|延长|推迟到|推迟|再延|了(?!解)|的|是|在那里|其中)/;
+// Spoken fillers (`嗯 那个昨天…`, `下午哈在县福利院`) and `延两个礼拜`, `往后延30天` lead the head too.
+const FILLER = /^(?:嗯+|呃|那个(?=[昨今前上本这大周\d一二三四五六七八九十])|哈(?=[在去到\s])|一早就|一早|往后延|往后推|顺延|延(?:到|至)?(?=[\d一二两三四五六七八九十半明今下本])|(?:和|与|跟|同)[\u4e00-\u9fa5]{1,6}?一起|\d{1,2}点(?:半|\d{1,2}分?)?钟?|[一二三四五六七八九十]{1,3}点(?:半)?钟?|\d{1,2}:\d{2}|这边|那边|这里|那里|跑了|再给|再延长|今天补报|今天补录|今天补填|补报一下|补报|补录|补填|忘记报了|忘了报了?|今天我|我们|我|本人|和|与|及|跟|同|对|给|为|共计|共|合计|总计|约|大约|大概|左右|用时|历时|耗时|花了|花费|用了|时长|时间|一共|去了|去|到了|到|在|赴|前往|来到|深入|下沉到?|走访了?|入户走访了?|看望了?|慰问了?|开展了?|进行了?|参加了?|参与了?|组织了?|申请延期|延期到|延期至|延期|延长到|延长至|延长|推迟到|推迟|再延|了(?!解)|的|是|在那里|其中)/;
 
 export function isSeparatorAt(s: string, i: number): boolean {
   const c = s[i];
@@ -393,7 +394,10 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
     p = q;
   }
   const rest = tail.join(' ').replace(/^[\s,，。;；:：、]+|[\s,，;；:：、]+$/g, '').trim();
-  if (rest) {
+  // `往后延30天吧`: a particle left over says nothing (a reason of `吧` would be no reason).
+  if (PARTICLES_ONLY.test(rest) && restKey) {
+    if (sentence) raw[restKey] = body.trim();
+  } else if (rest) {
     if (restKey) raw[restKey] = rest;
     else throw new UserError(T.extraWords(rest, c));
   } else if (restKey && sentence) {
@@ -402,6 +406,8 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
   }
   return { raw, asks };
 }
+
+const PARTICLES_ONLY = /^[吧啊呀哦呢嘛哈嗯了!！。.~～\s]+$/;
 
 const PERSON_TITLE = /^(?:副?主任|副?书记|支书|村长|组长|社长|厂长|经理|老板|负责人|网格员|委员|会计|主席|校长|院长|所长|站长|队长|干部|工作人员)/;
 

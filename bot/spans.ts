@@ -252,6 +252,13 @@ const DEADLINE_PATTERNS: Array<[RegExp, (m: RegExpExecArray, c: DeadlineCtx) => 
   [new RegExp(`(?<![\\d十一二三四五六七八九])(?:本月|这个?月|当月|月)(?:底|末)${BEFORE}?`, 'g'), (_, { y, m0 }) => monthEnd(y, m0)],
   [/(?:下个?月)(?:底|末)(?:之前|以前|前)?/g, (_, { y, m0 }) => (m0 === 12 ? monthEnd(y + 1, 1) : monthEnd(y, m0 + 1))],
   [/(?:今年|本年)?(?:年底|年末)(?:之前|以前|前)?/g, (_, { y }) => `${y}-12-31`],
+  // `明年1月10号`, `今年12月20日前`: the year said, so nothing is nearest-guessed.
+  [new RegExp(`(明年|今年)(?<!\\d)${N}月${N}[日号]?${BEFORE}?`, 'g'), (m, { y }) => {
+    const mo = num(m[2]), d = num(m[3]);
+    if (!mo || mo > 12 || !d) return null;
+    const s = `${m[1] === '明年' ? y + 1 : y}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+    return isLocalDate(s) ? s : null;
+  }],
   [new RegExp(`(?<![\\d.])${N}个?(天|日|周|星期|礼拜|月)(?:之内|以内|内)`, 'g'), (m, { today }) => {
     const n = num(m[1]); if (!n) return null;
     return addDays(today, m[2] === '月' ? n * 30 : /周|星期|礼拜/.test(m[2]) ? n * 7 : n);
