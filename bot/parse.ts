@@ -88,7 +88,7 @@ export interface Reading {
 
 // Words around values in a sentence that belong to no value: `昨天下午去石门村走访了三户，用时两个小时`.
 // Spoken fillers (`嗯 那个昨天…`, `下午哈在县福利院`) and `延两个礼拜`, `往后延30天` lead the head too.
-const FILLER = /^(?:嗯+|呃|那个(?=[昨今前上本这大周\d一二三四五六七八九十])|哈(?=[在去到\s])|一早就|一早|往后延|往后推|顺延|延(?:到|至)?(?=[\d一二两三四五六七八九十半明今下本])|(?:和|与|跟|同)[\u4e00-\u9fa5]{1,6}?一起|\d{1,2}点(?:半|\d{1,2}分?)?钟?|[一二三四五六七八九十]{1,3}点(?:半)?钟?|\d{1,2}:\d{2}|这边|那边|这里|那里|跑了|再给|再延长|今天补报|今天补录|今天补填|补报一下|补报|补录|补填|忘记报了|忘了报了?|今天我|我们|我|本人|和|与|及|跟|同|对|给|为|共计|共|合计|总计|约|大约|大概|左右|用时|历时|耗时|花了|花费|用了|时长|时间|一共|去了|去|到了|到|在|赴|前往|来到|深入|下沉到?|走访了?|入户走访了?|看望了?|慰问了?|开展了?|进行了?|参加了?|参与了?|组织了?|申请延期|延期到|延期至|延期|延长到|延长至|延长|推迟到|推迟|再延|了(?!解)|的|是|在那里|其中)/;
+const FILLER = /^(?:嗯+|呃|那个(?=[昨今前上本这大周\d一二三四五六七八九十])|哈(?=[在去到\s])|一早就|一早|下基层|走了一?趟|往后延|往后推|顺延|延(?:到|至)?(?=[\d一二两三四五六七八九十半明今下本])|(?:和|与|跟|同)[\u4e00-\u9fa5]{1,6}?一起|\d{1,2}点(?:半|\d{1,2}分?)?钟?|[一二三四五六七八九十]{1,3}点(?:半)?钟?|\d{1,2}:\d{2}|这边|那边|这里|那里|跑了|再给|再延长|今天补报|今天补录|今天补填|补报一下|补报|补录|补填|忘记报了|忘了报了?|今天我|我们|我|本人|和|与|及|跟|同|对|给|为|共计|共|合计|总计|约|大约|大概|左右|用时|历时|耗时|花了|花费|用了|时长|时间|一共|去了|去|到了|到|在|赴|前往|来到|深入|下沉到?|走访了?|入户走访了?|看望了?|慰问了?|开展了?|进行了?|参加了?|参与了?|组织了?|申请延期|延期到|延期至|延期|延长到|延长至|延长|推迟到|推迟|再延|了(?!解)|的|是|在那里|其中)/;
 
 export function isSeparatorAt(s: string, i: number): boolean {
   const c = s[i];
@@ -198,6 +198,10 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
       const after = a.dateLike && value ? /^\s*(上午|下午|中午|晚上|早上|傍晚)/.exec(norm.slice(end, limit)) : null;
       if (after && a.read(`${value} ${after[1]}`, env) !== null) { value = `${value} ${after[1]}`; end += after[0].length; }
       if (a.dateLike && value && a.read(value, env) === null) {
+        // `昨天下午2点到5点` typed as one word: the longest leading part that is a date is a word of its own.
+        let k = value.length - 1;
+        while (!/\s/.test(value) && k > 1 && a.read(value.slice(0, k), env) === null) k--;
+        if (!/\s/.test(value) && k > 1) value = `${value.slice(0, k)} ${value.slice(k)}`;
         const words = value.split(/\s+/);
         let n = words.length - 1;
         while (n > 0 && a.read(words.slice(0, n).join(' '), env) === null) n--;
