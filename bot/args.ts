@@ -54,10 +54,11 @@ export interface ArgDef<T> {
   /** The record's date: an unreadable date-like word at the head is asked about, not ignored. */
   dateLike?: boolean;
   /**
-   * One value per record: a keyed value and a different one found elsewhere in the message
-   * (`时长：2小时 … 实际用时3小时`) are asked about, not settled by the key.
+   * One value per record: whether a value found elsewhere in the message is said as this field,
+   * so that a keyed value and a different one (`时长：2小时 … 实际用时3小时`) are asked about,
+   * not settled by the key (`每天要走1小时山路` describes, it is no second duration).
    */
-  oneValue?: boolean;
+  oneValue?: (text: string, f: Found) => boolean;
   /** Only as `键：值` (or a card field). */
   keyedOnly?: boolean;
   optional: boolean;
@@ -105,6 +106,8 @@ export function dateArg(label = '日期'): ArgDef<DateValue> {
 }
 export type { DateValue };
 
+// A duration said as the visit's own: `实际用时3小时`, `一共花了两个小时`, `时长约3小时`.
+const DURATION_SAID = /(?:用时|历时|耗时|花了|花费|用了|实际|共计|一共|合计|总共|时长)\s?(?:约|大约|大概|差不多)?\s?$/;
 export function durationArg(label = '时长'): ArgDef<number> {
   const read = (s: string) => {
     const t = normalize(s).replace(/\s+/g, '');
@@ -116,7 +119,8 @@ export function durationArg(label = '时长'): ArgDef<number> {
   };
   const readRaw = (s: string) => (/^\d+(\.\d+)?$/.test(s.trim()) ? Number(s) : read(s));
   return def(label, '时长，如 2小时、两个半小时、半天、1天、9:00-11:30', readRaw, (s) => `「${s}」不是能识别的时长`, {
-    match: (t) => read(t) !== null, find: (text) => findDurations(text), where: 'anywhere', several: 'ask', oneValue: true,
+    match: (t) => read(t) !== null, find: (text) => findDurations(text), where: 'anywhere', several: 'ask',
+    oneValue: (text, f) => DURATION_SAID.test(text.slice(Math.max(0, f.start - 6), f.start)),
   });
 }
 
@@ -254,7 +258,7 @@ export function whenArg(label: string, hint: string, opts: { bareDates: boolean 
   return def(label, hint, read, (s) => `「${s}」不是能识别的${label}（写日期如 12月31日、月底前，或天数如 30天）`, {
     match: (t, env) => opts.bareDates && read(t, env) !== null,
     find: (text, env) => [...findDeadlines(text, env.today).map((f) => (readsAsDeadline(text, f) ? f : { ...f, headOnly: true })), ...bare(text, env)],
-    where: 'anywhere', several: 'ask', oneValue: true,
+    where: 'anywhere', several: 'ask', oneValue: (_, f) => !f.headOnly,
   });
 }
 

@@ -16,12 +16,16 @@ import { formatDate, isLocalDate } from './time.js';
 
 export const DRAFT_MINUTES = 30;
 
-const YES = /^(是|是的|对|对的|嗯|好|好的|确认|没错|正确|yes|y|ok)[!！。.]*$/;
+const YES = /^(是|是的|对|对的|嗯+|好|好的|确认|没错|正确|yes|y|ok)[!！。.]*$/;
 // `不是`, `不对，石门村`: the suggestion is refused; what follows (if anything) is the answer.
 const NO = /^(?:不是|不对|错了|不|no|n)(?:的)?(?=[\s,，。.!！]|$)[\s,，。.!！]*/;
 
-/** `是`, `好的`: a suggestion confirmed. */
-export const isYes = (text: string): boolean => YES.test(normalize(text.trim()));
+/** `是`, `好的`, `是的，谢谢`, `对，记上`: a suggestion confirmed — not `是的，但是地点不对`. */
+export function isYes(text: string): boolean {
+  const t = normalize(text.trim());
+  const [first, ...rest] = t.split(/[\s,，。;；!！~～]+/).filter(Boolean);
+  return !!first && YES.test(first) && !/但|不对|不是|错|改|不用|算了/.test(rest.join(''));
+}
 /** `不是`, `不对`: a suggestion refused. */
 export const isNo = (text: string): boolean => NO.test(normalize(text.trim()));
 
@@ -42,7 +46,7 @@ export function answerDraft(c: CommandDef, draft: DraftLike, answer: string, env
   const norm = normalize(text);
   let value: string | undefined;
   const conflicts: Ask[] = [];
-  if (ask.why === 'guess' && options.length && YES.test(norm) && !refused) value = options[0];
+  if (ask.why === 'guess' && options.length && isYes(text) && !refused) value = options[0];
   else if (ask.why === 'several') value = options.find((o) => normalize(o) === norm);
   if (value === undefined) {
     const read = collectSafe(c, text, env);

@@ -69,6 +69,15 @@ export function intentOf(text: string, registry: Registry): CommandDef[] {
   return registry.commands.filter((c) => c.intent?.words.test(norm));
 }
 
+/** `走访 昨天 石门村 1天`: a registered name that is the whole first word (not `问题是…`). */
+export function leadingCommandWord(text: string, registry: Registry): CommandText | null {
+  const t = text.trim();
+  const norm = normalizeText(t.slice(0, 40));
+  let end = 0;
+  while (end < norm.length && !WORD_END.test(norm[end])) end++;
+  return end > 0 && registry.get(normalize(t.slice(0, end))) ? { word: t.slice(0, end), body: t.slice(end) } : null;
+}
+
 export function findCommand(registry: Registry, word: string): CommandDef {
   const c = registry.get(normalize(word));
   if (c) return c;
@@ -195,6 +204,9 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
       // `时间：昨天 14:00-17:30`, or `日期：昨天` and then `时间：9点到11点半`: a date key's value that
       // is not a date keeps the longest leading words that are one, and what is not a date (a time
       // range) is left to the other arguments' readers; a second date key never replaces the first.
+      // `联系方式：138…`, `会议形式：线上`: a key inside a longer word whose value does not read as
+      // this argument is another field, left in the text.
+      if (value && /[\u4e00-\u9fa5]/.test(norm[h.start - 1] ?? '') && !a.dateLike && a.read(value, env) === null) return;
       const after = a.dateLike && value ? /^\s*(上午|下午|中午|晚上|早上|傍晚)/.exec(norm.slice(end, limit)) : null;
       if (after && a.read(`${value} ${after[1]}`, env) !== null) { value = `${value} ${after[1]}`; end += after[0].length; }
       if (a.dateLike && value && a.read(value, env) === null) {
@@ -221,9 +233,13 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
       if (value) keyedAt.set(h.key, [h.start, end]);
       // `日期：昨天` and `时间：下午` make one date; two different dates are asked about.
       if (value && a.dateLike && h.key in raw) {
-        const both = `${raw[h.key]} ${value}`;
-        if (a.read(both, env) !== null) raw[h.key] = both;
-        else if (normalize(value) !== normalize(raw[h.key])) asks.push({ key: h.key, why: 'several', options: [raw[h.key], value] });
+        const both = [`${raw[h.key]} ${value}`, `${value} ${raw[h.key]}`].find((b) => a.read(b, env) !== null);
+        const read = (s: string) => a.read(s, env) as { date?: string; part?: string } | null;
+        const day = (s: string) => read(s)?.date ?? s;
+        if (both) raw[h.key] = both;
+        else if (day(value) !== day(raw[h.key])) asks.push({ key: h.key, why: 'several', options: [raw[h.key], value] });
+        // The same day twice, one with its part of the day (`日期：11月19日 时间：昨天下午`): that one.
+        else if (read(value)?.part && !read(raw[h.key])?.part) raw[h.key] = value;
         return;
       }
       if (value) raw[h.key] = a.place ? normalize(value) : value;
@@ -234,7 +250,7 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
       const a = c.args[key] as ArgDef<unknown>;
       if (!a.oneValue || !a.find || raw[key] === undefined) continue;
       const mine = JSON.stringify(a.read(raw[key], env));
-      const other = a.find(norm, env).find((f) => !f.headOnly && (f.end <= from || f.start >= to) && JSON.stringify(a.read(f.raw, env)) !== mine);
+      const other = a.find(norm, env).find((f) => (f.end <= from || f.start >= to) && a.oneValue!(norm, f) && JSON.stringify(a.read(f.raw, env)) !== mine);
       if (other) asks.push({ key, why: 'several', options: [raw[key], body.slice(other.start, other.end)] });
     }
   }
@@ -307,11 +323,9 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
         taken.push(s); inHead.add(s); pos = valueEnd = s.end; continue;
       }
     }
-    const plain = args.find(([k, a]) => !a.match && !a.find && !a.rest && !a.place && !a.keyedOnly && !(k in raw));
-    // Filler words are skipped in sentences about a place; a command without one takes its plain
-    // argument as typed (`/帮助 走访`: 走访 is the command asked about, not a filler).
-    const filler = placeKey || !plain ? FILLER.exec(norm.slice(pos, chunkEnd)) : null;
+    const filler = FILLER.exec(norm.slice(pos, chunkEnd));
     if (filler && filler[0].length) { pos += filler[0].length; sentence ||= VERB.test(filler[0]); continue; }
+    const plain = args.find(([k, a]) => !a.match && !a.find && !a.rest && !a.place && !a.keyedOnly && !(k in raw));
     if (plain) { raw[plain[0]] = body.slice(pos, chunkEnd).trim(); pos = valueEnd = chunkEnd; continue; }
     break;
   }
@@ -379,8 +393,9 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
   // `上午县福利院 下午县敬老院`: another place for another part of the day is a second place, asked about.
   if (placeKey && raw[placeKey] !== undefined) {
     const here = raw[placeKey];
-    const other = placesByPartOfDay(norm, env).find((p) => !here.startsWith(p) && !p.startsWith(here));
-    if (other) {
+    const byPart = placesByPartOfDay(norm, env);
+    const other = byPart.find((p) => !here.startsWith(p) && !p.startsWith(here));
+    if (other && byPart.some((p) => here.startsWith(p) || p.startsWith(here))) {
       asks.push({ key: placeKey, why: 'several', options: [raw[placeKey], other] });
       delete raw[placeKey];
     }
@@ -465,9 +480,11 @@ function extendPlace(s: string, end: number): number {
 }
 const NOT_IN_PLACE_END = /(?:走访|入户|开展|宣讲|座谈|调研|谈心|慰问|看望|帮助|协调|反映|了解|核实|到|去|在|了|的|和|与)$/;
 const BARE_SUFFIX = new RegExp(`^(?:${PLACE_SUFFIXES.filter((w) => w.length >= 2).join('|')})`);
+// Numerals, measure words, pronouns and verbs start no place word (`一站式`, `各站点`, `那所`, `是站`).
+const SHORT_PLACE_NOT_FIRST = /[的了在到去和与给一二两三四五六七八九十几各每这那哪我你他她它是有该本此某全整所]/;
 /** A two-character place word glued to a place: 县中心血站, 石门镇派出所 (`血站`, `出所` alone start nothing). */
 function shortPlaceAt(s: string, i: number): number | null {
-  return /^[\u4e00-\u9fa5](?:站|所|馆)/.test(s.slice(i, i + 2)) && !/[的了在到去和与给]/.test(s[i]) ? i + 2 : null;
+  return /^[\u4e00-\u9fa5](?:站|所|馆)/.test(s.slice(i, i + 2)) && !SHORT_PLACE_NOT_FIRST.test(s[i]) ? i + 2 : null;
 }
 /** A place word with no name of its own, glued to a place: 石门村小学, 石门镇卫生院. */
 function bareSuffixAt(s: string, i: number): number | null {

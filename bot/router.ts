@@ -7,10 +7,10 @@
 import type { BotEvent } from './event.js';
 import { maskPhones, type Reply } from './reply.js';
 import { AskFor, isUserError, UserError } from './errors.js';
-import { argKeyOf, collectArgs, findCommand, intentOf, isQuestion, splitCommand, validateArgs, type Reading } from './parse.js';
+import { argKeyOf, collectArgs, findCommand, intentOf, isQuestion, leadingCommandWord, splitCommand, validateArgs, type Reading } from './parse.js';
 import type { ReadEnv } from './args.js';
 import { answerDraft, isNo, isYes, question, DRAFT_MINUTES } from './drafts.js';
-import { draftOf, dropDraft, saveDraft, type Draft } from '../storage/drafts.js';
+import { draftOf, dropDraft, dropIntentDraft, saveDraft, type Draft } from '../storage/drafts.js';
 import { knownPlaces } from '../storage/places.js';
 import type { CommandDef, Ctx, Deps, HandlerResult } from './command.js';
 import { T } from './texts.js';
@@ -48,6 +48,8 @@ async function handleOne(event: BotEvent, deps: Deps): Promise<Reply[]> {
       if (prev !== undefined) return redelivered(event, prev);
     }
     if (!parsed) return await remember(event, deps, event.attachments?.length && deps.evidence ? await finalize(event, deps, await deps.evidence.alone(await makeCtx(event, deps, db))) : []);
+    // A question `这是要记录一次走访吗？` is not left open behind another command, for a later `好的` to confirm.
+    await dropIntentDraft(db, event.platform, event.chatId, event.senderId, event.at.getTime());
     const { ctx, input } = await authorize(event, deps, db, parsed);
     return await remember(event, deps, await finalize(event, deps, await parsed.command.handle(ctx, input as never)));
   } catch (e) {
@@ -118,7 +120,8 @@ async function runWrite(event: BotEvent, deps: Deps, db: Db, parsed: Parsed, lat
     const result = await parsed.command.handle(ctx, input as never);
     const attached = event.attachments?.length ? await deps.evidence?.withCommand(ctx) : undefined;
     // Any record made by this cadre here supersedes the question (a card submitted instead of an answer too).
-    await dropDraft(db, ...where, event.at.getTime());
+    // The draft is gone already when another answer to it (a double tap, sent twice) committed first.
+    if (!(await dropDraft(db, ...where, event.at.getTime())) && parsed.draft) throw new UserError(T.answeredTwice);
     return attached ? withLine(result, attached) : result;
   } catch (e) {
     // The reader's question carries what it understood; a handler's is asked over the reading.
@@ -195,30 +198,41 @@ async function parse(event: BotEvent, deps: Deps): Promise<Parsed | null> {
   }
   const split = splitCommand(text, event.mentionsBot, deps.registry);
   if (!split) {
+    let declined = false;
     // In a direct chat any text answers the open question; in a group, an @-mention or a reply.
     if (addressed || event.replyTo) {
       const draft = await draftOf(deps.db, event.platform, event.chatId, event.senderId, event.at.getTime());
       const command = draft && deps.registry.get(draft.command);
-      if (draft && command && (draft.asks[0]?.why !== 'intent' || isYes(text))) return { command, draft, answer: text };
-      // `这是要记录一次走访吗？` not confirmed: nothing is kept; `不是` is answered, anything else read afresh.
+      const intent = draft?.asks[0]?.why === 'intent';
+      if (draft && command && (!intent || isYes(text))) return { command, draft, answer: text };
+      // `这是要记录一次走访吗？` not confirmed. A redelivered message changes nothing (its recorded
+      // replies go out again), nor does a message not addressed to the bot or one with a photo.
+      if (draft && command && (!addressed || event.attachments.length)) return null;
+      if (draft && command && event.messageId && (await recordedReplies(deps.db, event.platform, event.messageId)) !== undefined) {
+        return { command, draft, answer: text };
+      }
       if (draft && command) {
+        // Nothing is kept; `不是` is answered, anything else read afresh.
         await dropDraft(deps.db, event.platform, event.chatId, event.senderId, event.at.getTime());
         if (isNo(text)) throw new UserError(T.notMeant);
+        declined = true;
       }
     }
     // A photo or file with a caption that is no command is evidence, like one without a caption
-    // (handlers/evidence.ts): never dropped for a greeting, never held back behind a question.
+    // (handlers/evidence.ts): never dropped for a greeting.
     if (!addressed || event.attachments.length) return null;
     // In a direct chat every message is addressed to the bot: with no question open, a leading
-    // command word needs no slash there (`走访 昨天 石门村 1天`), as after an @-mention in a group.
-    // A question about a command (`走访怎么填？`) gets its help.
-    const bare = splitCommand(text, true, deps.registry);
-    const help = deps.registry.get('帮助');
-    if (bare && isQuestion(text) && help) return { command: help, body: bare.word };
+    // command word of its own needs no slash there (`走访 昨天 石门村 1天`), as after an
+    // @-mention in a group; a word that only starts with one (`问题是…`, `解决了…`) is no command.
+    const bare = leadingCommandWord(text, deps.registry);
     if (bare) return { command: findCommand(deps.registry, bare.word), body: bare.body };
+    // A short question about a command (`走访怎么填？`) gets its help.
+    const named = isQuestion(text) && text.length <= 16 ? splitCommand(text, true, deps.registry) : null;
+    const help = deps.registry.get('帮助');
+    if (named && help) return { command: help, body: named.word };
     const meant = intentOf(text, deps.registry);
     if (meant.length === 1) return { command: meant[0], body: text, guessed: true };
-    throw new UserError(meant.length ? T.whichCommand(meant.map((c) => c.name)) : T.notCommandDirect);
+    throw new UserError(meant.length ? T.whichCommand(meant.map((c) => c.name)) : declined ? T.notMeant : T.notCommandDirect);
   }
   const command = findCommand(deps.registry, split.word);
   return { command, body: split.body };

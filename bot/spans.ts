@@ -35,9 +35,11 @@ const STANDALONE_PART = `(${PART_WORDS.map(([w]) => w).filter((w) => !['夜里',
 const partOf = (w: string | undefined): DayPart | undefined => PART_WORDS.find(([k]) => k === w)?.[1];
 
 // Numerals: Arabic, or Chinese up to 九十九 (parseChineseNumber).
-// `俩` and `仨` (two, three, said with their measure word in them: 俩小时, 仨家) count too.
-const N = '(\\d{1,3}|[零〇一二两三四五六七八九十]{1,3}|俩|仨)';
-const ND = '(\\d+(?:\\.\\d+)?|[零〇一二两三四五六七八九十]{1,3}|俩|仨)';
+// `俩` and `仨` (two, three, said with their measure word in them: 俩小时, 仨家) count too — not
+// after a person or a kin word, where they say how many people (`兄弟俩天天吵`, `娘俩家`).
+const LIA = '(?<![他她它们咱兄弟哥姐妹娘爷奶父母子女夫妻老俩仨])(?:俩|仨)';
+const N = `(\\d{1,3}|[零〇一二两三四五六七八九十]{1,3}|${LIA})`;
+const ND = `(\\d+(?:\\.\\d+)?|[零〇一二两三四五六七八九十]{1,3}|${LIA})`;
 const num = (s: string | undefined) => (s === undefined ? null : parseChineseNumber(s));
 
 // Every pattern below is a module constant with the `g` flag, compiled once (code, nothing a
@@ -210,7 +212,7 @@ export function findDurations(text: string): Found[] {
 const NOT_HOUSEHOLD = '(?!企业|公司|单位|厂|工厂|店|商户|门店|医院|学校|机构|合作社|超市|饭店)';
 // `3个困难户`, `俩低保户`, `两家五保户`: a count of households named by what they are.
 const HOUSEHOLD_KINDS = '(?:困难|低保|五保|贫困|特困|脱贫|监测|边缘|空巢|独居|留守|残疾人?|孤寡|重点|种植|养殖)';
-const HOUSEHOLDS = new RegExp(`(?<![\\d.第])${N}\\s?(?:户|家${NOT_HOUSEHOLD}|(?:个|家)?${HOUSEHOLD_KINDS}户)(?!一策|一档|一册|一表)`, 'g');
+const HOUSEHOLDS = new RegExp(`(?<![\\d.第])${N}\\s?(?:户|家${NOT_HOUSEHOLD}|(?<=(?:走访|看望|慰问|入户|走|看|访|去)了?\\s?${N}\\s?)(?:个|家)?${HOUSEHOLD_KINDS}户)(?!一策|一档|一册|一表)`, 'g');
 // `两三户`, `十几户`: about so many — asked, never taken as one.
 const HOUSEHOLDS_ABOUT = new RegExp(`(?:两三|三四|四五|五六|六七|七八|八九|十几|二十几|三十几|几十|几|数)\\s?(?:户|家${NOT_HOUSEHOLD})`, 'g');
 /** Household counts (`三户`, `5家农户`); `raw` is the count. A breakdown after 其中 is not counted. */
@@ -330,7 +332,7 @@ export const PLACE_SUFFIXES = ['社区', '小区', '街道', '合作社', '公�
   '福利院', '敬老院', '养老院', '中心', '广场', '市场', '基地', '村委会', '居委会', '园区', '工业园', '村', '镇', '乡', '组', '屯', '厂', '站', '所', '馆', '家'];
 const SUFFIX_RE = new RegExp(`^(?:县城|[\\u4e00-\\u9fa5a-z0-9]{1,10}?(?:${PLACE_SUFFIXES.join('|')}))`);
 // Words a place name never contains: verbs and function words that follow a place in a sentence.
-const NOT_IN_PLACE = /走访|入户|了|的|和|与|及|开展|宣讲|座谈|调研|谈心|慰问|看望|帮助|协调|反映|问题|困难|低保|群众|用时|小时|天|我|去|到|在|共|户|驻|进|下|回|赴|上|服务|影响|出行|解决|帮忙|义务|辅导|给|向|替|把|被|说|讲|书记|主任|支书|村长|镇长|乡长|局长|站长|所长|院长/;
+const NOT_IN_PLACE = /走访|入户|了|的|和|与|及|开展|宣讲|座谈|调研|谈心|慰问|看望|帮助|协调|反映|问题|困难|低保|群众|用时|小时|天|我|去|到|在|共|户|驻|进|下|回|赴|上|服务|影响|出行|解决|帮忙|义务|辅导|给|替|把|被|说|讲|书记|主任|支书|村长|镇长|乡长|局长|站长|所长|院长/;
 // `村民`, `村里`, `村委`: 村 starting a word, not ending a place name (`给村民发`, `说村里`).
 const VILLAGE_WORD = /^[民里委干头口风容貌务]/;
 // …家 is a household (王大爷家) only when short and preceded by a person-like word.
@@ -344,7 +346,7 @@ export function placeShapeAt(text: string, i: number): number | null {
   const word = m[0];
   if (NOT_IN_PLACE.test(word.slice(0, -1)) || /^\d+$/.test(word.slice(0, -1))) return null;
   if (word.endsWith('家') && !FAMILY_RE.test(word)) return null;
-  if (word.endsWith('村') && word.length <= 3 && VILLAGE_WORD.test(rest.slice(word.length))) return null;
+  if (word.endsWith('村') && word.length <= 2 && VILLAGE_WORD.test(rest.slice(word.length))) return null;
   // `组` and `家` alone are too common to start a place; they only extend one (石门村三组王大爷家).
   if (/[组家站所]$/.test(word) && word.length < 3 && !/^[一二三四五六七八九十\d]+组$/.test(word)) return null;
   return i + word.length;

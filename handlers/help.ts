@@ -28,7 +28,8 @@ export function commandHelp(c: CommandDef): string {
 export const helpCommand = defineCommand({
   name: '帮助', aliases: ['help', '说明', '?'], group: 'query', mode: 'read', anyone: true,
   summary: '查看命令和用法',
-  args: { command: optional(textArg('命令', 20, '命令名，如 走访')) },
+  // A word of its own (`/帮助 走访`), read before the filler words a sentence may start with.
+  args: { command: optional({ ...textArg('命令', 20, '命令名，如 走访'), match: (t: string) => !!t.trim() && t.trim().length <= 20 }) },
   examples: ['/帮助', '/帮助 走访'],
   async handle(ctx, a) {
     const reg = ctx.deps.registry;

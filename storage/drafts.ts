@@ -38,3 +38,9 @@ export async function dropDraft(db: Db, platform: string, chatId: string, sender
   const rows = await db.all<{ expires_at: number }>('DELETE FROM drafts WHERE platform = ? AND chat_id = ? AND sender_id = ? RETURNING expires_at', [platform, chatId, senderId]);
   return rows.some((r) => r.expires_at > now);
 }
+
+/** Drops the sender's draft in this chat if it only asks whether a record is meant (bot/router.ts). */
+export async function dropIntentDraft(db: Db, platform: string, chatId: string, senderId: string, now: number): Promise<void> {
+  const d = await draftOf(db, platform, chatId, senderId, now);
+  if (d?.asks[0]?.why === 'intent') await dropDraft(db, platform, chatId, senderId, now);
+}

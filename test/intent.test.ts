@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Chat } from './chat.js';
 import { issues, visits, volunteers } from '../storage/schema.js';
 import { oneWhere } from './db-probe.js';
+import { makeEvent } from '../bot/event.js';
+import { createLogger } from '../bot/logger.js';
 
 let chat: Chat;
 beforeEach(async () => { chat = await Chat.demo(); });
@@ -87,6 +89,59 @@ describe('a record typed without a command word', () => {
     await chat.says('u2', '问题是三组的路灯');
     expect(chat.lastReply).toContain('没看懂');
     expect(await chat.count('issues')).toBe(0);
+  });
+});
+
+describe('what the review of the first version found', () => {
+  it('does not take a word that only starts with a command name as that command', async () => {
+    const households = await chat.count('households');
+    await chat.says('u2', '问题是王大爷家路灯坏了，月底前修好');
+    expect(chat.lastReply).not.toContain('已登记问题');
+    await chat.says('u2', '联系户王大爷家今天去看了');
+    expect(chat.lastReply).not.toContain('已登记');
+    await chat.says('u2', '解决了，谢谢');
+    expect(await chat.count('issues')).toBe(0);
+    expect(await chat.count('households')).toBe(households);
+  });
+
+  it('keeps the question over a redelivery of the message that asked it', async () => {
+    await chat.says('u2', '昨天去红星村走访了三户 两小时', { id: 'd1a' });
+    await chat.says('u2', '昨天去红星村走访了三户 两小时', { id: 'd1a' });
+    expect(chat.lastReply).toContain('这是要记录一次走访吗');
+    await chat.says('u2', '是', { id: 'd1b' });
+    expect(chat.lastReply).toContain('已记录走访 #V1');
+  });
+
+  it('keeps the question over a photo with a caption, and drops it behind another command', async () => {
+    await chat.says('u2', '昨天去红星村走访了三户 两小时');
+    await chat.app.handle(makeEvent({ platform: 'console', chatId: 'u2', direct: true, senderId: 'u2', at: new Date(chat.at), text: '现场照片', attachments: [{ kind: 'image', key: 'k1' }] }, createLogger('silent')));
+    await chat.says('u2', '是的，谢谢');
+    expect(chat.lastReply).toContain('已记录走访 #V1');
+    await chat.says('u2', '昨天去红星村走访了三户 两小时');
+    await chat.says('u2', '/我的');
+    await chat.says('u2', '好的');
+    expect(await chat.count('visits')).toBe(1);
+  });
+
+  it('makes one record from two answers to one question', async () => {
+    await chat.says('u2', '/走访 昨天 入户 2小时');
+    await Promise.all([chat.says('u2', '红星村', { id: 'x1' }), chat.says('u2', '红星村', { id: 'x2' })]);
+    expect(await chat.count('visits')).toBe(1);
+  });
+
+  it('says nothing was recorded when the question is dropped by another message, and takes a content question as content', async () => {
+    await chat.says('u2', '昨天去红星村走访了三户 两小时');
+    await chat.says('u2', '今天天气不错');
+    expect(chat.lastReply).toContain('这条没有记录');
+    await chat.says('u2', '走访 昨天 东关社区 宣讲 2小时 讲解如何防范电信诈骗');
+    expect(chat.lastReply).toContain('已记录走访');
+  });
+
+  it('in a group, a reply to someone else leaves the question open', async () => {
+    await chat.says('u2', '@民情 昨天去红星村走访了三户 两小时', { group: true });
+    await chat.says('u2', '大家辛苦了', { group: true, replyTo: 'other-message' });
+    await chat.says('u2', '@民情 是', { group: true });
+    expect(await chat.count('visits')).toBe(1);
   });
 });
 

@@ -23,6 +23,10 @@ describe('durations', () => {
   it('does not read a date or a deadline as a duration', () => {
     expect(first(findDurations('3天前'))).toEqual([]);
     expect(first(findDurations('30天内'))).toEqual([]);
+    // 俩 after a person or a kin word counts people: `兄弟俩天天吵架` is no two days.
+    expect(first(findDurations('调解王家兄弟俩天天吵架'))).toEqual([]);
+    expect(first(findDurations('他们老俩天天盼儿子回来'))).toEqual([]);
+    expect(first(findDurations('俩小时'))).toEqual(['2']);
   });
 });
 
@@ -41,6 +45,7 @@ describe('deadlines', () => {
   it.each([
     ['月底前', '2026-11-30'], ['两周内', '2026-12-04'], ['12月底', '2026-12-31'], ['下周五前', '2026-11-27'], ['延至12月20日', '2026-12-20'],
     ['年底前', '2026-12-31'], ['30天内', '2026-12-20'], ['本周内', '2026-11-22'], ['12月31日前', '2026-12-31'],
+    ['明年1月10号', '2027-01-10'], ['今年12月20日前', '2026-12-20'],
   ])('%s', (text, date) => {
     expect(first(findDeadlines(normalizeText(text), TODAY))).toContain(date);
   });
@@ -49,6 +54,9 @@ describe('deadlines', () => {
 describe('households and issue numbers', () => {
   it.each([
     ['走访了三户', 3], ['5家农户', 5], ['困难户2户、低保户3户', 5], ['走访8户，其中低保户3户', 8], ['两家企业', 0],
+    ['走了仨家', 3], ['走访了俩困难户', 2], ['看望了3个低保户', 3],
+    // How many people, or the village described: no visited households.
+    ['看望王大娘娘俩家', 0], ['他们哥俩家', 0], ['全村有30个低保户', 0], ['村里还有5个留守户没走到', 0], ['去年评为2个低保户之一', 0],
   ])('%s', (text, n) => {
     expect(findHouseholds(normalizeText(text)).reduce((a, f) => a + Number(f.raw), 0)).toBe(n);
   });
@@ -80,5 +88,43 @@ describe('one spelling for places and units', () => {
     await chat.says('u1', '/統計 本月 石門鎮');
     expect(chat.lastReply).toContain('石门镇 · 2026年11月 统计');
     expect(chat.lastReply).toContain('走访：1 次');
+  });
+});
+
+describe('places, as the review of the new place rules found them', () => {
+  let chat: Chat;
+  beforeEach(async () => { chat = await Chat.demo(); });
+  afterEach(async () => { await chat.close(); });
+
+  it.each([
+    ['/走访 昨天 东关社区一站式服务中心 2小时', '东关社区'], ['/走访 昨天 石门村那所 2小时', '石门村'],
+    ['/走访 昨天 向阳村 2小时', '向阳村'], ['/走访 昨天 李庄村口 2小时', '李庄村'], ['/志愿 昨天 县中心血站 献血 1小时', '县中心血站'],
+    ['/志愿 上周日下午在石门村文化广场给村民发防诈骗宣传册忙了三个钟头', '石门村文化广场'],
+  ])('%s', async (text, place) => {
+    await chat.says('u2', text);
+    const table = text.startsWith('/志愿') ? 'volunteers' : 'visits';
+    expect(chat.lastReply).toContain(`地点 ${place} ·`);
+    expect(await chat.count(table)).toBe(1);
+  });
+
+  it('does not ask about a keyed duration when the content only describes another', async () => {
+    await chat.says('u2', '/走访\n日期：昨天\n地点：石门村\n时长：2小时\n内容：王大爷每天要走1小时山路，村里停水3天了');
+    expect(chat.lastReply).toContain('已记录走访');
+    await chat.says('u2', '/走访\n日期：11月19日\n时间：昨天下午\n地点：红星村\n时长：2小时');
+    expect(chat.lastReply).toContain('11月19日（昨天）下午');
+  });
+
+  it('leaves a key inside a longer word (联系方式：) in the text when its value is no kind', async () => {
+    await chat.says('u2', '/走访 昨天 石门村 入户 2小时 王大爷 联系方式：13800001111');
+    expect(chat.lastReply).toContain('已记录走访');
+    await chat.says('u2', '/走访\n日期：昨天\n地点：红星村\n形式：入户走访\n时长：一个钟头');
+    expect(chat.lastReply).toContain('入户走访 · 1小时');
+  });
+
+  it('keeps fillers for commands without a place, and the help of a command', async () => {
+    await chat.says('u1', '/统计 本月 在石门镇');
+    expect(chat.lastReply).toContain('石门镇 · 2026年11月 统计');
+    await chat.says('u2', '/帮助 走访');
+    expect(chat.lastReply).toContain('/走访 [日期] 地点');
   });
 });
