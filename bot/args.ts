@@ -233,6 +233,7 @@ export type When = { date: LocalDate } | { days: number };
 const DAYS = /^(\d{1,3}|[零〇一二两三四五六七八九十]{1,3})个?(?:天|日|d|days?)(?:后|以后)?$/;
 const MONTHS = /^(\d{1,2}|[一二两三四五六]|半)个月(?:后|以后)?$/;
 const WEEKS = /^(\d{1,2}|[一二两三四])(?:周|个星期|个礼拜|星期)(?:后|以后)?$/;
+const BARE_DEADLINE_LEAD = /(?:最迟|最晚|不晚于|截止到?|或者|或是|或)\s?$/;
 export function whenArg(label: string, hint: string, opts: { bareDates: boolean } = { bareDates: true }): ArgDef<When> {
   const read = (s: string, env: ReadEnv): When | null => {
     const t = normalize(s).replace(/\s+/g, '').replace(/^(?:延至|延期至|延长至|延到|至|到)/, '');
@@ -249,11 +250,14 @@ export function whenArg(label: string, hint: string, opts: { bareDates: boolean 
     return d ? { date: d } : null;
   };
   const bare = (text: string, env: ReadEnv): Found[] => {
-    if (!opts.bareDates) return [];
     const out: Found[] = findDates(text, env.today, 'future').map((f) => ({ ...f, raw: f.raw.slice(0, 10) }));
     const g = /(?:(?<![\d.])\d{1,3}|[一二两三四五六七八九十]{1,3}|半)(?:个?(?:天|日|周|星期|礼拜)|个月)(?![前内以底末份])/g;
     for (let m = g.exec(text); m; m = g.exec(text)) out.push({ start: m.index, end: m.index + m[0].length, raw: m[0] });
-    return out.map((f) => ({ ...f, headOnly: true }));
+    // Inside the text a bare date is the deadline's only when said as one: `最晚12月20日`, or an
+    // alternative (`1月10号或者1月20号`) — then two deadlines, asked about; also where bare dates
+    // are otherwise no deadline (`/民情 … 月底前 最晚12月20日`).
+    const led = (f: Found) => BARE_DEADLINE_LEAD.test(text.slice(Math.max(0, f.start - 4), f.start));
+    return opts.bareDates ? out.map((f) => (led(f) ? f : { ...f, headOnly: true })) : out.filter(led);
   };
   return def(label, hint, read, (s) => `「${s}」不是能识别的${label}（写日期如 12月31日、月底前，或天数如 30天）`, {
     match: (t, env) => opts.bareDates && read(t, env) !== null,

@@ -30,6 +30,7 @@ export interface CommandText {
 }
 
 const PREFIX = /^[\/／]\s*/;
+const POLITE = /^(?:请|麻烦|帮忙|帮我)\s?/;
 const WORD_END = /[\s\u3000,，.。;；:：!！?？、#＃@＠\d]/;
 
 /**
@@ -42,7 +43,10 @@ export function splitCommand(text: string, mentionsBot: boolean, registry: Regis
   const t = text.trim();
   const slashed = PREFIX.test(t);
   if (!slashed && !mentionsBot) return null;
-  const rest = t.replace(PREFIX, '');
+  // `@民情 请督办 #10`, `/麻烦登记一下…`: a polite word before the command word is no part of it.
+  const bare = t.replace(PREFIX, '');
+  const polite = POLITE.exec(bare);
+  const rest = polite && registry.get(normalize(bare.slice(polite[0].length, polite[0].length + 2))) ? bare.slice(polite[0].length) : bare;
   if (!rest) return slashed ? { word: '', body: '' } : null;
   // Only the start decides the command: no need to fold the whole message twice.
   const norm = normalizeText(rest.slice(0, 40));
@@ -401,6 +405,17 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
     }
   }
 
+  // `县福利院和县敬老院都去了`: two places joined are two places, asked about.
+  const headPlace = placeSpans.find((t) => inHead.has(t)) ?? taken.find((t) => t.key === placeKey && inHead.has(t));
+  if (placeKey && raw[placeKey] !== undefined && headPlace) {
+    const join = /^\s?(?:和|与|及|、|跟|还有|以及)\s?/.exec(norm.slice(extendPlace(norm, headPlace.end)));
+    const other = join && placeAt(norm, extendPlace(norm, headPlace.end) + join[0].length, env);
+    if (other && other !== raw[placeKey]) {
+      asks.push({ key: placeKey, why: 'several', options: [raw[placeKey], other] });
+      delete raw[placeKey];
+    }
+  }
+
   // The rest: content as typed, without the keyed fields and the tagged words taken out of it.
   const restKey = args.find(([k, a]) => a.rest && !(k in raw))?.[0];
   const tail: string[] = [];
@@ -499,12 +514,17 @@ function placesByPartOfDay(s: string, env: ReadEnv): string[] {
   const out: string[] = [];
   PART_THEN.lastIndex = 0;
   for (let m = PART_THEN.exec(s); m; m = PART_THEN.exec(s)) {
-    const at = m.index + m[0].length;
-    const known = (placeIndex(env.places).get(s[at]) ?? []).filter((p) => s.startsWith(p, at)).sort((x, y) => y.length - x.length)[0];
-    const end = known ? at + known.length : placeShapeAt(s, at);
-    if (end !== null) out.push(s.slice(at, extendPlace(s, end)));
+    const p = placeAt(s, m.index + m[0].length, env);
+    if (p) out.push(p);
   }
   return out;
+}
+
+/** A known or place-shaped name starting exactly at `at`, with its sub-places. */
+function placeAt(s: string, at: number, env: ReadEnv): string | null {
+  const known = (placeIndex(env.places).get(s[at]) ?? []).filter((p) => s.startsWith(p, at)).sort((x, y) => y.length - x.length)[0];
+  const end = known ? at + known.length : placeShapeAt(s, at);
+  return end === null ? null : s.slice(at, extendPlace(s, end));
 }
 
 /** The first place-shaped word in the content, offered as a question, never taken. */
