@@ -20,12 +20,16 @@ const YES = /^(是|是的|对|对的|嗯+|好|好的|确认|没错|正确|yes|y|
 // `不是`, `不对，石门村`: the suggestion is refused; what follows (if anything) is the answer.
 const NO = /^(?:不是|不对|错了|不|no|n)(?:的)?(?=[\s,，。.!！]|$)[\s,，。.!！]*/;
 
-/** `是`, `好的`, `是的，谢谢`, `对，记上`: a suggestion confirmed — not `是的，但是地点不对`. */
+/**
+ * `是`, `好的`, `是的，谢谢`, `对，记上吧`: a suggestion confirmed. Anything else after the yes
+ * (`对，地点是红星村`, `好的，先不要记`) is no plain yes: it is read as what it says.
+ */
 export function isYes(text: string): boolean {
   const t = normalize(text.trim());
   const [first, ...rest] = t.split(/[\s,，。;；!！~～]+/).filter(Boolean);
-  return !!first && YES.test(first) && !/但|不对|不是|错|改|不用|算了/.test(rest.join(''));
+  return !!first && YES.test(first) && rest.every((w) => YES_TAIL.test(w));
 }
+const YES_TAIL = /^(?:谢谢|谢了|多谢|辛苦了?|记上吧?|记一下|记吧|记录吧|就这样|没问题|嗯+|好的?|吧|了|呢|啊|哈)[!！。.]*$/;
 /** `不是`, `不对`: a suggestion refused. */
 export const isNo = (text: string): boolean => NO.test(normalize(text.trim()));
 
@@ -54,8 +58,12 @@ export function answerDraft(c: CommandDef, draft: DraftLike, answer: string, env
     const others = Object.keys(read?.raw ?? {}).filter((k) => k !== ask.key && !c.args[k]?.rest);
     // The asked field first from the answer's own values; the whole answer as that field only when
     // it reads as nothing else (`前天` answering a place question is a date, not a place).
+    // A value the answer names only as a guess (`是，不过走访的是红星村`) is what the cadre answers.
+    const guessed = read?.asks.find((x) => x.key === ask.key && x.why === 'guess' && x.options?.length === 1)?.options?.[0];
     if (found !== undefined && !(a.rest && Object.keys(read!.raw).length > 1)) value = found;
-    else if (!others.length && a.read(text, env) !== null && !(a.rest && !text)) value = a.place ? normalize(text) : text;
+    else if (guessed !== undefined) value = guessed;
+    // The whole answer as a place only when it is one word (`老李家门口`), not a sentence.
+    else if (!others.length && a.read(text, env) !== null && !(a.rest && !text) && !(a.place && /[\s,，。;；!！?？]/.test(text.trim()))) value = a.place ? normalize(text) : text;
     for (const k of others) {
       const v = read!.raw[k];
       // A value already understood and now given differently is asked about, not overwritten.

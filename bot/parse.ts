@@ -176,6 +176,10 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
   const masked = new Array<boolean>(body.length).fill(false);
   const raw: Record<string, string> = {};
   const asks: Ask[] = [];
+  // Where each keyed field stands, and text no argument's span may come from (the value of a key
+  // that belongs to another field: `帮扶形式：企业结对` says nothing of the visit's kind).
+  const keyedAt = new Map<string, [number, number]>();
+  const quiet = new Array<boolean>(body.length).fill(false);
 
   // 2. Keyed fields.
   if (re) {
@@ -185,7 +189,6 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
       const key = keys.get(m[1]);
       if (key) hits.push({ key, start: m.index, valueStart: m.index + m[0].length });
     }
-    const keyedAt = new Map<string, [number, number]>();
     hits.forEach((h, i) => {
       const a = c.args[h.key] as ArgDef<unknown>;
       const limit = Math.min(i + 1 < hits.length ? hits[i + 1].start : body.length, lineEnd(norm, h.valueStart));
@@ -208,9 +211,13 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
       // `时间：昨天 14:00-17:30`, or `日期：昨天` and then `时间：9点到11点半`: a date key's value that
       // is not a date keeps the longest leading words that are one, and what is not a date (a time
       // range) is left to the other arguments' readers; a second date key never replaces the first.
-      // `联系方式：138…`, `会议形式：线上`: a key inside a longer word whose value does not read as
-      // this argument is another field, left in the text.
-      if (value && /[\u4e00-\u9fa5]/.test(norm[h.start - 1] ?? '') && !a.dateLike && a.read(value, env) === null) return;
+      // `联系方式：138…`, `帮扶形式：企业结对`, `低保申请时间：11月5日`, `上学路上用时：1小时`: a key
+      // inside a longer word is another field, left in the text (and no span of it is taken), unless
+      // the word names the record (`走访方式：`, `服务时长：`, `办理时限：`).
+      if (!a.rest && /[\u4e00-\u9fa5]/.test(norm[h.start - 1] ?? '') && !FIELD_OF_RECORD.test(norm.slice(Math.max(0, h.start - 2), h.start))) {
+        for (let j = h.start; j < end; j++) quiet[j] = true;
+        return;
+      }
       const after = a.dateLike && value ? /^\s*(上午|下午|中午|晚上|早上|傍晚)/.exec(norm.slice(end, limit)) : null;
       if (after && a.read(`${value} ${after[1]}`, env) !== null) { value = `${value} ${after[1]}`; end += after[0].length; }
       if (a.dateLike && value && a.read(value, env) === null) {
@@ -240,23 +247,17 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
         const both = [`${raw[h.key]} ${value}`, `${value} ${raw[h.key]}`].find((b) => a.read(b, env) !== null);
         const read = (s: string) => a.read(s, env) as { date?: string; part?: string } | null;
         const day = (s: string) => read(s)?.date ?? s;
+        const parts = [read(value)?.part, read(raw[h.key])?.part];
         if (both) raw[h.key] = both;
-        else if (day(value) !== day(raw[h.key])) asks.push({ key: h.key, why: 'several', options: [raw[h.key], value] });
+        else if (day(value) !== day(raw[h.key]) || (parts[0] && parts[1] && parts[0] !== parts[1])) {
+          asks.push({ key: h.key, why: 'several', options: [raw[h.key], value] });
+        }
         // The same day twice, one with its part of the day (`日期：11月19日 时间：昨天下午`): that one.
         else if (read(value)?.part && !read(raw[h.key])?.part) raw[h.key] = value;
         return;
       }
       if (value) raw[h.key] = a.place ? normalize(value) : value;
     });
-
-    // `时长：2小时 … 内容：…实际用时3小时`: a keyed value contradicted elsewhere in the message is asked about.
-    for (const [key, [from, to]] of keyedAt) {
-      const a = c.args[key] as ArgDef<unknown>;
-      if (!a.oneValue || !a.find || raw[key] === undefined) continue;
-      const mine = JSON.stringify(a.read(raw[key], env));
-      const other = a.find(norm, env).find((f) => (f.end <= from || f.start >= to) && a.oneValue!(norm, f) && JSON.stringify(a.read(f.raw, env)) !== mine);
-      if (other) asks.push({ key, why: 'several', options: [raw[key], body.slice(other.start, other.end)] });
-    }
   }
 
   // 3. Spans of every typed argument.
@@ -269,7 +270,7 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
       while (start < end && /\s/.test(norm[start])) start++;
       while (end > start && /\s/.test(norm[end - 1])) end--;
       // Built field by field: one object shape for the spans of every reader, much cheaper than a spread.
-      if (end > start && !anyMasked(masked, start, end)) {
+      if (end > start && !anyMasked(masked, start, end) && !anyMasked(quiet, start, end)) {
         candidates.push({ start, end, raw: f.raw, relative: f.relative, headOnly: f.headOnly, partOnly: f.partOnly, kind: f.kind, key });
       }
     }
@@ -371,9 +372,11 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
     let values = [...new Set(spans.map((s) => s.raw))];
     // A time of day on its own completes the date found beside it (`昨天去石门村，下午入户`).
     const parts = spans.filter((s) => s.partOnly), dates = spans.filter((s) => !s.partOnly);
+    // Two different parts (`上午去王大爷家 下午去李大娘家`): the visit took both, none is its time of day.
+    const allParts = taken.filter((s) => s.key === key && s.partOnly);
     if (parts.length && dates.length) {
-      const part = parts[0].raw.slice(11);
-      values = [...new Set(dates.map((s) => (s.raw.length > 10 ? s.raw : `${s.raw} ${part}`)))];
+      const part = new Set(allParts.map((s) => s.raw.slice(11))).size === 1 ? parts[0].raw.slice(11) : '';
+      values = [...new Set(dates.map((s) => (s.raw.length > 10 || !part ? s.raw : `${s.raw} ${part}`)))];
     }
     const sameKind = spans.filter((s) => s.kind === 'amount').length > 1 || spans.filter((s) => s.kind === 'range').length > 1;
     if (sameKind && a.several === 'ask') asks.push({ key, why: 'several', options: spans.map((s) => body.slice(s.start, s.end)) });
@@ -396,13 +399,24 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
 
   // `上午县福利院 下午县敬老院`: another place for another part of the day is a second place, asked about.
   if (placeKey && raw[placeKey] !== undefined) {
+    // A household (`下午去李大娘家`) is within the visit's place, not another one.
     const here = raw[placeKey];
-    const byPart = placesByPartOfDay(norm, env);
-    const other = byPart.find((p) => !here.startsWith(p) && !p.startsWith(here));
-    if (other && byPart.some((p) => here.startsWith(p) || p.startsWith(here))) {
+    const other = placesByPartOfDay(norm, env).find((p) => !here.startsWith(p) && !p.startsWith(here) && !p.endsWith('家'));
+    if (other) {
       asks.push({ key: placeKey, why: 'several', options: [raw[placeKey], other] });
       delete raw[placeKey];
     }
+  }
+
+  // `时长：2小时 … 内容：…实际用时3小时`: a value contradicted where the reading above did not look —
+  // elsewhere than a keyed field's own place, or inside another keyed field — is asked about.
+  for (const [key, a] of args) {
+    if (!a.oneValue || !a.find || raw[key] === undefined || asks.some((x) => x.key === key)) continue;
+    const own = keyedAt.get(key);
+    const mine = JSON.stringify(a.read(raw[key], env));
+    const other = a.find(norm, env).find((f) => (own ? f.end <= own[0] || f.start >= own[1] : anyMasked(masked, f.start, f.end))
+      && !anyMasked(quiet, f.start, f.end) && a.oneValue!(norm, f) && JSON.stringify(a.read(f.raw, env)) !== mine);
+    if (other) asks.push({ key, why: 'several', options: [raw[key], body.slice(other.start, other.end)] });
   }
 
   // `县福利院和县敬老院都去了`: two places joined are two places, asked about.
@@ -507,6 +521,7 @@ function bareSuffixAt(s: string, i: number): number | null {
   return m ? i + m[0].length : null;
 }
 
+const FIELD_OF_RECORD = /(?:走访|入户|服务|志愿|活动|办理|办结|完成|问题|记录|本次|此次)$/;
 const PART_LEAD = /^(?:上午|下午|中午|晚上|早上|傍晚)/;
 const PART_THEN = /(?:上午|下午|中午|晚上|傍晚)\s?(?:又|再)?(?:在|去|到|赴)?\s?/g;
 /** The places right after a part of the day (`上午县福利院 下午县敬老院`), known or shaped. */

@@ -48,8 +48,6 @@ async function handleOne(event: BotEvent, deps: Deps): Promise<Reply[]> {
       if (prev !== undefined) return redelivered(event, prev);
     }
     if (!parsed) return await remember(event, deps, event.attachments?.length && deps.evidence ? await finalize(event, deps, await deps.evidence.alone(await makeCtx(event, deps, db))) : []);
-    // A question `这是要记录一次走访吗？` is not left open behind another command, for a later `好的` to confirm.
-    await dropIntentDraft(db, event.platform, event.chatId, event.senderId, event.at.getTime());
     const { ctx, input } = await authorize(event, deps, db, parsed);
     return await remember(event, deps, await finalize(event, deps, await parsed.command.handle(ctx, input as never)));
   } catch (e) {
@@ -188,6 +186,7 @@ async function parse(event: BotEvent, deps: Deps): Promise<Parsed | null> {
   if (event.card) {
     const c = deps.registry.commands.find((x) => x.form === event.card!.form);
     if (!c) throw new UserError(T.badCard(String(event.card.form)));
+    await dropIntentDraft(deps.db, event.platform, event.chatId, event.senderId, event.at.getTime());
     return { command: c, card: cardArgs(c, event.card.values) };
   }
   const text = event.text ?? '';
@@ -204,6 +203,11 @@ async function parse(event: BotEvent, deps: Deps): Promise<Parsed | null> {
       const draft = await draftOf(deps.db, event.platform, event.chatId, event.senderId, event.at.getTime());
       const command = draft && deps.registry.get(draft.command);
       const intent = draft?.asks[0]?.why === 'intent';
+      // `算了`, `好的，先不记了`: the question is given up, not answered with a place called 算了.
+      const cancel = draft && command && GIVE_UP.test(normalize(text).trim()) ? deps.registry.get('取消') : undefined;
+      if (cancel) return { command: cancel, body: '' };
+      // In a group the question `这是要记录…吗？` is answered only to the bot, not by a `好的` to someone else.
+      if (draft && command && intent && !addressed) return null;
       if (draft && command && (!intent || isYes(text))) return { command, draft, answer: text };
       // `这是要记录一次走访吗？` not confirmed. A redelivered message changes nothing (its recorded
       // replies go out again), nor does a message not addressed to the bot or one with a photo.
@@ -235,8 +239,13 @@ async function parse(event: BotEvent, deps: Deps): Promise<Parsed | null> {
     throw new UserError(meant.length ? T.whichCommand(meant.map((c) => c.name)) : declined ? T.notMeant : T.notCommandDirect);
   }
   const command = findCommand(deps.registry, split.word);
+  // A question `这是要记录…吗？` is not left open behind another command, for a later `好的` to confirm
+  // — whether that command succeeds or is refused.
+  await dropIntentDraft(deps.db, event.platform, event.chatId, event.senderId, event.at.getTime());
   return { command, body: split.body };
 }
+
+const GIVE_UP = /^(?:好的?|嗯)?[\s,，]*(?:算了|不记了|先不记|不用记|不要记|别记|先别记|不填了|不报了|先不填|先不报|取消)/;
 
 /** Who is speaking and whether they may run the command; then the validated arguments. */
 async function authorize(event: BotEvent, deps: Deps, db: Db, parsed: Parsed, later?: Array<() => unknown>): Promise<{ ctx: Ctx; input: Record<string, unknown>; reading: Reading }> {

@@ -212,7 +212,7 @@ export function findDurations(text: string): Found[] {
 const NOT_HOUSEHOLD = '(?!企业|公司|单位|厂|工厂|店|商户|门店|医院|学校|机构|合作社|超市|饭店)';
 // `3个困难户`, `俩低保户`, `两家五保户`: a count of households named by what they are.
 const HOUSEHOLD_KINDS = '(?:困难|低保|五保|贫困|特困|脱贫|监测|边缘|空巢|独居|留守|残疾人?|孤寡|重点|种植|养殖)';
-const HOUSEHOLDS = new RegExp(`(?<![\\d.第])${N}\\s?(?:户|家${NOT_HOUSEHOLD}|(?<=(?:走访|看望|慰问|入户|走|看|访|去)了?\\s?${N}\\s?)(?:个|家)?${HOUSEHOLD_KINDS}户)(?!一策|一档|一册|一表)`, 'g');
+const HOUSEHOLDS = new RegExp(`(?<![\\d.第])${N}\\s?(?:户|家${NOT_HOUSEHOLD}|(?:个|家)?${HOUSEHOLD_KINDS}户)(?!一策|一档|一册|一表|之一)`, 'g');
 // `两三户`, `十几户`: about so many — asked, never taken as one.
 const HOUSEHOLDS_ABOUT = new RegExp(`(?:两三|三四|四五|五六|六七|七八|八九|十几|二十几|三十几|几十|几|数)\\s?(?:户|家${NOT_HOUSEHOLD})`, 'g');
 /** Household counts (`三户`, `5家农户`); `raw` is the count. A breakdown after 其中 is not counted. */
@@ -228,7 +228,7 @@ export function findHouseholds(text: string): Found[] {
   return [...(total ? [total] : counts), ...about];
 }
 // A count after these describes the place, not the visit: `全村386户，走访了5户`.
-const POPULATION = /(?:全村|全组|全社区|全镇|村里有|组里有|辖区|共有|总共有|现有|有低保户|有困难户|有五保户)\s?$/;
+const POPULATION = /(?:(?:全村|全组|全社区|全镇|辖区|村里|组里|社区里)(?:共|一共|总共|还)?有?|还有|共有|总共有|现有|有低保户|有困难户|有五保户|评为|认定)\s?$/;
 
 // --- deadlines ---
 const monthEnd = (y: number, m: number) => periodOf('month', `${y}-${String(m).padStart(2, '0')}-01`).end;
@@ -333,8 +333,9 @@ export const PLACE_SUFFIXES = ['社区', '小区', '街道', '合作社', '公�
 const SUFFIX_RE = new RegExp(`^(?:县城|[\\u4e00-\\u9fa5a-z0-9]{1,10}?(?:${PLACE_SUFFIXES.join('|')}))`);
 // Words a place name never contains: verbs and function words that follow a place in a sentence.
 const NOT_IN_PLACE = /走访|入户|了|的|和|与|及|开展|宣讲|座谈|调研|谈心|慰问|看望|帮助|协调|反映|问题|困难|低保|群众|用时|小时|天|我|去|到|在|共|户|驻|进|下|回|赴|上|服务|影响|出行|解决|帮忙|义务|辅导|给|替|把|被|说|讲|书记|主任|支书|村长|镇长|乡长|局长|站长|所长|院长/;
+const POINTING = /^(?:这|那|哪|几|各|每|隔壁|他们|她们|我们|你们|咱们|他|她|我|你|本|该|全|其他|别的)/;
 // `村民`, `村里`, `村委`: 村 starting a word, not ending a place name (`给村民发`, `说村里`).
-const VILLAGE_WORD = /^[民里委干头口风容貌务]/;
+const VILLAGE_WORD = /^[民里委干风容貌务]/;
 // …家 is a household (王大爷家) only when short and preceded by a person-like word.
 const FAMILY_RE = /^[\u4e00-\u9fa5]{1,4}家/;
 
@@ -346,7 +347,11 @@ export function placeShapeAt(text: string, i: number): number | null {
   const word = m[0];
   if (NOT_IN_PLACE.test(word.slice(0, -1)) || /^\d+$/.test(word.slice(0, -1))) return null;
   if (word.endsWith('家') && !FAMILY_RE.test(word)) return null;
-  if (word.endsWith('村') && word.length <= 2 && VILLAGE_WORD.test(rest.slice(word.length))) return null;
+  if (word.endsWith('村') && word.length <= 3 && VILLAGE_WORD.test(rest.slice(word.length))) return null;
+  // `这个村`, `隔壁村`, `他们村`, `几个村`: a word that points at a place, not its name.
+  if (POINTING.test(word)) return null;
+  // `向李庄村村民宣讲`: the place starts after the preposition (`向阳村` stays whole: too short a rest).
+  if (/^[向对给为替]/.test(word)) { const inner = placeShapeAt(text, i + 1); if (inner !== null && inner - (i + 1) >= 3) return null; }
   // `组` and `家` alone are too common to start a place; they only extend one (石门村三组王大爷家).
   if (/[组家站所]$/.test(word) && word.length < 3 && !/^[一二三四五六七八九十\d]+组$/.test(word)) return null;
   return i + word.length;

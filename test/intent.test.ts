@@ -145,6 +145,37 @@ describe('what the review of the first version found', () => {
   });
 });
 
+describe('what the second review found', () => {
+  it('takes only a plain yes as yes: a correction or a refusal after it is read as what it says', async () => {
+    await chat.says('u2', '昨天下午去石门村走访了三户，用时两个小时');
+    await chat.says('u2', '好的，先不要记');
+    await chat.says('u2', '昨天下午去石门村走访了三户，用时两个小时');
+    await chat.says('u2', '对，地点是红星村');
+    expect(await chat.count('visits')).toBe(0);
+    await chat.says('u2', '/走访 昨天 2小时 入户 看望王大爷，他儿子在石门村上班');
+    expect(chat.lastReply).toContain('地点是「石门村」吗');
+    await chat.says('u2', '是，不过走访的是红星村');
+    expect(await oneWhere(chat.db, visits)).toMatchObject({ place: '红星村' });
+  });
+
+  it('drops the question behind a command that is refused, and in a group a 好的 to someone else confirms nothing', async () => {
+    await chat.says('u2', '昨天下午去石门村走访了三户，用时两个小时');
+    await chat.says('u2', '/走访 明天 红星村 2小时 入户');
+    await chat.says('u2', '好的');
+    await chat.says('u2', '@民情 昨天下午去石门村走访了三户，用时两个小时', { group: true });
+    await chat.says('u2', '好的', { group: true, replyTo: 'a-message-of-u3' });
+    expect(await chat.count('visits')).toBe(0);
+  });
+
+  it('takes 算了 as giving the question up, not as the place', async () => {
+    await chat.says('u2', '/走访 昨天 入户 2小时');
+    await chat.says('u2', '算了');
+    expect(chat.lastReply).toContain('已取消');
+    await chat.says('u2', '红星村');
+    expect(await chat.count('visits')).toBe(0);
+  });
+});
+
 describe('keyed time fields', () => {
   it('reads 时间：昨天 14:00-17:30 as the date and the duration', async () => {
     await chat.says('u2', '/走访\n时间：昨天 14:00-17:30\n地点：石门村\n方式：入户');

@@ -54,7 +54,8 @@ describe('deadlines', () => {
 describe('households and issue numbers', () => {
   it.each([
     ['走访了三户', 3], ['5家农户', 5], ['困难户2户、低保户3户', 5], ['走访8户，其中低保户3户', 8], ['两家企业', 0],
-    ['走了仨家', 3], ['走访了俩困难户', 2], ['看望了3个低保户', 3],
+    ['走了仨家', 3], ['走访了俩困难户', 2], ['看望了3个低保户', 3], ['看望石门村3个困难户', 3], ['对3个低保户进行了走访', 3],
+    ['走访3个低保户和2个五保户', 5],
     // How many people, or the village described: no visited households.
     ['看望王大娘娘俩家', 0], ['他们哥俩家', 0], ['全村有30个低保户', 0], ['村里还有5个留守户没走到', 0], ['去年评为2个低保户之一', 0],
   ])('%s', (text, n) => {
@@ -119,6 +120,31 @@ describe('places, as the review of the new place rules found them', () => {
     expect(chat.lastReply).toContain('已记录走访');
     await chat.says('u2', '/走访\n日期：昨天\n地点：红星村\n形式：入户走访\n时长：一个钟头');
     expect(chat.lastReply).toContain('入户走访 · 1小时');
+  });
+
+  it.each([
+    ['/走访 昨天 石门村 3小时 入户 时长：2小时', 'a keyed duration against the head'],
+    ['/走访\n时间：昨天下午2点到5点\n地点：石门村\n时长：2小时', 'a keyed duration against a clock range'],
+    ['/走访 昨天 石门村 入户 2小时 内容：走访3户，实际用时3小时', 'a duration inside keyed content'],
+    ['/走访 日期：昨天上午 时间：昨天下午 地点：石门村 时长：2小时', 'one day, two parts of it'],
+    ['/走访 昨天在李庄村 下午在张庄村 共5小时 入户', 'another place after a part of the day'],
+    ['/走访 昨天 3小时 入户 去隔壁村里看望困难户', 'a word pointing at a place'],
+    ['/走访 昨天 2小时 宣讲 向李庄村村民宣讲医保政策', 'a preposition glued to a place'],
+  ])('asks, records nothing: %s (%s)', async (text) => {
+    await chat.says('u2', text);
+    expect(await chat.count('visits')).toBe(0);
+    expect(chat.lastReply).not.toContain('已记录');
+  });
+
+  it('leaves keys of other fields out of the record (用时 of the way to school, 帮扶形式, 申请时间)', async () => {
+    await chat.says('u2', '/走访 昨天 石门村 入户 2小时 上学路上用时：1小时');
+    await chat.says('u2', '/走访 昨天 红星村 2小时 看望王大爷 帮扶形式：企业结对');
+    await chat.says('u2', '/走访 昨天 东关社区 入户 2小时 王大爷低保申请时间：11月5日');
+    await chat.says('u2', '/走访 昨天 石门村 5小时 入户 上午去王大爷家 下午去李大娘家');
+    expect((await rowsWhere(chat.db, visits, {}, 'id')).map((v) => [v.place, v.hours, v.kind, v.date, v.timeOfDay])).toEqual([
+      ['石门村', 2, 'household', '2026-11-19', null], ['红星村', 2, 'village', '2026-11-19', null],
+      ['东关社区', 2, 'household', '2026-11-19', null], ['石门村', 5, 'household', '2026-11-19', null],
+    ]);
   });
 
   it('keeps fillers for commands without a place, and the help of a command', async () => {
