@@ -54,9 +54,10 @@ export interface ArgDef<T> {
   /** The record's date: an unreadable date-like word at the head is asked about, not ignored. */
   dateLike?: boolean;
   /**
-   * One value per record: whether a value found elsewhere in the message is said as this field,
-   * so that a keyed value and a different one (`时长：2小时 … 实际用时3小时`, a head `3小时`) are
-   * asked about, not settled by the key (`每天要走1小时山路` describes, it is no second duration).
+   * One value per record: whether a value found in the content is said as this field, so that a
+   * keyed value and a different one (`时长：2小时 … 实际用时3小时`) are asked about, not settled by
+   * the key (`每天要走1小时山路` describes, it is no second duration). A head value or a clock
+   * range always counts.
    */
   oneValue?: (text: string, f: Found) => boolean;
   /** Only as `键：值` (or a card field). */
@@ -106,8 +107,9 @@ export function dateArg(label = '日期'): ArgDef<DateValue> {
 }
 export type { DateValue };
 
-// A duration that describes something else, not the visit: `每天要走1小时山路`, `停水3天了`.
-const DURATION_OF_OTHER = /(?:每天|每次|每周|每月|每户|每家|每人|路上|步行|走路|要走|开车|坐车|停水|停电|已经|持续|连续|住院|生病|病了|打工|上班)\s?(?:要|约|大约|大概|差不多)?\s?$/;
+// A duration in the content said as the visit's own (`实际用时3小时`, `一共花了两个小时`); others
+// there describe something else (`每天要走1小时山路`, `停水3天了`, `排队3个小时`).
+const DURATION_SAID = /(?:用时|历时|耗时|花了|花费|用了|实际|共计|一共|合计|总共|累计|总计|前后|忙了|共|时长)\s?(?:约|大约|大概|差不多)?\s?$/;
 export function durationArg(label = '时长'): ArgDef<number> {
   const read = (s: string) => {
     const t = normalize(s).replace(/\s+/g, '');
@@ -120,7 +122,7 @@ export function durationArg(label = '时长'): ArgDef<number> {
   const readRaw = (s: string) => (/^\d+(\.\d+)?$/.test(s.trim()) ? Number(s) : read(s));
   return def(label, '时长，如 2小时、两个半小时、半天、1天、9:00-11:30', readRaw, (s) => `「${s}」不是能识别的时长`, {
     match: (t) => read(t) !== null, find: (text) => findDurations(text), where: 'anywhere', several: 'ask',
-    oneValue: (text, f) => !DURATION_OF_OTHER.test(text.slice(Math.max(0, f.start - 6), f.start)),
+    oneValue: (text, f) => DURATION_SAID.test(text.slice(Math.max(0, f.start - 6), f.start)),
   });
 }
 

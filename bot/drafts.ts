@@ -29,7 +29,7 @@ export function isYes(text: string): boolean {
   const [first, ...rest] = t.split(/[\s,，。;；!！~～]+/).filter(Boolean);
   return !!first && YES.test(first) && rest.every((w) => YES_TAIL.test(w));
 }
-const YES_TAIL = /^(?:谢谢|谢了|多谢|辛苦了?|记上吧?|记一下|记吧|记录吧|就这样|没问题|嗯+|好的?|吧|了|呢|啊|哈)[!！。.]*$/;
+const YES_TAIL = /^(?:谢谢[啦你您了]?|谢了|多谢|感谢|辛苦了?|麻烦了?|麻烦你了|记上吧?|记下来?吧?|记一下|记录一下|记吧|记录吧|就这样|没问题|没错|对的?|是的?|确认|收到|可以|行|好的?|好滴|嗯+|ok|吧|了|呢|啊|哈|啦)[!！。.~～]*$/;
 /** `不是`, `不对`: a suggestion refused. */
 export const isNo = (text: string): boolean => NO.test(normalize(text.trim()));
 
@@ -53,17 +53,21 @@ export function answerDraft(c: CommandDef, draft: DraftLike, answer: string, env
   if (ask.why === 'guess' && options.length && isYes(text) && !refused) value = options[0];
   else if (ask.why === 'several') value = options.find((o) => normalize(o) === norm);
   if (value === undefined) {
+    const bareText = text.trim().replace(/[。.!！~～\s]+$/, '');
     const read = collectSafe(c, text, env);
     const found = read?.raw[ask.key];
     const others = Object.keys(read?.raw ?? {}).filter((k) => k !== ask.key && !c.args[k]?.rest);
     // The asked field first from the answer's own values; the whole answer as that field only when
     // it reads as nothing else (`前天` answering a place question is a date, not a place).
-    // A value the answer names only as a guess (`是，不过走访的是红星村`) is what the cadre answers.
-    const guessed = read?.asks.find((x) => x.key === ask.key && x.why === 'guess' && x.options?.length === 1)?.options?.[0];
+    // `地点是「石门村」吗？` — `是，不过走访的是红星村`: after a yes-word, a value the answer names only
+    // as a guess is what the cadre answers (elsewhere a guess in an answer is asked again).
+    const yesFirst = YES.test(normalize(text).split(/[\s,，。;；!！]+/)[0] ?? '');
+    const guessed = ask.why === 'guess' && yesFirst
+      ? read?.asks.find((x) => x.key === ask.key && x.why === 'guess' && x.options?.length === 1)?.options?.[0] : undefined;
     if (found !== undefined && !(a.rest && Object.keys(read!.raw).length > 1)) value = found;
     else if (guessed !== undefined) value = guessed;
-    // The whole answer as a place only when it is one word (`老李家门口`), not a sentence.
-    else if (!others.length && a.read(text, env) !== null && !(a.rest && !text) && !(a.place && /[\s,，。;；!！?？]/.test(text.trim()))) value = a.place ? normalize(text) : text;
+    // The whole answer as a place only when it is a name (`老李家门口`, `村口 老槐树下`), not a sentence.
+    else if (!others.length && a.read(text, env) !== null && !(a.rest && !text) && !(a.place && /[,，;；!！?？]/.test(bareText))) value = a.place ? normalize(bareText) : text;
     for (const k of others) {
       const v = read!.raw[k];
       // A value already understood and now given differently is asked about, not overwritten.

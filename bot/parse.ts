@@ -19,7 +19,7 @@ import { z } from 'zod';
 import type { ArgDef, ReadEnv } from './args.js';
 import { AskFor, UserError, type Ask } from './errors.js';
 import { normalize, normalizeText } from './normalize.js';
-import { PLACE_SUFFIXES, placeShapeAt, placeTailAt, type Found } from './spans.js';
+import { PLACE_SUFFIXES, placeShapeAt, placeTailAt, VILLAGE_WORD, type Found } from './spans.js';
 import { usageOf, type CommandDef, type Registry } from './command.js';
 import { T } from './texts.js';
 
@@ -212,9 +212,11 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
       // is not a date keeps the longest leading words that are one, and what is not a date (a time
       // range) is left to the other arguments' readers; a second date key never replaces the first.
       // `联系方式：138…`, `帮扶形式：企业结对`, `低保申请时间：11月5日`, `上学路上用时：1小时`: a key
-      // inside a longer word is another field, left in the text (and no span of it is taken), unless
-      // the word names the record (`走访方式：`, `服务时长：`, `办理时限：`).
-      if (!a.rest && /[\u4e00-\u9fa5]/.test(norm[h.start - 1] ?? '') && !FIELD_OF_RECORD.test(norm.slice(Math.max(0, h.start - 2), h.start))) {
+      // after a word naming something else is another field, left in the text (and no span of it is
+      // taken); inside any other longer word (`具体时间：`, `石门村日期：`) it is read, unless its
+      // value does not read as this argument (`会议形式：线上`).
+      const midWord = /[\u4e00-\u9fa5]/.test(norm[h.start - 1] ?? '');
+      if (!a.rest && midWord && (OTHER_SUBJECT.test(norm.slice(Math.max(0, h.start - 4), h.start)) || (value && !a.dateLike && a.read(value, env) === null))) {
         for (let j = h.start; j < end; j++) quiet[j] = true;
         return;
       }
@@ -414,8 +416,10 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
     if (!a.oneValue || !a.find || raw[key] === undefined || asks.some((x) => x.key === key)) continue;
     const own = keyedAt.get(key);
     const mine = JSON.stringify(a.read(raw[key], env));
+    // A head value or a clock range is the record's own; elsewhere the argument says (`实际用时3小时`).
+    const own2 = (f: Found) => (f.start <= headEnd && !anyMasked(masked, f.start, f.end)) || (f as Found & { kind?: string }).kind === 'range' || a.oneValue!(norm, f);
     const other = a.find(norm, env).find((f) => (own ? f.end <= own[0] || f.start >= own[1] : anyMasked(masked, f.start, f.end))
-      && !anyMasked(quiet, f.start, f.end) && a.oneValue!(norm, f) && JSON.stringify(a.read(f.raw, env)) !== mine);
+      && !anyMasked(quiet, f.start, f.end) && own2(f) && JSON.stringify(a.read(f.raw, env)) !== mine);
     if (other) asks.push({ key, why: 'several', options: [raw[key], body.slice(other.start, other.end)] });
   }
 
@@ -500,7 +504,9 @@ function nextSeparator(s: string, masked: boolean[], from: number): number {
 /** A place followed by its sub-places, adjacent or after one space: 石门镇 石门村三组王大爷家. */
 function extendPlace(s: string, end: number): number {
   for (;;) {
-    // After a space only a sub-place joins (`石门村 三组`); a whole new place joins only when glued.
+    // After a space only a sub-place joins (`石门村 三组`); a whole new place joins only when glued;
+    // nothing joins a village through a word that starts with 村 (`李庄村民王大爷家`).
+    if (s[end - 1] === '村' && VILLAGE_WORD.test(s[end] ?? '')) return end;
     const gap = s[end] === ' ' ? 1 : 0;
     const next = placeTailAt(s, end + gap) ?? (gap ? null : placeShapeAt(s, end) ?? bareSuffixAt(s, end) ?? shortPlaceAt(s, end));
     if (next === null) return end;
@@ -521,7 +527,7 @@ function bareSuffixAt(s: string, i: number): number | null {
   return m ? i + m[0].length : null;
 }
 
-const FIELD_OF_RECORD = /(?:走访|入户|服务|志愿|活动|办理|办结|完成|问题|记录|本次|此次)$/;
+const OTHER_SUBJECT = /(?:联系|帮扶|结对|申请|路上|会议|上学|就医|就诊|住院|出生|入学|发放|缴费|补贴|救助|低保|医保|社保)$/;
 const PART_LEAD = /^(?:上午|下午|中午|晚上|早上|傍晚)/;
 const PART_THEN = /(?:上午|下午|中午|晚上|傍晚)\s?(?:又|再)?(?:在|去|到|赴)?\s?/g;
 /** The places right after a part of the day (`上午县福利院 下午县敬老院`), known or shaped. */

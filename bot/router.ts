@@ -42,11 +42,22 @@ async function handleOne(event: BotEvent, deps: Deps): Promise<Reply[]> {
   const id = event.messageId;
   try {
     const parsed = await parse(event, deps);
-    if (parsed?.command.mode === 'write') return await write(event, deps, parsed);
+    // A question `这是要记录…吗？` is not left open behind another command, for a later `好的` to
+    // confirm — whether that command succeeds or is refused; a redelivered command changes nothing.
+    const other = !!parsed && !parsed.draft && !parsed.guessed;
+    const dropQuestion = () => dropIntentDraft(db, event.platform, event.chatId, event.senderId, event.at.getTime());
+    if (parsed?.command.mode === 'write') {
+      try {
+        return await write(event, deps, parsed);
+      } finally {
+        if (other && outcomes.get(event) !== 'redelivered') await dropQuestion().catch((err: unknown) => event.log.warn({ err }, 'could not drop a question'));
+      }
+    }
     if (id) {
       const prev = await recordedReplies(db, event.platform, id);
       if (prev !== undefined) return redelivered(event, prev);
     }
+    if (other) await dropQuestion();
     if (!parsed) return await remember(event, deps, event.attachments?.length && deps.evidence ? await finalize(event, deps, await deps.evidence.alone(await makeCtx(event, deps, db))) : []);
     const { ctx, input } = await authorize(event, deps, db, parsed);
     return await remember(event, deps, await finalize(event, deps, await parsed.command.handle(ctx, input as never)));
@@ -186,7 +197,6 @@ async function parse(event: BotEvent, deps: Deps): Promise<Parsed | null> {
   if (event.card) {
     const c = deps.registry.commands.find((x) => x.form === event.card!.form);
     if (!c) throw new UserError(T.badCard(String(event.card.form)));
-    await dropIntentDraft(deps.db, event.platform, event.chatId, event.senderId, event.at.getTime());
     return { command: c, card: cardArgs(c, event.card.values) };
   }
   const text = event.text ?? '';
@@ -203,11 +213,11 @@ async function parse(event: BotEvent, deps: Deps): Promise<Parsed | null> {
       const draft = await draftOf(deps.db, event.platform, event.chatId, event.senderId, event.at.getTime());
       const command = draft && deps.registry.get(draft.command);
       const intent = draft?.asks[0]?.why === 'intent';
-      // `算了`, `好的，先不记了`: the question is given up, not answered with a place called 算了.
-      const cancel = draft && command && GIVE_UP.test(normalize(text).trim()) ? deps.registry.get('取消') : undefined;
-      if (cancel) return { command: cancel, body: '' };
       // In a group the question `这是要记录…吗？` is answered only to the bot, not by a `好的` to someone else.
       if (draft && command && intent && !addressed) return null;
+      // `算了`, `好的，先不记了`, said to the bot: the question is given up, not answered with a place called 算了.
+      const cancel = draft && command && addressed && GIVE_UP.test(normalize(text).trim()) ? deps.registry.get('取消') : undefined;
+      if (cancel) return { command: cancel, body: '' };
       if (draft && command && (!intent || isYes(text))) return { command, draft, answer: text };
       // `这是要记录一次走访吗？` not confirmed. A redelivered message changes nothing (its recorded
       // replies go out again), nor does a message not addressed to the bot or one with a photo.
@@ -239,13 +249,11 @@ async function parse(event: BotEvent, deps: Deps): Promise<Parsed | null> {
     throw new UserError(meant.length ? T.whichCommand(meant.map((c) => c.name)) : declined ? T.notMeant : T.notCommandDirect);
   }
   const command = findCommand(deps.registry, split.word);
-  // A question `这是要记录…吗？` is not left open behind another command, for a later `好的` to confirm
-  // — whether that command succeeds or is refused.
-  await dropIntentDraft(deps.db, event.platform, event.chatId, event.senderId, event.at.getTime());
   return { command, body: split.body };
 }
 
-const GIVE_UP = /^(?:好的?|嗯)?[\s,，]*(?:算了|不记了|先不记|不用记|不要记|别记|先别记|不填了|不报了|先不填|先不报|取消)/;
+// The whole message gives the question up: `算了`, `好的，先不记了` — not `算了一下，大概三个小时`.
+const GIVE_UP = /^(?:好的?|嗯)?[\s,，]*(?:算了|不记了|先不记了?|不用记了?|不要记了?|别记了?|先别记了?|不填了|不报了|先不填了?|先不报了?|取消)(?:吧|了|啦)?[\s,，。.!！~～]*$/;
 
 /** Who is speaking and whether they may run the command; then the validated arguments. */
 async function authorize(event: BotEvent, deps: Deps, db: Db, parsed: Parsed, later?: Array<() => unknown>): Promise<{ ctx: Ctx; input: Record<string, unknown>; reading: Reading }> {

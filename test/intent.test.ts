@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Chat } from './chat.js';
 import { issues, visits, volunteers } from '../storage/schema.js';
-import { oneWhere } from './db-probe.js';
+import { oneWhere, rowsWhere } from './db-probe.js';
 import { makeEvent } from '../bot/event.js';
 import { createLogger } from '../bot/logger.js';
 
@@ -173,6 +173,34 @@ describe('what the second review found', () => {
     expect(chat.lastReply).toContain('已取消');
     await chat.says('u2', '红星村');
     expect(await chat.count('visits')).toBe(0);
+  });
+});
+
+describe('what the third review found', () => {
+  it('confirms with a yes and a common tail, gives up only on a whole 算了, and takes a place of several words', async () => {
+    await chat.says('u2', '昨天下午去石门村走访了三户，用时两个小时');
+    await chat.says('u2', '是的，没错');
+    await chat.says('u2', '/走访 昨天 红星村 入户');
+    await chat.says('u2', '算了一下，大概三个小时');
+    await chat.says('u2', '/走访 昨天 入户 2小时');
+    await chat.says('u2', '村口 老槐树下');
+    await chat.says('u2', '/走访 昨天 入户 1小时');
+    await chat.says('u2', '后山果园。');
+    expect((await rowsWhere(chat.db, visits, {}, 'id')).map((v) => [v.place, v.hours])).toEqual([
+      ['石门村', 2], ['红星村', 3], ['村口 老槐树下', 2], ['后山果园', 1],
+    ]);
+  });
+
+  it('keeps the question over a redelivered earlier command, and re-asks a place answer that only mentions one', async () => {
+    await chat.says('u2', '/我的', { id: 'm-mine' });
+    await chat.says('u2', '昨天下午去石门村走访了三户，用时两个小时', { id: 'm-visit' });
+    await chat.says('u2', '/我的', { id: 'm-mine' });
+    await chat.says('u2', '是', { id: 'm-yes' });
+    expect(await chat.count('visits')).toBe(1);
+    await chat.says('u2', '/走访 昨天 入户 2小时');
+    await chat.says('u2', '去他家里了，他儿子在县医院当护士');
+    expect(chat.lastReply).toContain('没看懂');
+    expect(await chat.count('visits')).toBe(1);
   });
 });
 

@@ -147,6 +147,21 @@ describe('places, as the review of the new place rules found them', () => {
     ]);
   });
 
+  it('reads keys inside other words that name the record, and places the third review found cut', async () => {
+    await chat.says('u2', '/走访 具体时间：11月18日 地点：石门村 类型：入户 时长：2小时');
+    await chat.says('u2', '/走访 日期：昨天地点：红星村类型：入户时长：2小时');
+    await chat.says('u2', '/走访 昨天 为民社区 座谈 2小时');
+    await chat.says('u2', '/走访 昨天 那良镇那洪村 2小时');
+    await chat.says('u2', '/走访 昨天 李庄村民王大爷家 入户 2小时 走访王大爷家，了解到组里新增2个监测户');
+    await chat.says('u2', '/走访\n日期：昨天\n地点：本庄村\n时长：2小时\n内容：王大爷住了3天院刚出来');
+    expect((await rowsWhere(chat.db, visits, {}, 'id')).map((v) => [v.date, v.place, v.hours, v.households])).toEqual([
+      ['2026-11-18', '石门村', 2, 1], ['2026-11-19', '红星村', 2, 1], ['2026-11-19', '为民社区', 2, 0],
+      ['2026-11-19', '那良镇那洪村', 2, 0], ['2026-11-19', '李庄村', 2, 1], ['2026-11-19', '本庄村', 2, 0],
+    ]);
+    await chat.says('u2', '/走访 昨天 红星村 入户 2小时 累计用时：3小时');
+    expect(chat.lastReply).toContain('不知道哪个是时长');
+  });
+
   it('keeps fillers for commands without a place, and the help of a command', async () => {
     await chat.says('u1', '/统计 本月 在石门镇');
     expect(chat.lastReply).toContain('石门镇 · 2026年11月 统计');
