@@ -109,7 +109,7 @@ export type { DateValue };
 
 // A duration in the content said as the visit's own (`实际用时3小时`, `一共花了两个小时`); others
 // there describe something else (`每天要走1小时山路`, `停水3天了`, `排队3个小时`).
-const DURATION_SAID = /(?:用时|历时|耗时|花了|花费|用了|实际|共计|一共|合计|总共|累计|总计|前后|忙了|共|时长)\s?(?:约|大约|大概|差不多)?\s?$/;
+const DURATION_SAID = /(?:用时|历时|耗时|花了|花费|用了|实际|共计|一共|合计|总共|累计|总计|前后|忙了|共|时长|待了|呆了|走访了|入户了|座谈了|宣讲了|调研了|服务了|陪了)\s?(?:约|大约|大概|差不多)?\s?$/;
 export function durationArg(label = '时长'): ArgDef<number> {
   const read = (s: string) => {
     const t = normalize(s).replace(/\s+/g, '');

@@ -29,6 +29,8 @@ export function isYes(text: string): boolean {
   const [first, ...rest] = t.split(/[\s,，。;；!！~～]+/).filter(Boolean);
   return !!first && YES.test(first) && rest.every((w) => YES_TAIL.test(w));
 }
+// An answer that talks about the cadre or the question is no place (`我看看。`, `稍等 我查一下`).
+const NOT_A_PLACE = /我|你|忘|等|稍|查|问|再|不好意思|想不起|来着|回头|发错|聊|看看|一下|收到|不用|算了|明天|以后/;
 const YES_TAIL = /^(?:谢谢[啦你您了]?|谢了|多谢|感谢|辛苦了?|麻烦了?|麻烦你了|记上吧?|记下来?吧?|记一下|记录一下|记吧|记录吧|就这样|没问题|没错|对的?|是的?|确认|收到|可以|行|好的?|好滴|嗯+|ok|吧|了|呢|啊|哈|啦)[!！。.~～]*$/;
 /** `不是`, `不对`: a suggestion refused. */
 export const isNo = (text: string): boolean => NO.test(normalize(text.trim()));
@@ -67,7 +69,9 @@ export function answerDraft(c: CommandDef, draft: DraftLike, answer: string, env
     if (found !== undefined && !(a.rest && Object.keys(read!.raw).length > 1)) value = found;
     else if (guessed !== undefined) value = guessed;
     // The whole answer as a place only when it is a name (`老李家门口`, `村口 老槐树下`), not a sentence.
-    else if (!others.length && a.read(text, env) !== null && !(a.rest && !text) && !(a.place && /[,，;；!！?？]/.test(bareText))) value = a.place ? normalize(bareText) : text;
+    else if (!others.length && a.read(text, env) !== null && !(a.rest && !text) && !(a.place && (/[,，;；!！?？]/.test(bareText) || NOT_A_PLACE.test(bareText) || isYes(bareText)))) {
+      value = a.place ? normalize(bareText) : text;
+    }
     for (const k of others) {
       const v = read!.raw[k];
       // A value already understood and now given differently is asked about, not overwritten.

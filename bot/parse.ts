@@ -216,7 +216,11 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
       // taken); inside any other longer word (`具体时间：`, `石门村日期：`) it is read, unless its
       // value does not read as this argument (`会议形式：线上`).
       const midWord = /[\u4e00-\u9fa5]/.test(norm[h.start - 1] ?? '');
-      if (!a.rest && midWord && (OTHER_SUBJECT.test(norm.slice(Math.max(0, h.start - 4), h.start)) || (value && !a.dateLike && a.read(value, env) === null))) {
+      const before = norm.slice(Math.max(0, h.start - 6), h.start);
+      // `地点：石门村日期：前天`: a key glued to the previous keyed value is a key of its own.
+      const glued = i > 0 && !/[\s,，。;；]/.test(norm.slice(hits[i - 1].valueStart, h.start));
+      const ofRecord = RECORD_WORD.test(before) && !OTHER_TIME.test(before);
+      if (!a.rest && midWord && (!(ofRecord || glued) || OTHER_SUBJECT.test(before) || (value && !a.dateLike && a.read(value, env) === null))) {
         for (let j = h.start; j < end; j++) quiet[j] = true;
         return;
       }
@@ -527,6 +531,10 @@ function bareSuffixAt(s: string, i: number): number | null {
   return m ? i + m[0].length : null;
 }
 
+// Words before a key that name the record itself (`走访时间：`, `具体地点：`, `实际用时：`), and
+// times of something else (`上次走访时间：`).
+const RECORD_WORD = /(?:走访|入户|到访|调研|座谈|宣讲|具体|本次|此次|服务|志愿|活动|开展|办理|办结|完成|整改|解决|问题|记录|实际|累计|总)$/;
+const OTHER_TIME = /(?:上次|下次|每天|每次|每周|以前|之前)(?:走访|入户|到访|服务|活动)?$/;
 const OTHER_SUBJECT = /(?:联系|帮扶|结对|申请|路上|会议|上学|就医|就诊|住院|出生|入学|发放|缴费|补贴|救助|低保|医保|社保)$/;
 const PART_LEAD = /^(?:上午|下午|中午|晚上|早上|傍晚)/;
 const PART_THEN = /(?:上午|下午|中午|晚上|傍晚)\s?(?:又|再)?(?:在|去|到|赴)?\s?/g;

@@ -216,7 +216,7 @@ async function parse(event: BotEvent, deps: Deps): Promise<Parsed | null> {
       // In a group the question `这是要记录…吗？` is answered only to the bot, not by a `好的` to someone else.
       if (draft && command && intent && !addressed) return null;
       // `算了`, `好的，先不记了`, said to the bot: the question is given up, not answered with a place called 算了.
-      const cancel = draft && command && addressed && GIVE_UP.test(normalize(text).trim()) ? deps.registry.get('取消') : undefined;
+      const cancel = draft && command && (addressed || event.replyTo) && GIVE_UP.test(normalize(text).trim()) ? deps.registry.get('取消') : undefined;
       if (cancel) return { command: cancel, body: '' };
       if (draft && command && (!intent || isYes(text))) return { command, draft, answer: text };
       // `这是要记录一次走访吗？` not confirmed. A redelivered message changes nothing (its recorded
@@ -253,7 +253,7 @@ async function parse(event: BotEvent, deps: Deps): Promise<Parsed | null> {
 }
 
 // The whole message gives the question up: `算了`, `好的，先不记了` — not `算了一下，大概三个小时`.
-const GIVE_UP = /^(?:好的?|嗯)?[\s,，]*(?:算了|不记了|先不记了?|不用记了?|不要记了?|别记了?|先别记了?|不填了|不报了|先不填了?|先不报了?|取消)(?:吧|了|啦)?[\s,，。.!！~～]*$/;
+const GIVE_UP = /^(?:好的?|嗯|那)?[\s,，]*(?:算了|不记了|先不记了?|不用记了?|不要记了?|别记了?|先别记了?|不填了|不报了|先不填了?|先不报了?|取消|不用了)(?:吧|了|啦)?(?:[\s,，。.!！~～]+(?:明天再说|回头再补|以后再说|改天再说|再说吧?|下次再说|谢谢))?[\s,，。.!！~～]*$/;
 
 /** Who is speaking and whether they may run the command; then the validated arguments. */
 async function authorize(event: BotEvent, deps: Deps, db: Db, parsed: Parsed, later?: Array<() => unknown>): Promise<{ ctx: Ctx; input: Record<string, unknown>; reading: Reading }> {

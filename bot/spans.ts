@@ -224,7 +224,7 @@ export function findHouseholds(text: string): Found[] {
   }).filter((f) => (cut < 0 || f.start < cut) && !POPULATION.test(text.slice(Math.max(0, f.start - 6), f.start))
     // `3个困难户` counts only in a clause that says they were visited (`看望石门村3个困难户`, `对3个低保户进行了走访`),
     // not `了解到组里新增2个监测户`, `会上研究识别了3个边缘户`.
-    && (!KIND_COUNT.test(text.slice(f.start, f.end)) || VISIT_VERB.test(clauseAt(text, f.start))));
+    && (!KIND_COUNT.test(text.slice(f.start, f.end)) || (VISIT_VERB.test(clauseAt(text, f.start)) && !DESCRIBING.test(clauseAt(text, f.start, true)))));
   // `五保户2户，困难户3户，合计5户`: a total said as such is the count.
   const total = counts.find((f) => /(?:合计|共计|总计|一共|共)\s?$/.test(text.slice(Math.max(0, f.start - 3), f.start)));
   const about = all(HOUSEHOLDS_ABOUT, text, asTyped);
@@ -232,11 +232,13 @@ export function findHouseholds(text: string): Found[] {
 }
 const KIND_COUNT = new RegExp(`${HOUSEHOLD_KINDS}户$`);
 const VISIT_VERB = /走访|看望|慰问|入户|探望|拜访|走了|看了|去了|到了/;
-const clauseAt = (text: string, i: number) => {
+const DESCRIBING = /了解|发现|新增|识别|排查|得知|研究|涉及|纳入|评为|认定|复核|需要|共有|还有/;
+/** The clause around `i` (or only its part before `i`: `了解到…新增2个监测户`, not `走访了俩困难户了解…`). */
+const clauseAt = (text: string, i: number, before = false) => {
   const sep = /[,，。;；\n]/;
   let a = i, b = i;
   while (a > 0 && !sep.test(text[a - 1])) a--;
-  while (b < text.length && !sep.test(text[b])) b++;
+  while (!before && b < text.length && !sep.test(text[b])) b++;
   return text.slice(a, b);
 };
 // A count after these describes the place, not the visit: `全村386户，走访了5户`.
@@ -345,7 +347,7 @@ export const PLACE_SUFFIXES = ['社区', '小区', '街道', '合作社', '公�
 const SUFFIX_RE = new RegExp(`^(?:县城|[\\u4e00-\\u9fa5a-z0-9]{1,10}?(?:${PLACE_SUFFIXES.join('|')}))`);
 // Words a place name never contains: verbs and function words that follow a place in a sentence.
 const NOT_IN_PLACE = /走访|入户|了|的|和|与|及|开展|宣讲|座谈|调研|谈心|慰问|看望|帮助|协调|反映|问题|困难|低保|群众|用时|小时|天|我|去|到|在|共|户|驻|进|下|回|赴|上|服务|影响|出行|解决|帮忙|义务|辅导|给|替|把|被|说|讲|书记|主任|支书|村长|镇长|乡长|局长|站长|所长|院长/;
-const PEOPLE = /^(?:村民|群众|居民|老人|党员|干部|村干部|两委|学生|儿童|妇女|农户|职工|员工|青年)/;
+const PEOPLE = /^(?:村民|群众|居民|老人|党员|干部|村干部|两委|学生|儿童|妇女|农户|职工|员工|青年|[\u4e00-\u9fa5]{0,3}户|进行|开展|发放|修建|转达|宣讲|走访|慰问|看望|了解|调研|检查|整治|送|捐)/;
 const POINTING = /^(?:这|那|哪|几|各|每|隔壁|他们|她们|我们|你们|咱们|他|她|我|你|本|该|全|其他|别的)(?:个|些|两个|几个)?(?:村|社区|小区|镇|乡|组|屯|街道|厂|企业|学校|医院|家)$/;
 // `村民`, `村里`, `村委`: 村 starting a word, not ending a place name (`给村民发`, `说村里`).
 export const VILLAGE_WORD = /^[民里委干风容貌务]/;
@@ -353,22 +355,25 @@ export const VILLAGE_WORD = /^[民里委干风容貌务]/;
 const FAMILY_RE = /^[\u4e00-\u9fa5]{1,4}家/;
 
 /** A place shaped word starting exactly at `i` (`石门村`, `县福利院`, `王大爷家`), or null. */
-export function placeShapeAt(text: string, i: number): number | null {
+export function placeShapeAt(text: string, i: number, afterPreposition = false): number | null {
   const rest = text.slice(i);
   const m = SUFFIX_RE.exec(rest);
   if (!m) return null;
   const word = m[0];
   if (NOT_IN_PLACE.test(word.slice(0, -1)) || /^\d+$/.test(word.slice(0, -1))) return null;
   if (word.endsWith('家') && !FAMILY_RE.test(word)) return null;
-  if (word.endsWith('村') && word.length <= 2 && VILLAGE_WORD.test(rest.slice(word.length))) return null;
+  // (`召开村民大会`, `指导村务` too; `李庄村民王大爷家` is 李庄村 and a villager's household.)
+  if (word.endsWith('村') && word.length <= 3 && VILLAGE_WORD.test(rest.slice(word.length)) && !/^民[\u4e00-\u9fa5]{1,4}家/.test(rest.slice(word.length))) return null;
   // `这个村`, `隔壁村`, `他们村`, `几个村`: a word that points at a place, not its name.
   if (POINTING.test(word)) return null;
-  // `向李庄村村民宣讲`: the place starts after the preposition when people follow it (`向阳社区`,
-  // `为民社区` are names).
-  if (/^[向对给为替]/.test(word)) {
-    const inner = placeShapeAt(text, i + 1);
-    if (inner !== null && inner - (i + 1) >= 3 && PEOPLE.test(text.slice(inner))) return null;
-  }
+  // `向李庄村村民宣讲`, `为李庄村修建便民桥`, `对李庄村开展整治`: after a preposition, followed by
+  // people or what was done, neither `向李庄村` nor `李庄村` is taken — `为民社区开展…` reads the same
+  // way, so the place is asked (a known place is found by name first). `向阳社区`, `为民社区` alone
+  // are names.
+  if (afterPreposition) return i + word.length;
+  const led = /^[向对给为替]/.test(word) ? placeShapeAt(text, i + 1, true) : null;
+  if (led !== null && led - (i + 1) >= 3 && PEOPLE.test(text.slice(led))) return null;
+  if (i > 0 && /[向对给为替]/.test(text[i - 1]) && PEOPLE.test(rest.slice(word.length))) return null;
   // `组` and `家` alone are too common to start a place; they only extend one (石门村三组王大爷家).
   if (/[组家站所]$/.test(word) && word.length < 3 && !/^[一二三四五六七八九十\d]+组$/.test(word)) return null;
   return i + word.length;

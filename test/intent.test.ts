@@ -204,6 +204,19 @@ describe('what the third review found', () => {
   });
 });
 
+describe('what the fourth review found', () => {
+  it('takes no sentence about the cadre or a yes as a place, and gives up on 算了 with a closing phrase', async () => {
+    await chat.says('u2', '/走访 昨天 入户 2小时');
+    for (const answer of ['稍等 我查一下', '我看看。', '好的']) {
+      await chat.says('u2', answer);
+      expect(chat.lastReply).toContain('没看懂');
+    }
+    await chat.says('u2', '算了 明天再说');
+    expect(chat.lastReply).toContain('已取消');
+    expect(await chat.count('visits')).toBe(0);
+  });
+});
+
 describe('keyed time fields', () => {
   it('reads 时间：昨天 14:00-17:30 as the date and the duration', async () => {
     await chat.says('u2', '/走访\n时间：昨天 14:00-17:30\n地点：石门村\n方式：入户');

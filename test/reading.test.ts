@@ -162,6 +162,23 @@ describe('places, as the review of the new place rules found them', () => {
     expect(chat.lastReply).toContain('不知道哪个是时长');
   });
 
+  it('takes nothing from a key after a word naming something else, nor a place from a verb before 村民 (fourth review)', async () => {
+    await chat.says('u2', '/走访 今天 石门村 入户 2小时 看望王大爷，儿子务工地点：广东东莞');
+    await chat.says('u2', '/走访 昨天 红星村 入户 2小时 帮王大爷办医保，申报日期：11月5日');
+    await chat.says('u2', '/走访 昨天 东关社区 入户 2小时 王大爷家，上次走访时间：11月10日');
+    await chat.says('u2', '/走访 昨天 石门村 入户 2小时 走访5户 其中脱贫户数：2');
+    await chat.says('u2', '/走访 昨天 红星村 入户走访 2小时 了解到组里新增2个监测户');
+    expect((await rowsWhere(chat.db, visits, {}, 'id')).map((v) => [v.date, v.place, v.households])).toEqual([
+      ['2026-11-20', '石门村', 1], ['2026-11-19', '红星村', 1], ['2026-11-19', '东关社区', 1], ['2026-11-19', '石门村', 5], ['2026-11-19', '红星村', 1],
+    ]);
+    for (const text of ['/走访 昨天 召开村民大会 宣讲 2小时', '/志愿 昨天 为李庄村修建便民桥 4小时',
+      '/走访\n日期：昨天\n地点：石门村\n时长：2小时\n内容：在王大爷家待了3个小时']) {
+      await chat.says('u2', text);
+      expect(chat.lastReply).not.toContain('已记录');
+    }
+    expect(await chat.count('visits')).toBe(5);
+  });
+
   it('keeps fillers for commands without a place, and the help of a command', async () => {
     await chat.says('u1', '/统计 本月 在石门镇');
     expect(chat.lastReply).toContain('石门镇 · 2026年11月 统计');
