@@ -25,13 +25,14 @@ const NO = /^(?:不是|不对|错了|不|no|n)(?:的)?(?=[\s,，。.!！]|$)[\s,
  * (`对，地点是红星村`, `好的，先不要记`) is no plain yes: it is read as what it says.
  */
 export function isYes(text: string): boolean {
-  const t = normalize(text.trim());
-  const [first, ...rest] = t.split(/[\s,，。;；!！~～]+/).filter(Boolean);
+  const [first, ...rest] = clauses(text);
   return !!first && YES.test(first) && rest.every((w) => YES_TAIL.test(w));
 }
+/** The answer's clauses, normalised: `是，不过走访的是红星村` → 是 · 不过走访的是红星村. */
+const clauses = (text: string): string[] => normalize(text.trim()).split(/[\s,，。;；!！~～]+/).filter(Boolean);
+const YES_TAIL = /^(?:谢谢[啦你您了]?|谢了|多谢|感谢|辛苦了?|麻烦了?|麻烦你了|记上吧?|记下来?吧?|记一下|记录一下|记吧|记录吧|就这样|没问题|没错|对的?|是的?|确认|收到|可以|行|好的?|好滴|嗯+|ok|吧|了|呢|啊|哈|啦)[!！。.~～]*$/;
 // An answer that talks about the cadre or the question is no place (`我看看。`, `稍等 我查一下`).
 const NOT_A_PLACE = /我|你|忘|等|稍|查|问|再|不好意思|想不起|来着|回头|发错|聊|看看|一下|收到|不用|算了|明天|以后/;
-const YES_TAIL = /^(?:谢谢[啦你您了]?|谢了|多谢|感谢|辛苦了?|麻烦了?|麻烦你了|记上吧?|记下来?吧?|记一下|记录一下|记吧|记录吧|就这样|没问题|没错|对的?|是的?|确认|收到|可以|行|好的?|好滴|嗯+|ok|吧|了|呢|啊|哈|啦)[!！。.~～]*$/;
 /** `不是`, `不对`: a suggestion refused. */
 export const isNo = (text: string): boolean => NO.test(normalize(text.trim()));
 
@@ -63,7 +64,7 @@ export function answerDraft(c: CommandDef, draft: DraftLike, answer: string, env
     // it reads as nothing else (`前天` answering a place question is a date, not a place).
     // `地点是「石门村」吗？` — `是，不过走访的是红星村`: after a yes-word, a value the answer names only
     // as a guess is what the cadre answers (elsewhere a guess in an answer is asked again).
-    const yesFirst = YES.test(normalize(text).split(/[\s,，。;；!！]+/)[0] ?? '');
+    const yesFirst = YES.test(clauses(text)[0] ?? '');
     const guessed = ask.why === 'guess' && yesFirst
       ? read?.asks.find((x) => x.key === ask.key && x.why === 'guess' && x.options?.length === 1)?.options?.[0] : undefined;
     if (found !== undefined && !(a.rest && Object.keys(read!.raw).length > 1)) value = found;

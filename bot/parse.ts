@@ -208,13 +208,10 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
         const m = /^\s*(\S+)/.exec(norm.slice(end));
         if (m) { value = m[1]; end += m[0].length; }
       }
-      // `时间：昨天 14:00-17:30`, or `日期：昨天` and then `时间：9点到11点半`: a date key's value that
-      // is not a date keeps the longest leading words that are one, and what is not a date (a time
-      // range) is left to the other arguments' readers; a second date key never replaces the first.
-      // `联系方式：138…`, `帮扶形式：企业结对`, `低保申请时间：11月5日`, `上学路上用时：1小时`: a key
-      // after a word naming something else is another field, left in the text (and no span of it is
-      // taken); inside any other longer word (`具体时间：`, `石门村日期：`) it is read, unless its
-      // value does not read as this argument (`会议形式：线上`).
+      // `儿子务工地点：`, `联系方式：138…`, `上次走访时间：`: a key inside a longer word names another
+      // field — left in the text, and no span of it is taken — unless the word names the record
+      // (`具体时间：`, `实际用时：`) or the key is glued to the previous keyed value (`石门村日期：`);
+      // a value that is not this argument (`会议形式：线上`) is another field's too.
       const midWord = /[\u4e00-\u9fa5]/.test(norm[h.start - 1] ?? '');
       const before = norm.slice(Math.max(0, h.start - 6), h.start);
       // `地点：石门村日期：前天`: a key glued to the previous keyed value is a key of its own.
@@ -224,8 +221,12 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
         for (let j = h.start; j < end; j++) quiet[j] = true;
         return;
       }
-      const after = a.dateLike && value ? /^\s*(上午|下午|中午|晚上|早上|傍晚)/.exec(norm.slice(end, limit)) : null;
+      // `日期：昨天 下午`: the part of the day after the date is the date's.
+      const after = a.dateLike && value ? PART_AFTER.exec(norm.slice(end, limit)) : null;
       if (after && a.read(`${value} ${after[1]}`, env) !== null) { value = `${value} ${after[1]}`; end += after[0].length; }
+      // `时间：昨天 14:00-17:30`, or `日期：昨天` and then `时间：9点到11点半`: a date key's value that
+      // is not a date keeps the longest leading words that are one, and what is not a date (a time
+      // range) is left to the other arguments' readers; a second date key never replaces the first.
       if (a.dateLike && value && a.read(value, env) === null) {
         // `昨天下午2点到5点` typed as one word: the longest leading part that is a date is a word of its own.
         let k = value.length - 1;
@@ -251,15 +252,13 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
       // `日期：昨天` and `时间：下午` make one date; two different dates are asked about.
       if (value && a.dateLike && h.key in raw) {
         const both = [`${raw[h.key]} ${value}`, `${value} ${raw[h.key]}`].find((b) => a.read(b, env) !== null);
-        const read = (s: string) => a.read(s, env) as { date?: string; part?: string } | null;
-        const day = (s: string) => read(s)?.date ?? s;
-        const parts = [read(value)?.part, read(raw[h.key])?.part];
+        const [now, had] = [value, raw[h.key]].map((s) => a.read(s, env) as { date?: string; part?: string } | null);
         if (both) raw[h.key] = both;
-        else if (day(value) !== day(raw[h.key]) || (parts[0] && parts[1] && parts[0] !== parts[1])) {
+        else if ((now?.date ?? value) !== (had?.date ?? raw[h.key]) || (now?.part && had?.part && now.part !== had.part)) {
           asks.push({ key: h.key, why: 'several', options: [raw[h.key], value] });
         }
         // The same day twice, one with its part of the day (`日期：11月19日 时间：昨天下午`): that one.
-        else if (read(value)?.part && !read(raw[h.key])?.part) raw[h.key] = value;
+        else if (now?.part && !had?.part) raw[h.key] = value;
         return;
       }
       if (value) raw[h.key] = a.place ? normalize(value) : value;
@@ -416,22 +415,23 @@ export function collectArgs(c: CommandDef, body: string, env: ReadEnv): Reading 
 
   // `时长：2小时 … 内容：…实际用时3小时`: a value contradicted where the reading above did not look —
   // elsewhere than a keyed field's own place, or inside another keyed field — is asked about.
-  for (const [key, a] of args) {
+  for (const [key, a] of keyedAt.size ? args : []) {
     if (!a.oneValue || !a.find || raw[key] === undefined || asks.some((x) => x.key === key)) continue;
     const own = keyedAt.get(key);
     const mine = JSON.stringify(a.read(raw[key], env));
     // A head value or a clock range is the record's own; elsewhere the argument says (`实际用时3小时`).
-    const own2 = (f: Found) => (f.start <= headEnd && !anyMasked(masked, f.start, f.end)) || (f as Found & { kind?: string }).kind === 'range' || a.oneValue!(norm, f);
+    const own2 = (f: Found) => (f.start <= headEnd && !anyMasked(masked, f.start, f.end)) || f.kind === 'range' || a.oneValue!(norm, f);
     const other = a.find(norm, env).find((f) => (own ? f.end <= own[0] || f.start >= own[1] : anyMasked(masked, f.start, f.end))
       && !anyMasked(quiet, f.start, f.end) && own2(f) && JSON.stringify(a.read(f.raw, env)) !== mine);
     if (other) asks.push({ key, why: 'several', options: [raw[key], body.slice(other.start, other.end)] });
   }
 
   // `县福利院和县敬老院都去了`: two places joined are two places, asked about.
-  const headPlace = placeSpans.find((t) => inHead.has(t)) ?? taken.find((t) => t.key === placeKey && inHead.has(t));
+  const headPlace = placeSpans.find((t) => inHead.has(t));
   if (placeKey && raw[placeKey] !== undefined && headPlace) {
-    const join = /^\s?(?:和|与|及|、|跟|还有|以及)\s?/.exec(norm.slice(extendPlace(norm, headPlace.end)));
-    const other = join && placeAt(norm, extendPlace(norm, headPlace.end) + join[0].length, env);
+    const placeEnd = extendPlace(norm, headPlace.end);
+    const join = /^\s?(?:和|与|及|、|跟|还有|以及)\s?/.exec(norm.slice(placeEnd));
+    const other = join && placeAt(norm, placeEnd + join[0].length, env);
     if (other && other !== raw[placeKey]) {
       asks.push({ key: placeKey, why: 'several', options: [raw[placeKey], other] });
       delete raw[placeKey];
@@ -536,8 +536,10 @@ function bareSuffixAt(s: string, i: number): number | null {
 const RECORD_WORD = /(?:走访|入户|到访|调研|座谈|宣讲|具体|本次|此次|服务|志愿|活动|开展|办理|办结|完成|整改|解决|问题|记录|实际|累计|总)$/;
 const OTHER_TIME = /(?:上次|下次|每天|每次|每周|以前|之前)(?:走访|入户|到访|服务|活动)?$/;
 const OTHER_SUBJECT = /(?:联系|帮扶|结对|申请|路上|会议|上学|就医|就诊|住院|出生|入学|发放|缴费|补贴|救助|低保|医保|社保)$/;
-const PART_LEAD = /^(?:上午|下午|中午|晚上|早上|傍晚)/;
-const PART_THEN = /(?:上午|下午|中午|晚上|傍晚)\s?(?:又|再)?(?:在|去|到|赴)?\s?/g;
+const PARTS = '上午|下午|中午|晚上|早上|傍晚';
+const PART_LEAD = new RegExp(`^(?:${PARTS})`);
+const PART_AFTER = new RegExp(`^\\s*(${PARTS})`);
+const PART_THEN = new RegExp(`(?:${PARTS})\\s?(?:又|再)?(?:在|去|到|赴)?\\s?`, 'g');
 /** The places right after a part of the day (`上午县福利院 下午县敬老院`), known or shaped. */
 function placesByPartOfDay(s: string, env: ReadEnv): string[] {
   const out: string[] = [];

@@ -44,13 +44,15 @@ async function handleOne(event: BotEvent, deps: Deps): Promise<Reply[]> {
     const parsed = await parse(event, deps);
     // A question `这是要记录…吗？` is not left open behind another command, for a later `好的` to
     // confirm — whether that command succeeds or is refused; a redelivered command changes nothing.
+    // (A write that runs drops or replaces the draft itself, in its transaction; a refused one does not.)
     const other = !!parsed && !parsed.draft && !parsed.guessed;
     const dropQuestion = () => dropIntentDraft(db, event.platform, event.chatId, event.senderId, event.at.getTime());
     if (parsed?.command.mode === 'write') {
       try {
         return await write(event, deps, parsed);
-      } finally {
-        if (other && outcomes.get(event) !== 'redelivered') await dropQuestion().catch((err: unknown) => event.log.warn({ err }, 'could not drop a question'));
+      } catch (e) {
+        if (other) await dropQuestion().catch((err: unknown) => event.log.warn({ err }, 'could not drop a question'));
+        throw e;
       }
     }
     if (id) {
@@ -212,20 +214,18 @@ async function parse(event: BotEvent, deps: Deps): Promise<Parsed | null> {
     if (addressed || event.replyTo) {
       const draft = await draftOf(deps.db, event.platform, event.chatId, event.senderId, event.at.getTime());
       const command = draft && deps.registry.get(draft.command);
-      const intent = draft?.asks[0]?.why === 'intent';
-      // In a group the question `这是要记录…吗？` is answered only to the bot, not by a `好的` to someone else.
-      if (draft && command && intent && !addressed) return null;
-      // `算了`, `好的，先不记了`, said to the bot: the question is given up, not answered with a place called 算了.
-      const cancel = draft && command && (addressed || event.replyTo) && GIVE_UP.test(normalize(text).trim()) ? deps.registry.get('取消') : undefined;
-      if (cancel) return { command: cancel, body: '' };
-      if (draft && command && (!intent || isYes(text))) return { command, draft, answer: text };
-      // `这是要记录一次走访吗？` not confirmed. A redelivered message changes nothing (its recorded
-      // replies go out again), nor does a message not addressed to the bot or one with a photo.
-      if (draft && command && (!addressed || event.attachments.length)) return null;
-      if (draft && command && event.messageId && (await recordedReplies(deps.db, event.platform, event.messageId)) !== undefined) {
-        return { command, draft, answer: text };
-      }
       if (draft && command) {
+        const intent = draft.asks[0]?.why === 'intent';
+        // In a group the question `这是要记录…吗？` is answered only to the bot, not by a `好的` to someone else.
+        if (intent && !addressed) return null;
+        // `算了`, `好的，先不记了`: the question is given up, not answered with a place called 算了.
+        const cancel = GIVE_UP.test(normalize(text).trim()) ? deps.registry.get('取消') : undefined;
+        if (cancel) return { command: cancel, body: '' };
+        if (!intent || isYes(text)) return { command, draft, answer: text };
+        // `这是要记录一次走访吗？` not confirmed. A redelivered message changes nothing (its recorded
+        // replies go out again), nor does a message with a photo.
+        if (event.attachments.length) return null;
+        if (event.messageId && (await recordedReplies(deps.db, event.platform, event.messageId)) !== undefined) return { command, draft, answer: text };
         // Nothing is kept; `不是` is answered, anything else read afresh.
         await dropDraft(deps.db, event.platform, event.chatId, event.senderId, event.at.getTime());
         if (isNo(text)) throw new UserError(T.notMeant);
